@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs and starts what Berth needs on a fresh Debian machine: the Docker engine (Debian's
+# docker.io, started in the background when none runs), busybox-static for the test images,
+# and the .NET SDK check. Safe to run again: every step is skipped when already done.
+set -euo pipefail
+
+log() { printf '[bootstrap] %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  log "installing $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+command -v dotnet >/dev/null 2>&1 || { log "the .NET 10 SDK is required (dotnet not on PATH)"; exit 1; }
+
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || missing+=(busybox-static)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+
+sock="${DOCKER_HOST:-unix:///var/run/docker.sock}"
+sock="${sock#unix://}"
+
+engine_up() { curl -sf --max-time 2 --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1; }
+
+if engine_up; then
+  log "Docker engine already running on $sock"
+else
+  log "starting dockerd in the background (log: /var/log/berth-dockerd.log)"
+  as_root sh -c "setsid nohup dockerd >/var/log/berth-dockerd.log 2>&1 < /dev/null &"
+  for _ in $(seq 1 60); do
+    engine_up && break
+    sleep 1
+  done
+  engine_up || { log "dockerd did not come up; last lines of its log:"; tail -n 20 /var/log/berth-dockerd.log; exit 1; }
+  log "Docker engine is up on $sock"
+fi

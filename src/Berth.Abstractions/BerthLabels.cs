@@ -1,0 +1,29 @@
+namespace Berth;
+
+/// <summary>
+/// Labels Berth puts on every container, image and network it creates, so that a restarted
+/// platform can find, adopt or remove what it left behind.
+/// </summary>
+public static class BerthLabels
+{
+    /// <summary>Present (value <c>1</c>) on everything Berth manages.</summary>
+    public const string Managed = "berth.managed";
+
+    /// <summary>The application (host) that owns the resource.</summary>
+    public const string App = "berth.app";
+
+    /// <summary>The container class (<c>class_name</c>) of the owning object.</summary>
+    public const string Class = "berth.class";
+
+    /// <summary>The durable object ID that owns the container.</summary>
+    public const string ObjectId = "berth.object";
+
+    /// <summary>The image version (content hash or deploy version) the container runs.</summary>
+    public const string Version = "berth.version";
+
+    /// <summary>The node (silo) that started the container.</summary>
+    public const string Node = "berth.node";
+
+    /// <summary>Present (value <c>1</c>) on everything a test creates; test runs remove leftovers by it.</summary>
+    public const string Test = "berth.test";
+}
