@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Berth.Cli;
+
+/// <summary>A container as the admin API lists it.</summary>
+internal sealed record ContainerInfo(string Id, string Name, string Class, string Object, string State, string Image, string Version, DateTimeOffset Created);
+
+/// <summary>What an exec returned.</summary>
+internal sealed record ExecResult(long ExitCode, string Stdout, string Stderr);
+
+/// <summary>How a stopped container ended.</summary>
+internal sealed record StopResult(string Id, string Class, string Object, int ExitCode, bool OomKilled);
+
+/// <summary>
+/// Calls a running host's admin API (<c>/_berth/admin</c>) and turns every failure into a <see cref="CliException"/>
+/// that says what happened and what to try.
+/// </summary>
+internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource) : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The host as the user gave it, for messages.</summary>
+    private string Display => host.OriginalString.TrimEnd('/');
+
+    public async Task<IReadOnlyList<ContainerInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "containers", null, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<List<ContainerInfo>>(Json, cancellationToken) ?? [];
+    }
+
+    /// <summary>Copies the log stream to <paramref name="output"/> line by line, until it ends or is cancelled.</summary>
+    public async Task StreamLogsAsync(string className, string objectId, bool follow, int? tail, TextWriter output, CancellationToken cancellationToken)
+    {
+        var query = $"?follow={(follow ? "true" : "false")}{(tail is { } n ? $"&tail={n}" : "")}";
+        using var response = await SendAsync(HttpMethod.Get, $"{ContainerPath(className, objectId)}/logs{query}", null,
+            HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            await output.WriteLineAsync(line);
+            await output.FlushAsync(cancellationToken);
+        }
+    }
+
+    public async Task<ExecResult> ExecAsync(string className, string objectId, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"{ContainerPath(className, objectId)}/exec",
+            JsonContent.Create(new { command }, options: Json), HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<ExecResult>(Json, cancellationToken)
+            ?? throw new CliException(ExitCodes.HostError, "The host sent an empty exec result.");
+    }
+
+    public async Task<StopResult> StopAsync(string className, string objectId, int? graceSeconds, CancellationToken cancellationToken)
+    {
+        var query = graceSeconds is { } g ? $"?grace={g}" : "";
+        using var response = await SendAsync(HttpMethod.Post, $"{ContainerPath(className, objectId)}/stop{query}", null,
+            HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<StopResult>(Json, cancellationToken)
+            ?? throw new CliException(ExitCodes.HostError, "The host sent an empty stop result.");
+    }
+
+    public void Dispose() => http.Dispose();
+
+    private static string ContainerPath(string className, string objectId) =>
+        $"containers/{Uri.EscapeDataString(className)}/{Uri.EscapeDataString(objectId)}";
+
+    private async Task<HttpResponseMessage> SendAsync(
+        HttpMethod method, string path, HttpContent? content, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(host, $"_berth/admin/{path}")) { Content = content };
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new CliException(ExitCodes.HostUnreachable,
+                $"Cannot reach the Berth host at {Display}: {ex.Message}\nIs the app running (berth dev)? Use --host to point at another address.");
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            var detail = await ReadProblemDetailAsync(response, cancellationToken);
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => new CliException(ExitCodes.Unauthorized,
+                    $"The host at {Display} refused the admin token ({tokenSource}). Pass the right one with --token or BERTH_ADMIN_TOKEN, "
+                    + "or --data-dir pointing at the app's data directory."),
+                HttpStatusCode.Forbidden => new CliException(ExitCodes.Unauthorized, $"The host at {Display} refused the request: {detail}"),
+                HttpStatusCode.NotFound when detail.Length == 0 => new CliException(ExitCodes.NotFound,
+                    $"{Display} has no Berth admin API (404). Does the app call app.MapBerthAdmin()?"),
+                HttpStatusCode.NotFound => new CliException(ExitCodes.NotFound, detail),
+                HttpStatusCode.Conflict => new CliException(ExitCodes.Ambiguous, detail),
+                HttpStatusCode.BadRequest => new CliException(ExitCodes.Usage, detail),
+                _ => new CliException(ExitCodes.HostError, $"The host answered {(int)response.StatusCode} {response.ReasonPhrase}: {detail}"),
+            };
+        }
+    }
+
+    /// <summary>The <c>detail</c> of a problem response, or the raw body, or empty.</summary>
+    private static async Task<string> ReadProblemDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.Content.Headers.ContentType is { MediaType: "application/problem+json" or "application/json" })
+        {
+            try
+            {
+                using var problem = JsonDocument.Parse(body);
+                if (problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty("detail", out var detail))
+                {
+                    return detail.GetString() ?? "";
+                }
+            }
+            catch (JsonException)
+            {
+                // Not a problem document after all: show the body as it is.
+            }
+        }
+
+        return body.Trim();
+    }
+
+    /// <summary>Creates a client for <paramref name="host"/> that sends <paramref name="token"/> as a bearer token.</summary>
+    public static AdminClient Create(Uri host, string token, string tokenSource)
+    {
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) };
+
+        // No overall timeout: logs --follow and long stop grace periods run until done or Ctrl+C.
+        var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return new AdminClient(http, host, tokenSource);
+    }
+}

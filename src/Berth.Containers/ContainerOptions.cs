@@ -1,0 +1,105 @@
+using Microsoft.Extensions.Options;
+
+namespace Berth.Containers;
+
+/// <summary>Node-wide settings for container objects.</summary>
+public sealed class ContainerOptions
+{
+    /// <summary>The application name, put on every container as <see cref="BerthLabels.App"/>.</summary>
+    /// <value>Defaults to <c>berth</c>.</value>
+    public string AppName { get; set; } = "berth";
+
+    /// <summary>This node's name, put on every container as <see cref="BerthLabels.Node"/>.</summary>
+    /// <value>Defaults to the machine name.</value>
+    public string NodeName { get; set; } = Environment.MachineName;
+
+    /// <summary>Location label given to containers as <c>BERTH_LOCATION</c>.</summary>
+    /// <value>Defaults to <c>local</c>.</value>
+    public string Location { get; set; } = "local";
+
+    /// <summary>Region label given to containers as <c>BERTH_REGION</c>.</summary>
+    /// <value>Defaults to <c>local</c>.</value>
+    public string Region { get; set; } = "local";
+
+    /// <summary>How long creating and starting a container may take.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    public TimeSpan InstanceStartTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a started container has to accept connections on its required ports.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    public TimeSpan PortReadyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time between two readiness checks.</summary>
+    /// <value>Defaults to 50 milliseconds.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Time between SIGTERM and SIGKILL when the platform stops a container.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>OCI runtime for containers (for example <c>runsc</c> for gVisor); <see langword="null"/> for the engine's default.</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public string? Runtime { get; set; }
+
+    /// <summary>Labels added to every container and network Berth creates (tests add <c>berth.test=1</c>).</summary>
+    public IDictionary<string, string> ExtraLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Name of the network for containers with internet access.</summary>
+    internal string NetworkName => $"berth-{AppName}";
+
+    /// <summary>Name of the network with no route out, for containers without internet access.</summary>
+    internal string InternalNetworkName => $"berth-{AppName}-internal";
+}
+
+/// <summary>Settings of one container class (a <c>containers[]</c> entry of the app's config).</summary>
+public sealed class ContainerClassOptions
+{
+    /// <summary>Class name; matches the C# class deriving from <see cref="Container"/>.</summary>
+    public string ClassName { get; set; } = "";
+
+    /// <summary>Image reference to run. Set by the app's image build when the config names a Dockerfile.</summary>
+    public string? Image { get; set; }
+
+    /// <summary>Resources of each instance; overrides <see cref="Container.InstanceType"/> when set.</summary>
+    public InstanceType? InstanceType { get; set; }
+
+    /// <summary>Most instances of this class running at once on this node.</summary>
+    /// <value>Defaults to 20.</value>
+    public int MaxInstances { get; set; } = 20;
+
+    /// <summary>Idle time before sleep; overrides <see cref="Container.SleepAfter"/> when set.</summary>
+    public TimeSpan? SleepAfter { get; set; }
+
+    /// <summary>Environment variables added to every instance of the class.</summary>
+    public IDictionary<string, string> EnvVars { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}
+
+internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ContainerOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.AppName) || !options.AppName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            failures.Add($"Berth:Containers:AppName: '{options.AppName}' is not allowed; use letters, digits, '-', '_' or '.'.");
+        }
+
+        Positive(options.InstanceStartTimeout, nameof(options.InstanceStartTimeout));
+        Positive(options.PortReadyTimeout, nameof(options.PortReadyTimeout));
+        Positive(options.PollInterval, nameof(options.PollInterval));
+        if (options.StopGracePeriod < TimeSpan.Zero)
+        {
+            failures.Add($"Berth:Containers:StopGracePeriod: '{options.StopGracePeriod}' is not allowed; use zero or a positive time span.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Positive(TimeSpan value, string field)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                failures.Add($"Berth:Containers:{field}: '{value}' is not allowed; use a positive time span.");
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace Berth.Containers;
+
+/// <summary>Supplies the image a container class runs, for example by building its Dockerfile.</summary>
+public interface IContainerImageSource
+{
+    /// <summary>Returns the image reference for the class, building it when needed.</summary>
+    Task<string> GetImageAsync(ContainerClassOptions containerClass, CancellationToken cancellationToken);
+}
+
+/// <summary>Registers container objects.</summary>
+public static class ContainerServiceCollectionExtensions
+{
+    /// <summary>Adds the services container objects need (a container runtime must be added separately).</summary>
+    public static IServiceCollection AddBerthContainers(this IServiceCollection services, Action<ContainerOptions>? configure = null)
+    {
+        var options = services.AddOptions<ContainerOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerOptions>, ContainerOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ContainerLeaseRegistry>();
+        services.TryAddSingleton<ContainerNetworks>();
+        services.TryAddSingleton<ContainerHttpClient>();
+        services.TryAddSingleton(sp => BuildRegistry(sp));
+        services.TryAddSingleton<ContainerReconciler>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ContainerReconciler>());
+        return services;
+    }
+
+    /// <summary>
+    /// Registers a container class; <paramref name="configure"/> sets its image, instance type and limits. The settings
+    /// are the named options <c>ContainerClassOptions</c> for the class name, so other sources (the app's config file) can add to them.
+    /// </summary>
+    public static IServiceCollection AddContainer<TContainer>(this IServiceCollection services, Action<ContainerClassOptions>? configure = null)
+        where TContainer : Container
+    {
+        var className = typeof(TContainer).Name;
+        services.AddSingleton(new ContainerClassRegistration(typeof(TContainer)));
+        var options = services.AddOptions<ContainerClassOptions>(className).Configure(o => o.ClassName = className);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return services.AddDurableObject<IContainer, TContainer>(className);
+    }
+
+    private static ContainerClassRegistry BuildRegistry(IServiceProvider services)
+    {
+        var registry = new ContainerClassRegistry();
+        var imageSource = services.GetService<IContainerImageSource>();
+        var classOptions = services.GetRequiredService<IOptionsMonitor<ContainerClassOptions>>();
+        foreach (var registration in services.GetServices<ContainerClassRegistration>())
+        {
+            var options = classOptions.Get(registration.Type.Name);
+            options.ClassName = registration.Type.Name;
+            Func<CancellationToken, Task<string>>? resolve = imageSource is null ? null : ct => imageSource.GetImageAsync(options, ct);
+            registry.Add(new ContainerClass(registration.Type, options, resolve));
+        }
+
+        return registry;
+    }
+
+    private sealed record ContainerClassRegistration(Type Type);
+}

@@ -1,0 +1,175 @@
+using System.Text;
+using Berth.Runtime;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Berth.Docker;
+
+public sealed partial class DockerContainerRuntime
+{
+    /// <inheritdoc />
+    public async Task<ImageInfo> BuildImageAsync(ImageBuildSpec spec, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Tags.Count == 0)
+        {
+            throw new ContainerRuntimeException(ContainerRuntimeError.InvalidSpec, "An image build needs at least one tag.");
+        }
+
+        var tag = spec.Tags[0];
+        await using var context = await BuildContext.PackAsync(spec.ContextDirectory, spec.Dockerfile, cancellationToken);
+        var parameters = new ImageBuildParameters
+        {
+            Tags = spec.Tags.ToList(),
+            Dockerfile = spec.Dockerfile.Replace('\\', '/'),
+            BuildArgs = spec.BuildArgs.ToDictionary(kv => kv.Key, kv => kv.Value),
+            Labels = WithManagedLabel(spec.Labels),
+            // Intermediate containers would otherwise be left behind without our labels.
+            Remove = true,
+            ForceRemove = true,
+        };
+        var messages = new BuildMessages(this, progress);
+        try
+        {
+            await _client.Images.BuildImageFromDockerfileAsync(parameters, context, [], new Dictionary<string, string>(), messages, cancellationToken);
+        }
+        catch (DockerApiException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            messages.Error ??= DockerErrors.EngineMessage(e);
+        }
+        catch (Exception e) when (DockerErrors.Translate(e, Subject.Image, tag, Endpoint, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+
+        if (messages.Error is { } error)
+        {
+            _logger.ImageBuildFailed(tag, error);
+            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' failed: {error}");
+        }
+
+        var image = await InspectImageAsync(tag, cancellationToken)
+            ?? throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' reported success but the engine has no such image.");
+        _logger.ImageBuilt(tag, image.Id);
+        return image;
+    }
+
+    /// <summary>Collects a build's or import's JSON messages: output lines to the caller, the first error kept.</summary>
+    private sealed class BuildMessages(DockerContainerRuntime runtime, IProgress<string>? progress) : IProgress<JSONMessage>
+    {
+        private readonly StringBuilder _partial = new();
+
+        public string? Error { get; set; }
+
+        public void Report(JSONMessage value)
+        {
+            if (value.Error is { Message: { Length: > 0 } message })
+            {
+                Error ??= message.Trim();
+            }
+
+            var text = value.Stream ?? value.Status;
+            if (string.IsNullOrEmpty(text))
+            {
+                return;
+            }
+
+            _partial.Append(text);
+            var all = _partial.ToString();
+            var lastNewline = all.LastIndexOf('\n');
+            if (lastNewline < 0)
+            {
+                return;
+            }
+
+            foreach (var line in all[..lastNewline].Split('\n'))
+            {
+                var trimmed = line.TrimEnd('\r');
+                runtime._logger.BuildOutput(trimmed);
+                progress?.Report(trimmed);
+            }
+
+            _partial.Clear().Append(all[(lastNewline + 1)..]);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ImageInfo> ImportImageAsync(Stream rootfsTar, string reference, IReadOnlyDictionary<string, string>? labels = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rootfsTar);
+        var (repository, tag) = SplitReference(reference);
+        var parameters = new ImagesCreateParameters
+        {
+            FromSrc = "-",
+            Repo = repository,
+            Tag = tag,
+            // The import endpoint takes Dockerfile instructions; LABEL is one it allows.
+            Changes = WithManagedLabel(labels).Select(kv => $"LABEL {Quote(kv.Key)}={Quote(kv.Value)}").ToList(),
+        };
+        var messages = new BuildMessages(this, progress: null);
+        await CallAsync((c, ct) => c.Images.CreateImageAsync(parameters, rootfsTar, null, messages, ct), Subject.Image, reference, cancellationToken);
+        if (messages.Error is { } error)
+        {
+            throw new ContainerRuntimeException(ContainerRuntimeError.Unknown, $"Importing image '{reference}' failed: {error}");
+        }
+
+        var image = await InspectImageAsync(reference, cancellationToken)
+            ?? throw new ContainerRuntimeException(ContainerRuntimeError.Unknown, $"Importing image '{reference}' reported success but the engine has no such image.");
+        _logger.ImageImported(reference, image.Id);
+        return image;
+    }
+
+    private static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>Splits <c>repo[:tag]</c>; a colon before the last slash belongs to a registry host, not a tag.</summary>
+    private static (string Repository, string Tag) SplitReference(string reference)
+    {
+        var colon = reference.LastIndexOf(':');
+        return colon > reference.LastIndexOf('/') ? (reference[..colon], reference[(colon + 1)..]) : (reference, "latest");
+    }
+
+    /// <inheritdoc />
+    public async Task<ImageInfo?> InspectImageAsync(string reference, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var image = await _client.Images.InspectImageAsync(reference, cancellationToken);
+            return new ImageInfo(image.ID, image.RepoTags?.ToList() ?? [], image.Config?.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], image.Size);
+        }
+        catch (Exception e) when (DockerErrors.IsNotFound(e))
+        {
+            return null;
+        }
+        catch (Exception e) when (DockerErrors.Translate(e, Subject.Image, reference, Endpoint, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ImageInfo>> ListImagesAsync(IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default)
+    {
+        var parameters = new ImagesListParameters { Filters = LabelFilter(labels) };
+        var images = await CallAsync((c, ct) => c.Images.ListImagesAsync(parameters, ct), Subject.Engine, null, cancellationToken);
+        return images.Select(i => new ImageInfo(i.ID, i.RepoTags?.ToList() ?? [], i.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], i.Size)).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveImageAsync(string reference, bool force = false, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _client.Images.DeleteImageAsync(reference, new ImageDeleteParameters { Force = force }, cancellationToken);
+            _logger.ImageRemoved(reference);
+        }
+        catch (Exception e) when (DockerErrors.IsNotFound(e))
+        {
+            // Already gone.
+        }
+        catch (Exception e) when (DockerErrors.Translate(e, Subject.Image, reference, Endpoint, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+}

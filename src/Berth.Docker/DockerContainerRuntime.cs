@@ -1,0 +1,438 @@
+using System.Globalization;
+using Berth.Runtime;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using DockerPortBinding = Docker.DotNet.Models.PortBinding;
+using ContainerSpec = Berth.Runtime.ContainerSpec;
+using ContainerStatus = Berth.Runtime.ContainerStatus;
+using NetworkSpec = Berth.Runtime.NetworkSpec;
+using PortBinding = Berth.Runtime.PortBinding;
+
+namespace Berth.Docker;
+
+/// <summary>
+/// <see cref="IContainerRuntime"/> on the Docker Engine API. One cached client per instance; safe to
+/// use from many threads. Ports are published on 127.0.0.1 only, on ports the engine picks; every
+/// container, network and image it creates carries <see cref="BerthLabels.Managed"/>.
+/// </summary>
+public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposable
+{
+    private const string Loopback = "127.0.0.1";
+    private const int DiskUnknown = 0;
+    private const int DiskSupported = 1;
+    private const int DiskUnsupported = 2;
+
+    private readonly DockerClient _client;
+    private readonly DockerRuntimeOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private int _diskLimits = DiskUnknown;
+
+    /// <summary>Creates the driver; <paramref name="options"/> are validated here.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message names it.</exception>
+    public DockerContainerRuntime(DockerRuntimeOptions options, ILogger<DockerContainerRuntime>? logger = null, TimeProvider? timeProvider = null)
+    {
+        Endpoint = options.GetEndpointUri();
+        _options = options;
+        _logger = logger ?? NullLogger<DockerContainerRuntime>.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _client = new DockerClientBuilder().WithEndpoint(Endpoint).WithTimeout(options.RequestTimeout).Build();
+    }
+
+    /// <summary>The engine endpoint this driver talks to.</summary>
+    public Uri Endpoint { get; }
+
+    /// <inheritdoc />
+    public Task PingAsync(CancellationToken cancellationToken = default) =>
+        CallAsync((c, ct) => c.System.PingAsync(ct), Subject.Engine, null, cancellationToken);
+
+    /// <summary>
+    /// Whether this engine's storage driver can cap a container's writable layer (overlay2 on xfs with
+    /// <c>pquota</c>, btrfs, zfs, devicemapper). Detected once; when it cannot, a warning is logged once
+    /// and containers are created without a disk limit.
+    /// </summary>
+    public async Task<bool> SupportsDiskLimitsAsync(CancellationToken cancellationToken = default)
+    {
+        var known = Volatile.Read(ref _diskLimits);
+        if (known != DiskUnknown)
+        {
+            return known == DiskSupported;
+        }
+
+        if (!_options.EnforceDiskLimits)
+        {
+            MarkDiskLimitsUnsupported("disabled by Docker:EnforceDiskLimits");
+            return false;
+        }
+
+        var info = await CallAsync((c, ct) => c.System.GetSystemInfoAsync(ct), Subject.Engine, null, cancellationToken);
+        var backingFs = info.DriverStatus?.FirstOrDefault(s => s.Length == 2 && s[0] == "Backing Filesystem")?[1] ?? "unknown";
+        var supported = info.Driver switch
+        {
+            "overlay2" => backingFs == "xfs",
+            "btrfs" or "zfs" or "devicemapper" => true,
+            _ => false,
+        };
+        if (supported)
+        {
+            Interlocked.CompareExchange(ref _diskLimits, DiskSupported, DiskUnknown);
+        }
+        else
+        {
+            MarkDiskLimitsUnsupported($"storage driver {info.Driver} on {backingFs} cannot limit a container's size (needs overlay2 on xfs with pquota, btrfs, zfs or devicemapper)");
+        }
+
+        return Volatile.Read(ref _diskLimits) == DiskSupported;
+    }
+
+    private void MarkDiskLimitsUnsupported(string reason)
+    {
+        if (Interlocked.Exchange(ref _diskLimits, DiskUnsupported) != DiskUnsupported)
+        {
+            _logger.DiskLimitsNotEnforced(Endpoint.ToString(), reason);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<string> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var withDisk = await SupportsDiskLimitsAsync(cancellationToken);
+        CreateContainerResponse response;
+        try
+        {
+            response = await CallAsync((c, ct) => c.Containers.CreateContainerAsync(ToCreateParameters(spec, withDisk), ct), Subject.Image, spec.Image, cancellationToken);
+        }
+        catch (ContainerRuntimeException e) when (withDisk && e.Message.Contains("storage-opt", StringComparison.OrdinalIgnoreCase))
+        {
+            // overlay2 on xfs without the pquota mount option looks capable but refuses sizes.
+            MarkDiskLimitsUnsupported(e.Message);
+            response = await CallAsync((c, ct) => c.Containers.CreateContainerAsync(ToCreateParameters(spec, withDisk: false), ct), Subject.Image, spec.Image, cancellationToken);
+        }
+
+        _logger.ContainerCreated(response.ID, spec.Name, spec.Image, spec.InstanceType);
+        return response.ID;
+    }
+
+    private CreateContainerParameters ToCreateParameters(ContainerSpec spec, bool withDisk)
+    {
+        var ports = spec.Ports.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p}/tcp")).ToList();
+        var instanceType = spec.InstanceType;
+        return new CreateContainerParameters
+        {
+            Name = spec.Name,
+            Image = spec.Image,
+            Entrypoint = spec.Entrypoint?.ToList()!,
+            Cmd = spec.Command?.ToList()!,
+            Env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
+            Labels = WithManagedLabel(spec.Labels),
+            WorkingDir = spec.WorkingDirectory!,
+            StopSignal = spec.StopSignal!,
+            ExposedPorts = ports.ToDictionary(p => p, _ => default(EmptyStruct)),
+            HostConfig = new HostConfig
+            {
+                // 127.0.0.1 only, and an empty host port so the engine picks a free one.
+                PortBindings = ports.ToDictionary(p => p, _ => (IList<DockerPortBinding>)[new DockerPortBinding { HostIP = Loopback, HostPort = "" }]),
+                Memory = instanceType.MemoryBytes,
+                // Equal to Memory: no swap on top of the memory limit.
+                MemorySwap = instanceType.MemoryBytes,
+                NanoCPUs = instanceType.NanoCpus,
+                PidsLimit = spec.PidsLimit > 0 ? spec.PidsLimit : _options.DefaultPidsLimit,
+                StorageOpt = withDisk ? new Dictionary<string, string> { ["size"] = string.Create(CultureInfo.InvariantCulture, $"{instanceType.DiskMb}M") } : null!,
+                NetworkMode = spec.Network!,
+                Runtime = spec.Runtime!,
+            },
+        };
+    }
+
+    private static Dictionary<string, string> WithManagedLabel(IReadOnlyDictionary<string, string>? labels)
+    {
+        var result = labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [];
+        result.TryAdd(BerthLabels.Managed, "1");
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task StartAsync(string containerId, CancellationToken cancellationToken = default)
+    {
+        await CallAsync((c, ct) => c.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), ct), Subject.Container, containerId, cancellationToken);
+        _logger.ContainerStarted(containerId);
+    }
+
+    /// <inheritdoc />
+    public async Task<ContainerStatus?> InspectAsync(string containerId, CancellationToken cancellationToken = default)
+    {
+        var response = await InspectRawAsync(containerId, cancellationToken);
+        return response is null ? null : ToStatus(response);
+    }
+
+    private async Task<ContainerInspectResponse?> InspectRawAsync(string containerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.Containers.InspectContainerAsync(containerId, cancellationToken);
+        }
+        catch (Exception e) when (DockerErrors.IsNotFound(e))
+        {
+            return null;
+        }
+        catch (Exception e) when (DockerErrors.Translate(e, Subject.Container, containerId, Endpoint, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private static ContainerStatus ToStatus(ContainerInspectResponse r)
+    {
+        var networks = r.NetworkSettings?.Networks ?? new Dictionary<string, EndpointSettings>();
+        var network = r.HostConfig?.NetworkMode is { } mode && networks.TryGetValue(mode, out var onMode)
+            ? new KeyValuePair<string, EndpointSettings>(mode, onMode)
+            : networks.FirstOrDefault();
+        return new ContainerStatus
+        {
+            Id = r.ID,
+            Name = r.Name.TrimStart('/'),
+            Image = r.Config?.Image ?? r.Image,
+            State = ParseState(r.State?.Status),
+            ExitCode = r.State is { Running: false, Status: "exited" or "dead" } ? (int)r.State.ExitCode : null!,
+            OomKilled = r.State?.OOMKilled ?? false,
+            Error = NullIfEmpty(r.State?.Error),
+            StartedAt = ParseTime(r.State?.StartedAt),
+            FinishedAt = ParseTime(r.State?.FinishedAt),
+            Labels = r.Config?.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [],
+            Ports = ToPorts(r.NetworkSettings?.Ports),
+            IpAddress = NullIfEmpty(network.Value?.IPAddress),
+            Network = network.Key,
+            MemoryLimitBytes = r.HostConfig?.Memory ?? 0,
+            NanoCpus = r.HostConfig?.NanoCPUs ?? 0,
+            PidsLimit = r.HostConfig?.PidsLimit,
+        };
+    }
+
+    private static Dictionary<int, PortBinding> ToPorts(IDictionary<string, IList<DockerPortBinding>>? ports)
+    {
+        var result = new Dictionary<int, PortBinding>();
+        foreach (var (key, bindings) in ports ?? new Dictionary<string, IList<DockerPortBinding>>())
+        {
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            if (!key.EndsWith("/tcp", StringComparison.Ordinal)
+                || !int.TryParse(key.AsSpan(0, slash), NumberStyles.None, CultureInfo.InvariantCulture, out var containerPort)
+                || bindings is null)
+            {
+                continue;
+            }
+
+            var binding = bindings.FirstOrDefault(b => b.HostIP == Loopback) ?? bindings.FirstOrDefault();
+            if (binding is not null && int.TryParse(binding.HostPort, NumberStyles.None, CultureInfo.InvariantCulture, out var hostPort))
+            {
+                result[containerPort] = new PortBinding(containerPort, string.IsNullOrEmpty(binding.HostIP) ? Loopback : binding.HostIP, hostPort);
+            }
+        }
+
+        return result;
+    }
+
+    private static ContainerRunState ParseState(string? state) => state switch
+    {
+        "created" => ContainerRunState.Created,
+        "running" => ContainerRunState.Running,
+        "paused" => ContainerRunState.Paused,
+        "restarting" => ContainerRunState.Restarting,
+        "removing" => ContainerRunState.Removing,
+        "dead" => ContainerRunState.Dead,
+        _ => ContainerRunState.Exited,
+    };
+
+    private static DateTimeOffset? ParseTime(string? value) =>
+        DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) && time.Year > 1
+            ? time
+            : null;
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <inheritdoc />
+    public async Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken = default)
+    {
+        var response = await CallAsync((c, ct) => c.Containers.WaitContainerAsync(containerId, ct), Subject.Container, containerId, cancellationToken);
+        // The wait endpoint does not say whether the OOM killer did it; inspect does.
+        var state = (await InspectRawAsync(containerId, cancellationToken))?.State;
+        var exit = new ContainerExit((int)response.StatusCode, state?.OOMKilled ?? false, NullIfEmpty(response.Error?.Message) ?? NullIfEmpty(state?.Error));
+        _logger.ContainerExited(containerId, exit.ExitCode, exit.OomKilled);
+        return exit;
+    }
+
+    /// <inheritdoc />
+    public Task SignalAsync(string containerId, string signal, CancellationToken cancellationToken = default) =>
+        CallAsync((c, ct) => c.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = signal }, ct), Subject.Container, containerId, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<ContainerExit> StopAsync(string containerId, StopOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var state = (await InspectRawAsync(containerId, cancellationToken))?.State
+            ?? throw new ContainerRuntimeException(ContainerRuntimeError.ContainerNotFound, $"Container '{containerId}' does not exist.");
+        if (!state.Running)
+        {
+            return new ContainerExit((int)state.ExitCode, state.OOMKilled, NullIfEmpty(state.Error));
+        }
+
+        _logger.StoppingContainer(containerId, options.Signal, options.GracePeriod.TotalMilliseconds);
+        // Our own timer rather than the engine's stop timeout, which only has whole seconds.
+        using var grace = new CancellationTokenSource(options.GracePeriod, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
+        var exited = WaitForExitAsync(containerId, linked.Token);
+        await SignalIfRunningAsync(containerId, options.Signal, cancellationToken);
+        try
+        {
+            return await exited;
+        }
+        catch (OperationCanceledException) when (grace.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            _logger.KillingAfterGrace(containerId, options.GracePeriod.TotalMilliseconds);
+            await SignalIfRunningAsync(containerId, "SIGKILL", cancellationToken);
+            return await WaitForExitAsync(containerId, cancellationToken);
+        }
+    }
+
+    private async Task SignalIfRunningAsync(string containerId, string signal, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SignalAsync(containerId, signal, cancellationToken);
+        }
+        catch (ContainerRuntimeException e) when (e.Error == ContainerRuntimeError.Conflict)
+        {
+            // It exited between our inspect and the signal: the pending wait reports how.
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(string containerId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken);
+            _logger.ContainerRemoved(containerId);
+        }
+        catch (Exception e) when (DockerErrors.IsNotFound(e) || IsRemovalInProgress(e))
+        {
+            // Already gone (or going): removal is idempotent.
+        }
+        catch (Exception e) when (DockerErrors.Translate(e, Subject.Container, containerId, Endpoint, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private static bool IsRemovalInProgress(Exception e) =>
+        e is DockerApiException { StatusCode: System.Net.HttpStatusCode.Conflict } api
+        && DockerErrors.EngineMessage(api).Contains("already in progress", StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ContainerSummary>> ListAsync(IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default)
+    {
+        var parameters = new ContainersListParameters { All = true, Filters = LabelFilter(labels) };
+        var containers = await CallAsync((c, ct) => c.Containers.ListContainersAsync(parameters, ct), Subject.Engine, null, cancellationToken);
+        return containers.Select(c => new ContainerSummary(
+            c.ID,
+            c.Names?.FirstOrDefault()?.TrimStart('/') ?? c.ID,
+            c.Image,
+            ParseState(c.State),
+            c.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [],
+            new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)))).ToList();
+    }
+
+    /// <summary>The engine's label filter; a value of <c>*</c> filters by key only.</summary>
+    private static Dictionary<string, IDictionary<string, bool>> LabelFilter(IReadOnlyDictionary<string, string>? labels) =>
+        new()
+        {
+            ["label"] = (labels ?? new Dictionary<string, string>())
+                .ToDictionary(kv => kv.Value == "*" ? kv.Key : $"{kv.Key}={kv.Value}", _ => true),
+        };
+
+    /// <inheritdoc />
+    public async Task<string> EnsureNetworkAsync(NetworkSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (await FindNetworkAsync(spec.Name, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        try
+        {
+            var parameters = new NetworksCreateParameters { Name = spec.Name, Driver = "bridge", Internal = spec.Internal, Labels = WithManagedLabel(spec.Labels) };
+            var created = await CallAsync((c, ct) => c.Networks.CreateNetworkAsync(parameters, ct), Subject.Network, spec.Name, cancellationToken);
+            _logger.NetworkCreated(spec.Name, created.ID);
+            return created.ID;
+        }
+        catch (ContainerRuntimeException e) when (e.Error == ContainerRuntimeError.Conflict)
+        {
+            // Someone created it between our lookup and create.
+            if (await FindNetworkAsync(spec.Name, cancellationToken) is { } raced)
+            {
+                return raced;
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<string?> FindNetworkAsync(string name, CancellationToken cancellationToken)
+    {
+        var parameters = new NetworksListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [name] = true } } };
+        var networks = await CallAsync((c, ct) => c.Networks.ListNetworksAsync(parameters, ct), Subject.Network, name, cancellationToken);
+        // The engine's name filter matches substrings.
+        return networks.FirstOrDefault(n => n.Name == name)?.ID;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<NetworkInfo>> ListNetworksAsync(IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default)
+    {
+        var parameters = new NetworksListParameters { Filters = LabelFilter(labels) };
+        var networks = await CallAsync((c, ct) => c.Networks.ListNetworksAsync(parameters, ct), Subject.Engine, null, cancellationToken);
+        return networks.Select(n => new NetworkInfo(n.ID, n.Name, n.Internal, n.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [])).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveNetworkAsync(string networkId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _client.Networks.DeleteNetworkAsync(networkId, cancellationToken);
+        }
+        catch (Exception e) when (DockerErrors.IsNotFound(e))
+        {
+            // Already gone.
+        }
+        catch (Exception e) when (DockerErrors.Translate(e, Subject.Network, networkId, Endpoint, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <summary>Runs an engine call, translating its failures into <see cref="ContainerRuntimeException"/>.</summary>
+    private async Task<T> CallAsync<T>(Func<DockerClient, CancellationToken, Task<T>> call, Subject subject, string? name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(_client, cancellationToken);
+        }
+        catch (Exception e) when (DockerErrors.Translate(e, subject, name, Endpoint, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private Task CallAsync(Func<DockerClient, CancellationToken, Task> call, Subject subject, string? name, CancellationToken cancellationToken) =>
+        CallAsync(async (c, ct) =>
+        {
+            await call(c, ct);
+            return true;
+        }, subject, name, cancellationToken);
+
+    /// <inheritdoc />
+    public void Dispose() => _client.Dispose();
+}

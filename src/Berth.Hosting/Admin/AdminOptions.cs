@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+
+namespace Berth.Hosting;
+
+/// <summary>Settings of the admin API mapped by <see cref="BerthAdminExtensions.MapBerthAdmin"/>; bound from <c>Berth:Admin</c>.</summary>
+public sealed class AdminOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Berth:Admin";
+
+    /// <summary>Name of the file, in <see cref="DataDirectory"/>, that holds a generated token.</summary>
+    public const string TokenFileName = "admin-token";
+
+    /// <summary>Shortest token accepted in <see cref="Token"/>.</summary>
+    public const int MinimumTokenLength = 16;
+
+    /// <summary>Longest grace period a stop may ask for.</summary>
+    public static readonly TimeSpan MaxStopGracePeriod = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// The bearer token callers must present. When not set, a random token is generated at start and written to
+    /// <c>{DataDirectory}/admin-token</c>, readable by the owner only, where the <c>berth</c> CLI finds it.
+    /// </summary>
+    /// <value>Default: <see langword="null"/> (generated). At least 16 characters when set.</value>
+    public string? Token { get; set; }
+
+    /// <summary>Directory for the generated token file; relative paths are resolved against the content root.</summary>
+    /// <value>Default: <c>data</c>.</value>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Time between SIGTERM and SIGKILL when a stop request gives no <c>grace</c>.</summary>
+    /// <value>Default: 10 seconds. Between zero and 15 minutes.</value>
+    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+internal sealed class AdminOptionsValidator : IValidateOptions<AdminOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AdminOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Token is { Length: < AdminOptions.MinimumTokenLength })
+        {
+            failures.Add($"Berth:Admin:Token is too short ({options.Token.Length} characters); allowed: at least {AdminOptions.MinimumTokenLength}, or unset to generate one.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            failures.Add("Berth:Admin:DataDirectory is empty; allowed: a directory path such as 'data'.");
+        }
+
+        if (options.StopGracePeriod < TimeSpan.Zero || options.StopGracePeriod > AdminOptions.MaxStopGracePeriod)
+        {
+            failures.Add($"Berth:Admin:StopGracePeriod '{options.StopGracePeriod}' is out of range; allowed: 00:00:00 to {AdminOptions.MaxStopGracePeriod}.");
+        }
+
+        return failures.Count > 0 ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,251 @@
+using System.Net;
+using System.Text;
+using Berth.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Hosting;
+
+/// <summary>
+/// The admin API the <c>berth</c> CLI talks to, under <c>/_berth/admin</c>: list the app's containers, read their logs,
+/// run commands in them and stop them. Answers only on loopback and only with the bearer token (<see cref="AdminOptions.Token"/>).
+/// </summary>
+public static partial class BerthAdminExtensions
+{
+    /// <summary>The path prefix of every admin endpoint.</summary>
+    public const string RoutePrefix = "/_berth/admin";
+
+    /// <summary>
+    /// Registers the admin API's options (bound from <c>Berth:Admin</c>, validated at start) and its token.
+    /// The app must also register <see cref="IContainerRuntime"/> and its <see cref="BerthAppConfig"/>.
+    /// </summary>
+    public static IServiceCollection AddBerthAdmin(this IServiceCollection services, Action<AdminOptions>? configure = null)
+    {
+        var options = services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
+        services.TryAddSingleton<AdminToken>();
+        services.AddHostedService(sp => sp.GetRequiredService<AdminToken>());
+        return services;
+    }
+
+    /// <summary>
+    /// Maps <c>GET containers</c>, <c>GET containers/{class}/{objectId}/logs?follow=&amp;tail=</c>,
+    /// <c>POST containers/{class}/{objectId}/exec</c> and <c>POST containers/{class}/{objectId}/stop?grace=</c>
+    /// under <see cref="RoutePrefix"/>. An object ID may be given as an unambiguous prefix.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><see cref="AddBerthAdmin"/> was not called.</exception>
+    public static RouteGroupBuilder MapBerthAdmin(this IEndpointRouteBuilder endpoints)
+    {
+        if (endpoints.ServiceProvider.GetService<AdminToken>() is null)
+        {
+            throw new InvalidOperationException("MapBerthAdmin needs its services: call builder.Services.AddBerthAdmin() first.");
+        }
+
+        var group = endpoints.MapGroup(RoutePrefix).AddEndpointFilter(GuardAsync).ExcludeFromDescription();
+        group.MapGet("/containers", ListAsync);
+        group.MapGet("/containers/{className}/{objectId}/logs", LogsAsync);
+        group.MapPost("/containers/{className}/{objectId}/exec", ExecAsync);
+        group.MapPost("/containers/{className}/{objectId}/stop", StopAsync);
+        return group;
+    }
+
+    /// <summary>Loopback and token checks, and engine errors turned into problem responses.</summary>
+    private static async ValueTask<object?> GuardAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var remote = http.Connection.RemoteIpAddress;
+        if (remote is null || !IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote))
+        {
+            return Results.Problem("The Berth admin API answers only requests from loopback (127.0.0.1 or ::1).",
+                statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+        }
+
+        var authorization = http.Request.Headers.Authorization.ToString();
+        var token = http.RequestServices.GetRequiredService<AdminToken>();
+        if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || !token.Matches(authorization.AsSpan(7).Trim()))
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Results.Problem(
+                $"Missing or wrong admin token. Send 'Authorization: Bearer <token>'; unless Berth:Admin:Token is set, the token is in {token.FilePath}.",
+                statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+        }
+
+        try
+        {
+            return await next(context);
+        }
+        catch (ContainerRuntimeException ex) when (!http.Response.HasStarted)
+        {
+            var status = ex.Error switch
+            {
+                ContainerRuntimeError.ContainerNotFound => StatusCodes.Status404NotFound,
+                ContainerRuntimeError.Conflict => StatusCodes.Status409Conflict,
+                ContainerRuntimeError.EngineUnavailable => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status500InternalServerError,
+            };
+            return Results.Problem(ex.Message, statusCode: status, title: $"Container engine: {ex.Error}");
+        }
+    }
+
+    private static async Task<IResult> ListAsync(IContainerRuntime runtime, BerthAppConfig config, CancellationToken cancellationToken)
+    {
+        var containers = await runtime.ListAsync(AppLabels(config), cancellationToken);
+        return Results.Ok(containers
+            .OrderBy(c => Label(c, BerthLabels.Class), StringComparer.Ordinal)
+            .ThenBy(c => Label(c, BerthLabels.ObjectId), StringComparer.Ordinal)
+            .Select(c => new AdminContainer(
+                c.Id, c.Name, Label(c, BerthLabels.Class), Label(c, BerthLabels.ObjectId), c.State.ToString().ToLowerInvariant(),
+                c.Image, Label(c, BerthLabels.Version), c.CreatedAt)));
+    }
+
+    private static async Task<IResult> LogsAsync(
+        string className, string objectId, bool? follow, int? tail,
+        IContainerRuntime runtime, BerthAppConfig config, CancellationToken cancellationToken)
+    {
+        if (tail is < 0)
+        {
+            return Results.Problem($"tail: {tail} is not allowed; allowed: a number of lines ≥ 0.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
+        if (container is null)
+        {
+            return error!;
+        }
+
+        var options = new LogOptions(follow ?? false, tail);
+        return Results.Stream(async body =>
+        {
+            await foreach (var line in runtime.GetLogsAsync(container.Id, options, cancellationToken))
+            {
+                await body.WriteAsync(Encoding.UTF8.GetBytes(line.Text.EndsWith('\n') ? line.Text : line.Text + "\n"), cancellationToken);
+
+                // Followers want each line as it comes, not when a buffer fills.
+                await body.FlushAsync(cancellationToken);
+            }
+        }, "text/plain; charset=utf-8");
+    }
+
+    private static async Task<IResult> ExecAsync(
+        string className, string objectId, AdminExecRequest request,
+        IContainerRuntime runtime, BerthAppConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (request.Command is not { Count: > 0 } command || command.Any(string.IsNullOrEmpty))
+        {
+            return Results.Problem("command: required; allowed: a non-empty array of non-empty strings, such as [\"ls\", \"-l\"].",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
+        if (container is null)
+        {
+            return error!;
+        }
+
+        Log.Exec(loggers.CreateLogger(typeof(BerthAdminExtensions)), string.Join(' ', command), className, Label(container, BerthLabels.ObjectId));
+        using var stdout = new MemoryStream();
+        using var stderr = new MemoryStream();
+        var exitCode = await runtime.ExecAsync(container.Id, new ExecSpec { Command = command }, new ExecStreams(null, stdout, stderr), cancellationToken);
+        return Results.Ok(new AdminExecResult(exitCode, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray())));
+    }
+
+    private static async Task<IResult> StopAsync(
+        string className, string objectId, int? grace,
+        IContainerRuntime runtime, BerthAppConfig config, IOptions<AdminOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (grace is { } seconds && (seconds < 0 || TimeSpan.FromSeconds(seconds) > AdminOptions.MaxStopGracePeriod))
+        {
+            return Results.Problem($"grace: {seconds} is not allowed; allowed: seconds 0–{AdminOptions.MaxStopGracePeriod.TotalSeconds}.",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
+        if (container is null)
+        {
+            return error!;
+        }
+
+        var gracePeriod = grace is { } g ? TimeSpan.FromSeconds(g) : options.Value.StopGracePeriod;
+        var fullObjectId = Label(container, BerthLabels.ObjectId);
+        Log.Stop(loggers.CreateLogger(typeof(BerthAdminExtensions)), className, fullObjectId, gracePeriod.TotalSeconds);
+        var exit = await runtime.StopAsync(container.Id, new StopOptions("SIGTERM", gracePeriod), cancellationToken);
+        return Results.Ok(new AdminStopResult(container.Id, className, fullObjectId, exit.ExitCode, exit.OomKilled));
+    }
+
+    /// <summary>
+    /// Finds the container of <paramref name="className"/> whose object ID is <paramref name="objectId"/> or, failing
+    /// that, starts with it. Of several containers of one object (a rollout), the running, newest one wins.
+    /// </summary>
+    private static async Task<(ContainerSummary? Container, IResult? Error)> ResolveAsync(
+        IContainerRuntime runtime, BerthAppConfig config, string className, string objectId, CancellationToken cancellationToken)
+    {
+        var labels = new Dictionary<string, string>(AppLabels(config)) { [BerthLabels.Class] = className };
+        var candidates = await runtime.ListAsync(labels, cancellationToken);
+        var exact = candidates.Where(c => Label(c, BerthLabels.ObjectId) == objectId).ToList();
+        var matches = exact.Count > 0
+            ? exact
+            : [.. candidates.Where(c => Label(c, BerthLabels.ObjectId).StartsWith(objectId, StringComparison.Ordinal))];
+
+        var objects = matches.Select(c => Label(c, BerthLabels.ObjectId)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (objects.Count > 1)
+        {
+            return (null, Results.Problem(
+                $"Object ID prefix '{objectId}' is ambiguous for class '{className}': it matches {string.Join(", ", objects)}. Give more characters.",
+                statusCode: StatusCodes.Status409Conflict, title: "Ambiguous object ID"));
+        }
+
+        if (objects.Count == 0)
+        {
+            var hint = config.FindContainer(className) is null
+                ? $" The app has no container class '{className}'; its classes are: {string.Join(", ", config.Containers.Select(c => c.ClassName).DefaultIfEmpty("(none)"))}."
+                : "";
+            return (null, Results.Problem(
+                $"No container of class '{className}' with object ID '{objectId}' in app '{config.Name}'.{hint}",
+                statusCode: StatusCodes.Status404NotFound, title: "Not found"));
+        }
+
+        var chosen = matches
+            .OrderByDescending(c => c.State == ContainerRunState.Running)
+            .ThenByDescending(c => c.CreatedAt)
+            .First();
+        return (chosen, null);
+    }
+
+    private static Dictionary<string, string> AppLabels(BerthAppConfig config) =>
+        new() { [BerthLabels.Managed] = "1", [BerthLabels.App] = config.Name };
+
+    private static string Label(ContainerSummary container, string label) =>
+        container.Labels.TryGetValue(label, out var value) ? value : "";
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Admin API: exec '{Command}' in {ClassName}/{ObjectId}")]
+        public static partial void Exec(ILogger logger, string command, string className, string objectId);
+
+        [LoggerMessage(2, LogLevel.Information, "Admin API: stopping {ClassName}/{ObjectId} (SIGTERM, SIGKILL after {GraceSeconds} s)")]
+        public static partial void Stop(ILogger logger, string className, string objectId, double graceSeconds);
+    }
+}
+
+/// <summary>A container as listed by the admin API.</summary>
+internal sealed record AdminContainer(
+    string Id, string Name, string Class, string Object, string State, string Image, string Version, DateTimeOffset Created);
+
+/// <summary>Body of an exec request.</summary>
+internal sealed record AdminExecRequest(IReadOnlyList<string>? Command);
+
+/// <summary>What an exec returned.</summary>
+internal sealed record AdminExecResult(long ExitCode, string Stdout, string Stderr);
+
+/// <summary>How a stopped container ended.</summary>
+internal sealed record AdminStopResult(string Id, string Class, string Object, int ExitCode, bool OomKilled);

@@ -1,0 +1,541 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Berth.Hosting;
+
+/// <summary>
+/// Walks a parsed config document field by field, collecting every problem instead of stopping at
+/// the first, so one run of the app shows all that is wrong with the file.
+/// </summary>
+internal sealed partial class ConfigReader(string baseDirectory)
+{
+    private const string IdentifierAllowed = "a C# identifier (letters, digits and '_', not starting with a digit)";
+    private const string NameAllowed = "lowercase letters, digits and '-', 1–63 characters, starting and ending with a letter or digit";
+    private const string ImageAllowed =
+        "a Dockerfile path (ending in 'Dockerfile' or '.Dockerfile', or starting with './' or '../') or an image reference such as 'my-api:1.0'";
+
+    private static readonly string InstanceTypeAllowed =
+        $"{string.Join(", ", InstanceType.KnownNames)} or {{vcpu {InstanceType.CustomMinVcpu}–{InstanceType.CustomMaxVcpu}, " +
+        $"memory_mib ≤ {InstanceType.CustomMaxMemoryMib}, disk_mb ≤ {InstanceType.CustomMaxDiskMb}}}";
+
+    private static readonly string[] RootFields = ["$schema", "name", "containers", "durable_objects", "triggers", "vars"];
+    private static readonly string[] ContainerFields =
+    [
+        "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
+        "rollout_step_percentage", "rollout_active_grace_period", "autoscaling",
+    ];
+    private static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
+    private static readonly string[] AutoscalingFields = ["minimum_instances", "cpu_target", "concurrency_target"];
+    private static readonly string[] DurableObjectsFields = ["bindings"];
+    private static readonly string[] BindingFields = ["name", "class_name"];
+    private static readonly string[] TriggersFields = ["crons"];
+
+    private readonly List<string> _problems = [];
+
+    public IReadOnlyList<string> Problems => _problems;
+
+    /// <summary>Returns the config, or <see langword="null"/> when the root is not an object; check <see cref="Problems"/> either way.</summary>
+    public BerthAppConfig? ReadApp(JsonElement root)
+    {
+        if (Fields(root, "", RootFields) is not { } fields)
+        {
+            return null;
+        }
+
+        string name = "";
+        if (!fields.TryGetValue("name", out var nameValue))
+        {
+            Problem("name", $"required; allowed: {NameAllowed}");
+        }
+        else if (String(nameValue, "name", NameAllowed) is { } n)
+        {
+            name = AppNameRegex().IsMatch(n) ? n : NotAllowed("name", nameValue, NameAllowed) ?? "";
+        }
+
+        var containers = fields.TryGetValue("containers", out var c) ? ReadContainers(c) : [];
+        var bindings = fields.TryGetValue("durable_objects", out var d) ? ReadDurableObjects(d) : [];
+        var crons = fields.TryGetValue("triggers", out var t) ? ReadTriggers(t) : [];
+        var vars = fields.TryGetValue("vars", out var v) ? ReadVars(v) : FrozenDictionary<string, string>.Empty;
+
+        return new BerthAppConfig
+        {
+            Name = name,
+            Containers = containers,
+            DurableObjectBindings = bindings,
+            Crons = crons,
+            Vars = vars,
+        };
+    }
+
+    private List<ContainerConfig> ReadContainers(JsonElement value)
+    {
+        var result = new List<ContainerConfig>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var items = Array(value, "containers", "an array of container objects");
+        for (var i = 0; i < items.Count; i++)
+        {
+            var path = $"containers[{i}]";
+            if (ReadContainer(items[i], path) is not { } container)
+            {
+                continue;
+            }
+
+            if (container.ClassName.Length > 0 && !seen.TryAdd(container.ClassName, i))
+            {
+                Problem($"{path}.class_name",
+                    $"'{container.ClassName}' is not allowed; allowed: a class name not used before (already used by containers[{seen[container.ClassName]}])");
+            }
+
+            result.Add(container);
+        }
+
+        return result;
+    }
+
+    private ContainerConfig? ReadContainer(JsonElement value, string path)
+    {
+        if (Fields(value, path, ContainerFields) is not { } fields)
+        {
+            return null;
+        }
+
+        var className = RequiredIdentifier(fields, "class_name", path) ?? "";
+        var image = ReadImage(fields, path);
+        var maxInstances = fields.TryGetValue("max_instances", out var m)
+            ? Int(m, $"{path}.max_instances", 1, int.MaxValue, "an integer ≥ 1") ?? ContainerConfig.DefaultMaxInstances
+            : ContainerConfig.DefaultMaxInstances;
+        var autoscaling = fields.TryGetValue("autoscaling", out var a) ? ReadAutoscaling(a, $"{path}.autoscaling", maxInstances) : null;
+
+        return new ContainerConfig
+        {
+            ClassName = className,
+            Image = image ?? new ImageReference(""),
+            InstanceType = fields.TryGetValue("instance_type", out var it) ? ReadInstanceType(it, $"{path}.instance_type") : InstanceType.Lite,
+            MaxInstances = maxInstances,
+            SleepAfter = fields.TryGetValue("sleep_after", out var s) ? Duration(s, $"{path}.sleep_after") : null,
+            RolloutStepPercentage = fields.TryGetValue("rollout_step_percentage", out var r)
+                ? ReadRolloutSteps(r, $"{path}.rollout_step_percentage")
+                : [10, 100],
+            RolloutActiveGracePeriod = fields.TryGetValue("rollout_active_grace_period", out var g)
+                ? TimeSpan.FromSeconds(Int(g, $"{path}.rollout_active_grace_period", 0, int.MaxValue, "a whole number of seconds ≥ 0") ?? 0)
+                : TimeSpan.Zero,
+            Autoscaling = autoscaling,
+        };
+    }
+
+    private ContainerImageSource? ReadImage(Dictionary<string, JsonElement> fields, string path)
+    {
+        var imagePath = $"{path}.image";
+        fields.TryGetValue("image_build_context", out var contextValue);
+        fields.TryGetValue("image_vars", out var varsValue);
+        var hasContext = contextValue.ValueKind != JsonValueKind.Undefined;
+        var hasVars = varsValue.ValueKind != JsonValueKind.Undefined;
+
+        if (!fields.TryGetValue("image", out var imageValue))
+        {
+            Problem(imagePath, $"required; allowed: {ImageAllowed}");
+            return null;
+        }
+
+        if (String(imageValue, imagePath, ImageAllowed) is not { } image)
+        {
+            return null;
+        }
+
+        var resolved = ResolvePath(image);
+        var isDockerfile = Path.GetFileName(image).EndsWith("Dockerfile", StringComparison.OrdinalIgnoreCase)
+            || image.StartsWith("./", StringComparison.Ordinal)
+            || image.StartsWith("../", StringComparison.Ordinal)
+            || Path.IsPathRooted(image)
+            || (image.Contains('/', StringComparison.Ordinal) && File.Exists(resolved));
+
+        if (!isDockerfile)
+        {
+            if (!ImageReferenceRegex().IsMatch(image))
+            {
+                return NotAllowed<ContainerImageSource>(imagePath, imageValue, ImageAllowed);
+            }
+
+            if (hasContext)
+            {
+                Problem($"{path}.image_build_context", $"{Show(contextValue)} is not allowed; allowed: only when image is a Dockerfile path");
+            }
+
+            if (hasVars)
+            {
+                Problem($"{path}.image_vars", "is not allowed; allowed: only when image is a Dockerfile path");
+            }
+
+            return new ImageReference(image);
+        }
+
+        var dockerfileExists = File.Exists(resolved);
+        if (!dockerfileExists)
+        {
+            Problem(imagePath, $"'{image}' is not allowed; allowed: a Dockerfile that exists (looked for {resolved}) or an image reference");
+        }
+
+        var context = Path.GetDirectoryName(resolved)!;
+        if (hasContext && String(contextValue, $"{path}.image_build_context", "a directory path") is { } contextText)
+        {
+            context = ResolvePath(contextText);
+            if (!Directory.Exists(context))
+            {
+                Problem($"{path}.image_build_context", $"'{contextText}' is not allowed; allowed: a directory that exists (looked for {context})");
+            }
+            else if (dockerfileExists && Path.GetRelativePath(context, resolved).StartsWith("..", StringComparison.Ordinal))
+            {
+                // The engine reads the Dockerfile out of the context archive, so it must be inside it.
+                Problem($"{path}.image_build_context", $"'{contextText}' is not allowed; allowed: a directory that contains the Dockerfile {resolved}");
+            }
+        }
+
+        var buildArgs = hasVars ? StringMap(varsValue, $"{path}.image_vars", allowScalars: false) : FrozenDictionary<string, string>.Empty;
+        return new DockerfileImage(resolved, context, buildArgs);
+    }
+
+    private InstanceType ReadInstanceType(JsonElement value, string path)
+    {
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            return InstanceType.TryParse(value.GetString(), out var named) ? named : NotAllowed<InstanceType>(path, value, InstanceTypeAllowed) ?? InstanceType.Lite;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            return NotAllowed<InstanceType>(path, value, InstanceTypeAllowed) ?? InstanceType.Lite;
+        }
+
+        var fields = Fields(value, path, InstanceTypeFields)!;
+        var vcpu = RequiredField(fields, "vcpu", path, v => Number(v, $"{path}.vcpu", InstanceType.CustomMinVcpu, InstanceType.CustomMaxVcpu,
+            $"a number {InstanceType.CustomMinVcpu}–{InstanceType.CustomMaxVcpu}"));
+        var memory = RequiredField(fields, "memory_mib", path, v => Int(v, $"{path}.memory_mib", InstanceType.CustomMinMemoryMib,
+            InstanceType.CustomMaxMemoryMib, $"an integer {InstanceType.CustomMinMemoryMib}–{InstanceType.CustomMaxMemoryMib}"));
+        var disk = RequiredField(fields, "disk_mb", path, v => Int(v, $"{path}.disk_mb", 1, InstanceType.CustomMaxDiskMb,
+            $"an integer 1–{InstanceType.CustomMaxDiskMb}"));
+        return vcpu is { } c && memory is { } mem && disk is { } d ? InstanceType.Custom(c, mem, d) : InstanceType.Lite;
+    }
+
+    private List<int> ReadRolloutSteps(JsonElement value, string path)
+    {
+        const string allowed = "ascending whole percentages 1–100 ending at 100, such as [10, 100], or one step size such as 25";
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            // A single number is the size of every step: 25 means [25, 50, 75, 100].
+            return Int(value, path, 1, 100, allowed) is { } step
+                ? [.. Enumerable.Range(1, (100 + step - 1) / step).Select(i => Math.Min(i * step, 100))]
+                : [10, 100];
+        }
+
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
+        {
+            return NotAllowed<List<int>>(path, value, allowed) ?? [10, 100];
+        }
+
+        var steps = new List<int>();
+        var i = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            if (Int(item, $"{path}[{i}]", 1, 100, allowed) is { } step)
+            {
+                steps.Add(step);
+            }
+
+            i++;
+        }
+
+        if (steps.Count == i && (steps[^1] != 100 || steps.Zip(steps.Skip(1)).Any(p => p.First >= p.Second)))
+        {
+            NotAllowed(path, value, allowed);
+        }
+
+        return steps;
+    }
+
+    private AutoscalingConfig? ReadAutoscaling(JsonElement value, string path, int maxInstances)
+    {
+        if (Fields(value, path, AutoscalingFields) is not { } fields)
+        {
+            return null;
+        }
+
+        var minimum = fields.TryGetValue("minimum_instances", out var m)
+            ? Int(m, $"{path}.minimum_instances", 0, int.MaxValue, "an integer ≥ 0") ?? 0
+            : 0;
+        if (minimum > maxInstances)
+        {
+            Problem($"{path}.minimum_instances", $"{minimum} is not allowed; allowed: at most max_instances ({maxInstances})");
+        }
+
+        return new AutoscalingConfig
+        {
+            MinimumInstances = minimum,
+            CpuTarget = fields.TryGetValue("cpu_target", out var cpu) ? Int(cpu, $"{path}.cpu_target", 1, 100, "an integer percentage 1–100") : null,
+            ConcurrencyTarget = fields.TryGetValue("concurrency_target", out var con)
+                ? Int(con, $"{path}.concurrency_target", 1, int.MaxValue, "an integer ≥ 1")
+                : null,
+        };
+    }
+
+    private List<DurableObjectBinding> ReadDurableObjects(JsonElement value)
+    {
+        var result = new List<DurableObjectBinding>();
+        if (Fields(value, "durable_objects", DurableObjectsFields) is not { } fields || !fields.TryGetValue("bindings", out var bindings))
+        {
+            return result;
+        }
+
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var items = Array(bindings, "durable_objects.bindings", "an array of {name, class_name} objects");
+        for (var i = 0; i < items.Count; i++)
+        {
+            var path = $"durable_objects.bindings[{i}]";
+            if (Fields(items[i], path, BindingFields) is not { } binding)
+            {
+                continue;
+            }
+
+            var name = RequiredIdentifier(binding, "name", path);
+            var className = RequiredIdentifier(binding, "class_name", path);
+            if (name is not null && !seen.TryAdd(name, i))
+            {
+                Problem($"{path}.name", $"'{name}' is not allowed; allowed: a binding name not used before (already used by durable_objects.bindings[{seen[name]}])");
+            }
+
+            if (name is not null && className is not null)
+            {
+                result.Add(new DurableObjectBinding(name, className));
+            }
+        }
+
+        return result;
+    }
+
+    private List<string> ReadTriggers(JsonElement value)
+    {
+        var result = new List<string>();
+        if (Fields(value, "triggers", TriggersFields) is not { } fields || !fields.TryGetValue("crons", out var crons))
+        {
+            return result;
+        }
+
+        var items = Array(crons, "triggers.crons", "an array of cron expression strings");
+        for (var i = 0; i < items.Count; i++)
+        {
+            var path = $"triggers.crons[{i}]";
+            if (String(items[i], path, CronSchedule.Allowed) is not { } cron)
+            {
+                continue;
+            }
+
+            if (!CronSchedule.TryParse(cron, out _, out var error))
+            {
+                Problem(path, $"'{cron}' is not allowed ({error}); allowed: {CronSchedule.Allowed}");
+            }
+            else if (result.Contains(cron, StringComparer.Ordinal))
+            {
+                Problem(path, $"'{cron}' is not allowed; allowed: each expression once (it would fire twice)");
+            }
+            else
+            {
+                result.Add(cron);
+            }
+        }
+
+        return result;
+    }
+
+    private IReadOnlyDictionary<string, string> ReadVars(JsonElement value) => StringMap(value, "vars", allowScalars: true);
+
+    private FrozenDictionary<string, string> StringMap(JsonElement value, string path, bool allowScalars)
+    {
+        var allowed = allowScalars ? "an object whose values are strings, numbers or booleans" : "an object whose values are strings";
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            NotAllowed(path, value, allowed);
+            return result.ToFrozenDictionary(StringComparer.Ordinal);
+        }
+
+        foreach (var property in value.EnumerateObject())
+        {
+            var itemPath = $"{path}.{property.Name}";
+            var text = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString(),
+                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False when allowScalars => property.Value.GetRawText(),
+                _ => NotAllowed(itemPath, property.Value, allowScalars ? "a string, number or boolean" : "a string"),
+            };
+            if (property.Name.Length == 0)
+            {
+                Problem(path, "an empty key is not allowed; allowed: non-empty names");
+            }
+            else if (!result.TryAdd(property.Name, text ?? ""))
+            {
+                Problem(itemPath, "is not allowed; allowed: each key once");
+            }
+        }
+
+        return result.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    private TimeSpan? Duration(JsonElement value, string path)
+    {
+        const string allowed = "a duration greater than 0 such as '30s', '10m' or '1h30m' (units ms, s, m, h)";
+        if (value.ValueKind != JsonValueKind.String || !DurationRegex().IsMatch(value.GetString()!))
+        {
+            return NotAllowed<TimeSpan?>(path, value, allowed);
+        }
+
+        var total = TimeSpan.Zero;
+        foreach (Match part in DurationPartRegex().Matches(value.GetString()!))
+        {
+            if (!long.TryParse(part.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount > 1_000_000_000)
+            {
+                return NotAllowed<TimeSpan?>(path, value, allowed);
+            }
+
+            total += part.Groups[2].Value switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(amount),
+                "s" => TimeSpan.FromSeconds(amount),
+                "m" => TimeSpan.FromMinutes(amount),
+                _ => TimeSpan.FromHours(amount),
+            };
+        }
+
+        return total > TimeSpan.Zero ? total : NotAllowed<TimeSpan?>(path, value, allowed);
+    }
+
+    /// <summary>Checks that <paramref name="value"/> is an object with only known, non-repeated fields.</summary>
+    private Dictionary<string, JsonElement>? Fields(JsonElement value, string path, string[] known)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            return NotAllowed<Dictionary<string, JsonElement>?>(path.Length == 0 ? "(root)" : path, value, "an object");
+        }
+
+        var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var property in value.EnumerateObject())
+        {
+            var fieldPath = Join(path, property.Name);
+            if (!known.Contains(property.Name, StringComparer.Ordinal))
+            {
+                var suggestion = Closest(property.Name, known);
+                Problem(fieldPath,
+                    $"unknown field '{property.Name}' is not allowed;{(suggestion is null ? "" : $" did you mean '{suggestion}'?")} allowed: {string.Join(", ", known)}");
+            }
+            else if (!fields.TryAdd(property.Name, property.Value))
+            {
+                Problem(fieldPath, $"field '{property.Name}' appears twice; allowed: each field once");
+            }
+        }
+
+        return fields;
+    }
+
+    private List<JsonElement> Array(JsonElement value, string path, string allowed) =>
+        value.ValueKind == JsonValueKind.Array ? [.. value.EnumerateArray()] : NotAllowed<List<JsonElement>>(path, value, allowed) ?? [];
+
+    private string? RequiredIdentifier(Dictionary<string, JsonElement> fields, string name, string path)
+    {
+        var fieldPath = $"{path}.{name}";
+        if (!fields.TryGetValue(name, out var value))
+        {
+            Problem(fieldPath, $"required; allowed: {IdentifierAllowed}");
+            return null;
+        }
+
+        return String(value, fieldPath, IdentifierAllowed) is { } text && IdentifierRegex().IsMatch(text)
+            ? text
+            : NotAllowed(fieldPath, value, IdentifierAllowed);
+    }
+
+    private T? RequiredField<T>(Dictionary<string, JsonElement> fields, string name, string path, Func<JsonElement, T?> read)
+        where T : struct
+    {
+        if (fields.TryGetValue(name, out var value))
+        {
+            return read(value);
+        }
+
+        Problem($"{path}.{name}", "required when instance_type is an object");
+        return null;
+    }
+
+    private string? String(JsonElement value, string path, string allowed) =>
+        value.ValueKind == JsonValueKind.String ? value.GetString() : NotAllowed(path, value, allowed);
+
+    private int? Int(JsonElement value, string path, int min, int max, string allowed) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= min && number <= max
+            ? number
+            : NotAllowed<int?>(path, value, allowed);
+
+    private double? Number(JsonElement value, string path, double min, double max, string allowed) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number >= min && number <= max
+            ? number
+            : NotAllowed<double?>(path, value, allowed);
+
+    private string ResolvePath(string path) => Path.GetFullPath(Path.Combine(baseDirectory, path));
+
+    private T? NotAllowed<T>(string path, JsonElement value, string allowed)
+    {
+        Problem(path, $"{Show(value)} is not allowed; allowed: {allowed}");
+        return default;
+    }
+
+    private string? NotAllowed(string path, JsonElement value, string allowed) => NotAllowed<string>(path, value, allowed);
+
+    private void Problem(string path, string message) => _problems.Add($"{path}: {message}");
+
+    private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
+
+    private static string Show(JsonElement value)
+    {
+        var text = value.ValueKind == JsonValueKind.String ? $"'{value.GetString()}'" : value.GetRawText();
+        return text.Length <= 60 ? text : string.Concat(text.AsSpan(0, 57), "...");
+    }
+
+    /// <summary>The known name within edit distance 2 of a misspelt one, for "did you mean".</summary>
+    private static string? Closest(string name, string[] known)
+    {
+        var best = known.MinBy(k => EditDistance(name.ToLowerInvariant(), k));
+        return best is not null && EditDistance(name.ToLowerInvariant(), best) <= Math.Max(2, name.Length / 4) ? best : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
+    }
+
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
+    private static partial Regex AppNameRegex();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex IdentifierRegex();
+
+    // Docker's reference grammar: [registry[:port]/]path[:tag][@sha256:digest], path components lowercase.
+    [GeneratedRegex(@"^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$")]
+    private static partial Regex ImageReferenceRegex();
+
+    [GeneratedRegex("^(?:[0-9]+(?:ms|s|m|h))+$")]
+    private static partial Regex DurationRegex();
+
+    [GeneratedRegex("([0-9]+)(ms|s|m|h)")]
+    private static partial Regex DurationPartRegex();
+}

@@ -1,0 +1,200 @@
+using Cronos;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Hosting;
+
+/// <summary>A cron expression and what runs when it fires.</summary>
+internal sealed record CronTrigger(string Cron, CronExpression Expression, Func<ScheduledEvent, IServiceProvider, CancellationToken, Task> Handler);
+
+/// <summary>
+/// Fires the triggers registered with <see cref="CronTriggerExtensions.AddCronTrigger"/> and, for each cron of the
+/// config's <c>triggers.crons</c>, every <see cref="IScheduledHandler"/>. Each trigger runs its own loop: it sleeps
+/// on the injected <see cref="TimeProvider"/> until the next occurrence (UTC), starts the handler without waiting
+/// for it, and skips an occurrence while the previous run is still going.
+/// </summary>
+internal sealed partial class CronTriggerService(
+    IEnumerable<CronTrigger> triggers,
+    IServiceScopeFactory scopes,
+    TimeProvider time,
+    ILogger<CronTriggerService> logger,
+    BerthAppConfig? config = null) : BackgroundService
+{
+    // Timers cannot wait longer than about 49 days; rare crons (29 February) sleep in steps.
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(1);
+
+    private DateTimeOffset _startedAt;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Occurrences count from start-up, not from whenever the background loop first runs, and never
+        // from before it: what was missed while the host was down is not replayed.
+        _startedAt = time.GetUtcNow();
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var all = triggers
+            .Concat((config?.Crons ?? []).Select(cron => new CronTrigger(cron, CronSchedule.Parse(cron), DispatchToHandlersAsync)))
+            .ToList();
+        foreach (var trigger in all)
+        {
+            Log.Scheduled(logger, trigger.Cron, trigger.Expression.GetNextOccurrence(_startedAt, TimeZoneInfo.Utc));
+        }
+
+        return Task.WhenAll(all.Select(trigger => RunTriggerAsync(trigger, stoppingToken)));
+    }
+
+    private async Task RunTriggerAsync(CronTrigger trigger, CancellationToken stoppingToken)
+    {
+        var run = new RunState();
+        var next = trigger.Expression.GetNextOccurrence(_startedAt, TimeZoneInfo.Utc);
+        try
+        {
+            while (next is { } due)
+            {
+                await DelayUntilAsync(due, stoppingToken);
+
+                // Woken late (suspended host, clock jump, busy machine): fire only the latest occurrence that is due.
+                var now = time.GetUtcNow();
+                var occurrence = due;
+                while (trigger.Expression.GetNextOccurrence(occurrence, TimeZoneInfo.Utc) is { } later && later <= now)
+                {
+                    occurrence = later;
+                }
+
+                if (occurrence != due)
+                {
+                    Log.Missed(logger, trigger.Cron, due, occurrence);
+                }
+
+                if (!run.InProgress)
+                {
+                    run.InProgress = true;
+                    run.Task = RunOnceAsync(trigger, new ScheduledEvent(trigger.Cron, occurrence), run, stoppingToken);
+                }
+                else
+                {
+                    Log.Overlapping(logger, trigger.Cron, occurrence);
+                }
+
+                next = trigger.Expression.GetNextOccurrence(occurrence, TimeZoneInfo.Utc);
+            }
+
+            Log.NoMoreOccurrences(logger, trigger.Cron);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Host stopping: let the run in progress see the token and finish.
+        }
+
+        await run.Task;
+    }
+
+    private async Task DelayUntilAsync(DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        for (var remaining = due - time.GetUtcNow(); remaining > TimeSpan.Zero; remaining = due - time.GetUtcNow())
+        {
+            await Task.Delay(remaining < MaxDelay ? remaining : MaxDelay, time, cancellationToken);
+        }
+    }
+
+    /// <summary>Runs one firing; never throws, so a failing handler cannot stop its trigger or the service.</summary>
+    private async Task RunOnceAsync(CronTrigger trigger, ScheduledEvent scheduledEvent, RunState run, CancellationToken stoppingToken)
+    {
+        // Return to the scheduling loop at once, even if the handler does synchronous work first.
+        await Task.Yield();
+        var started = time.GetTimestamp();
+        Log.Firing(logger, trigger.Cron, scheduledEvent.ScheduledTime);
+        Exception? failure = null;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await trigger.Handler(scheduledEvent, scope.ServiceProvider, stoppingToken);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        // Free the trigger before saying so: whoever reads "completed" may rely on the next occurrence running.
+        run.InProgress = false;
+        switch (failure)
+        {
+            case null:
+                Log.Completed(logger, trigger.Cron, scheduledEvent.ScheduledTime, time.GetElapsedTime(started).TotalMilliseconds);
+                break;
+            case OperationCanceledException when stoppingToken.IsCancellationRequested:
+                Log.Cancelled(logger, trigger.Cron, scheduledEvent.ScheduledTime);
+                break;
+            default:
+                Log.Failed(logger, failure, trigger.Cron, scheduledEvent.ScheduledTime);
+                break;
+        }
+    }
+
+    private async Task DispatchToHandlersAsync(ScheduledEvent scheduledEvent, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var handlers = services.GetServices<IScheduledHandler>().ToList();
+        if (handlers.Count == 0)
+        {
+            Log.NoHandler(logger, scheduledEvent.Cron);
+        }
+
+        // One failing handler does not keep the others from running.
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                await handler.HandleAsync(scheduledEvent, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.HandlerFailed(logger, ex, handler.GetType().Name, scheduledEvent.Cron, scheduledEvent.ScheduledTime);
+            }
+        }
+    }
+
+    /// <summary>One trigger's run in progress, if any; read by the scheduling loop, cleared by the run.</summary>
+    private sealed class RunState
+    {
+        public volatile bool InProgress;
+
+        public Task Task = Task.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Cron '{Cron}' scheduled; next occurrence {Next:u}")]
+        public static partial void Scheduled(ILogger logger, string cron, DateTimeOffset? next);
+
+        [LoggerMessage(2, LogLevel.Information, "Cron '{Cron}' firing for {ScheduledTime:u}")]
+        public static partial void Firing(ILogger logger, string cron, DateTimeOffset scheduledTime);
+
+        [LoggerMessage(3, LogLevel.Debug, "Cron '{Cron}' run for {ScheduledTime:u} completed in {ElapsedMs:0} ms")]
+        public static partial void Completed(ILogger logger, string cron, DateTimeOffset scheduledTime, double elapsedMs);
+
+        [LoggerMessage(4, LogLevel.Warning, "Cron '{Cron}' skipped the occurrence at {ScheduledTime:u}: the previous run is still going")]
+        public static partial void Overlapping(ILogger logger, string cron, DateTimeOffset scheduledTime);
+
+        [LoggerMessage(5, LogLevel.Warning, "Cron '{Cron}' woke late: the occurrences from {FirstMissed:u} up to {Fired:u} fire once, not in a burst")]
+        public static partial void Missed(ILogger logger, string cron, DateTimeOffset firstMissed, DateTimeOffset fired);
+
+        [LoggerMessage(6, LogLevel.Error, "Cron '{Cron}' run for {ScheduledTime:u} failed")]
+        public static partial void Failed(ILogger logger, Exception exception, string cron, DateTimeOffset scheduledTime);
+
+        [LoggerMessage(7, LogLevel.Error, "Scheduled handler {Handler} failed for cron '{Cron}' at {ScheduledTime:u}")]
+        public static partial void HandlerFailed(ILogger logger, Exception exception, string handler, string cron, DateTimeOffset scheduledTime);
+
+        [LoggerMessage(8, LogLevel.Information, "Cron '{Cron}' run for {ScheduledTime:u} cancelled: the host is stopping")]
+        public static partial void Cancelled(ILogger logger, string cron, DateTimeOffset scheduledTime);
+
+        [LoggerMessage(9, LogLevel.Warning, "Cron '{Cron}' from triggers.crons fired but no IScheduledHandler is registered; add one with AddScheduledHandler<T>()")]
+        public static partial void NoHandler(ILogger logger, string cron);
+
+        [LoggerMessage(10, LogLevel.Warning, "Cron '{Cron}' has no further occurrence; its trigger stops")]
+        public static partial void NoMoreOccurrences(ILogger logger, string cron);
+    }
+}

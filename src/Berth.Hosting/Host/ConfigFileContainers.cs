@@ -1,0 +1,87 @@
+using Berth.Containers;
+using Berth.Runtime;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Hosting;
+
+/// <summary>Applies a <c>containers[]</c> entry of the config file to the settings of the class with that name.</summary>
+internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigureNamedOptions<ContainerClassOptions>
+{
+    public void Configure(ContainerClassOptions options) => Configure(Options.DefaultName, options);
+
+    public void Configure(string? name, ContainerClassOptions options)
+    {
+        if (name is null || config.FindContainer(name) is not { } container)
+        {
+            return;
+        }
+
+        options.InstanceType = container.InstanceType;
+        options.MaxInstances = container.MaxInstances;
+        options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
+        if (container.Image is ImageReference reference)
+        {
+            options.Image = reference.Reference;
+        }
+    }
+}
+
+/// <summary>Resolves a class's image from the config file, building its Dockerfile when the content changed.</summary>
+internal sealed class ConfigImageSource(AppImageBuilder images, BerthAppConfig config) : IContainerImageSource
+{
+    public async Task<string> GetImageAsync(ContainerClassOptions containerClass, CancellationToken cancellationToken)
+    {
+        if (config.FindContainer(containerClass.ClassName) is { } container)
+        {
+            return (await images.EnsureImageAsync(container, cancellationToken)).Reference;
+        }
+
+        return containerClass.Image ?? throw new ContainerRuntimeException(ContainerRuntimeError.ImageNotFound,
+            $"Container class '{containerClass.ClassName}' has no image: add a containers[] entry with class_name \"{containerClass.ClassName}\" to {config.FilePath ?? "the config file"}.");
+    }
+}
+
+/// <summary>Builds the app's images when the host starts, so the first request does not wait for a build.</summary>
+internal sealed partial class AppImageWarmup(
+    ContainerClassRegistry classes,
+    BerthAppConfig config,
+    ILogger<AppImageWarmup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var container in config.Containers)
+        {
+            if (!classes.TryGet(container.ClassName, out _))
+            {
+                LogUnregistered(logger, container.ClassName);
+            }
+        }
+
+        foreach (var containerClass in classes.Classes)
+        {
+            try
+            {
+                var image = await containerClass.GetImageAsync(cancellationToken);
+                LogImageReady(logger, containerClass.Options.ClassName, image);
+            }
+            catch (ContainerRuntimeException ex)
+            {
+                // Serve anyway: requests for this class answer with the reason until the image can be had.
+                LogImageFailed(logger, containerClass.Options.ClassName, ex.Message);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(1, LogLevel.Warning, "containers[].class_name '{ClassName}' in the config file has no C# class registered with AddContainer<{ClassName}>()")]
+    private static partial void LogUnregistered(ILogger logger, string className);
+
+    [LoggerMessage(2, LogLevel.Information, "Container class {ClassName} runs image {Image}")]
+    private static partial void LogImageReady(ILogger logger, string className, string image);
+
+    [LoggerMessage(3, LogLevel.Error, "Container class {ClassName} has no usable image: {Message}")]
+    private static partial void LogImageFailed(ILogger logger, string className, string message);
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Berth.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Hosting;
+
+/// <summary>The image a container class runs.</summary>
+/// <param name="ClassName">The container class.</param>
+/// <param name="Reference">Image reference to create containers from.</param>
+/// <param name="Version">Value of the <see cref="BerthLabels.Version"/> label: the content hash for built images, the short image ID otherwise.</param>
+/// <param name="Built"><see langword="true"/> when this call built the image; <see langword="false"/> on a cache hit or for a referenced image.</param>
+public sealed record AppImage(string ClassName, string Reference, string Version, bool Built);
+
+/// <summary>
+/// Makes sure each container class's image exists on the engine. Dockerfile images are tagged with their
+/// <see cref="ImageContentHash"/> and built only when no image with that tag exists yet.
+/// </summary>
+public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppConfig config, ILogger<AppImageBuilder> logger)
+{
+    /// <summary>The image repository for a class's built images: <c>berth-{app}-{class}</c> in lowercase.</summary>
+    public static string RepositoryFor(string appName, string className) =>
+        // Image names allow lowercase letters, digits and separators, never a separator at the end.
+        $"berth-{appName}-{className}".ToLowerInvariant().Replace('_', '-').TrimEnd('-');
+
+    /// <summary>Ensures the images of every container class in the config, one after another.</summary>
+    public async Task<IReadOnlyList<AppImage>> EnsureAllAsync(CancellationToken cancellationToken = default)
+    {
+        var images = new List<AppImage>(config.Containers.Count);
+        foreach (var container in config.Containers)
+        {
+            images.Add(await EnsureImageAsync(container, cancellationToken));
+        }
+
+        return images;
+    }
+
+    /// <summary>Ensures the image of one container class, building it on a cache miss.</summary>
+    /// <exception cref="ContainerRuntimeException">The referenced image is missing (<see cref="ContainerRuntimeError.ImageNotFound"/>) or the build failed.</exception>
+    public async Task<AppImage> EnsureImageAsync(ContainerConfig container, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        switch (container.Image)
+        {
+            case ImageReference { Reference: var reference }:
+                var info = await runtime.InspectImageAsync(reference, cancellationToken)
+                    ?? throw new ContainerRuntimeException(ContainerRuntimeError.ImageNotFound,
+                        $"Container class '{container.ClassName}': image '{reference}' is not on the engine. Build or import it first, or set image to a Dockerfile path.");
+                return new AppImage(container.ClassName, reference, ShortId(info.Id), Built: false);
+
+            case DockerfileImage build:
+                var version = ImageContentHash.Compute(build);
+                var tag = $"{RepositoryFor(config.Name, container.ClassName)}:{version}";
+                if (await runtime.InspectImageAsync(tag, cancellationToken) is not null)
+                {
+                    Log.CacheHit(logger, container.ClassName, tag);
+                    return new AppImage(container.ClassName, tag, version, Built: false);
+                }
+
+                Log.Building(logger, container.ClassName, tag, build.DockerfilePath);
+                var spec = new ImageBuildSpec
+                {
+                    ContextDirectory = build.ContextDirectory,
+                    Dockerfile = Path.GetRelativePath(build.ContextDirectory, build.DockerfilePath).Replace('\\', '/'),
+                    Tags = [tag],
+                    BuildArgs = build.BuildArgs,
+                    Labels = new Dictionary<string, string>
+                    {
+                        [BerthLabels.Managed] = "1",
+                        [BerthLabels.App] = config.Name,
+                        [BerthLabels.Class] = container.ClassName,
+                        [BerthLabels.Version] = version,
+                    },
+                };
+                var started = Stopwatch.GetTimestamp();
+                await runtime.BuildImageAsync(spec, new LogProgress(logger, container.ClassName), cancellationToken);
+                Log.Built(logger, container.ClassName, tag, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                return new AppImage(container.ClassName, tag, version, Built: true);
+
+            default:
+                throw new ArgumentException($"Unknown image source {container.Image.GetType().Name}.", nameof(container));
+        }
+    }
+
+    private static string ShortId(string id)
+    {
+        var hex = id.StartsWith("sha256:", StringComparison.Ordinal) ? id[7..] : id;
+        return hex.Length > ImageContentHash.Length ? hex[..ImageContentHash.Length] : hex;
+    }
+
+    /// <summary>Logs build output as it arrives, on the caller's thread (unlike <see cref="Progress{T}"/>).</summary>
+    private sealed class LogProgress(ILogger logger, string className) : IProgress<string>
+    {
+        public void Report(string value) => Log.BuildOutput(logger, className, value.TrimEnd());
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Image for {ClassName} is up to date: {Tag}")]
+        public static partial void CacheHit(ILogger logger, string className, string tag);
+
+        [LoggerMessage(2, LogLevel.Information, "Building image for {ClassName} as {Tag} from {Dockerfile}")]
+        public static partial void Building(ILogger logger, string className, string tag, string dockerfile);
+
+        [LoggerMessage(3, LogLevel.Information, "Built image for {ClassName} as {Tag} in {Seconds:0.0} s")]
+        public static partial void Built(ILogger logger, string className, string tag, double seconds);
+
+        [LoggerMessage(4, LogLevel.Debug, "[build {ClassName}] {Line}")]
+        public static partial void BuildOutput(ILogger logger, string className, string line);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using Berth.Runtime;
+
+namespace Berth.Testing;
+
+/// <summary>
+/// Labels for what tests create, and removal of what earlier (killed) test runs left behind.
+/// Every test container, network and image carries <see cref="BerthLabels.Test"/>=1.
+/// </summary>
+public static class TestResources
+{
+    /// <summary>Names the test process (<c>pid-starttime</c>) that created a resource, so concurrent runs leave each other alone.</summary>
+    public const string OwnerLabel = "berth.test.owner";
+
+    private static readonly Dictionary<string, string> Filter = new() { [BerthLabels.Test] = "1" };
+
+    /// <summary>This process's owner label value.</summary>
+    public static string CurrentOwner { get; } = OwnerOf(Process.GetCurrentProcess());
+
+    /// <summary>
+    /// The labels every test resource should carry: <c>berth.test=1</c>, <c>berth.managed=1</c> and
+    /// <see cref="OwnerLabel"/>, plus <paramref name="extra"/>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Labels(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var labels = new Dictionary<string, string>
+        {
+            [BerthLabels.Test] = "1",
+            [BerthLabels.Managed] = "1",
+            [OwnerLabel] = CurrentOwner,
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            labels[key] = value;
+        }
+
+        return labels;
+    }
+
+    /// <summary>
+    /// Removes containers, then networks, labelled <c>berth.test=1</c>, except those owned by another
+    /// test process that is still running (so concurrent test assemblies do not break each other).
+    /// With <paramref name="includeImages"/>, also removes every image labelled <c>berth.test=1</c>,
+    /// including the shared test images (which other running test processes may be using).
+    /// Returns how many resources were removed.
+    /// </summary>
+    public static async Task<int> CleanupAsync(IContainerRuntime runtime, bool includeImages = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        var removed = 0;
+        foreach (var container in await runtime.ListAsync(Filter, cancellationToken))
+        {
+            if (!OwnedByAnotherLiveProcess(container.Labels))
+            {
+                await runtime.RemoveAsync(container.Id, cancellationToken);
+                removed++;
+            }
+        }
+
+        foreach (var network in await runtime.ListNetworksAsync(Filter, cancellationToken))
+        {
+            if (!OwnedByAnotherLiveProcess(network.Labels))
+            {
+                await runtime.RemoveNetworkAsync(network.Id, cancellationToken);
+                removed++;
+            }
+        }
+
+        if (includeImages)
+        {
+            foreach (var image in await runtime.ListImagesAsync(Filter, cancellationToken))
+            {
+                await runtime.RemoveImageAsync(image.Id, force: true, cancellationToken);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    private static bool OwnedByAnotherLiveProcess(IReadOnlyDictionary<string, string> labels)
+    {
+        if (!labels.TryGetValue(OwnerLabel, out var owner) || owner == CurrentOwner)
+        {
+            return false;
+        }
+
+        var dash = owner.IndexOf('-', StringComparison.Ordinal);
+        if (dash < 0 || !int.TryParse(owner.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            // Same pid and same start time: the same process, not a reused pid.
+            return OwnerOf(process) == owner;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static string OwnerOf(Process process) =>
+        string.Create(CultureInfo.InvariantCulture, $"{process.Id}-{process.StartTime.ToUniversalTime().Ticks}");
+}

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using Berth.Runtime;
+using Berth.Hosting.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Hosting.Tests;
+
+public sealed class AdminApiTests : IAsyncLifetime, IDisposable
+{
+    private static readonly string[] FailNow = ["fail", "now"];
+
+    private AdminTestHost _host = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await AdminTestHost.StartAsync();
+        _client = new HttpClient { BaseAddress = _host.Address };
+        _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await File.ReadAllTextAsync(_host.TokenFile));
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    public void Dispose() => _client.Dispose();
+
+    [Fact]
+    [UnsupportedOSPlatform("windows")]
+    public void Start_NoConfiguredToken_WritesGeneratedTokenOwnerOnly()
+    {
+        Assert.Matches("^[0-9a-f]{64}$", File.ReadAllText(_host.TokenFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_host.TokenFile));
+    }
+
+    [Fact]
+    public async Task ListContainers_NoToken_Unauthorized()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _host.Address };
+
+        using var response = await anonymous.GetAsync("_berth/admin/containers");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        Assert.Contains("Missing or wrong admin token", await ProblemDetailAsync(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListContainers_WrongToken_Unauthorized()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "_berth/admin/containers");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-the-token");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ListContainers_RightToken_ListsOnlyThisAppsContainers()
+    {
+        var sandbox = _host.Runtime.AddContainer("demo", "Sandbox", "session-1");
+        _host.Runtime.AddContainer("other-app", "Sandbox", "session-2");
+
+        var list = await _client.GetFromJsonAsync<JsonElement>("_berth/admin/containers");
+
+        var item = Assert.Single(list.EnumerateArray());
+        Assert.Equal(sandbox.Id, item.GetProperty("id").GetString());
+        Assert.Equal("Sandbox", item.GetProperty("class").GetString());
+        Assert.Equal("session-1", item.GetProperty("object").GetString());
+        Assert.Equal("running", item.GetProperty("state").GetString());
+        Assert.Equal(sandbox.Image, item.GetProperty("image").GetString());
+        Assert.Equal(sandbox.CreatedAt, item.GetProperty("created").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Logs_ObjectIdPrefix_StreamsTailAsText()
+    {
+        var container = _host.Runtime.AddContainer("demo", "Sandbox", "a1b2c3d4");
+        _host.Runtime.Logs[container.Id] = ["one", "two", "three"];
+
+        using var response = await _client.GetAsync("_berth/admin/containers/Sandbox/a1b2/logs?tail=2");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("two\nthree\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Logs_AmbiguousPrefix_ConflictListingMatches()
+    {
+        _host.Runtime.AddContainer("demo", "Sandbox", "abc-1");
+        _host.Runtime.AddContainer("demo", "Sandbox", "abc-2");
+
+        using var response = await _client.GetAsync("_berth/admin/containers/Sandbox/abc/logs");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("Object ID prefix 'abc' is ambiguous for class 'Sandbox': it matches abc-1, abc-2. Give more characters.",
+            await ProblemDetailAsync(response));
+    }
+
+    [Fact]
+    public async Task Logs_UnknownObject_NotFoundNamingIt()
+    {
+        using var response = await _client.GetAsync("_berth/admin/containers/Sandbox/nope/logs");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("No container of class 'Sandbox' with object ID 'nope' in app 'demo'.", await ProblemDetailAsync(response));
+    }
+
+    [Fact]
+    public async Task Logs_UnknownClass_NotFoundListingClasses()
+    {
+        using var response = await _client.GetAsync("_berth/admin/containers/Sandbx/x/logs");
+
+        Assert.Equal(
+            "No container of class 'Sandbx' with object ID 'x' in app 'demo'. The app has no container class 'Sandbx'; its classes are: Sandbox, Api.",
+            await ProblemDetailAsync(response));
+    }
+
+    [Fact]
+    public async Task Exec_Command_ReturnsExitCodeAndOutput()
+    {
+        var container = _host.Runtime.AddContainer("demo", "Api", "obj-1");
+
+        using var response = await _client.PostAsJsonAsync("_berth/admin/containers/Api/obj-1/exec", new { command = FailNow });
+
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(3, result.GetProperty("exitCode").GetInt64());
+        Assert.Equal("ran: fail now\n", result.GetProperty("stdout").GetString());
+        Assert.Equal("failed on purpose\n", result.GetProperty("stderr").GetString());
+        var exec = Assert.Single(_host.Runtime.Execs);
+        Assert.Equal(container.Id, exec.ContainerId);
+        Assert.Equal(FailNow, exec.Command);
+    }
+
+    [Fact]
+    public async Task Exec_EmptyCommand_BadRequest()
+    {
+        _host.Runtime.AddContainer("demo", "Api", "obj-1");
+
+        using var response = await _client.PostAsJsonAsync("_berth/admin/containers/Api/obj-1/exec", new { command = Array.Empty<string>() });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("command: required", await ProblemDetailAsync(response), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stop_WithGrace_SigtermWithThatGracePeriod()
+    {
+        var container = _host.Runtime.AddContainer("demo", "Api", "obj-1");
+
+        using var response = await _client.PostAsync("_berth/admin/containers/Api/obj-1/stop?grace=30", null);
+
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(143, result.GetProperty("exitCode").GetInt32());
+        Assert.Equal((container.Id, new StopOptions("SIGTERM", TimeSpan.FromSeconds(30))), Assert.Single(_host.Runtime.Stops));
+    }
+
+    [Fact]
+    public async Task Stop_SeveralContainersOfOneObject_StopsTheRunningOne()
+    {
+        _host.Runtime.AddContainer("demo", "Api", "obj-1", ContainerRunState.Exited, created: DateTimeOffset.UnixEpoch.AddDays(2));
+        var running = _host.Runtime.AddContainer("demo", "Api", "obj-1", ContainerRunState.Running, created: DateTimeOffset.UnixEpoch.AddDays(1));
+
+        using var response = await _client.PostAsync("_berth/admin/containers/Api/obj/stop", null);
+
+        response.EnsureSuccessStatusCode();
+        Assert.Equal((running.Id, new StopOptions("SIGTERM", TimeSpan.FromSeconds(10))), Assert.Single(_host.Runtime.Stops));
+    }
+
+    [Fact]
+    public async Task Start_ConfiguredToken_AcceptsItAndWritesNoFile()
+    {
+        await using var host = await AdminTestHost.StartAsync(o => o.Token = "configured-token-0123456789");
+        using var client = new HttpClient { BaseAddress = host.Address };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "configured-token-0123456789");
+
+        using var response = await client.GetAsync("_berth/admin/containers");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(File.Exists(host.TokenFile));
+    }
+
+    [Fact]
+    public async Task Start_ShortConfiguredToken_FailsValidation()
+    {
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => AdminTestHost.StartAsync(o => o.Token = "short"));
+
+        Assert.Contains("Berth:Admin:Token is too short (5 characters); allowed: at least 16", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MapBerthAdmin_WithoutAddBerthAdmin_ThrowsSayingWhatToCall()
+    {
+        var app = WebApplication.CreateSlimBuilder().Build();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => app.MapBerthAdmin());
+
+        Assert.Contains("AddBerthAdmin()", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<string?> ProblemDetailAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return problem.GetProperty("detail").GetString();
+    }
+}
