@@ -38,6 +38,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private IGrainTimer? _activityTimer;
     private CancellationTokenSource? _monitorCancellation;
     private TaskCompletionSource<ContainerStopInfo> _exit = NewExitSignal();
+    private TaskCompletionSource<ContainerStopInfo> _stopped = NewExitSignal();
     private ContainerStopInfo? _lastStop;
     private StopReason? _pendingStopReason;
     private bool _instanceReserved;
@@ -200,7 +201,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     public Task<ContainerStopInfo?> MonitorAsync(CancellationToken cancellationToken = default) =>
         _currentContainerId is null
             ? Task.FromResult(_lastStop)
-            : _exit.Task.WaitAsync(cancellationToken).ContinueWith(static t => (ContainerStopInfo?)t.Result, TaskScheduler.Default);
+            : _stopped.Task.WaitAsync(cancellationToken).ContinueWith(static t => (ContainerStopInfo?)t.Result, TaskScheduler.Default);
 
     /// <inheritdoc />
     public Task<ContainerStatusInfo> GetStateAsync(CancellationToken cancellationToken = default) => Task.FromResult(_status);
@@ -272,7 +273,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             Context.Storage.Delete(key);
             if (call.EveryMilliseconds is { } every)
             {
-                var next = call with { Due = now + TimeSpan.FromMilliseconds(every) };
+                var next = call with { Due = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds() + every) };
                 Context.Storage.Put(ScheduleKey(next.Due, call.Id), next);
             }
 
@@ -373,6 +374,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         _currentContainerId = id;
         _exit = NewExitSignal();
+        _stopped = NewExitSignal();
         SetStatus(ContainerState.Running, id, null, null);
         StartMonitor(id);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
@@ -405,10 +407,6 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         environment["BERTH_NODE"] = _options.NodeName;
         environment["BERTH_LOCATION"] = _options.Location;
         environment["BERTH_REGION"] = _options.Region;
-        if (Context.Id.Name is { } name)
-        {
-            environment["BERTH_OBJECT_NAME"] = name;
-        }
 
         var labels = new Dictionary<string, string>(_options.ExtraLabels, StringComparer.Ordinal)
         {
@@ -573,6 +571,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         SetStatus(exit.ExitCode == 0 ? ContainerState.Stopped : ContainerState.StoppedWithCode, id, exit.ExitCode, reason.ToString().ToLowerInvariant());
         Log.Stopped(_logger, ClassName, Context.Id.ToString(), id[..12], exit.ExitCode, reason);
         _exit.TrySetResult(stop);
+        _stopped.TrySetResult(stop);
         DelayDeactivation(TimeSpan.FromMilliseconds(-1));
         await OnStopAsync(stop, cancellationToken);
     }
@@ -602,6 +601,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _registry.TryReserveInstance(ClassName, int.MaxValue);
         _instanceReserved = true;
         _exit = NewExitSignal();
+        _stopped = NewExitSignal();
         StartMonitor(containerId);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
         ArmActivityTimer();
@@ -775,6 +775,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             throw new ArgumentException($"{GetType().Name} has no method '{method}' taking (string? payload, CancellationToken) or fewer parameters and returning Task.", nameof(method));
         }
 
+        // Alarms keep whole milliseconds; so do schedules, so the two compare equal.
+        when = DateTimeOffset.FromUnixTimeMilliseconds(when.ToUnixTimeMilliseconds());
         var id = Guid.NewGuid().ToString("N");
         var call = new ScheduledCall(id, when, method, payload, every is { } e ? (long)e.TotalMilliseconds : null);
         Context.Storage.Put(ScheduleKey(when, id), call);

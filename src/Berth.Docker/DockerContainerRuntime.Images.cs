@@ -45,7 +45,8 @@ public sealed partial class DockerContainerRuntime
         if (messages.Error is { } error)
         {
             _logger.ImageBuildFailed(tag, error);
-            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' failed: {error}");
+            var at = messages.LastStep is { } step ? $" at '{step}'" : "";
+            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' failed{at}: {error}");
         }
 
         var image = await InspectImageAsync(tag, cancellationToken)
@@ -60,6 +61,9 @@ public sealed partial class DockerContainerRuntime
         private readonly StringBuilder _partial = new();
 
         public string? Error { get; set; }
+
+        /// <summary>The last <c>Step n/m : INSTRUCTION</c> line, which says where a build failed.</summary>
+        public string? LastStep { get; private set; }
 
         public void Report(JSONMessage value)
         {
@@ -85,6 +89,11 @@ public sealed partial class DockerContainerRuntime
             foreach (var line in all[..lastNewline].Split('\n'))
             {
                 var trimmed = line.TrimEnd('\r');
+                if (trimmed.StartsWith("Step ", StringComparison.Ordinal))
+                {
+                    LastStep = trimmed;
+                }
+
                 runtime._logger.BuildOutput(trimmed);
                 progress?.Report(trimmed);
             }

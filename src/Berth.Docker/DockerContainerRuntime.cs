@@ -29,6 +29,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private int _diskLimits = DiskUnknown;
+    private EngineInfo? _engine;
 
     /// <summary>Creates the driver; <paramref name="options"/> are validated here.</summary>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message names it.</exception>
@@ -67,11 +68,10 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
             return false;
         }
 
-        var info = await CallAsync((c, ct) => c.System.GetSystemInfoAsync(ct), Subject.Engine, null, cancellationToken);
-        var backingFs = info.DriverStatus?.FirstOrDefault(s => s.Length == 2 && s[0] == "Backing Filesystem")?[1] ?? "unknown";
-        var supported = info.Driver switch
+        var engine = await GetEngineInfoAsync(cancellationToken);
+        var supported = engine.StorageDriver switch
         {
-            "overlay2" => backingFs == "xfs",
+            "overlay2" => engine.BackingFilesystem == "xfs",
             "btrfs" or "zfs" or "devicemapper" => true,
             _ => false,
         };
@@ -81,11 +81,26 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
         }
         else
         {
-            MarkDiskLimitsUnsupported($"storage driver {info.Driver} on {backingFs} cannot limit a container's size (needs overlay2 on xfs with pquota, btrfs, zfs or devicemapper)");
+            MarkDiskLimitsUnsupported($"storage driver {engine.StorageDriver} on {engine.BackingFilesystem} cannot limit a container's size (needs overlay2 on xfs with pquota, btrfs, zfs or devicemapper)");
         }
 
         return Volatile.Read(ref _diskLimits) == DiskSupported;
     }
+
+    /// <summary>What the engine runs on; asked once, as it does not change while the engine runs.</summary>
+    private async Task<EngineInfo> GetEngineInfoAsync(CancellationToken cancellationToken)
+    {
+        if (_engine is { } known)
+        {
+            return known;
+        }
+
+        var info = await CallAsync((c, ct) => c.System.GetSystemInfoAsync(ct), Subject.Engine, null, cancellationToken);
+        var backingFs = info.DriverStatus?.FirstOrDefault(s => s.Length == 2 && s[0] == "Backing Filesystem")?[1] ?? "unknown";
+        return _engine = new EngineInfo(info.Driver, backingFs, Math.Max(1, info.NCPU));
+    }
+
+    private sealed record EngineInfo(string StorageDriver, string BackingFilesystem, long Cpus);
 
     private void MarkDiskLimitsUnsupported(string reason)
     {
@@ -100,23 +115,31 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
     {
         ArgumentNullException.ThrowIfNull(spec);
         var withDisk = await SupportsDiskLimitsAsync(cancellationToken);
+        // The engine refuses more CPUs than the host has; a bigger instance type gets the whole host.
+        var hostNanoCpus = (await GetEngineInfoAsync(cancellationToken)).Cpus * 1_000_000_000;
+        if (spec.InstanceType.NanoCpus > hostNanoCpus)
+        {
+            _logger.CpuLimitCapped(spec.Name, spec.InstanceType, hostNanoCpus / 1e9);
+        }
+
+        var nanoCpus = Math.Min(spec.InstanceType.NanoCpus, hostNanoCpus);
         CreateContainerResponse response;
         try
         {
-            response = await CallAsync((c, ct) => c.Containers.CreateContainerAsync(ToCreateParameters(spec, withDisk), ct), Subject.Image, spec.Image, cancellationToken);
+            response = await CallAsync((c, ct) => c.Containers.CreateContainerAsync(ToCreateParameters(spec, nanoCpus, withDisk), ct), Subject.Image, spec.Image, cancellationToken);
         }
         catch (ContainerRuntimeException e) when (withDisk && e.Message.Contains("storage-opt", StringComparison.OrdinalIgnoreCase))
         {
             // overlay2 on xfs without the pquota mount option looks capable but refuses sizes.
             MarkDiskLimitsUnsupported(e.Message);
-            response = await CallAsync((c, ct) => c.Containers.CreateContainerAsync(ToCreateParameters(spec, withDisk: false), ct), Subject.Image, spec.Image, cancellationToken);
+            response = await CallAsync((c, ct) => c.Containers.CreateContainerAsync(ToCreateParameters(spec, nanoCpus, withDisk: false), ct), Subject.Image, spec.Image, cancellationToken);
         }
 
         _logger.ContainerCreated(response.ID, spec.Name, spec.Image, spec.InstanceType);
         return response.ID;
     }
 
-    private CreateContainerParameters ToCreateParameters(ContainerSpec spec, bool withDisk)
+    private CreateContainerParameters ToCreateParameters(ContainerSpec spec, long nanoCpus, bool withDisk)
     {
         var ports = spec.Ports.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p}/tcp")).ToList();
         var instanceType = spec.InstanceType;
@@ -138,7 +161,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
                 Memory = instanceType.MemoryBytes,
                 // Equal to Memory: no swap on top of the memory limit.
                 MemorySwap = instanceType.MemoryBytes,
-                NanoCPUs = instanceType.NanoCpus,
+                NanoCPUs = nanoCpus,
                 PidsLimit = spec.PidsLimit > 0 ? spec.PidsLimit : _options.DefaultPidsLimit,
                 StorageOpt = withDisk ? new Dictionary<string, string> { ["size"] = string.Create(CultureInfo.InvariantCulture, $"{instanceType.DiskMb}M") } : null!,
                 NetworkMode = spec.Network!,
@@ -279,14 +302,14 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
         }
 
         _logger.StoppingContainer(containerId, options.Signal, options.GracePeriod.TotalMilliseconds);
-        // Our own timer rather than the engine's stop timeout, which only has whole seconds.
+        await SignalIfRunningAsync(containerId, options.Signal, cancellationToken);
+        // Our own timer rather than the engine's stop timeout, which only has whole seconds. Waiting
+        // after signalling cannot miss the exit: the engine's wait returns at once for a stopped container.
         using var grace = new CancellationTokenSource(options.GracePeriod, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
-        var exited = WaitForExitAsync(containerId, linked.Token);
-        await SignalIfRunningAsync(containerId, options.Signal, cancellationToken);
         try
         {
-            return await exited;
+            return await WaitForExitAsync(containerId, linked.Token);
         }
         catch (OperationCanceledException) when (grace.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -304,7 +327,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
         }
         catch (ContainerRuntimeException e) when (e.Error == ContainerRuntimeError.Conflict)
         {
-            // It exited between our inspect and the signal: the pending wait reports how.
+            // It exited between our inspect and the signal: the wait that follows reports how.
         }
     }
 

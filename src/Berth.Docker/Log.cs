@@ -42,4 +42,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Debug, "Removed image {Reference}")]
     public static partial void ImageRemoved(this ILogger logger, string reference);
+
+    [LoggerMessage(14, LogLevel.Debug, "Container {Name} asks for {InstanceType} but the host has {HostCpus} CPUs; its CPU limit is the whole host")]
+    public static partial void CpuLimitCapped(this ILogger logger, string name, InstanceType instanceType, double hostCpus);
 }

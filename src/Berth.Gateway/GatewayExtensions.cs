@@ -2,6 +2,7 @@ using Berth.Containers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -29,13 +30,37 @@ public static class GatewayExtensions
 
     /// <summary>
     /// Forwards every request matching <paramref name="pattern"/> to the container of <typeparamref name="TContainer"/>
-    /// named by <paramref name="nameSelector"/> (for example a session ID from a header), starting it when needed.
+    /// named by <paramref name="nameSelector"/> (for example a session ID from the route or a header), starting it when needed.
     /// </summary>
-    public static IEndpointConventionBuilder MapContainer<TContainer>(this IEndpointRouteBuilder endpoints, string pattern, Func<HttpContext, string> nameSelector)
+    /// <param name="endpoints">The app's endpoints.</param>
+    /// <param name="pattern">A route pattern; with <paramref name="stripPrefix"/> it must end in a catch-all parameter (<c>{**path}</c>).</param>
+    /// <param name="nameSelector">Picks the container (object) name for a request.</param>
+    /// <param name="stripPrefix">
+    /// When <see langword="false"/> (the default, as on the seed platform) the container sees the request's full path;
+    /// when <see langword="true"/> it sees only the catch-all part, and the matched prefix moves to <c>PathBase</c>.
+    /// </param>
+    public static IEndpointConventionBuilder MapContainer<TContainer>(this IEndpointRouteBuilder endpoints, string pattern, Func<HttpContext, string> nameSelector, bool stripPrefix = false)
         where TContainer : Container
     {
         ArgumentNullException.ThrowIfNull(nameSelector);
         var containers = endpoints.ServiceProvider.GetRequiredService<ContainerNamespace<TContainer>>();
-        return endpoints.Map(pattern, context => containers.GetByName(nameSelector(context)).FetchAsync(context));
+        if (!stripPrefix)
+        {
+            return endpoints.Map(pattern, context => containers.GetByName(nameSelector(context)).FetchAsync(context));
+        }
+
+        var catchAll = RoutePatternFactory.Parse(pattern).Parameters.FirstOrDefault(p => p.IsCatchAll)?.Name
+            ?? throw new ArgumentException($"Route pattern '{pattern}' needs a catch-all parameter such as {{**path}} to strip its prefix.", nameof(pattern));
+        return endpoints.Map(pattern, context =>
+        {
+            var name = nameSelector(context);
+            var request = context.Request;
+            var rest = request.RouteValues[catchAll] as string ?? "";
+            var kept = new PathString("/" + rest);
+            var full = request.Path.Value ?? "";
+            request.PathBase = request.PathBase.Add(new PathString(full[..Math.Max(0, full.Length - kept.Value!.Length)]));
+            request.Path = kept;
+            return containers.GetByName(name).FetchAsync(context);
+        });
     }
 }

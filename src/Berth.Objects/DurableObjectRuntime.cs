@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Berth.Objects;
 
 /// <summary>A binding registered by <c>AddDurableObject</c>: a namespace name and the class that serves it.</summary>
-internal sealed record DurableObjectBinding(string Name, Type Interface, Type Implementation);
+internal sealed record DurableObjectBinding(string Name, Type Implementation);
 
 /// <summary>The silo-wide services every object's context uses.</summary>
 internal sealed class DurableObjectRuntime

@@ -14,10 +14,12 @@ public static class BusyboxRootfs
     private const string LibDirectory = "/lib/x86_64-linux-gnu";
 
     // Bump when the layout below changes, so cached base images are re-imported.
-    private const string RecipeVersion = "1";
+    private const string RecipeVersion = "2";
 
     private static readonly string[] RequiredLibraries = ["ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6"];
-    private static readonly string[] OptionalLibraries = ["libgcc_s.so.1", "libstdc++.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1"];
+    // OpenSSL is what .NET's cryptography (and so the WebSocket handshake) loads on Linux.
+    private static readonly string[] OptionalLibraries =
+        ["libgcc_s.so.1", "libstdc++.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libssl.so.3", "libcrypto.so.3", "libz.so.1"];
     private static readonly string[] Directories =
         ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "usr/local", "usr/local/bin", "lib", "lib/x86_64-linux-gnu", "lib64",
          "etc", "root", "home", "var", "var/tmp", "tmp", "proc", "sys", "dev", "app"];

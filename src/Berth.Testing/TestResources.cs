@@ -15,6 +15,8 @@ public static class TestResources
 
     private static readonly Dictionary<string, string> Filter = new() { [BerthLabels.Test] = "1" };
 
+    private static readonly DateTimeOffset ProcessStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
     /// <summary>This process's owner label value.</summary>
     public static string CurrentOwner { get; } = OwnerOf(Process.GetCurrentProcess());
 
@@ -41,9 +43,11 @@ public static class TestResources
     /// <summary>
     /// Removes containers, then networks, labelled <c>berth.test=1</c>, except those owned by another
     /// test process that is still running (so concurrent test assemblies do not break each other).
+    /// Containers without <see cref="OwnerLabel"/> are removed only if created before this process
+    /// started; networks still in use are kept.
     /// With <paramref name="includeImages"/>, also removes every image labelled <c>berth.test=1</c>,
     /// including the shared test images (which other running test processes may be using).
-    /// Returns how many resources were removed.
+    /// Removal is best effort per resource; returns how many resources were removed.
     /// </summary>
     public static async Task<int> CleanupAsync(IContainerRuntime runtime, bool includeImages = false, CancellationToken cancellationToken = default)
     {
@@ -51,18 +55,26 @@ public static class TestResources
         var removed = 0;
         foreach (var container in await runtime.ListAsync(Filter, cancellationToken))
         {
-            if (!OwnedByAnotherLiveProcess(container.Labels))
+            // Without an owner label only what predates this process can be a leftover.
+            var orphan = container.Labels.ContainsKey(OwnerLabel)
+                ? !OwnedByAnotherLiveProcess(container.Labels)
+                : container.CreatedAt < ProcessStart;
+            if (orphan && await TryAsync(() => runtime.RemoveAsync(container.Id, cancellationToken)))
             {
-                await runtime.RemoveAsync(container.Id, cancellationToken);
                 removed++;
             }
         }
 
         foreach (var network in await runtime.ListNetworksAsync(Filter, cancellationToken))
         {
-            if (!OwnedByAnotherLiveProcess(network.Labels))
+            if (OwnedByAnotherLiveProcess(network.Labels))
             {
-                await runtime.RemoveNetworkAsync(network.Id, cancellationToken);
+                continue;
+            }
+
+            // A network still in use (Conflict) is not a leftover, or its containers are not gone yet.
+            if (await TryAsync(() => runtime.RemoveNetworkAsync(network.Id, cancellationToken)))
+            {
                 removed++;
             }
         }
@@ -71,12 +83,31 @@ public static class TestResources
         {
             foreach (var image in await runtime.ListImagesAsync(Filter, cancellationToken))
             {
-                await runtime.RemoveImageAsync(image.Id, force: true, cancellationToken);
-                removed++;
+                if (await TryAsync(() => runtime.RemoveImageAsync(image.Id, force: true, cancellationToken)))
+                {
+                    removed++;
+                }
             }
         }
 
         return removed;
+    }
+
+    /// <summary>
+    /// Best effort: a resource that cannot be removed now (in use, being removed by another process, an
+    /// engine hiccup on one object) is left for the next cleanup; an unreachable engine still fails.
+    /// </summary>
+    private static async Task<bool> TryAsync(Func<Task> remove)
+    {
+        try
+        {
+            await remove();
+            return true;
+        }
+        catch (ContainerRuntimeException e) when (e.Error != ContainerRuntimeError.EngineUnavailable)
+        {
+            return false;
+        }
     }
 
     private static bool OwnedByAnotherLiveProcess(IReadOnlyDictionary<string, string> labels)
@@ -98,12 +129,22 @@ public static class TestResources
             // Same pid and same start time: the same process, not a reused pid.
             return OwnerOf(process) == owner;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
         {
             return false;
         }
     }
 
+    // Process.StartTime is derived from a boot time computed anew in each process, so two processes can
+    // disagree about a third's start by a few ticks; the kernel's own start time (in clock ticks) is exact.
     private static string OwnerOf(Process process) =>
-        string.Create(CultureInfo.InvariantCulture, $"{process.Id}-{process.StartTime.ToUniversalTime().Ticks}");
+        string.Create(CultureInfo.InvariantCulture, $"{process.Id}-{KernelStartTime(process.Id)}");
+
+    private static string KernelStartTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // Fields after the command name (which may hold spaces) start at field 3; starttime is field 22.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields[19];
+    }
 }

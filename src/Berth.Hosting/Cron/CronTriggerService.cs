@@ -19,7 +19,8 @@ internal sealed partial class CronTriggerService(
     IServiceScopeFactory scopes,
     TimeProvider time,
     ILogger<CronTriggerService> logger,
-    BerthAppConfig? config = null) : BackgroundService
+    BerthAppConfig? config = null,
+    IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     // Timers cannot wait longer than about 49 days; rare crons (29 February) sleep in steps.
     private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(1);
@@ -34,8 +35,16 @@ internal sealed partial class CronTriggerService(
         return base.StartAsync(cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Handlers reach objects and containers: wait until the whole host, the Orleans silo included, has started.
+        if (lifetime is not null && !lifetime.ApplicationStarted.IsCancellationRequested)
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+            await started.Task.WaitAsync(stoppingToken);
+        }
+
         var all = triggers
             .Concat((config?.Crons ?? []).Select(cron => new CronTrigger(cron, CronSchedule.Parse(cron), DispatchToHandlersAsync)))
             .ToList();
@@ -44,7 +53,7 @@ internal sealed partial class CronTriggerService(
             Log.Scheduled(logger, trigger.Cron, trigger.Expression.GetNextOccurrence(_startedAt, TimeZoneInfo.Utc));
         }
 
-        return Task.WhenAll(all.Select(trigger => RunTriggerAsync(trigger, stoppingToken)));
+        await Task.WhenAll(all.Select(trigger => RunTriggerAsync(trigger, stoppingToken)));
     }
 
     private async Task RunTriggerAsync(CronTrigger trigger, CancellationToken stoppingToken)

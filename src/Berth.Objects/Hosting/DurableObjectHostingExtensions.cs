@@ -69,7 +69,7 @@ public static class DurableObjectHostingExtensions
             throw new InvalidOperationException($"The durable object binding '{bindingName}' is already registered.");
         }
 
-        services.AddSingleton(new DurableObjectBinding(bindingName, typeof(TInterface), typeof(TImplementation)));
+        services.AddSingleton(new DurableObjectBinding(bindingName, typeof(TImplementation)));
         services.AddKeyedSingleton(bindingName, (sp, _) => new DurableObjectNamespace<TInterface>(
             bindingName,
             sp.GetRequiredService<IGrainFactory>(),

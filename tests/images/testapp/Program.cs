@@ -109,17 +109,13 @@ app.MapPost("/state", async (HttpContext ctx) =>
 
 app.Map("/ws", async (HttpContext ctx) =>
 {
-    Console.WriteLine($"ws request {ctx.WebSockets.IsWebSocketRequest}");
     if (!ctx.WebSockets.IsWebSocketRequest)
     {
         return Results.BadRequest("expected a WebSocket upgrade");
     }
 
-    try {
     using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
-    Console.WriteLine("accepted");
     await EchoAsync(socket, ctx.RequestAborted);
-    } catch (Exception e) { Console.WriteLine(e); throw; }
     return Results.Empty;
 });
 

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Globalization;
+using Berth.Testing;
+
+namespace Berth.Docker.Tests;
+
+public class TestResourcesTests(EngineFixture fixture) : EngineTest(fixture)
+{
+    [Fact]
+    public async Task Cleanup_LeftoverOfADeadTestProcess_IsRemoved()
+    {
+        var labels = TestResources.Labels(new Dictionary<string, string> { [TestResources.OwnerLabel] = "999999999-1" });
+        var id = await RunAsync(Spec(Images.Base, "/bin/sleep", "600") with { Labels = labels });
+
+        await TestResources.CleanupAsync(Runtime);
+
+        Assert.Null(await Runtime.InspectAsync(id));
+    }
+
+    [Fact]
+    public async Task Cleanup_ContainerOfAnotherLiveProcess_IsKept()
+    {
+        using var init = Process.GetProcessById(1);
+        var owner = string.Create(CultureInfo.InvariantCulture, $"1-{init.StartTime.ToUniversalTime().Ticks}");
+        var labels = TestResources.Labels(new Dictionary<string, string> { [TestResources.OwnerLabel] = owner });
+        var id = await CreateAsync(Spec(Images.Base, "/bin/true") with { Labels = labels });
+
+        await TestResources.CleanupAsync(Runtime);
+
+        Assert.NotNull(await Runtime.InspectAsync(id));
+    }
+
+    [Fact]
+    public async Task EnsureBuilt_CalledConcurrently_ReturnsTheSameImagesWithTestLabels()
+    {
+        var sets = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => TestImages.EnsureBuiltAsync(Runtime)));
+
+        Assert.All(sets, s => Assert.Equal(Images, s));
+        foreach (var reference in new[] { Images.Base, Images.App, Images.IgnoreSigterm, Images.MemoryHog })
+        {
+            var image = await Runtime.InspectImageAsync(reference);
+            Assert.Equal("1", image!.Labels[BerthLabels.Test]);
+            Assert.Equal("1", image.Labels[BerthLabels.Managed]);
+        }
+    }
+}
