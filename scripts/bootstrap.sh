@@ -28,6 +28,10 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || missing+=(busybox-static)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+# Native AOT (the test app and the demo's model service) links with gcc against zlib; the base image copies libssl.
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+dpkg -s zlib1g-dev >/dev/null 2>&1 || missing+=(zlib1g-dev)
+dpkg -s libssl3 >/dev/null 2>&1 || missing+=(libssl3)
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 sock="${DOCKER_HOST:-unix:///var/run/docker.sock}"

@@ -19,14 +19,17 @@ cleanup
 trap "cleanup images" EXIT
 
 dotnet build Berth.slnx -c Release -nologo -clp:ErrorsOnly
-dotnet test Berth.slnx -c Release --no-build -nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee .artifacts-test.log
+log=$(mktemp)
+set +e
+dotnet test Berth.slnx -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+set -e
 
 # One closing line over all test assemblies, in the form CI reads.
-passed=$(grep -Eo 'Passed: +[0-9]+' .artifacts-test.log | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' .artifacts-test.log | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' .artifacts-test.log | awk '{s+=$2} END {print s+0}')
-rm -f .artifacts-test.log
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -62,7 +62,8 @@ internal static class DevCommand
             };
             start.Environment["ASPNETCORE_URLS"] = url;
 
-            // The host writes its admin token where `berth containers ...` run from here will look for it.
+            // Object storage, alarms and the admin token all live in the one data directory the CLI reads.
+            start.Environment["Berth__Objects__DataDirectory"] = Path.GetFullPath(dataDirectory);
             start.Environment["Berth__Admin__DataDirectory"] = Path.GetFullPath(dataDirectory);
             if (Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is null && Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is null)
             {

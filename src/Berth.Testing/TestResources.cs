@@ -18,7 +18,7 @@ public static class TestResources
     private static readonly DateTimeOffset ProcessStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     /// <summary>This process's owner label value.</summary>
-    public static string CurrentOwner { get; } = OwnerOf(Process.GetCurrentProcess());
+    public static string CurrentOwner { get; } = OwnerOf(Environment.ProcessId);
 
     /// <summary>
     /// The labels every test resource should carry: <c>berth.test=1</c>, <c>berth.managed=1</c> and
@@ -125,9 +125,8 @@ public static class TestResources
 
         try
         {
-            using var process = Process.GetProcessById(pid);
             // Same pid and same start time: the same process, not a reused pid.
-            return OwnerOf(process) == owner;
+            return OwnerOf(pid) == owner;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
         {
@@ -137,8 +136,9 @@ public static class TestResources
 
     // Process.StartTime is derived from a boot time computed anew in each process, so two processes can
     // disagree about a third's start by a few ticks; the kernel's own start time (in clock ticks) is exact.
-    private static string OwnerOf(Process process) =>
-        string.Create(CultureInfo.InvariantCulture, $"{process.Id}-{KernelStartTime(process.Id)}");
+    /// <summary>The owner label value of a running process: its pid and the kernel's record of when it started.</summary>
+    public static string OwnerOf(int pid) =>
+        string.Create(CultureInfo.InvariantCulture, $"{pid}-{KernelStartTime(pid)}");
 
     private static string KernelStartTime(int pid)
     {

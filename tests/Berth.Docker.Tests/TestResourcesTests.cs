@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Berth.Testing;
 
 namespace Berth.Docker.Tests;
@@ -20,8 +18,7 @@ public class TestResourcesTests(EngineFixture fixture) : EngineTest(fixture)
     [Fact]
     public async Task Cleanup_ContainerOfAnotherLiveProcess_IsKept()
     {
-        using var init = Process.GetProcessById(1);
-        var owner = string.Create(CultureInfo.InvariantCulture, $"1-{init.StartTime.ToUniversalTime().Ticks}");
+        var owner = TestResources.OwnerOf(1);
         var labels = TestResources.Labels(new Dictionary<string, string> { [TestResources.OwnerLabel] = owner });
         var id = await CreateAsync(Spec(Images.Base, "/bin/true") with { Labels = labels });
 

@@ -29,12 +29,18 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
 }
 
 /// <summary>Resolves a class's image from the config file, building its Dockerfile when the content changed.</summary>
-internal sealed class ConfigImageSource(AppImageBuilder images, BerthAppConfig config) : IContainerImageSource
+/// <remarks>Dockerfiles may build <c>FROM</c> Berth's own base image, imported here first when it is missing.</remarks>
+internal sealed class ConfigImageSource(AppImageBuilder images, IContainerRuntime runtime, BerthAppConfig config) : IContainerImageSource
 {
     public async Task<string> GetImageAsync(ContainerClassOptions containerClass, CancellationToken cancellationToken)
     {
         if (config.FindContainer(containerClass.ClassName) is { } container)
         {
+            if (container.Image is DockerfileImage)
+            {
+                await BaseImage.EnsureAsync(runtime, cancellationToken);
+            }
+
             return (await images.EnsureImageAsync(container, cancellationToken)).Reference;
         }
 
