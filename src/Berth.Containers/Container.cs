@@ -301,6 +301,24 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
+    async Task<bool> IContainerLifecycle.CheckAliveAsync(string containerId)
+    {
+        if (containerId != _currentContainerId)
+        {
+            // Already handled: the caller may go ahead and start a fresh one.
+            return true;
+        }
+
+        var status = await _runtime.InspectAsync(containerId, CancellationToken.None);
+        if (status is { State: ContainerRunState.Running })
+        {
+            return false;
+        }
+
+        await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited, CancellationToken.None);
+        return true;
+    }
+
     private async Task<ContainerEndpoint> StartAndWaitCoreAsync(IReadOnlyList<int> ports, ContainerStartOptions? options, CancellationToken cancellationToken)
     {
         await StartCoreAsync(options, cancellationToken);
@@ -352,9 +370,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             var image = await _class.GetImageAsync(timeout.Token);
             var spec = await BuildSpecAsync(image, options, timeout.Token);
 
-            // A container with this object's name is left over from a crash the reconciler has not reached yet.
-            await _runtime.RemoveAsync(spec.Name, timeout.Token);
-            id = await _runtime.CreateAsync(spec, timeout.Token);
+            id = await CreateReplacingLeftoverAsync(spec, timeout.Token);
             await _runtime.StartAsync(id, timeout.Token);
         }
         catch (Exception ex) when (ex is ContainerRuntimeException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -382,6 +398,20 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         ArmActivityTimer();
         Log.Started(_logger, ClassName, Context.Id.ToString(), id[..12]);
         await OnStartAsync(cancellationToken);
+    }
+
+    private async Task<string> CreateReplacingLeftoverAsync(ContainerSpec spec, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _runtime.CreateAsync(spec, cancellationToken);
+        }
+        catch (ContainerRuntimeException ex) when (ex.Error == ContainerRuntimeError.Conflict)
+        {
+            // A container with this object's name is left over from a crash the reconciler has not reached yet.
+            await _runtime.RemoveAsync(spec.Name, cancellationToken);
+            return await _runtime.CreateAsync(spec, cancellationToken);
+        }
     }
 
     private async Task<ContainerSpec> BuildSpecAsync(string image, ContainerStartOptions? options, CancellationToken cancellationToken)

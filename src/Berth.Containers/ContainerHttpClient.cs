@@ -22,7 +22,8 @@ public sealed class ContainerHttpClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             EnableMultipleHttp2Connections = true,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            // Containers sit on a local bridge: a connect that takes longer than this will not succeed.
+            ConnectTimeout = TimeSpan.FromSeconds(2),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             ActivityHeadersPropagator = null,
         };

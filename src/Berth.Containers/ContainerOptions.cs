@@ -29,9 +29,9 @@ public sealed class ContainerOptions
     /// <value>Defaults to 30 seconds.</value>
     public TimeSpan PortReadyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Time between two readiness checks.</summary>
-    /// <value>Defaults to 50 milliseconds.</value>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>Time between two readiness checks; a refused connection on Berth's bridge network costs microseconds, so polling often keeps cold starts short.</summary>
+    /// <value>Defaults to 10 milliseconds.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Time between SIGTERM and SIGKILL when the platform stops a container.</summary>
     /// <value>Defaults to 30 seconds.</value>

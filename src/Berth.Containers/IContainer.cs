@@ -67,4 +67,7 @@ internal interface IContainerLifecycle : IGrainWithStringKey
     Task OnContainerExitedAsync(string containerId, int exitCode, bool oomKilled);
 
     Task AdoptAsync(string containerId);
+
+    /// <summary>Checks that the container still runs after the gateway failed to reach it; records its exit when not. Returns whether it had exited.</summary>
+    Task<bool> CheckAliveAsync(string containerId);
 }

@@ -1,10 +1,10 @@
 using System.Globalization;
-using System.Net;
 using Berth.Containers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Berth.Gateway;
@@ -43,19 +43,66 @@ public sealed partial class ContainerForwarder
     public async Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port = null)
     {
         var targetPort = port ?? TargetPortFromHeader(context.Request) ?? 0;
-        var lease = _leases.Find(className, objectId);
-        ContainerEndpoint? endpoint = null;
-        var entered = false;
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        for (var attempt = 0; ; attempt++)
         {
-            if (lease is not null && lease.TryEnter(out endpoint) && (targetPort == 0 || targetPort == endpoint.DefaultPort || endpoint.Ports.Contains(targetPort)))
+            var (lease, endpoint) = await ResolveAsync(context, className, objectId, container, targetPort);
+            if (endpoint is null)
             {
-                entered = true;
-                break;
+                return;
             }
 
-            if (lease is not null && endpoint is not null)
+            ForwarderError error;
+            try
             {
+                var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
+                var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
+                error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, ContainerTransformer.Instance);
+            }
+            finally
+            {
+                lease?.Exit();
+            }
+
+            if (error == ForwarderError.None)
+            {
+                return;
+            }
+
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            LogForwardError(_logger, className, objectId, error, exception?.Message);
+            if (context.Response.HasStarted || error == ForwarderError.RequestCanceled)
+            {
+                return;
+            }
+
+            // The container may have died before its object noticed: let the object look now rather than
+            // wait for its monitor. A request that never reached the container can safely go to a fresh one.
+            var exited = await container.AsReference<IContainerLifecycle>().CheckAliveAsync(endpoint.ContainerId);
+            if (exited && attempt == 0 && NeverReachedContainer(exception))
+            {
+                context.Features.Set<IForwarderErrorFeature>(null);
+                continue;
+            }
+
+            await WriteForwardErrorAsync(context, error, className, objectId);
+            return;
+        }
+    }
+
+    /// <summary>Enters the lease of a running container, asking its object to start it first when none is open.</summary>
+    private async ValueTask<(ContainerLease? Lease, ContainerEndpoint? Endpoint)> ResolveAsync(
+        HttpContext context, string className, string objectId, IContainer container, int targetPort)
+    {
+        var lease = _leases.Find(className, objectId);
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            if (lease is not null && lease.TryEnter(out var entered))
+            {
+                if (targetPort == 0 || targetPort == entered.DefaultPort || entered.Ports.Contains(targetPort))
+                {
+                    return (lease, entered);
+                }
+
                 // Entered, but the container does not yet listen on the requested port.
                 lease.Exit();
             }
@@ -64,61 +111,42 @@ public sealed partial class ContainerForwarder
             if (ready.Endpoint is null)
             {
                 await WriteErrorAsync(context, ready.Error, ready.Message ?? "The container could not be started.");
-                return;
+                return (null, null);
             }
 
-            endpoint = ready.Endpoint;
             lease = _leases.Find(className, objectId);
             if (lease is null)
             {
                 // The object lives on another node: forward without local activity tracking.
-                break;
-            }
-
-            endpoint = null;
-        }
-
-        if (endpoint is null)
-        {
-            await WriteErrorAsync(context, ContainerReadyError.StartFailed, $"Container {className} {objectId} kept going to sleep while the request waited; try again.");
-            return;
-        }
-
-        try
-        {
-            var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
-            var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
-            var error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, ContainerTransformer.Instance);
-            if (error != ForwarderError.None)
-            {
-                await OnForwardErrorAsync(context, error, className, objectId);
+                return (null, ready.Endpoint);
             }
         }
-        finally
-        {
-            if (entered)
-            {
-                lease!.Exit();
-            }
-        }
+
+        await WriteErrorAsync(context, ContainerReadyError.StartFailed, $"Container {className} {objectId} kept going to sleep while the request waited; try again.");
+        return (null, null);
     }
 
-    private async Task OnForwardErrorAsync(HttpContext context, ForwarderError error, string className, string objectId)
+    private static bool NeverReachedContainer(Exception? exception)
     {
-        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        LogForwardError(_logger, className, objectId, error, exception?.Message);
-        if (context.Response.HasStarted)
+        for (var current = exception; current is not null; current = current.InnerException)
         {
-            return;
+            if (current is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            {
+                return true;
+            }
         }
 
+        return false;
+    }
+
+    private static Task WriteForwardErrorAsync(HttpContext context, ForwarderError error, string className, string objectId)
+    {
         var (status, message) = error switch
         {
             ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout, $"Container {className} {objectId} did not answer in time."),
-            ForwarderError.RequestCanceled => (StatusCodes.Status502BadGateway, "The client went away."),
             _ => (StatusCodes.Status502BadGateway, $"Container {className} {objectId} closed the connection or crashed before it answered ({error})."),
         };
-        await WriteJsonErrorAsync(context, status, "upstream_" + error.ToString().ToLowerInvariant(), message);
+        return WriteJsonErrorAsync(context, status, "upstream_" + error.ToString().ToLowerInvariant(), message);
     }
 
     private static Task WriteErrorAsync(HttpContext context, ContainerReadyError error, string message)

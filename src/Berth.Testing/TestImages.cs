@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Berth.Runtime;
@@ -51,7 +50,7 @@ public static class TestImages
         await Gate.WaitAsync(cancellationToken);
         try
         {
-            await using var processLock = await AcquireFileLockAsync(Path.Combine(artifacts, "build.lock"), cancellationToken);
+            await using var processLock = await AotPublisher.AcquireFileLockAsync(Path.Combine(artifacts, "build.lock"), cancellationToken);
             var binary = await PublishTestAppAsync(root, artifacts, cancellationToken);
 
             var baseImage = await EnsureBaseAsync(runtime, cancellationToken);
@@ -148,73 +147,10 @@ public static class TestImages
     }
 
     /// <summary>Publishes the test app with Native AOT unless its binary is newer than all its sources.</summary>
-    private static async Task<string> PublishTestAppAsync(string root, string artifacts, CancellationToken cancellationToken)
-    {
-        var project = Path.Combine(root, "tests", "images", "testapp");
-        var output = Path.Combine(artifacts, "publish");
-        var binary = Path.Combine(output, "testapp");
-        var sources = Directory.EnumerateFiles(project, "*", SearchOption.AllDirectories)
-            .Where(f => !IsBuildOutput(project, f))
-            .Append(Path.Combine(root, "Directory.Build.props"))
-            .Where(File.Exists);
-        if (File.Exists(binary) && sources.All(s => File.GetLastWriteTimeUtc(s) <= File.GetLastWriteTimeUtc(binary)))
-        {
-            return binary;
-        }
-
-        var start = new ProcessStartInfo(DotnetPath())
-        {
-            ArgumentList = { "publish", Path.Combine(project, "TestApp.csproj"), "-c", "Release", "-o", output, "-nologo" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = root,
-        };
-        // A test host runs inside MSBuild's environment; a nested build must not inherit it.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start dotnet publish for the test app.");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0 || !File.Exists(binary))
-        {
-            throw new InvalidOperationException(
-                $"dotnet publish of {project} failed with exit code {process.ExitCode}:\n{await stdout}\n{await stderr}");
-        }
-
-        // Publishing an unchanged project keeps the old timestamp; touch it so the cache check holds.
-        File.SetLastWriteTimeUtc(binary, DateTime.UtcNow);
-        return binary;
-    }
-
-    private static bool IsBuildOutput(string project, string file)
-    {
-        var relative = Path.GetRelativePath(project, file).Replace('\\', '/');
-        return relative.StartsWith("bin/", StringComparison.Ordinal) || relative.StartsWith("obj/", StringComparison.Ordinal);
-    }
-
-    private static string DotnetPath() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
-    /// <summary>An exclusive lock file shared by every test process on this machine.</summary>
-    private static async Task<FileStream> AcquireFileLockAsync(string path, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
-            }
-        }
-    }
+    private static Task<string> PublishTestAppAsync(string root, string artifacts, CancellationToken cancellationToken) =>
+        AotPublisher.PublishAsync(
+            Path.Combine(root, "tests", "images", "testapp", "TestApp.csproj"), Path.Combine(artifacts, "publish"), "testapp",
+            cancellationToken: cancellationToken);
 }
 
 /// <summary>Finds the repository root: the nearest directory upwards that holds <c>Berth.slnx</c>.</summary>

@@ -100,9 +100,12 @@ public sealed class ErrorTests(GatewayFixture fixture)
         await using var host = await StartAsync();
         (await host.Client.GetAsync("/c/bystander/")).EnsureSuccessStatusCode();
         (await host.Client.GetAsync("/c/victim/")).EnsureSuccessStatusCode();
-        var victim = Assert.Single(await host.ContainersAsync(host.Services.GetRequiredService<ContainerNamespace<AppContainer>>().IdFromName("victim").ToString()));
+        var victimId = host.Services.GetRequiredService<ContainerNamespace<AppContainer>>().IdFromName("victim").ToString();
+        var victim = Assert.Single(await host.ContainersAsync(victimId));
+        var lease = host.Services.GetRequiredService<ContainerLeaseRegistry>().Find(nameof(AppContainer), victimId)!;
 
         var slow = host.Client.GetAsync("/c/victim/slow?ms=10000");
+        await Eventually.ValueAsync(() => Task.FromResult(lease.InFlight), n => n == 1, "the slow request to be in flight");
         await Task.Delay(500);
         await host.Runtime.SignalAsync(victim.Id, "SIGKILL");
         using var response = await slow;

@@ -71,6 +71,9 @@ app.MapGet("/", (HttpContext ctx) => new RootInfo(
         .ToDictionary(kv => kv.Key, kv => kv.Value),
     ctx.Request.Headers.Count));
 
+// A constant short answer: what proxy benchmarks measure (bench/Berth.Bench.EndToEnd).
+app.MapGet("/hello", () => "hello\n");
+
 app.MapGet("/env", () => EnvironmentVariables());
 
 app.MapGet("/headers", (HttpContext ctx) =>

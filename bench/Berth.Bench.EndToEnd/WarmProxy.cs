@@ -1,0 +1,146 @@
+using System.Globalization;
+using Berth.Runtime;
+
+namespace Berth.Bench.EndToEnd;
+
+/// <summary>
+/// Warm proxy: one running container, the same wrk load against the gateway, the container's own address,
+/// the port Docker published on 127.0.0.1 (docker-proxy) and nginx in front of the same address, rotated
+/// within each repetition; medians over the repetitions.
+/// </summary>
+internal static class WarmProxy
+{
+    private sealed record Target(string Name, string Url);
+
+    private sealed record Run(string Target, WrkResult Wrk, double ProxyCpuUsPerRequest, double AppCpuUsPerRequest, double HostBusyPercent);
+
+    public static async Task<int> RunAsync(BenchArgs args, string image, CancellationToken cancellationToken)
+    {
+        var reps = args.Int("reps", 3);
+        var seconds = args.Int("duration", 10);
+        var connections = args.Int("connections", 32);
+        var threads = args.Int("threads", 1);
+        var instanceType = InstanceType.Parse(args.Get("instance-type", "standard-3"));
+        Report.Title($"warm proxy (wrk -t{threads} -c{connections} -d{seconds}s --latency, {reps} repetitions; instance type {instanceType.Name})", args);
+
+        await using var host = await BenchHost.StartAsync(new ClassSettings(image, instanceType, 10, TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(2)), cancellationToken);
+        using (var first = await host.Client.GetAsync("/c/warm/hello", cancellationToken))
+        {
+            first.EnsureSuccessStatusCode();
+        }
+
+        var container = (await host.ListContainersAsync(cancellationToken)).Single();
+        var status = await host.Engine.InspectAsync(container.Id, cancellationToken) ?? throw new InvalidOperationException("container vanished");
+        var ip = status.IpAddress!;
+        var published = status.Ports[8080];
+        await using var nginx = await Nginx.StartAsync($"{ip}:8080", cancellationToken);
+        var dockerProxy = HostInfo.FindProcesses("docker-proxy", "-host-port " + published.HostPort.ToString(CultureInfo.InvariantCulture)).FirstOrDefault();
+
+        var targets = new[]
+        {
+            new Target("direct (container address)", $"http://{ip}:8080/hello"),
+            new Target("published port (docker-proxy)", $"http://127.0.0.1:{published.HostPort}/hello"),
+            new Target("nginx", $"http://127.0.0.1:{nginx.Port}/hello"),
+            new Target("gateway", new Uri(host.BaseAddress, "/c/warm/hello").ToString()),
+        };
+
+        Report.Line($"Container {container.Id[..12]} at {ip}:8080 on {status.Network}; published on 127.0.0.1:{published.HostPort} (docker-proxy pid {dockerProxy}); nginx master pid {nginx.MasterPid} on 127.0.0.1:{nginx.Port}; gateway on {host.BaseAddress}; load before: {HostInfo.LoadAverage()}");
+        Report.Line("");
+        Report.Line("nginx.conf:");
+        Report.Line("```nginx");
+        Report.Line(nginx.Config);
+        Report.Line("```");
+
+        // Warm-up: connection pools, JIT tiers, nginx upstream keepalive.
+        foreach (var target in targets)
+        {
+            await Wrk.RunAsync(target.Url, threads, connections, 3, null, cancellationToken);
+        }
+
+        var runs = new List<Run>();
+        for (var rep = 0; rep < reps; rep++)
+        {
+            for (var k = 0; k < targets.Length; k++)
+            {
+                var target = targets[(k + rep) % targets.Length];
+                var proxyPids = target.Name switch
+                {
+                    "gateway" => [Environment.ProcessId],
+                    "nginx" => nginx.WorkerPids().ToArray(),
+                    "published port (docker-proxy)" => dockerProxy > 0 ? [dockerProxy] : Array.Empty<int>(),
+                    _ => Array.Empty<int>(),
+                };
+                var proxyBefore = proxyPids.Sum(HostInfo.ProcessCpuSeconds);
+                var appBefore = HostInfo.ContainerCpuSeconds(container.Id);
+                var hostBefore = HostInfo.HostCpu();
+                var result = await Wrk.RunAsync(target.Url, threads, connections, seconds, null, cancellationToken);
+                var hostAfter = HostInfo.HostCpu();
+                var proxyCpu = proxyPids.Sum(HostInfo.ProcessCpuSeconds) - proxyBefore;
+                var appCpu = HostInfo.ContainerCpuSeconds(container.Id) - appBefore;
+                runs.Add(new Run(target.Name, result,
+                    proxyPids.Length == 0 ? double.NaN : proxyCpu * 1e6 / result.Requests,
+                    appCpu * 1e6 / result.Requests,
+                    100.0 * (hostAfter.Busy - hostBefore.Busy) / Math.Max(1, hostAfter.Total - hostBefore.Total)));
+                if (result.Non2xx > 0 || result.SocketErrors > 0)
+                {
+                    Report.Line($"WARNING {target.Name}: {result.Non2xx} non-2xx, {result.SocketErrors} socket errors");
+                }
+
+                Console.Error.Write('.');
+                await Task.Delay(1000, cancellationToken);
+            }
+        }
+
+        Console.Error.WriteLine();
+        Report.Line("Every run:");
+        Report.Line("");
+        Report.Line("| rep | target | req/s | p50 ms | p90 ms | p99 ms | proxy CPU µs/req | app CPU µs/req | host busy % |");
+        Report.Line("|---|---|---|---|---|---|---|---|---|");
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var r = runs[i];
+            Report.Line($"| {(i / targets.Length) + 1} | {r.Target} | {Stats.F(r.Wrk.RequestsPerSecond, 0)} | {Stats.F(r.Wrk.P50Ms, 3)} | {Stats.F(r.Wrk.P90Ms, 3)} | {Stats.F(r.Wrk.P99Ms, 3)} | {Stats.F(r.ProxyCpuUsPerRequest)} | {Stats.F(r.AppCpuUsPerRequest)} | {Stats.F(r.HostBusyPercent, 0)} |");
+        }
+
+        Report.Line("");
+        Report.Line($"Medians over {reps} repetitions:");
+        Report.Line("");
+        Report.Line("| target | req/s | p50 ms | p99 ms | proxy CPU µs/req | app CPU µs/req |");
+        Report.Line("|---|---|---|---|---|---|");
+        var medians = new Dictionary<string, (double Rps, double P50, double P99)>();
+        foreach (var target in targets)
+        {
+            var mine = runs.Where(r => r.Target == target.Name).ToList();
+            var m = (Stats.Median(mine.Select(r => r.Wrk.RequestsPerSecond).ToList()), Stats.Median(mine.Select(r => r.Wrk.P50Ms).ToList()), Stats.Median(mine.Select(r => r.Wrk.P99Ms).ToList()));
+            medians[target.Name] = m;
+            Report.Line($"| {target.Name} | {Stats.F(m.Item1, 0)} | {Stats.F(m.Item2, 3)} | {Stats.F(m.Item3, 3)} | {Stats.F(Stats.Median(mine.Select(r => r.ProxyCpuUsPerRequest).ToList()))} | {Stats.F(Stats.Median(mine.Select(r => r.AppCpuUsPerRequest).ToList()))} |");
+        }
+
+        var gateway = medians["gateway"];
+        var direct = medians["direct (container address)"];
+        var ngx = medians["nginx"];
+        var pub = medians["published port (docker-proxy)"];
+        Report.Line("");
+        Report.Line("| ratio | value | target |");
+        Report.Line("|---|---|---|");
+        Report.Line($"| gateway / direct req/s | {Stats.F(gateway.Rps / direct.Rps, 2)} | ≥ 0.50 |");
+        Report.Line($"| gateway / nginx req/s | {Stats.F(gateway.Rps / ngx.Rps, 2)} | ≥ 1.00 |");
+        Report.Line($"| nginx / direct req/s | {Stats.F(ngx.Rps / direct.Rps, 2)} | |");
+        Report.Line($"| published (docker-proxy) / direct req/s | {Stats.F(pub.Rps / direct.Rps, 2)} | |");
+        Report.Line($"| gateway added p50 latency vs direct, ms | {Stats.F(gateway.P50 - direct.P50, 3)} | ≤ 0.5 |");
+        Report.Line($"| nginx added p50 latency vs direct, ms | {Stats.F(ngx.P50 - direct.P50, 3)} | |");
+        Report.Line($"| docker-proxy added p50 latency vs direct, ms | {Stats.F(pub.P50 - direct.P50, 3)} | |");
+        Report.Line("");
+        Report.Line("Exact wrk commands (one per target):");
+        Report.Line("```sh");
+        foreach (var target in targets)
+        {
+            Report.Line(runs.First(r => r.Target == target.Name).Wrk.Command + $"   # {target.Name}");
+        }
+
+        Report.Line("```");
+        var memory = MemorySample.Take();
+        Report.Line($"Platform process after the load: RSS {Stats.F(memory.RssMiB)} MiB, GC heap {Stats.F(memory.GcHeapMiB)} MiB. Load after: {HostInfo.LoadAverage()}");
+        return 0;
+    }
+}
