@@ -27,7 +27,17 @@ public sealed class BenchApp : Container
     private static int _stops;
     private static int _errors;
 
-    public BenchApp() => DefaultPort = 8080;
+    public BenchApp()
+    {
+        DefaultPort = 8080;
+        EnableInternet = InternetEnabled;
+    }
+
+    /// <summary>
+    /// Puts the containers on the app's network with a route out (<c>berth-&lt;app&gt;</c>) instead of the internal one;
+    /// the engine publishes ports on 127.0.0.1 only there (an internal network gets no port mapping at all).
+    /// </summary>
+    public static bool InternetEnabled { get; set; }
 
     public static int Starts => Volatile.Read(ref _starts);
 
@@ -112,7 +122,7 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public ContainerLeaseRegistry Leases => Services.GetRequiredService<ContainerLeaseRegistry>();
 
-    public string InternalNetwork => $"berth-{AppName}-internal";
+    public string Network => BenchApp.InternetEnabled ? $"berth-{AppName}" : $"berth-{AppName}-internal";
 
     public static async Task<BenchHost> StartAsync(ClassSettings settings, CancellationToken cancellationToken)
     {

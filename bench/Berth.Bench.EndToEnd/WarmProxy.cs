@@ -23,6 +23,8 @@ internal static class WarmProxy
         var instanceType = InstanceType.Parse(args.Get("instance-type", "standard-3"));
         Report.Title($"warm proxy (wrk -t{threads} -c{connections} -d{seconds}s --latency, {reps} repetitions; instance type {instanceType.Name})", args);
 
+        // The published port (docker-proxy) exists only on the network with a route out.
+        BenchApp.InternetEnabled = true;
         await using var host = await BenchHost.StartAsync(new ClassSettings(image, instanceType, 10, TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(2)), cancellationToken);
         using (var first = await host.Client.GetAsync("/c/warm/hello", cancellationToken))
         {

@@ -46,8 +46,9 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
         _app.Delete();
     }
 
+    // Global options first: everything after `exec ... --` belongs to the command.
     private Task<CliResult> BerthAsync(params string[] args) =>
-        CliProcess.RunAsync([.. args, "--host", _host.BaseAddress.ToString(), "--data-dir", _app.Path]);
+        CliProcess.RunAsync(["--host", _host.BaseAddress.ToString(), "--data-dir", _app.Path, .. args]);
 
     [Fact]
     public async Task ContainersList_RunningContainer_ShowsClassObjectAndState()

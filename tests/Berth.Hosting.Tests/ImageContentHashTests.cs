@@ -109,27 +109,4 @@ public sealed class ImageContentHashTests : IDisposable
         _dir.Write("data/keep.csv", "a,c");
         Assert.NotEqual(before, Hash());
     }
-
-    [Theory]
-    [InlineData("*.md", "README.md", true)]
-    [InlineData("*.md", "docs/guide.md", false)]
-    [InlineData("**/*.md", "docs/guide.md", true)]
-    [InlineData("**/*.md", "README.md", true)]
-    [InlineData("/build", "build/out.dll", true)]
-    [InlineData("bin", "src/bin/x", false)]
-    [InlineData("src/*/obj", "src/app/obj/a.txt", true)]
-    [InlineData("file?.txt", "file1.txt", true)]
-    [InlineData("file?.txt", "file10.txt", false)]
-    public void DockerIgnore_Pattern_MatchesLikeDocker(string pattern, string path, bool excluded) =>
-        Assert.Equal(excluded, DockerIgnore.Parse([pattern]).IsExcluded(path));
-
-    [Fact]
-    public void DockerIgnore_LaterLineWins()
-    {
-        var ignore = DockerIgnore.Parse(["*.txt", "!keep.txt", "keep.txt"]);
-
-        Assert.True(ignore.IsExcluded("keep.txt"));
-        Assert.True(DockerIgnore.Parse(["*.txt"]).IsExcluded("a.txt"));
-        Assert.False(DockerIgnore.Parse(["*.txt", "!a.txt"]).IsExcluded("a.txt"));
-    }
 }

@@ -1,4 +1,6 @@
-namespace Berth.Docker.Tests;
+using Berth.Runtime;
+
+namespace Berth.Abstractions.Tests;
 
 public class DockerIgnoreTests
 {
@@ -13,6 +15,9 @@ public class DockerIgnoreTests
     [InlineData("secret?.txt", "secret12.txt", false)]
     [InlineData("./logs", "logs/a.log", true)]
     [InlineData("# comment", "# comment", false)]
+    [InlineData("/build", "build/out.dll", true)]
+    [InlineData("bin", "src/bin/x", false)]
+    [InlineData("src/*/obj", "src/app/obj/a.txt", true)]
     public void IsExcluded_Pattern_MatchesLikeDocker(string pattern, string path, bool excluded) =>
         Assert.Equal(excluded, DockerIgnore.Parse([pattern]).IsExcluded(path));
 
@@ -24,5 +29,6 @@ public class DockerIgnoreTests
         Assert.True(ignore.IsExcluded("drop.txt"));
         Assert.False(ignore.IsExcluded("keep.txt"));
         Assert.True(ignore.HasExceptions);
+        Assert.True(DockerIgnore.Parse(["*.txt", "!keep.txt", "keep.txt"]).IsExcluded("keep.txt"));
     }
 }
