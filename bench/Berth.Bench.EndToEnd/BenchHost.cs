@@ -83,6 +83,17 @@ internal sealed class BenchHost : IAsyncDisposable
 {
     public const string Route = "/c/{name}/{**path}";
 
+    /// <summary>
+    /// Environment of every benchmark container. An ASP.NET Core app watches its appsettings files with one
+    /// inotify instance; containers run as the host's root (no user namespace), and the kernel allows 128
+    /// inotify instances per user by default, so without this about 120 .NET containers fit on a host and the
+    /// next ones crash at start (IOException: INotify instance user limit exceeded).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> AppEnvironment = new Dictionary<string, string>
+    {
+        ["DOTNET_hostBuilder__reloadConfigOnChange"] = "false",
+    };
+
     private readonly WebApplication _app;
     private readonly string _dataDirectory;
     private int _disposed;
@@ -104,6 +115,9 @@ internal sealed class BenchHost : IAsyncDisposable
     }
 
     public string AppName { get; }
+
+    /// <summary>Destination prefix of the <c>/yarp/</c> reference route (<c>http://ip:port/</c>).</summary>
+    public static string? PlainYarpTarget { get; set; }
 
     public ClassSettings Settings { get; }
 
@@ -159,11 +173,26 @@ internal sealed class BenchHost : IAsyncDisposable
                 o.InstanceType = settings.InstanceType;
                 o.MaxInstances = settings.MaxInstances;
                 o.SleepAfter = settings.SleepAfter;
+                foreach (var (key, value) in AppEnvironment)
+                {
+                    o.EnvVars[key] = value;
+                }
             });
         });
 
         var app = builder.Build();
         app.MapContainer<BenchApp>(Route, ctx => (string)ctx.Request.RouteValues["name"]!, stripPrefix: true);
+
+        // Reference point for the warm proxy: YARP's forwarder with the platform's own HTTP client and no Berth
+        // logic (no name → ID, no object reference, no lease), to a fixed container address.
+        var forwarder = app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>();
+        var invoker = app.Services.GetRequiredService<ContainerHttpClient>().Invoker;
+        var plainConfig = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(100) };
+        app.Map("/yarp/{**path}", async ctx =>
+        {
+            ctx.Request.Path = "/" + (string?)ctx.Request.RouteValues["path"];
+            await forwarder.SendAsync(ctx, PlainYarpTarget!, invoker, plainConfig, Yarp.ReverseProxy.Forwarder.HttpTransformer.Default);
+        });
         await app.StartAsync(cancellationToken);
         _ = app.Services.GetRequiredService<IContainerRuntime>();
         var host = new BenchHost(app, appName, dataDirectory, timing!, settings);

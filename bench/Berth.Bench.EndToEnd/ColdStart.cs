@@ -165,7 +165,7 @@ internal static class ColdStart
         {
             Name = $"berth-{host.AppName}-direct-{name}",
             Image = host.Settings.Image,
-            Environment = new Dictionary<string, string>
+            Environment = new Dictionary<string, string>(BenchHost.AppEnvironment)
             {
                 ["BERTH_OBJECT_ID"] = name,
                 ["BERTH_CLASS"] = "Direct",

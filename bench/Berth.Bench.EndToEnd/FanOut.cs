@@ -59,6 +59,12 @@ internal static class FanOut
                 started = size;
 
                 var running = (await host.ListContainersAsync(cancellationToken)).Count(c => c.State == ContainerRunState.Running);
+                if (args.Int("hold-seconds", 0) is > 0 and var hold)
+                {
+                    Console.Error.WriteLine($"holding {hold} s with {size} containers (pid {Environment.ProcessId})");
+                    await Task.Delay(TimeSpan.FromSeconds(hold), cancellationToken);
+                }
+
                 await Task.Delay(2000, cancellationToken);
                 var raw = MemorySample.Take();
                 memoryRows.Add(raw.Row($"{size} containers running, as is"));

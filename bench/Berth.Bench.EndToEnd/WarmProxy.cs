@@ -12,7 +12,7 @@ internal static class WarmProxy
 {
     private sealed record Target(string Name, string Url);
 
-    private sealed record Run(string Target, WrkResult Wrk, double ProxyCpuUsPerRequest, double AppCpuUsPerRequest, double HostBusyPercent);
+    private sealed record Run(string Target, WrkResult Wrk, double ProxyCpuUsPerRequest, double AppCpuUsPerRequest, double HostBusyPercent, long MethodsJitted, double JitMs);
 
     public static async Task<int> RunAsync(BenchArgs args, string image, CancellationToken cancellationToken)
     {
@@ -44,7 +44,16 @@ internal static class WarmProxy
             new Target("published port (docker-proxy)", $"http://127.0.0.1:{published.HostPort}/hello"),
             new Target("nginx", $"http://127.0.0.1:{nginx.Port}/hello"),
             new Target("gateway", new Uri(host.BaseAddress, "/c/warm/hello").ToString()),
+            new Target("plain YARP (same process, no Berth logic)", new Uri(host.BaseAddress, "/yarp/hello").ToString()),
         };
+        BenchHost.PlainYarpTarget = $"http://{ip}:8080/";
+
+        // --targets gateway,nginx,… limits the runs (for profiling one of them); the ratios need all four.
+        var only = args.GetOrNull("targets")?.Split(',');
+        if (only is not null)
+        {
+            targets = targets.Where(t => only.Any(o => t.Name.StartsWith(o, StringComparison.Ordinal))).ToArray();
+        }
 
         Report.Line($"Container {container.Id[..12]} at {ip}:8080 on {status.Network}; published on 127.0.0.1:{published.HostPort} (docker-proxy pid {dockerProxy}); nginx master pid {nginx.MasterPid} on 127.0.0.1:{nginx.Port}; gateway on {host.BaseAddress}; load before: {HostInfo.LoadAverage()}");
         Report.Line("");
@@ -53,10 +62,28 @@ internal static class WarmProxy
         Report.Line(nginx.Config);
         Report.Line("```");
 
-        // Warm-up: connection pools, JIT tiers, nginx upstream keepalive.
-        foreach (var target in targets)
+        // Warm-up: connection pools, nginx upstream keepalive and, above all, the JIT. A fresh .NET process
+        // compiles a few thousand methods through its tiers (tier 0, instrumented, tier 1) in the first seconds
+        // of load, which on 2 busy cores halves the gateway's throughput for 10–20 s; a long-running gateway is
+        // past that. Repeat short loads until one compiles (almost) nothing new, at most 60 s.
+        var warmup = System.Diagnostics.Stopwatch.StartNew();
+        var warmupRounds = 0;
+        while (true)
         {
-            await Wrk.RunAsync(target.Url, threads, connections, 3, null, cancellationToken);
+            var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+            foreach (var target in targets)
+            {
+                await Wrk.RunAsync(target.Url, threads, connections, 3, null, cancellationToken);
+            }
+
+            warmupRounds++;
+            var jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
+            if (jitted < 50 || warmup.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                Report.Line($"Warm-up: {warmupRounds} rounds of 3 s per target, {Stats.F(warmup.Elapsed.TotalSeconds, 0)} s; the last round JIT-compiled {jitted} methods in this process.");
+                Report.Line("");
+                break;
+            }
         }
 
         var runs = new List<Run>();
@@ -67,7 +94,7 @@ internal static class WarmProxy
                 var target = targets[(k + rep) % targets.Length];
                 var proxyPids = target.Name switch
                 {
-                    "gateway" => [Environment.ProcessId],
+                    "gateway" or "plain YARP (same process, no Berth logic)" => [Environment.ProcessId],
                     "nginx" => nginx.WorkerPids().ToArray(),
                     "published port (docker-proxy)" => dockerProxy > 0 ? [dockerProxy] : Array.Empty<int>(),
                     _ => Array.Empty<int>(),
@@ -75,6 +102,8 @@ internal static class WarmProxy
                 var proxyBefore = proxyPids.Sum(HostInfo.ProcessCpuSeconds);
                 var appBefore = HostInfo.ContainerCpuSeconds(container.Id);
                 var hostBefore = HostInfo.HostCpu();
+                var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+                var jitTimeBefore = System.Runtime.JitInfo.GetCompilationTime();
                 var result = await Wrk.RunAsync(target.Url, threads, connections, seconds, null, cancellationToken);
                 var hostAfter = HostInfo.HostCpu();
                 var proxyCpu = proxyPids.Sum(HostInfo.ProcessCpuSeconds) - proxyBefore;
@@ -82,7 +111,9 @@ internal static class WarmProxy
                 runs.Add(new Run(target.Name, result,
                     proxyPids.Length == 0 ? double.NaN : proxyCpu * 1e6 / result.Requests,
                     appCpu * 1e6 / result.Requests,
-                    100.0 * (hostAfter.Busy - hostBefore.Busy) / Math.Max(1, hostAfter.Total - hostBefore.Total)));
+                    100.0 * (hostAfter.Busy - hostBefore.Busy) / Math.Max(1, hostAfter.Total - hostBefore.Total),
+                    System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore,
+                    (System.Runtime.JitInfo.GetCompilationTime() - jitTimeBefore).TotalMilliseconds));
                 if (result.Non2xx > 0 || result.SocketErrors > 0)
                 {
                     Report.Line($"WARNING {target.Name}: {result.Non2xx} non-2xx, {result.SocketErrors} socket errors");
@@ -96,12 +127,12 @@ internal static class WarmProxy
         Console.Error.WriteLine();
         Report.Line("Every run:");
         Report.Line("");
-        Report.Line("| rep | target | req/s | p50 ms | p90 ms | p99 ms | proxy CPU µs/req | app CPU µs/req | host busy % |");
-        Report.Line("|---|---|---|---|---|---|---|---|---|");
+        Report.Line("| rep | target | req/s | p50 ms | p90 ms | p99 ms | proxy CPU µs/req | app CPU µs/req | host busy % | methods JIT-compiled in this process during the run (ms) |");
+        Report.Line("|---|---|---|---|---|---|---|---|---|---|");
         for (var i = 0; i < runs.Count; i++)
         {
             var r = runs[i];
-            Report.Line($"| {(i / targets.Length) + 1} | {r.Target} | {Stats.F(r.Wrk.RequestsPerSecond, 0)} | {Stats.F(r.Wrk.P50Ms, 3)} | {Stats.F(r.Wrk.P90Ms, 3)} | {Stats.F(r.Wrk.P99Ms, 3)} | {Stats.F(r.ProxyCpuUsPerRequest)} | {Stats.F(r.AppCpuUsPerRequest)} | {Stats.F(r.HostBusyPercent, 0)} |");
+            Report.Line($"| {(i / targets.Length) + 1} | {r.Target} | {Stats.F(r.Wrk.RequestsPerSecond, 0)} | {Stats.F(r.Wrk.P50Ms, 3)} | {Stats.F(r.Wrk.P90Ms, 3)} | {Stats.F(r.Wrk.P99Ms, 3)} | {Stats.F(r.ProxyCpuUsPerRequest)} | {Stats.F(r.AppCpuUsPerRequest)} | {Stats.F(r.HostBusyPercent, 0)} | {r.MethodsJitted} ({Stats.F(r.JitMs, 0)}) |");
         }
 
         Report.Line("");
@@ -118,6 +149,11 @@ internal static class WarmProxy
             Report.Line($"| {target.Name} | {Stats.F(m.Item1, 0)} | {Stats.F(m.Item2, 3)} | {Stats.F(m.Item3, 3)} | {Stats.F(Stats.Median(mine.Select(r => r.ProxyCpuUsPerRequest).ToList()))} | {Stats.F(Stats.Median(mine.Select(r => r.AppCpuUsPerRequest).ToList()))} |");
         }
 
+        if (medians.Count < 5)
+        {
+            return 0;
+        }
+
         var gateway = medians["gateway"];
         var direct = medians["direct (container address)"];
         var ngx = medians["nginx"];
@@ -129,6 +165,9 @@ internal static class WarmProxy
         Report.Line($"| gateway / nginx req/s | {Stats.F(gateway.Rps / ngx.Rps, 2)} | ≥ 1.00 |");
         Report.Line($"| nginx / direct req/s | {Stats.F(ngx.Rps / direct.Rps, 2)} | |");
         Report.Line($"| published (docker-proxy) / direct req/s | {Stats.F(pub.Rps / direct.Rps, 2)} | |");
+        var plain = medians["plain YARP (same process, no Berth logic)"];
+        Report.Line($"| gateway / plain YARP in the same process req/s | {Stats.F(gateway.Rps / plain.Rps, 2)} | |");
+        Report.Line($"| plain YARP / nginx req/s | {Stats.F(plain.Rps / ngx.Rps, 2)} | |");
         Report.Line($"| gateway added p50 latency vs direct, ms | {Stats.F(gateway.P50 - direct.P50, 3)} | ≤ 0.5 |");
         Report.Line($"| nginx added p50 latency vs direct, ms | {Stats.F(ngx.P50 - direct.P50, 3)} | |");
         Report.Line($"| docker-proxy added p50 latency vs direct, ms | {Stats.F(pub.P50 - direct.P50, 3)} | |");

@@ -3,7 +3,6 @@
 //   curl -X POST --data-binary 'hello' 'http://127.0.0.1:8788/sandbox/alice/cgi-bin/files?name=notes.txt'
 //   curl 'http://127.0.0.1:8788/sandbox/alice/cgi-bin/files?name=notes.txt'
 //   curl -X POST -H 'Content-Type: application/json' -d '{"command":"ls -l /tmp/files"}' http://127.0.0.1:8788/sandbox/alice/exec
-using Berth.Gateway;
 using Berth.Hosting;
 using Berth.Samples.Sandbox;
 
@@ -16,14 +15,8 @@ builder.AddBerth(berth => berth
 
 var app = builder.Build();
 
-// Session IDs: 1–64 letters, digits, '-' or '_' (anything else is a 404).
-const string Session = "{session:regex(^[A-Za-z0-9_-]{{1,64}}$)}";
-
-// RPC: run a shell command in the session's container.
-app.MapPost($"/sandbox/{Session}/exec", ExecEndpoint.RunAsync);
-
-// Everything else under /sandbox/<session>/ goes to that session's container, without the prefix.
-app.MapContainer<Sandbox>($"/sandbox/{Session}/{{**path}}", ctx => (string)ctx.Request.RouteValues["session"]!, stripPrefix: true);
+// POST /sandbox/<session>/exec runs a shell command there; the rest of /sandbox/<session>/ goes to its container.
+app.MapSandbox();
 
 // `berth containers list|logs|exec|stop` (token in data/admin-token).
 app.MapBerthAdmin();

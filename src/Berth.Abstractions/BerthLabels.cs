@@ -18,8 +18,11 @@ public static class BerthLabels
     /// <summary>The durable object ID that owns the container.</summary>
     public const string ObjectId = "berth.object";
 
-    /// <summary>The image version (content hash or deploy version) the container runs.</summary>
+    /// <summary>The image version the container runs: for images Berth built, the content hash that is also their tag.</summary>
     public const string Version = "berth.version";
+
+    /// <summary>The full image reference a container was created from.</summary>
+    public const string Image = "berth.image";
 
     /// <summary>The node (silo) that started the container.</summary>
     public const string Node = "berth.node";

@@ -188,9 +188,17 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         using var stdout = new MemoryStream();
         using var stderr = new MemoryStream();
         using var input = stdin is null ? null : new MemoryStream(stdin);
-        _lease?.Touch();
-        var exitCode = await _runtime.ExecAsync(id, new ExecSpec { Command = command }, new ExecStreams(input, stdout, stderr), cancellationToken);
-        return new ContainerExecResult(exitCode, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
+        var lease = _lease;
+        lease?.Hold();
+        try
+        {
+            var exitCode = await _runtime.ExecAsync(id, new ExecSpec { Command = command }, new ExecStreams(input, stdout, stderr), cancellationToken);
+            return new ContainerExecResult(exitCode, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
+        }
+        finally
+        {
+            lease?.Exit();
+        }
     }
 
     /// <inheritdoc />
@@ -213,14 +221,15 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var endpoint = _status.State == ContainerState.Healthy && _endpoint is { } ready
             ? ready
             : await StartAndWaitCoreAsync(PortsFor(target), null, cancellationToken);
-        _lease?.Touch();
+        var lease = _lease;
+        lease?.Hold();
         try
         {
             return await _http.SendAsync(endpoint.GetDestinationPrefix(target), request, cancellationToken);
         }
         finally
         {
-            _lease?.Touch();
+            lease?.Exit();
         }
     }
 
@@ -385,7 +394,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             [BerthLabels.App] = _options.AppName,
             [BerthLabels.Class] = ClassName,
             [BerthLabels.ObjectId] = objectId,
-            [BerthLabels.Version] = image,
+            [BerthLabels.Version] = ImageVersion(image),
+            [BerthLabels.Image] = image,
             [BerthLabels.Node] = _options.NodeName,
         };
 
@@ -738,6 +748,13 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             $"Container class '{ClassName}' did not start within {_options.InstanceStartTimeout.TotalSeconds:0.#} s (InstanceStartTimeout).", ex),
         _ => new(ContainerReadyError.StartFailed, $"Container class '{ClassName}' cannot start: {ex.Message}", ex),
     };
+
+    /// <summary>The version an image reference names: its tag (a content hash for images Berth built), or the reference itself.</summary>
+    private static string ImageVersion(string image)
+    {
+        var colon = image.LastIndexOf(':');
+        return colon > image.LastIndexOf('/') ? image[(colon + 1)..] : image;
+    }
 
     internal static string ContainerName(string app, string className, string objectId) =>
         $"berth-{app}-{className}-{objectId}".ToLowerInvariant();

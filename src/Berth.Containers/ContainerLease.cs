@@ -54,6 +54,12 @@ public sealed class ContainerLease
         return false;
     }
 
+    /// <summary>
+    /// Counts work the object itself does in the container (an exec, a fetch) as in flight whatever the lease's
+    /// state, so the container does not sleep under it; the caller must <see cref="Exit"/> exactly once.
+    /// </summary>
+    internal void Hold() => Interlocked.Increment(ref _inFlight);
+
     /// <summary>Leaves the lease and renews the activity deadline.</summary>
     public void Exit()
     {

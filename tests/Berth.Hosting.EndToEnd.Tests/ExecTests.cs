@@ -62,7 +62,7 @@ public sealed class ExecTests(EndToEndFixture fixture) : IAsyncLifetime
         Assert.Equal("5", result.Stdout.Trim());
     }
 
-    [Fact(Skip = "Bug: Container.ExecAsync only touches the lease when the exec starts and does not count as in flight, so the sleep timer stops the container under a running exec (exit 137). Remove the skip when fixed.")]
+    [Fact]
     public async Task ExecAsync_CommandOutlastsSleepAfter_CompletesInARunningContainer()
     {
         var sandbox = _host.Services.GetRequiredService<ContainerNamespace<QuickSleeper>>().GetByName("long-exec");

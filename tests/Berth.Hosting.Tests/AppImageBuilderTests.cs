@@ -55,7 +55,7 @@ public sealed class AppImageBuilderTests : IDisposable
     }
 
     [Fact]
-    public async Task EnsureImage_ContextChanged_BuildsNewTag()
+    public async Task EnsureImage_ContextChanged_BuildsNewTagAndDropsTheOld()
     {
         var config = Config();
         var first = await Builder(config).EnsureImageAsync(config.Containers[0]);
@@ -66,6 +66,8 @@ public sealed class AppImageBuilderTests : IDisposable
         Assert.Equal(2, _runtime.Builds.Count);
         Assert.True(second.Built);
         Assert.NotEqual(first.Reference, second.Reference);
+        Assert.Null(await _runtime.InspectImageAsync(first.Reference));
+        Assert.NotNull(await _runtime.InspectImageAsync(second.Reference));
     }
 
     [Fact]

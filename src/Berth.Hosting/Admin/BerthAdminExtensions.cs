@@ -1,3 +1,5 @@
+using Berth.Containers;
+using Berth.Objects;
 using System.Net;
 using System.Text;
 using Berth.Runtime;
@@ -138,7 +140,7 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> ExecAsync(
         string className, string objectId, AdminExecRequest request,
-        IContainerRuntime runtime, BerthAppConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IContainerRuntime runtime, BerthAppConfig config, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
     {
         if (request.Command is not { Count: > 0 } command || command.Any(string.IsNullOrEmpty))
         {
@@ -153,6 +155,14 @@ public static partial class BerthAdminExtensions
         }
 
         Log.Exec(loggers.CreateLogger(typeof(BerthAdminExtensions)), string.Join(' ', command), className, Label(container, BerthLabels.ObjectId));
+        // Through the owning object when this host runs it, so the container does not go to sleep under a long command.
+        if (services.GetKeyedService<DurableObjectNamespace<IContainer>>(Label(container, BerthLabels.Class)) is { } objects
+            && DurableObjectId.TryParse(Label(container, BerthLabels.ObjectId), out var id))
+        {
+            var result = await objects.Get(id).ExecAsync(command, cancellationToken: cancellationToken);
+            return Results.Ok(new AdminExecResult(result.ExitCode, result.Stdout, result.Stderr));
+        }
+
         using var stdout = new MemoryStream();
         using var stderr = new MemoryStream();
         var exitCode = await runtime.ExecAsync(container.Id, new ExecSpec { Command = command }, new ExecStreams(null, stdout, stderr), cancellationToken);

@@ -41,7 +41,8 @@ public static class BerthHostingExtensions
             var config = BerthConfigFile.Load(path);
             builder.Configuration.AddBerthVars(config);
             services.AddBerthConfig(config);
-            services.Configure<ContainerOptions>(options => options.AppName = config.Name);
+            // The file names the app unless code chose a name (tests give each host its own).
+            services.Configure<ContainerOptions>(options => options.AppName = options.AppName == new ContainerOptions().AppName ? config.Name : options.AppName);
             services.AddSingleton<IConfigureOptions<ContainerClassOptions>>(new ConfigFileClassOptions(config));
             services.TryAddSingleton<AppImageBuilder>();
             services.TryAddSingleton<IContainerImageSource, ConfigImageSource>();

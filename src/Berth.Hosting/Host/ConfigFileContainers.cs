@@ -36,7 +36,7 @@ internal sealed class ConfigImageSource(AppImageBuilder images, IContainerRuntim
     {
         if (config.FindContainer(containerClass.ClassName) is { } container)
         {
-            if (container.Image is DockerfileImage)
+            if (container.Image is DockerfileImage dockerfile && UsesBaseImage(dockerfile))
             {
                 await BaseImage.EnsureAsync(runtime, cancellationToken);
             }
@@ -47,6 +47,10 @@ internal sealed class ConfigImageSource(AppImageBuilder images, IContainerRuntim
         return containerClass.Image ?? throw new ContainerRuntimeException(ContainerRuntimeError.ImageNotFound,
             $"Container class '{containerClass.ClassName}' has no image: add a containers[] entry with class_name \"{containerClass.ClassName}\" to {config.FilePath ?? "the config file"}.");
     }
+
+    private static bool UsesBaseImage(DockerfileImage dockerfile) =>
+        File.ReadLines(dockerfile.DockerfilePath).Any(line => line.TrimStart().StartsWith("FROM", StringComparison.OrdinalIgnoreCase)
+            && line.Contains(BaseImage.Reference, StringComparison.Ordinal));
 }
 
 /// <summary>Builds the app's images when the host starts, so the first request does not wait for a build.</summary>

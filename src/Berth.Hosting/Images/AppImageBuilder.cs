@@ -74,10 +74,33 @@ public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppC
                 var started = Stopwatch.GetTimestamp();
                 await runtime.BuildImageAsync(spec, new LogProgress(logger, container.ClassName), cancellationToken);
                 Log.Built(logger, container.ClassName, tag, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                await RemoveReplacedAsync(container.ClassName, version, cancellationToken);
                 return new AppImage(container.ClassName, tag, version, Built: true);
 
             default:
                 throw new ArgumentException($"Unknown image source {container.Image.GetType().Name}.", nameof(container));
+        }
+    }
+
+    /// <summary>Removes this class's earlier builds; one a container still runs stays until a later build finds it unused.</summary>
+    private async Task RemoveReplacedAsync(string className, string currentVersion, CancellationToken cancellationToken)
+    {
+        var labels = new Dictionary<string, string> { [BerthLabels.Managed] = "1", [BerthLabels.App] = config.Name, [BerthLabels.Class] = className };
+        foreach (var image in await runtime.ListImagesAsync(labels, cancellationToken))
+        {
+            if (image.Labels.GetValueOrDefault(BerthLabels.Version) == currentVersion)
+            {
+                continue;
+            }
+
+            try
+            {
+                await runtime.RemoveImageAsync(image.Id, force: false, cancellationToken);
+            }
+            catch (ContainerRuntimeException ex) when (ex.Error == ContainerRuntimeError.Conflict)
+            {
+                // In use by a running container.
+            }
         }
     }
 

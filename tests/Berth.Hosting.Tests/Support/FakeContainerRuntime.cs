@@ -153,8 +153,27 @@ public sealed class FakeContainerRuntime : IContainerRuntime
     public Task<ImageInfo> ImportImageAsync(Stream rootfsTar, string reference, IReadOnlyDictionary<string, string>? labels = null,
         CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task<IReadOnlyList<ImageInfo>> ListImagesAsync(IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException();
+    public Task<IReadOnlyList<ImageInfo>> ListImagesAsync(IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<ImageInfo> matching = Images.Values.Distinct()
+                .Where(i => labels.All(l => i.Labels.TryGetValue(l.Key, out var v) && (l.Value == "*" || v == l.Value)))
+                .ToList();
+            return Task.FromResult(matching);
+        }
+    }
 
-    public Task RemoveImageAsync(string reference, bool force = false, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task RemoveImageAsync(string reference, bool force = false, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            foreach (var tag in Images.Where(i => i.Key == reference || i.Value.Id == reference).Select(i => i.Key).ToList())
+            {
+                Images.Remove(tag);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
 }
