@@ -30,6 +30,26 @@ public static class GatewayExtensions
 
     /// <summary>
     /// Forwards every request matching <paramref name="pattern"/> to the container of <typeparamref name="TContainer"/>
+    /// named by the route value <paramref name="nameParameter"/> (for example <c>session</c> in
+    /// <c>/sandbox/{session}/{**path}</c>), starting it when needed.
+    /// </summary>
+    /// <param name="endpoints">The app's endpoints.</param>
+    /// <param name="pattern">A route pattern holding <paramref name="nameParameter"/>.</param>
+    /// <param name="nameParameter">The route parameter whose value names the container (object).</param>
+    /// <param name="stripPrefix">See <see cref="MapContainer{TContainer}(IEndpointRouteBuilder, string, Func{HttpContext, string}, bool)"/>.</param>
+    public static IEndpointConventionBuilder MapContainer<TContainer>(this IEndpointRouteBuilder endpoints, string pattern, string nameParameter, bool stripPrefix = false)
+        where TContainer : Container
+    {
+        if (RoutePatternFactory.Parse(pattern).GetParameter(nameParameter) is null)
+        {
+            throw new ArgumentException($"Route pattern '{pattern}' has no parameter '{nameParameter}' to name the container by.", nameof(nameParameter));
+        }
+
+        return endpoints.MapContainer<TContainer>(pattern, context => (string)context.Request.RouteValues[nameParameter]!, stripPrefix);
+    }
+
+    /// <summary>
+    /// Forwards every request matching <paramref name="pattern"/> to the container of <typeparamref name="TContainer"/>
     /// named by <paramref name="nameSelector"/> (for example a session ID from the route or a header), starting it when needed.
     /// </summary>
     /// <param name="endpoints">The app's endpoints.</param>
@@ -43,14 +63,16 @@ public static class GatewayExtensions
         where TContainer : Container
     {
         ArgumentNullException.ThrowIfNull(nameSelector);
+        var catchAll = stripPrefix
+            ? RoutePatternFactory.Parse(pattern).Parameters.FirstOrDefault(p => p.IsCatchAll)?.Name
+                ?? throw new ArgumentException($"Route pattern '{pattern}' needs a catch-all parameter such as {{**path}} to strip its prefix.", nameof(pattern))
+            : null;
         var containers = endpoints.ServiceProvider.GetRequiredService<ContainerNamespace<TContainer>>();
-        if (!stripPrefix)
+        if (catchAll is null)
         {
             return endpoints.Map(pattern, context => containers.GetByName(nameSelector(context)).FetchAsync(context));
         }
 
-        var catchAll = RoutePatternFactory.Parse(pattern).Parameters.FirstOrDefault(p => p.IsCatchAll)?.Name
-            ?? throw new ArgumentException($"Route pattern '{pattern}' needs a catch-all parameter such as {{**path}} to strip its prefix.", nameof(pattern));
         return endpoints.Map(pattern, context =>
         {
             var name = nameSelector(context);

@@ -23,7 +23,7 @@ public sealed class StartOnDemandTests(GatewayFixture fixture)
                     configure?.Invoke(o);
                 });
             },
-            app => app.MapContainer<AppContainer>("/c/{id}/{**rest}", ctx => (string)ctx.Request.RouteValues["id"]!, stripPrefix: true));
+            app => app.MapContainer<AppContainer>("/c/{id}/{**rest}", "id", stripPrefix: true));
 
     [Fact]
     public async Task FirstRequest_ContainerNotRunning_StartsItAndForwards()
