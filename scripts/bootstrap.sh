@@ -34,6 +34,13 @@ dpkg -s zlib1g-dev >/dev/null 2>&1 || missing+=(zlib1g-dev)
 dpkg -s libssl3 >/dev/null 2>&1 || missing+=(libssl3)
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
+# Every ASP.NET Core app in a container holds an inotify instance, charged to host root; the kernel's
+# default of 128 per user stops the ~120th .NET container from starting (see bench/README.md).
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 8192)" -lt 8192 ]; then
+  log "raising fs.inotify.max_user_instances to 8192"
+  as_root sysctl -q -w fs.inotify.max_user_instances=8192 || log "could not raise fs.inotify.max_user_instances; many .NET containers may fail to start"
+fi
+
 sock="${DOCKER_HOST:-unix:///var/run/docker.sock}"
 sock="${sock#unix://}"
 

@@ -65,7 +65,7 @@ internal static class WarmProxy
         // Warm-up: connection pools, nginx upstream keepalive and, above all, the JIT. A fresh .NET process
         // compiles a few thousand methods through its tiers (tier 0, instrumented, tier 1) in the first seconds
         // of load, which on 2 busy cores halves the gateway's throughput for 10–20 s; a long-running gateway is
-        // past that. Repeat short loads until one compiles (almost) nothing new, at most 60 s.
+        // past that. Repeat short loads until one compiles (almost) nothing new, at most 45 s.
         var warmup = System.Diagnostics.Stopwatch.StartNew();
         var warmupRounds = 0;
         while (true)
@@ -78,7 +78,7 @@ internal static class WarmProxy
 
             warmupRounds++;
             var jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
-            if (jitted < 50 || warmup.Elapsed > TimeSpan.FromSeconds(60))
+            if (jitted < 50 || warmup.Elapsed > TimeSpan.FromSeconds(45))
             {
                 Report.Line($"Warm-up: {warmupRounds} rounds of 3 s per target, {Stats.F(warmup.Elapsed.TotalSeconds, 0)} s; the last round JIT-compiled {jitted} methods in this process.");
                 Report.Line("");
@@ -171,6 +171,28 @@ internal static class WarmProxy
         Report.Line($"| gateway added p50 latency vs direct, ms | {Stats.F(gateway.P50 - direct.P50, 3)} | ≤ 0.5 |");
         Report.Line($"| nginx added p50 latency vs direct, ms | {Stats.F(ngx.P50 - direct.P50, 3)} | |");
         Report.Line($"| docker-proxy added p50 latency vs direct, ms | {Stats.F(pub.P50 - direct.P50, 3)} | |");
+        // Added latency without queueing: under 32 connections p50 is mostly queueing (about connections ÷
+        // throughput), so the per-hop cost shows best with one connection and one request at a time.
+        var unloadedSeconds = args.Int("unloaded-duration", 5);
+        var unloaded = new Dictionary<string, WrkResult>();
+        foreach (var target in targets)
+        {
+            unloaded[target.Name] = await Wrk.RunAsync(target.Url, 1, 1, unloadedSeconds, null, cancellationToken);
+            await Task.Delay(500, cancellationToken);
+        }
+
+        var directOne = unloaded["direct (container address)"];
+        Report.Line("");
+        Report.Line($"One connection, one request at a time (wrk -t1 -c1 -d{unloadedSeconds}s --latency), once per target:");
+        Report.Line("");
+        Report.Line("| target | req/s | p50 ms | p99 ms | added p50 vs direct, ms |");
+        Report.Line("|---|---|---|---|---|");
+        foreach (var target in targets)
+        {
+            var u = unloaded[target.Name];
+            Report.Line($"| {target.Name} | {Stats.F(u.RequestsPerSecond, 0)} | {Stats.F(u.P50Ms, 3)} | {Stats.F(u.P99Ms, 3)} | {Stats.F(u.P50Ms - directOne.P50Ms, 3)} |");
+        }
+
         Report.Line("");
         Report.Line("Exact wrk commands (one per target):");
         Report.Line("```sh");

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Berth.Objects;
 
 /// <summary>
@@ -10,6 +12,10 @@ public sealed class DurableObjectNamespace<TObject>
 {
     private readonly IGrainFactory _grainFactory;
     private readonly GrainType _grainType;
+
+    // Orleans resolves the interface type of GetGrain<T> anew on every call (attribute lookups and type-name
+    // formatting): about a tenth of the gateway's CPU per forwarded request. Resolved once, on the first Get.
+    private volatile StrongBox<GrainInterfaceType>? _interfaceType;
 
     internal DurableObjectNamespace(string name, IGrainFactory grainFactory, GrainType grainType)
     {
@@ -56,7 +62,15 @@ public sealed class DurableObjectNamespace<TObject>
             throw new ArgumentException($"The id '{id}' was not made by the durable object namespace '{Name}'.", nameof(id));
         }
 
-        return _grainFactory.GetGrain<TObject>(GrainId.Create(_grainType, id.ToString()));
+        var grainId = GrainId.Create(_grainType, id.ToString());
+        if (_interfaceType is { } interfaceType)
+        {
+            return (TObject)_grainFactory.GetGrain(grainId, interfaceType.Value);
+        }
+
+        var reference = _grainFactory.GetGrain<TObject>(grainId);
+        _interfaceType = new StrongBox<GrainInterfaceType>(((GrainReference)(object)reference).InterfaceType);
+        return reference;
     }
 
     /// <summary>Gets a reference to the object named <paramref name="name"/>; shorthand for <c>Get(IdFromName(name))</c>.</summary>
