@@ -251,22 +251,18 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    async Task<bool> IContainerLifecycle.CheckAliveAsync(string containerId)
+    async Task IContainerLifecycle.CheckAliveAsync(string containerId)
     {
         if (containerId != _currentContainerId)
         {
-            // Already handled: the caller may go ahead and start a fresh one.
-            return true;
+            return;
         }
 
         var status = await _runtime.InspectAsync(containerId, CancellationToken.None);
-        if (status is { State: ContainerRunState.Running })
+        if (status is not { State: ContainerRunState.Running })
         {
-            return false;
+            await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited, CancellationToken.None);
         }
-
-        await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited, CancellationToken.None);
-        return true;
     }
 
     private async Task<ContainerEndpoint> StartAndWaitCoreAsync(IReadOnlyList<int> ports, ContainerStartOptions? options, CancellationToken cancellationToken)

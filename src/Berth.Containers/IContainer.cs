@@ -68,6 +68,6 @@ internal interface IContainerLifecycle : IGrainWithStringKey
 
     Task AdoptAsync(string containerId);
 
-    /// <summary>Checks that the container still runs after the gateway failed to reach it; records its exit when not. Returns whether it had exited.</summary>
-    Task<bool> CheckAliveAsync(string containerId);
+    /// <summary>Checks that the container still runs after the gateway failed to reach it, and records its exit when not.</summary>
+    Task CheckAliveAsync(string containerId);
 }

@@ -43,49 +43,41 @@ public sealed partial class ContainerForwarder
     public async Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port = null)
     {
         var targetPort = port ?? TargetPortFromHeader(context.Request) ?? 0;
-        for (var attempt = 0; ; attempt++)
+        var (lease, endpoint) = await ResolveAsync(context, className, objectId, container, targetPort);
+        if (endpoint is null)
         {
-            var (lease, endpoint) = await ResolveAsync(context, className, objectId, container, targetPort);
-            if (endpoint is null)
-            {
-                return;
-            }
-
-            ForwarderError error;
-            try
-            {
-                var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
-                var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
-                error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, ContainerTransformer.Instance);
-            }
-            finally
-            {
-                lease?.Exit();
-            }
-
-            if (error == ForwarderError.None)
-            {
-                return;
-            }
-
-            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-            LogForwardError(_logger, className, objectId, error, exception?.Message);
-            if (context.Response.HasStarted || error == ForwarderError.RequestCanceled)
-            {
-                return;
-            }
-
-            // The container may have died before its object noticed: let the object look now rather than
-            // wait for its monitor. A request that never reached the container can safely go to a fresh one.
-            var exited = await container.AsReference<IContainerLifecycle>().CheckAliveAsync(endpoint.ContainerId);
-            if (exited && attempt == 0 && NeverReachedContainer(exception))
-            {
-                context.Features.Set<IForwarderErrorFeature>(null);
-                continue;
-            }
-
-            await WriteForwardErrorAsync(context, error, className, objectId);
             return;
+        }
+
+        ForwarderError error;
+        try
+        {
+            var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
+            var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
+            error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, ContainerTransformer.Instance);
+        }
+        finally
+        {
+            lease?.Exit();
+        }
+
+        if (error == ForwarderError.None)
+        {
+            return;
+        }
+
+        LogForwardError(_logger, className, objectId, error, context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
+        if (error == ForwarderError.RequestCanceled)
+        {
+            return;
+        }
+
+        // The container may have died before its object noticed: have the object look now rather than wait for
+        // its monitor, so the next request starts a fresh container instead of reaching the dead one.
+        await container.AsReference<IContainerLifecycle>().CheckAliveAsync(endpoint.ContainerId);
+        if (!context.Response.HasStarted)
+        {
+            await WriteForwardErrorAsync(context, error, className, objectId);
         }
     }
 
@@ -124,19 +116,6 @@ public sealed partial class ContainerForwarder
 
         await WriteErrorAsync(context, ContainerReadyError.StartFailed, $"Container {className} {objectId} kept going to sleep while the request waited; try again.");
         return (null, null);
-    }
-
-    private static bool NeverReachedContainer(Exception? exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static Task WriteForwardErrorAsync(HttpContext context, ForwarderError error, string className, string objectId)

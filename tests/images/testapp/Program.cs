@@ -145,6 +145,13 @@ app.MapGet("/crash", async (HttpContext ctx) =>
     Environment.FailFast("crash requested by /crash");
 });
 
+// Dies while the request is inside the app, before any byte of the response: a crash mid-request.
+app.MapGet("/die", () =>
+{
+    Console.WriteLine("dying mid-request");
+    Environment.FailFast("death requested by /die");
+});
+
 app.MapGet("/alloc", (int? mb) =>
 {
     const int OneMiB = 1024 * 1024;
