@@ -25,7 +25,7 @@ command -v dotnet >/dev/null 2>&1 || { log "the .NET 10 SDK is required (dotnet 
 
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || missing+=(busybox-static)
+[ -x /bin/busybox ] || missing+=(busybox-static)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 # Native AOT (the test app and the demo's model service) links with gcc against zlib; the base image copies libssl.
