@@ -4,25 +4,7 @@ using Berth.Testing;
 namespace Berth.Docker.Tests;
 
 /// <summary>One driver and the test images for every test; removes leftovers of earlier, killed runs first.</summary>
-public sealed class EngineFixture : IAsyncLifetime
-{
-    public DockerContainerRuntime Runtime { get; } = new(new DockerRuntimeOptions());
-
-    public TestImageSet Images { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        await Runtime.PingAsync();
-        await TestResources.CleanupAsync(Runtime);
-        Images = await TestImages.EnsureBuiltAsync(Runtime);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await TestResources.CleanupAsync(Runtime);
-        Runtime.Dispose();
-    }
-}
+public sealed class EngineFixture : DockerEngineFixture;
 
 [CollectionDefinition(Name)]
 public sealed class EngineCollection : ICollectionFixture<EngineFixture>

@@ -1,29 +1,11 @@
-using Berth.Docker;
 using Berth.Runtime;
 using Berth.Testing;
 
 namespace Berth.Hosting.EndToEnd.Tests;
 
 /// <summary>The engine and the test images, shared by every test of the assembly.</summary>
-public sealed class EndToEndFixture : IAsyncLifetime
+public sealed class EndToEndFixture : DockerEngineFixture
 {
-    public DockerContainerRuntime Runtime { get; } = new(new DockerRuntimeOptions());
-
-    public TestImageSet Images { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        await Runtime.PingAsync();
-        await TestResources.CleanupAsync(Runtime);
-        Images = await TestImages.EnsureBuiltAsync(Runtime);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await TestResources.CleanupAsync(Runtime);
-        Runtime.Dispose();
-    }
-
     /// <summary>Removes the images Berth built for <paramref name="appName"/> (labelled <c>berth.app</c>; they cannot carry <c>berth.test</c>).</summary>
     public static async Task RemoveAppImagesAsync(IContainerRuntime runtime, string appName)
     {
