@@ -190,7 +190,13 @@ public sealed class DurableObjectContext
             }
             else if (Storage.GetAlarmRecord() == retry)
             {
-                Log.AlarmRetrying(_runtime.Logger, e, _grainId, alarm.RetryCount + 1, retry.Value.RetryCount, maxRetries, retry.Value.Time - now);
+                // The retry armed before the handler covers a crash mid-handler; after a failure the backoff
+                // counts from the failure, so a slow handler does not eat into it.
+                var delay = _runtime.RetryDelay(retry.Value.RetryCount);
+                var rearmed = retry.Value with { Time = TimeProvider.GetUtcNow() + delay };
+                Storage.SetAlarm(rearmed);
+                _runtime.Alarms.Schedule(_grainId, rearmed.Time);
+                Log.AlarmRetrying(_runtime.Logger, e, _grainId, alarm.RetryCount + 1, rearmed.RetryCount, maxRetries, delay);
             }
 
             return; // a new alarm set by the failed handler replaces the retry
