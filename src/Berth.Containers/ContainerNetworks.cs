@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 
 namespace Berth.Containers;
 
-/// <summary>Creates, once per node, the app's two networks: one with a route out and one without.</summary>
+/// <summary>
+/// Creates, once per node, the app's two networks: one with a route out and one without. The networks are shared
+/// by every node of the app on one engine (creating one that exists is not an error).
+/// </summary>
 public sealed class ContainerNetworks(IContainerRuntime runtime, IOptions<ContainerOptions> options)
 {
     private readonly ConcurrentDictionary<bool, Lazy<Task<string>>> _networks = new();
@@ -28,12 +31,8 @@ public sealed class ContainerNetworks(IContainerRuntime runtime, IOptions<Contai
     private async Task<string> CreateAsync(bool enableInternet)
     {
         var settings = options.Value;
-        var name = enableInternet ? settings.NetworkName : settings.InternalNetworkName;
-        var labels = new Dictionary<string, string>(settings.ExtraLabels, StringComparer.Ordinal)
-        {
-            [BerthLabels.Managed] = "1",
-            [BerthLabels.App] = settings.AppName,
-        };
+        var name = BerthNames.Network(settings.AppName, enableInternet);
+        var labels = BerthNames.ForNetwork(settings.AppName, settings.ExtraLabels);
         await runtime.EnsureNetworkAsync(new NetworkSpec { Name = name, Internal = !enableInternet, Labels = labels }, CancellationToken.None);
         return name;
     }

@@ -9,7 +9,19 @@ public sealed class ContainerOptions
     /// <value>Defaults to <c>berth</c>.</value>
     public string AppName { get; set; } = "berth";
 
-    /// <summary>This node's name, put on every container as <see cref="BerthLabels.Node"/>.</summary>
+    /// <summary>
+    /// This node's stable identity: put on every container it starts as <see cref="BerthLabels.Node"/> and in the
+    /// container's name (<see cref="BerthNames.Container"/>). At start-up a node reconciles only containers carrying its
+    /// own ID, so two nodes of one app on one engine never remove or replace each other's containers.
+    /// </summary>
+    /// <value>
+    /// Defaults to the empty string, which <c>AddBerth</c> replaces with the ID kept in the node's data directory
+    /// (<c>{DataDirectory}/node-id</c>, generated once), so a restarted node adopts its containers. When set: 1–32
+    /// lowercase letters, digits or '-', starting with a letter or digit.
+    /// </value>
+    public string NodeId { get; set; } = "";
+
+    /// <summary>This node's display name, given to containers as <c>BERTH_NODE</c>; not its identity (see <see cref="NodeId"/>).</summary>
     /// <value>Defaults to the machine name.</value>
     public string NodeName { get; set; } = Environment.MachineName;
 
@@ -43,12 +55,6 @@ public sealed class ContainerOptions
 
     /// <summary>Labels added to every container and network Berth creates (tests add <c>berth.test=1</c>).</summary>
     public IDictionary<string, string> ExtraLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
-
-    /// <summary>Name of the network for containers with internet access.</summary>
-    internal string NetworkName => $"berth-{AppName}";
-
-    /// <summary>Name of the network with no route out, for containers without internet access.</summary>
-    internal string InternalNetworkName => $"berth-{AppName}-internal";
 }
 
 /// <summary>Settings of one container class (a <c>containers[]</c> entry of the app's config).</summary>
@@ -61,13 +67,18 @@ public sealed class ContainerClassOptions
     public string? Image { get; set; }
 
     /// <summary>Resources of each instance; overrides <see cref="Container.InstanceType"/> when set.</summary>
+    /// <value>Defaults to <see langword="null"/> (the class's own <see cref="Container.InstanceType"/>).</value>
     public InstanceType? InstanceType { get; set; }
 
-    /// <summary>Most instances of this class running at once on this node.</summary>
-    /// <value>Defaults to 20.</value>
-    public int MaxInstances { get; set; } = 20;
+    /// <summary>Default of <see cref="MaxInstances"/>: 20.</summary>
+    public const int DefaultMaxInstances = 20;
+
+    /// <summary>Most instances of this class running at once on this node (<c>max_instances</c>).</summary>
+    /// <value>Defaults to <see cref="DefaultMaxInstances"/> (20). At least 1.</value>
+    public int MaxInstances { get; set; } = DefaultMaxInstances;
 
     /// <summary>Idle time before sleep; overrides <see cref="Container.SleepAfter"/> when set.</summary>
+    /// <value>Defaults to <see langword="null"/> (the class's own <see cref="Container.SleepAfter"/>). Positive when set.</value>
     public TimeSpan? SleepAfter { get; set; }
 
     /// <summary>Environment variables added to every instance of the class.</summary>
@@ -82,6 +93,11 @@ internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOpti
         if (string.IsNullOrWhiteSpace(options.AppName) || !options.AppName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
             failures.Add($"Berth:Containers:AppName: '{options.AppName}' is not allowed; use letters, digits, '-', '_' or '.'.");
+        }
+
+        if (options.NodeId.Length > 0 && !BerthNames.IsValidNodeId(options.NodeId))
+        {
+            failures.Add($"Berth:Containers:NodeId: '{options.NodeId}' is not allowed; use 1–32 lowercase letters, digits or '-', starting with a letter or digit, or leave it empty for the ID kept in the data directory.");
         }
 
         Positive(options.InstanceStartTimeout, nameof(options.InstanceStartTimeout));
@@ -101,5 +117,30 @@ internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOpti
                 failures.Add($"Berth:Containers:{field}: '{value}' is not allowed; use a positive time span.");
             }
         }
+    }
+}
+
+internal sealed class ContainerClassOptionsValidator : IValidateOptions<ContainerClassOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ContainerClassOptions options)
+    {
+        var failures = new List<string>();
+        var subject = $"Container class '{(options.ClassName.Length > 0 ? options.ClassName : name)}'";
+        if (options.MaxInstances < 1)
+        {
+            failures.Add($"{subject}: MaxInstances '{options.MaxInstances}' is not allowed; use an integer ≥ 1.");
+        }
+
+        if (options.SleepAfter is { } sleepAfter && sleepAfter <= TimeSpan.Zero)
+        {
+            failures.Add($"{subject}: SleepAfter '{sleepAfter}' is not allowed; use a positive time span, or null for the class's own.");
+        }
+
+        if (options.Image is { } image && string.IsNullOrWhiteSpace(image))
+        {
+            failures.Add($"{subject}: Image is empty; set an image reference such as 'my-api:1.0', or null to take it from the config file.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -8,8 +8,10 @@ using Orleans.Runtime;
 namespace Berth.Containers;
 
 /// <summary>
-/// When the node becomes active, hands every container an earlier run left behind to the object
-/// that owns it (which adopts or removes it) and removes containers of classes no longer registered.
+/// When the node becomes active, hands every container an earlier run of this node left behind to the
+/// object that owns it (which adopts or removes it) and removes containers of classes no longer registered.
+/// Only containers labelled with this node's <see cref="ContainerOptions.NodeId"/> are touched: another node of
+/// the same app on the same engine keeps its containers.
 /// </summary>
 internal sealed class ContainerReconciler(
     IContainerRuntime runtime,
@@ -27,9 +29,7 @@ internal sealed class ContainerReconciler(
         IReadOnlyList<ContainerSummary> leftovers;
         try
         {
-            leftovers = await runtime.ListAsync(
-                new Dictionary<string, string> { [BerthLabels.Managed] = "1", [BerthLabels.App] = settings.AppName, [BerthLabels.Node] = settings.NodeName },
-                cancellationToken);
+            leftovers = await runtime.ListAsync(BerthNames.ForNode(settings.AppName, settings.NodeId), cancellationToken);
         }
         catch (ContainerRuntimeException ex)
         {
@@ -46,8 +46,8 @@ internal sealed class ContainerReconciler(
         Log.Reconciling(logger, leftovers.Count);
         await Parallel.ForEachAsync(leftovers, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (container, ct) =>
         {
-            var className = container.Labels.GetValueOrDefault(BerthLabels.Class, "");
-            var objectId = container.Labels.GetValueOrDefault(BerthLabels.ObjectId, "");
+            var className = BerthNames.Label(container.Labels, BerthLabels.Class);
+            var objectId = BerthNames.Label(container.Labels, BerthLabels.ObjectId);
             if (!classes.TryGet(className, out var containerClass) || objectId.Length == 0)
             {
                 Log.UnknownClassRemoved(logger, container.Id[..12], className);

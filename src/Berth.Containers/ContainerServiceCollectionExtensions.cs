@@ -25,6 +25,7 @@ public static class ContainerServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerOptions>, ContainerOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerClassOptions>, ContainerClassOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ContainerLeaseRegistry>();
         services.TryAddSingleton<ContainerNetworks>();

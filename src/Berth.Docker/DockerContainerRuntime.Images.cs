@@ -106,7 +106,7 @@ public sealed partial class DockerContainerRuntime
     public async Task<ImageInfo> ImportImageAsync(Stream rootfsTar, string reference, IReadOnlyDictionary<string, string>? labels = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rootfsTar);
-        var (repository, tag) = SplitReference(reference);
+        var (repository, tag) = BerthNames.SplitImageReference(reference);
         var parameters = new ImagesCreateParameters
         {
             FromSrc = "-",
@@ -130,13 +130,6 @@ public sealed partial class DockerContainerRuntime
 
     private static string Quote(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
-
-    /// <summary>Splits <c>repo[:tag]</c>; a colon before the last slash belongs to a registry host, not a tag.</summary>
-    private static (string Repository, string Tag) SplitReference(string reference)
-    {
-        var colon = reference.LastIndexOf(':');
-        return colon > reference.LastIndexOf('/') ? (reference[..colon], reference[(colon + 1)..]) : (reference, "latest");
-    }
 
     /// <inheritdoc />
     public async Task<ImageInfo?> InspectImageAsync(string reference, CancellationToken cancellationToken = default)

@@ -88,7 +88,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
         var id = await RunAsync(Spec(Images.Base, "/bin/sh", "-c", "exit 5"));
         await WaitForExitAsync(id);
 
-        var exit = await Runtime.StopAsync(id, StopOptions.Default);
+        var exit = await Runtime.StopAsync(id, new StopOptions("SIGTERM", TimeSpan.FromSeconds(10)));
 
         Assert.Equal(5, exit.ExitCode);
     }
@@ -96,7 +96,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
     [Fact]
     public async Task Stop_MissingContainer_ThrowsContainerNotFound()
     {
-        var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() => Runtime.StopAsync("berth-test-no-such-container", StopOptions.Default));
+        var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() => Runtime.StopAsync("berth-test-no-such-container", new StopOptions("SIGTERM", TimeSpan.FromSeconds(10))));
         Assert.Equal(ContainerRuntimeError.ContainerNotFound, error.Error);
     }
 

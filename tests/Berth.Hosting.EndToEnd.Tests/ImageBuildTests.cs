@@ -69,8 +69,8 @@ public sealed class ImageBuildTests(EndToEndFixture fixture) : IAsyncLifetime
         Assert.Equal("v1", body);
         Assert.Contains(first.MessagesFrom(BuilderCategory), m => m.StartsWith("Building image for Site", StringComparison.Ordinal));
         var built = Assert.Single(await AppImagesAsync());
-        var tag = Assert.Single(built.Tags, t => t.StartsWith(AppImageBuilder.RepositoryFor(_app.AppName, "Site") + ":", StringComparison.Ordinal));
-        Assert.Equal(tag.Split(':')[1], built.Labels[BerthLabels.Version]);
+        var tag = Assert.Single(built.Tags, t => t.StartsWith(BerthNames.ImageRepository(_app.AppName, "Site") + ":", StringComparison.Ordinal));
+        Assert.Equal(BerthNames.SplitImageReference(tag).Tag, built.Labels[BerthLabels.Version]);
         Assert.Equal("Site", built.Labels[BerthLabels.Class]);
 
         // Restart without a change: the same tag is found, nothing is built.

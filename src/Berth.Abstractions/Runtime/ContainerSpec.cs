@@ -59,11 +59,8 @@ public sealed record NetworkSpec
 /// <summary>How to stop a container.</summary>
 /// <param name="Signal">First signal, SIGTERM by default.</param>
 /// <param name="GracePeriod">Time between the first signal and SIGKILL.</param>
-public sealed record StopOptions(string Signal, TimeSpan GracePeriod)
-{
-    /// <summary>SIGTERM, then SIGKILL after ten seconds.</summary>
-    public static StopOptions Default { get; } = new("SIGTERM", TimeSpan.FromSeconds(10));
-}
+/// <remarks>The grace period has no default here: its one owner is <c>ContainerOptions.StopGracePeriod</c>.</remarks>
+public sealed record StopOptions(string Signal, TimeSpan GracePeriod);
 
 /// <summary>A command to run inside a running container.</summary>
 public sealed record ExecSpec

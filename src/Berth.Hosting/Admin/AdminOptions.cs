@@ -27,10 +27,6 @@ public sealed class AdminOptions
     /// <summary>Directory for the generated token file; relative paths are resolved against the content root.</summary>
     /// <value>Default: <c>data</c>.</value>
     public string DataDirectory { get; set; } = "data";
-
-    /// <summary>Time between SIGTERM and SIGKILL when a stop request gives no <c>grace</c>.</summary>
-    /// <value>Default: 10 seconds. Between zero and 15 minutes.</value>
-    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 internal sealed class AdminOptionsValidator : IValidateOptions<AdminOptions>
@@ -46,11 +42,6 @@ internal sealed class AdminOptionsValidator : IValidateOptions<AdminOptions>
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             failures.Add("Berth:Admin:DataDirectory is empty; allowed: a directory path such as 'data'.");
-        }
-
-        if (options.StopGracePeriod < TimeSpan.Zero || options.StopGracePeriod > AdminOptions.MaxStopGracePeriod)
-        {
-            failures.Add($"Berth:Admin:StopGracePeriod '{options.StopGracePeriod}' is out of range; allowed: 00:00:00 to {AdminOptions.MaxStopGracePeriod}.");
         }
 
         return failures.Count > 0 ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;

@@ -171,7 +171,7 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> StopAsync(
         string className, string objectId, int? grace,
-        IContainerRuntime runtime, BerthAppConfig config, IOptions<AdminOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (grace is { } seconds && (seconds < 0 || TimeSpan.FromSeconds(seconds) > AdminOptions.MaxStopGracePeriod))
         {
@@ -231,11 +231,9 @@ public static partial class BerthAdminExtensions
         return (chosen, null);
     }
 
-    private static Dictionary<string, string> AppLabels(BerthAppConfig config) =>
-        new() { [BerthLabels.Managed] = "1", [BerthLabels.App] = config.Name };
+    private static Dictionary<string, string> AppLabels(BerthAppConfig config) => BerthNames.ForApp(config.Name);
 
-    private static string Label(ContainerSummary container, string label) =>
-        container.Labels.TryGetValue(label, out var value) ? value : "";
+    private static string Label(ContainerSummary container, string label) => BerthNames.Label(container.Labels, label);
 
     private static partial class Log
     {

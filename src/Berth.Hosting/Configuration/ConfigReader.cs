@@ -20,16 +20,21 @@ internal sealed partial class ConfigReader(string baseDirectory)
         $"{string.Join(", ", InstanceType.KnownNames)} or {{vcpu {InstanceType.CustomMinVcpu}–{InstanceType.CustomMaxVcpu}, " +
         $"memory_mib ≤ {InstanceType.CustomMaxMemoryMib}, disk_mb ≤ {InstanceType.CustomMaxDiskMb}}}";
 
-    private static readonly string[] RootFields = ["$schema", "name", "containers", "durable_objects", "triggers", "vars"];
+    private static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars"];
     private static readonly string[] ContainerFields =
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
-        "rollout_step_percentage", "rollout_active_grace_period", "autoscaling",
     ];
     private static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
-    private static readonly string[] AutoscalingFields = ["minimum_instances", "cpu_target", "concurrency_target"];
-    private static readonly string[] DurableObjectsFields = ["bindings"];
-    private static readonly string[] BindingFields = ["name", "class_name"];
+
+    /// <summary>
+    /// Fields of the seed platform's format that nothing in Berth acts on yet: rejected by name instead of accepted
+    /// and ignored, so an app never believes it has a rollout, autoscaling or a binding it does not have.
+    /// </summary>
+    private static readonly string[] NotSupportedYet =
+    [
+        "durable_objects", "rollout_step_percentage", "rollout_active_grace_period", "autoscaling",
+    ];
     private static readonly string[] TriggersFields = ["crons"];
 
     private readonly List<string> _problems = [];
@@ -55,7 +60,6 @@ internal sealed partial class ConfigReader(string baseDirectory)
         }
 
         var containers = fields.TryGetValue("containers", out var c) ? ReadContainers(c) : [];
-        var bindings = fields.TryGetValue("durable_objects", out var d) ? ReadDurableObjects(d) : [];
         var crons = fields.TryGetValue("triggers", out var t) ? ReadTriggers(t) : [];
         var vars = fields.TryGetValue("vars", out var v) ? ReadVars(v) : FrozenDictionary<string, string>.Empty;
 
@@ -63,7 +67,6 @@ internal sealed partial class ConfigReader(string baseDirectory)
         {
             Name = name,
             Containers = containers,
-            DurableObjectBindings = bindings,
             Crons = crons,
             Vars = vars,
         };
@@ -103,25 +106,15 @@ internal sealed partial class ConfigReader(string baseDirectory)
 
         var className = RequiredIdentifier(fields, "class_name", path) ?? "";
         var image = ReadImage(fields, path);
-        var maxInstances = fields.TryGetValue("max_instances", out var m)
-            ? Int(m, $"{path}.max_instances", 1, int.MaxValue, "an integer ≥ 1") ?? ContainerConfig.DefaultMaxInstances
-            : ContainerConfig.DefaultMaxInstances;
-        var autoscaling = fields.TryGetValue("autoscaling", out var a) ? ReadAutoscaling(a, $"{path}.autoscaling", maxInstances) : null;
 
         return new ContainerConfig
         {
             ClassName = className,
             Image = image ?? new ImageReference(""),
-            InstanceType = fields.TryGetValue("instance_type", out var it) ? ReadInstanceType(it, $"{path}.instance_type") : InstanceType.Lite,
-            MaxInstances = maxInstances,
+            // An absent field stays null: the class's own choice in code (or ContainerClassOptions' default) applies.
+            InstanceType = fields.TryGetValue("instance_type", out var it) ? ReadInstanceType(it, $"{path}.instance_type") : null,
+            MaxInstances = fields.TryGetValue("max_instances", out var m) ? Int(m, $"{path}.max_instances", 1, int.MaxValue, "an integer ≥ 1") : null,
             SleepAfter = fields.TryGetValue("sleep_after", out var s) ? Duration(s, $"{path}.sleep_after") : null,
-            RolloutStepPercentage = fields.TryGetValue("rollout_step_percentage", out var r)
-                ? ReadRolloutSteps(r, $"{path}.rollout_step_percentage")
-                : [10, 100],
-            RolloutActiveGracePeriod = fields.TryGetValue("rollout_active_grace_period", out var g)
-                ? TimeSpan.FromSeconds(Int(g, $"{path}.rollout_active_grace_period", 0, int.MaxValue, "a whole number of seconds ≥ 0") ?? 0)
-                : TimeSpan.Zero,
-            Autoscaling = autoscaling,
         };
     }
 
@@ -196,16 +189,16 @@ internal sealed partial class ConfigReader(string baseDirectory)
         return new DockerfileImage(resolved, context, buildArgs);
     }
 
-    private InstanceType ReadInstanceType(JsonElement value, string path)
+    private InstanceType? ReadInstanceType(JsonElement value, string path)
     {
         if (value.ValueKind == JsonValueKind.String)
         {
-            return InstanceType.TryParse(value.GetString(), out var named) ? named : NotAllowed<InstanceType>(path, value, InstanceTypeAllowed) ?? InstanceType.Lite;
+            return InstanceType.TryParse(value.GetString(), out var named) ? named : NotAllowed<InstanceType>(path, value, InstanceTypeAllowed);
         }
 
         if (value.ValueKind != JsonValueKind.Object)
         {
-            return NotAllowed<InstanceType>(path, value, InstanceTypeAllowed) ?? InstanceType.Lite;
+            return NotAllowed<InstanceType>(path, value, InstanceTypeAllowed);
         }
 
         var fields = Fields(value, path, InstanceTypeFields)!;
@@ -215,102 +208,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
             InstanceType.CustomMaxMemoryMib, $"an integer {InstanceType.CustomMinMemoryMib}–{InstanceType.CustomMaxMemoryMib}"));
         var disk = RequiredField(fields, "disk_mb", path, v => Int(v, $"{path}.disk_mb", 1, InstanceType.CustomMaxDiskMb,
             $"an integer 1–{InstanceType.CustomMaxDiskMb}"));
-        return vcpu is { } c && memory is { } mem && disk is { } d ? InstanceType.Custom(c, mem, d) : InstanceType.Lite;
-    }
-
-    private List<int> ReadRolloutSteps(JsonElement value, string path)
-    {
-        const string allowed = "ascending whole percentages 1–100 ending at 100, such as [10, 100], or one step size such as 25";
-        if (value.ValueKind == JsonValueKind.Number)
-        {
-            // A single number is the size of every step: 25 means [25, 50, 75, 100].
-            return Int(value, path, 1, 100, allowed) is { } step
-                ? [.. Enumerable.Range(1, (100 + step - 1) / step).Select(i => Math.Min(i * step, 100))]
-                : [10, 100];
-        }
-
-        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
-        {
-            return NotAllowed<List<int>>(path, value, allowed) ?? [10, 100];
-        }
-
-        var steps = new List<int>();
-        var i = 0;
-        foreach (var item in value.EnumerateArray())
-        {
-            if (Int(item, $"{path}[{i}]", 1, 100, allowed) is { } step)
-            {
-                steps.Add(step);
-            }
-
-            i++;
-        }
-
-        if (steps.Count == i && (steps[^1] != 100 || steps.Zip(steps.Skip(1)).Any(p => p.First >= p.Second)))
-        {
-            NotAllowed(path, value, allowed);
-        }
-
-        return steps;
-    }
-
-    private AutoscalingConfig? ReadAutoscaling(JsonElement value, string path, int maxInstances)
-    {
-        if (Fields(value, path, AutoscalingFields) is not { } fields)
-        {
-            return null;
-        }
-
-        var minimum = fields.TryGetValue("minimum_instances", out var m)
-            ? Int(m, $"{path}.minimum_instances", 0, int.MaxValue, "an integer ≥ 0") ?? 0
-            : 0;
-        if (minimum > maxInstances)
-        {
-            Problem($"{path}.minimum_instances", $"{minimum} is not allowed; allowed: at most max_instances ({maxInstances})");
-        }
-
-        return new AutoscalingConfig
-        {
-            MinimumInstances = minimum,
-            CpuTarget = fields.TryGetValue("cpu_target", out var cpu) ? Int(cpu, $"{path}.cpu_target", 1, 100, "an integer percentage 1–100") : null,
-            ConcurrencyTarget = fields.TryGetValue("concurrency_target", out var con)
-                ? Int(con, $"{path}.concurrency_target", 1, int.MaxValue, "an integer ≥ 1")
-                : null,
-        };
-    }
-
-    private List<DurableObjectBinding> ReadDurableObjects(JsonElement value)
-    {
-        var result = new List<DurableObjectBinding>();
-        if (Fields(value, "durable_objects", DurableObjectsFields) is not { } fields || !fields.TryGetValue("bindings", out var bindings))
-        {
-            return result;
-        }
-
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        var items = Array(bindings, "durable_objects.bindings", "an array of {name, class_name} objects");
-        for (var i = 0; i < items.Count; i++)
-        {
-            var path = $"durable_objects.bindings[{i}]";
-            if (Fields(items[i], path, BindingFields) is not { } binding)
-            {
-                continue;
-            }
-
-            var name = RequiredIdentifier(binding, "name", path);
-            var className = RequiredIdentifier(binding, "class_name", path);
-            if (name is not null && !seen.TryAdd(name, i))
-            {
-                Problem($"{path}.name", $"'{name}' is not allowed; allowed: a binding name not used before (already used by durable_objects.bindings[{seen[name]}])");
-            }
-
-            if (name is not null && className is not null)
-            {
-                result.Add(new DurableObjectBinding(name, className));
-            }
-        }
-
-        return result;
+        return vcpu is { } c && memory is { } mem && disk is { } d ? InstanceType.Custom(c, mem, d) : null;
     }
 
     private List<string> ReadTriggers(JsonElement value)
@@ -421,7 +319,11 @@ internal sealed partial class ConfigReader(string baseDirectory)
         foreach (var property in value.EnumerateObject())
         {
             var fieldPath = Join(path, property.Name);
-            if (!known.Contains(property.Name, StringComparer.Ordinal))
+            if (NotSupportedYet.Contains(property.Name, StringComparer.Ordinal))
+            {
+                Problem(fieldPath, $"field '{property.Name}' is not supported yet; remove it (Berth does not act on it, so it would be silently ignored)");
+            }
+            else if (!known.Contains(property.Name, StringComparer.Ordinal))
             {
                 var suggestion = Closest(property.Name, known);
                 Problem(fieldPath,

@@ -20,6 +20,7 @@ public static class BerthHostingExtensions
     /// Adds the platform: an Orleans silo co-hosted in this process (localhost clustering by default), durable
     /// objects with SQLite storage and alarms, the Docker engine driver, container objects, the gateway's data
     /// plane and, with <see cref="BerthBuilder.UseConfigFile"/>, the app's config file, image builds and crons.
+    /// The node's identity (<see cref="ContainerOptions.NodeId"/>) is kept in the data directory (<see cref="NodeIdentity"/>).
     /// Options bind from the <c>Berth</c> configuration section and are validated at start-up.
     /// </summary>
     public static IHostApplicationBuilder AddBerth(this IHostApplicationBuilder builder, Action<BerthBuilder>? configure = null)
@@ -34,6 +35,8 @@ public static class BerthHostingExtensions
         services.AddOptions<DurableObjectOptions>().Bind(section.GetSection("Objects"));
         services.AddOptions<GatewayOptions>().Bind(section.GetSection("Gateway"));
         services.AddOptions<DockerRuntimeOptions>().Bind(section.GetSection("Docker"));
+        // The node's identity (which containers it reconciles, part of their names) lives in its data directory.
+        services.AddSingleton<IPostConfigureOptions<ContainerOptions>, NodeIdentityOptions>();
         services.AddOptions<AdminOptions>().Configure<IOptions<DurableObjectOptions>>((admin, objects) => admin.DataDirectory = objects.Value.DataDirectory);
 
         if (berth.ConfigFilePath is { } path)

@@ -18,8 +18,9 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
             return;
         }
 
-        options.InstanceType = container.InstanceType;
-        options.MaxInstances = container.MaxInstances;
+        // A field the file does not set leaves what the class set in code.
+        options.InstanceType = container.InstanceType ?? options.InstanceType;
+        options.MaxInstances = container.MaxInstances ?? options.MaxInstances;
         options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
         if (container.Image is ImageReference reference)
         {

@@ -17,11 +17,6 @@ public sealed record AppImage(string ClassName, string Reference, string Version
 /// </summary>
 public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppConfig config, ILogger<AppImageBuilder> logger)
 {
-    /// <summary>The image repository for a class's built images: <c>berth-{app}-{class}</c> in lowercase.</summary>
-    public static string RepositoryFor(string appName, string className) =>
-        // Image names allow lowercase letters, digits and separators, never a separator at the end.
-        $"berth-{appName}-{className}".ToLowerInvariant().Replace('_', '-').TrimEnd('-');
-
     /// <summary>Ensures the images of every container class in the config, one after another.</summary>
     public async Task<IReadOnlyList<AppImage>> EnsureAllAsync(CancellationToken cancellationToken = default)
     {
@@ -49,7 +44,7 @@ public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppC
 
             case DockerfileImage build:
                 var version = ImageContentHash.Compute(build);
-                var tag = $"{RepositoryFor(config.Name, container.ClassName)}:{version}";
+                var tag = $"{BerthNames.ImageRepository(config.Name, container.ClassName)}:{version}";
                 if (await runtime.InspectImageAsync(tag, cancellationToken) is not null)
                 {
                     Log.CacheHit(logger, container.ClassName, tag);
@@ -63,13 +58,7 @@ public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppC
                     Dockerfile = Path.GetRelativePath(build.ContextDirectory, build.DockerfilePath).Replace('\\', '/'),
                     Tags = [tag],
                     BuildArgs = build.BuildArgs,
-                    Labels = new Dictionary<string, string>
-                    {
-                        [BerthLabels.Managed] = "1",
-                        [BerthLabels.App] = config.Name,
-                        [BerthLabels.Class] = container.ClassName,
-                        [BerthLabels.Version] = version,
-                    },
+                    Labels = BerthNames.ForImage(config.Name, container.ClassName, version),
                 };
                 var started = Stopwatch.GetTimestamp();
                 await runtime.BuildImageAsync(spec, new LogProgress(logger, container.ClassName), cancellationToken);
@@ -85,10 +74,9 @@ public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppC
     /// <summary>Removes this class's earlier builds; one a container still runs stays until a later build finds it unused.</summary>
     private async Task RemoveReplacedAsync(string className, string currentVersion, CancellationToken cancellationToken)
     {
-        var labels = new Dictionary<string, string> { [BerthLabels.Managed] = "1", [BerthLabels.App] = config.Name, [BerthLabels.Class] = className };
-        foreach (var image in await runtime.ListImagesAsync(labels, cancellationToken))
+        foreach (var image in await runtime.ListImagesAsync(BerthNames.ForClass(config.Name, className), cancellationToken))
         {
-            if (image.Labels.GetValueOrDefault(BerthLabels.Version) == currentVersion)
+            if (BerthNames.Label(image.Labels, BerthLabels.Version) == currentVersion)
             {
                 continue;
             }
