@@ -3,6 +3,7 @@ using Berth.Runtime;
 using Berth.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Gateway.Tests;
 
@@ -35,18 +36,12 @@ public sealed class RestartTests(GatewayFixture fixture)
 
                 // An orphan: a container with this app's labels that no object owns.
                 var orphanObject = first.Services.GetRequiredService<ContainerNamespace<AppContainer>>().IdFromName("nobody").ToString();
+                var node = first.Services.GetRequiredService<IOptions<ContainerOptions>>().Value.NodeId;
                 var orphan = await first.Runtime.CreateAsync(new ContainerSpec
                 {
                     Name = $"berth-{appName}-orphan",
                     Image = fixture.Images.App,
-                    Labels = new Dictionary<string, string>(TestResources.Labels())
-                    {
-                        [BerthLabels.Managed] = "1",
-                        [BerthLabels.App] = appName,
-                        [BerthLabels.Class] = nameof(AppContainer),
-                        [BerthLabels.ObjectId] = orphanObject,
-                        [BerthLabels.Node] = Environment.MachineName,
-                    },
+                    Labels = BerthNames.ForContainer(appName, node, nameof(AppContainer), orphanObject, fixture.Images.App, TestResources.Labels()),
                 });
                 await first.Runtime.StartAsync(orphan);
                 await first.StopLeavingContainersAsync();

@@ -170,7 +170,8 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
         using var response = await _client.PostAsync("_berth/admin/containers/Api/obj/stop", null);
 
         response.EnsureSuccessStatusCode();
-        Assert.Equal((running.Id, new StopOptions("SIGTERM", TimeSpan.FromSeconds(10))), Assert.Single(_host.Runtime.Stops));
+        // Without ?grace the stop waits the one stop grace period, ContainerOptions.StopGracePeriod.
+        Assert.Equal((running.Id, new StopOptions("SIGTERM", new Berth.Containers.ContainerOptions().StopGracePeriod)), Assert.Single(_host.Runtime.Stops));
     }
 
     [Fact]

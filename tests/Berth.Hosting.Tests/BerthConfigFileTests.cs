@@ -29,14 +29,10 @@ public sealed class BerthConfigFileTests : IDisposable
                   "image_vars": { "PYTHON": "3.11" },
                   "instance_type": { "vcpu": 2, "memory_mib": 4096, "disk_mb": 8000 },
                   "max_instances": 5,
-                  "sleep_after": "1h30m",
-                  "rollout_step_percentage": [25, 50, 100],
-                  "rollout_active_grace_period": 60,
-                  "autoscaling": { "minimum_instances": 1, "cpu_target": 75, "concurrency_target": 10 }
+                  "sleep_after": "1h30m"
                 },
                 { "class_name": "Worker", "image": "registry.local:5000/team/worker:1.2", "instance_type": "standard-2" }
               ],
-              "durable_objects": { "bindings": [ { "name": "API", "class_name": "FastApiContainer" } ] },
               "triggers": { "crons": ["*/2 * * * *"] },
               "vars": { "GREETING": "hello", "RETRIES": 3, "DEBUG": true }
             }
@@ -52,32 +48,25 @@ public sealed class BerthConfigFileTests : IDisposable
         Assert.Equal(Path.Combine(_dir.Path, "api", "Dockerfile"), build.DockerfilePath);
         Assert.Equal(Path.Combine(_dir.Path, "api"), build.ContextDirectory);
         Assert.Equal("3.11", build.BuildArgs["PYTHON"]);
-        Assert.Equal(("custom", 2.0, 4096, 8000), (api.InstanceType.Name, api.InstanceType.Vcpu, api.InstanceType.MemoryMib, api.InstanceType.DiskMb));
+        Assert.Equal(("custom", 2.0, 4096, 8000), (api.InstanceType!.Name, api.InstanceType.Vcpu, api.InstanceType.MemoryMib, api.InstanceType.DiskMb));
         Assert.Equal(5, api.MaxInstances);
         Assert.Equal(TimeSpan.FromMinutes(90), api.SleepAfter);
-        Assert.Equal([25, 50, 100], api.RolloutStepPercentage);
-        Assert.Equal(TimeSpan.FromSeconds(60), api.RolloutActiveGracePeriod);
-        Assert.Equal(new AutoscalingConfig { MinimumInstances = 1, CpuTarget = 75, ConcurrencyTarget = 10 }, api.Autoscaling);
         var worker = config.FindContainer("Worker")!;
         Assert.Equal(new ImageReference("registry.local:5000/team/worker:1.2"), worker.Image);
         Assert.Same(InstanceType.Standard2, worker.InstanceType);
-        Assert.Equal([new DurableObjectBinding("API", "FastApiContainer")], config.DurableObjectBindings);
         Assert.Equal(["*/2 * * * *"], config.Crons);
         Assert.Equal(new Dictionary<string, string> { ["GREETING"] = "hello", ["RETRIES"] = "3", ["DEBUG"] = "true" }, config.Vars);
     }
 
     [Fact]
-    public void Parse_MinimalContainer_AppliesDefaults()
+    public void Parse_MinimalContainer_LeavesAbsentFieldsUnset()
     {
         var config = BerthConfigFile.Parse("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox" } ] }""", _dir.Path);
 
         var container = Assert.Single(config.Containers);
-        Assert.Same(InstanceType.Lite, container.InstanceType);
-        Assert.Equal(20, container.MaxInstances);
+        Assert.Null(container.InstanceType);
+        Assert.Null(container.MaxInstances);
         Assert.Null(container.SleepAfter);
-        Assert.Equal([10, 100], container.RolloutStepPercentage);
-        Assert.Equal(TimeSpan.Zero, container.RolloutActiveGracePeriod);
-        Assert.Null(container.Autoscaling);
         Assert.Empty(config.Crons);
         Assert.Empty(config.Vars);
     }
@@ -100,13 +89,78 @@ public sealed class BerthConfigFileTests : IDisposable
         Assert.Equal("1", config.Vars["A"]);
     }
 
-    [Fact]
-    public void Parse_RolloutStepSize_ExpandsToSteps()
+    [Theory]
+    [InlineData("rollout_step_percentage", "[25, 50, 100]")]
+    [InlineData("rollout_step_percentage", "30")]
+    [InlineData("rollout_active_grace_period", "60")]
+    [InlineData("autoscaling", "{ \"minimum_instances\": 1, \"cpu_target\": 75 }")]
+    public void Parse_ContainerFieldNothingActsOn_RejectedAsNotSupportedYet(string field, string value)
     {
-        var config = BerthConfigFile.Parse(
-            """{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "rollout_step_percentage": 30 } ] }""", _dir.Path);
+        var ex = Assert.Throws<BerthConfigException>(() => BerthConfigFile.Parse(
+            $$"""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "{{field}}": {{value}} } ] }""", _dir.Path));
 
-        Assert.Equal([30, 60, 90, 100], config.Containers[0].RolloutStepPercentage);
+        Assert.Equal(
+            $"containers[0].{field}: field '{field}' is not supported yet; remove it (Berth does not act on it, so it would be silently ignored)",
+            Assert.Single(ex.Problems));
+    }
+
+    [Fact]
+    public void Parse_DurableObjectBindings_RejectedAsNotSupportedYet()
+    {
+        var ex = Assert.Throws<BerthConfigException>(() => BerthConfigFile.Parse(
+            """{ "name": "app", "durable_objects": { "bindings": [ { "name": "API", "class_name": "Api" } ] } }""", _dir.Path));
+
+        Assert.Equal(
+            "durable_objects: field 'durable_objects' is not supported yet; remove it (Berth does not act on it, so it would be silently ignored)",
+            Assert.Single(ex.Problems));
+    }
+
+    [Fact]
+    public void AddBerth_FileWithoutInstanceTypeOrMaxInstances_KeepsWhatTheClassSetsInCode()
+    {
+        _dir.Write("berth.jsonc", """{ "name": "app", "containers": [ { "class_name": "CodeConfigured", "image": "busybox:1" } ] }""");
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });
+        builder.AddBerth(berth => berth
+            .UseConfigFile()
+            .AddContainer<CodeConfigured>(o => (o.InstanceType, o.MaxInstances) = (InstanceType.Standard2, 3)));
+        using var host = builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptionsMonitor<Berth.Containers.ContainerClassOptions>>().Get(nameof(CodeConfigured));
+
+        Assert.Same(InstanceType.Standard2, options.InstanceType);
+        Assert.Equal(3, options.MaxInstances);
+        Assert.Equal("busybox:1", options.Image);
+    }
+
+    [Fact]
+    public void AddBerth_FileWithoutInstanceType_LeavesTheContainersOwnChoice()
+    {
+        _dir.Write("berth.jsonc", """{ "name": "app", "containers": [ { "class_name": "CodeConfigured", "image": "busybox:1" } ] }""");
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });
+        builder.AddBerth(berth => berth.UseConfigFile().AddContainer<CodeConfigured>());
+        using var host = builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptionsMonitor<Berth.Containers.ContainerClassOptions>>().Get(nameof(CodeConfigured));
+
+        // Null: Container.InstanceType, which the class overrides, decides; a file default would override it.
+        Assert.Null(options.InstanceType);
+        Assert.Equal(Berth.Containers.ContainerClassOptions.DefaultMaxInstances, options.MaxInstances);
+    }
+
+    [Fact]
+    public void AddBerth_FileWithInstanceType_OverridesCode()
+    {
+        _dir.Write("berth.jsonc", """{ "name": "app", "containers": [ { "class_name": "CodeConfigured", "image": "busybox:1", "instance_type": "basic", "max_instances": 7 } ] }""");
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });
+        builder.AddBerth(berth => berth
+            .UseConfigFile()
+            .AddContainer<CodeConfigured>(o => (o.InstanceType, o.MaxInstances) = (InstanceType.Standard2, 3)));
+        using var host = builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptionsMonitor<Berth.Containers.ContainerClassOptions>>().Get(nameof(CodeConfigured));
+
+        Assert.Same(InstanceType.Basic, options.InstanceType);
+        Assert.Equal(7, options.MaxInstances);
     }
 
     [Fact]
@@ -133,14 +187,6 @@ public sealed class BerthConfigFileTests : IDisposable
         "containers[0].max_instances: 'many' is not allowed; allowed: an integer ≥ 1")]
     [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "sleep_after": "ten minutes" } ] }""",
         "containers[0].sleep_after: 'ten minutes' is not allowed; allowed: a duration greater than 0 such as '30s', '10m' or '1h30m' (units ms, s, m, h)")]
-    [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "rollout_step_percentage": [50, 20] } ] }""",
-        "containers[0].rollout_step_percentage: [50, 20] is not allowed; allowed: ascending whole percentages 1–100 ending at 100, such as [10, 100], or one step size such as 25")]
-    [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "rollout_active_grace_period": -5 } ] }""",
-        "containers[0].rollout_active_grace_period: -5 is not allowed; allowed: a whole number of seconds ≥ 0")]
-    [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "autoscaling": { "cpu_target": 150 } } ] }""",
-        "containers[0].autoscaling.cpu_target: 150 is not allowed; allowed: an integer percentage 1–100")]
-    [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "max_instances": 2, "autoscaling": { "minimum_instances": 3 } } ] }""",
-        "containers[0].autoscaling.minimum_instances: 3 is not allowed; allowed: at most max_instances (2)")]
     [InlineData("""{ "name": "app", "containers": [ { "class_name": "my-class", "image": "busybox" } ] }""",
         "containers[0].class_name: 'my-class' is not allowed; allowed: a C# identifier (letters, digits and '_', not starting with a digit)")]
     [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "Not An Image" } ] }""",
@@ -171,7 +217,7 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Equal(
             "containers[0].max_instance: unknown field 'max_instance' is not allowed; did you mean 'max_instances'? allowed: class_name, image, "
-            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, rollout_step_percentage, rollout_active_grace_period, autoscaling",
+            + "image_build_context, image_vars, instance_type, max_instances, sleep_after",
             Assert.Single(ex.Problems));
     }
 
@@ -182,8 +228,8 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Equal(
         [
-            "main: unknown field 'main' is not allowed; allowed: $schema, name, containers, durable_objects, triggers, vars",
-            "trigers: unknown field 'trigers' is not allowed; did you mean 'triggers'? allowed: $schema, name, containers, durable_objects, triggers, vars",
+            "main: unknown field 'main' is not allowed; allowed: $schema, name, containers, triggers, vars",
+            "trigers: unknown field 'trigers' is not allowed; did you mean 'triggers'? allowed: $schema, name, containers, triggers, vars",
         ], ex.Problems);
     }
 
@@ -196,7 +242,6 @@ public sealed class BerthConfigFileTests : IDisposable
                 { "class_name": "Api", "image": "api:1", "max_instances": 0 },
                 { "class_name": "Api", "image": "api:2", "instance_type": "huge" }
               ],
-              "durable_objects": { "bindings": [ { "name": "A", "class_name": "Api" }, { "name": "A", "class_name": "Other" }, { "name": "b-c", "class_name": "X" } ] },
               "triggers": { "crons": ["every minute"] }
             }
             """, _dir.Path));
@@ -207,12 +252,10 @@ public sealed class BerthConfigFileTests : IDisposable
             "containers[0].max_instances: 0 is not allowed; allowed: an integer ≥ 1",
             "containers[1].instance_type: 'huge' is not allowed; allowed: lite, dev, basic, standard-1, standard, standard-2, standard-3, standard-4 or {vcpu 1–4, memory_mib ≤ 12288, disk_mb ≤ 20000}",
             "containers[1].class_name: 'Api' is not allowed; allowed: a class name not used before (already used by containers[0])",
-            "durable_objects.bindings[1].name: 'A' is not allowed; allowed: a binding name not used before (already used by durable_objects.bindings[0])",
-            "durable_objects.bindings[2].name: 'b-c' is not allowed; allowed: a C# identifier (letters, digits and '_', not starting with a digit)",
-        ], ex.Problems.Take(6));
-        Assert.StartsWith("triggers.crons[0]: 'every minute' is not allowed", ex.Problems[6], StringComparison.Ordinal);
-        Assert.Equal(7, ex.Problems.Count);
-        Assert.StartsWith("Invalid Berth config (7 problems):", ex.Message, StringComparison.Ordinal);
+        ], ex.Problems.Take(4));
+        Assert.StartsWith("triggers.crons[0]: 'every minute' is not allowed", ex.Problems[4], StringComparison.Ordinal);
+        Assert.Equal(5, ex.Problems.Count);
+        Assert.StartsWith("Invalid Berth config (5 problems):", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -306,4 +349,11 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Contains("containers[0].instance_type: 'huge' is not allowed", ex.Message, StringComparison.Ordinal);
     }
+}
+
+/// <summary>A container class that chooses its instance type and limit in code.</summary>
+public sealed class CodeConfigured : Berth.Containers.Container
+{
+    // The class's own choice, which a config file without instance_type must not override.
+    public CodeConfigured() => InstanceType = InstanceType.Standard1;
 }
