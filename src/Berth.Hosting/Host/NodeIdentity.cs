@@ -57,7 +57,7 @@ internal sealed class NodeIdentityOptions(IOptions<DurableObjectOptions> objects
 {
     public void PostConfigure(string? name, ContainerOptions options)
     {
-        if (options.NodeId.Length == 0)
+        if (string.IsNullOrEmpty(options.NodeId))
         {
             options.NodeId = NodeIdentity.LoadOrCreate(objects.Value.DataDirectory);
         }
