@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Berth.Containers;
 using Berth.Docker;
 using Berth.Gateway;
@@ -11,12 +8,7 @@ using Berth.Objects;
 using Berth.Runtime;
 using Berth.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Berth.Bench.EndToEnd;
 
@@ -75,9 +67,9 @@ public sealed class BenchApp : Container
 internal sealed record ClassSettings(string Image, InstanceType InstanceType, int MaxInstances, TimeSpan? SleepAfter, TimeSpan StopGrace);
 
 /// <summary>
-/// A whole Berth app in this process, as the gateway tests start it: Orleans silo on free loopback ports,
-/// Kestrel on 127.0.0.1, the real Docker engine, a unique app name and the test labels on everything it
-/// creates. <see cref="DisposeAsync"/> stops it and removes its containers and networks.
+/// The benchmark's app: one <see cref="BerthTestHost"/> (the same in-process host the functional tests use) with
+/// <see cref="BenchApp"/> mapped at <see cref="Route"/>, every engine call timed, and a plain-YARP reference route.
+/// <see cref="DisposeAsync"/> stops it and removes its containers and networks.
 /// </summary>
 internal sealed class BenchHost : IAsyncDisposable
 {
@@ -94,40 +86,31 @@ internal sealed class BenchHost : IAsyncDisposable
         ["DOTNET_hostBuilder__reloadConfigOnChange"] = "false",
     };
 
-    private readonly WebApplication _app;
-    private readonly string _dataDirectory;
-    private int _disposed;
+    private static readonly IReadOnlyDictionary<string, string> BenchLabel = new Dictionary<string, string> { ["berth.bench"] = "1" };
 
-    private BenchHost(WebApplication app, string appName, string dataDirectory, TimingRuntime timing, ClassSettings settings)
+    private readonly BerthTestHost _host;
+
+    private BenchHost(BerthTestHost host, TimingRuntime timing, ClassSettings settings)
     {
-        _app = app;
+        _host = host;
         Settings = settings;
-        AppName = appName;
-        _dataDirectory = dataDirectory;
         Timing = timing;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
-        Client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = int.MaxValue })
-        {
-            BaseAddress = BaseAddress,
-            Timeout = TimeSpan.FromSeconds(120),
-        };
     }
 
-    public string AppName { get; }
+    public string AppName => _host.AppName;
 
     /// <summary>Destination prefix of the <c>/yarp/</c> reference route (<c>http://ip:port/</c>).</summary>
     public static string? PlainYarpTarget { get; set; }
 
     public ClassSettings Settings { get; }
 
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress => _host.BaseAddress;
 
-    public HttpClient Client { get; }
+    public HttpClient Client => _host.Client;
 
     public TimingRuntime Timing { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _host.Services;
 
     /// <summary>The engine driver itself, without the timing wrapper.</summary>
     public DockerContainerRuntime Engine => Services.GetRequiredService<DockerContainerRuntime>();
@@ -136,38 +119,32 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public ContainerLeaseRegistry Leases => Services.GetRequiredService<ContainerLeaseRegistry>();
 
-    public string Network => BenchApp.InternetEnabled ? $"berth-{AppName}" : $"berth-{AppName}-internal";
+    public string Network => BerthNames.Network(AppName, BenchApp.InternetEnabled);
 
     public static async Task<BenchHost> StartAsync(ClassSettings settings, CancellationToken cancellationToken)
     {
-        var appName = "bench" + Guid.NewGuid().ToString("N")[..8];
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "berth-bench", appName);
-        Directory.CreateDirectory(dataDirectory);
-
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = dataDirectory });
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1AndHttp2));
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(
-            Environment.GetEnvironmentVariable("BERTH_BENCH_LOGS") == "1" ? LogLevel.Information : LogLevel.Warning);
-        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-        builder.Configuration["Berth:Cluster:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
-        builder.Configuration["Berth:Cluster:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
-        builder.Configuration["Berth:Objects:DataDirectory"] = dataDirectory;
-
-        // Registered before AddBerth, so the driver's TryAdd keeps this one: the platform's engine calls get timed.
         TimingRuntime? timing = null;
-        builder.Services.AddSingleton<IContainerRuntime>(sp => timing = new TimingRuntime(sp.GetRequiredService<DockerContainerRuntime>()));
-        builder.AddBerth(berth =>
+        var options = new BerthTestHostOptions
         {
-            berth.ConfigureContainers(o =>
-            {
-                o.AppName = appName;
-                o.StopGracePeriod = settings.StopGrace;
-                foreach (var (key, value) in TestResources.Labels(new Dictionary<string, string> { ["berth.bench"] = "1" }))
-                {
-                    o.ExtraLabels[key] = value;
-                }
-            });
-            berth.AddContainer<BenchApp>(o =>
+            AppName = "bench" + Guid.NewGuid().ToString("N")[..8],
+            DataDirectory = null,
+            EnvironmentName = "Production",
+            LogsVariable = "BERTH_BENCH_LOGS",
+            PortReadyTimeout = null,
+            StopGracePeriod = settings.StopGrace,
+            ClientTimeout = TimeSpan.FromSeconds(120),
+            ClientHandler = () => new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = int.MaxValue },
+            // Registered before AddBerth, so the driver's TryAdd keeps this one: the platform's engine calls get timed.
+            ConfigureHost = builder => builder.Services.AddSingleton<IContainerRuntime>(sp => timing = new TimingRuntime(sp.GetRequiredService<DockerContainerRuntime>())),
+        };
+        foreach (var (key, value) in BenchLabel)
+        {
+            options.ExtraLabels[key] = value;
+        }
+
+        var host = await BerthTestHost.StartAsync(
+            options,
+            berth => berth.AddContainer<BenchApp>(o =>
             {
                 o.Image = settings.Image;
                 o.InstanceType = settings.InstanceType;
@@ -177,123 +154,45 @@ internal sealed class BenchHost : IAsyncDisposable
                 {
                     o.EnvVars[key] = value;
                 }
-            });
-        });
+            }),
+            app =>
+            {
+                app.MapContainer<BenchApp>(Route, ctx => (string)ctx.Request.RouteValues["name"]!, stripPrefix: true);
 
-        var app = builder.Build();
-        app.MapContainer<BenchApp>(Route, ctx => (string)ctx.Request.RouteValues["name"]!, stripPrefix: true);
-
-        // Reference point for the warm proxy: YARP's forwarder with the platform's own HTTP client and no Berth
-        // logic (no name → ID, no object reference, no lease), to a fixed container address.
-        var forwarder = app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>();
-        var invoker = app.Services.GetRequiredService<ContainerHttpClient>().Invoker;
-        var plainConfig = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(100) };
-        app.Map("/yarp/{**path}", async ctx =>
-        {
-            ctx.Request.Path = "/" + (string?)ctx.Request.RouteValues["path"];
-            await forwarder.SendAsync(ctx, PlainYarpTarget!, invoker, plainConfig, Yarp.ReverseProxy.Forwarder.HttpTransformer.Default);
-        });
-        await app.StartAsync(cancellationToken);
-        _ = app.Services.GetRequiredService<IContainerRuntime>();
-        var host = new BenchHost(app, appName, dataDirectory, timing!, settings);
-        Cleanup.Register(host);
-        return host;
+                // Reference point for the warm proxy: YARP's forwarder with the platform's own HTTP client and no Berth
+                // logic (no name → ID, no object reference, no lease), to a fixed container address.
+                var forwarder = app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>();
+                var invoker = app.Services.GetRequiredService<ContainerHttpClient>().Invoker;
+                var plainConfig = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(100) };
+                app.Map("/yarp/{**path}", async ctx =>
+                {
+                    ctx.Request.Path = "/" + (string?)ctx.Request.RouteValues["path"];
+                    await forwarder.SendAsync(ctx, PlainYarpTarget!, invoker, plainConfig, Yarp.ReverseProxy.Forwarder.HttpTransformer.Default);
+                });
+            },
+            cancellationToken);
+        _ = host.Runtime;
+        var bench = new BenchHost(host, timing!, settings);
+        Cleanup.Register(bench);
+        return bench;
     }
 
     /// <summary>This app's containers (any state).</summary>
     public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(CancellationToken cancellationToken = default) =>
-        Engine.ListAsync(new Dictionary<string, string> { [BerthLabels.App] = AppName }, cancellationToken);
+        _host.ContainersAsync(cancellationToken: cancellationToken);
 
     /// <summary>The labels a container the benchmark creates itself (not through an object) carries.</summary>
-    public Dictionary<string, string> DirectLabels(string role)
-    {
-        var labels = new Dictionary<string, string>(TestResources.Labels(new Dictionary<string, string> { ["berth.bench"] = "1" }))
-        {
-            [BerthLabels.App] = AppName,
-            [BerthLabels.Class] = role,
-        };
-        return labels;
-    }
+    public Dictionary<string, string> DirectLabels(string role) =>
+        new(TestResources.Labels(BerthNames.ForClass(AppName, role).Concat(BenchLabel).ToDictionary()));
 
     /// <summary>The container name the platform gives an object's container.</summary>
     public string ContainerNameFor(string objectName) =>
-        $"berth-{AppName}-{nameof(BenchApp)}-{Containers.IdFromName(objectName)}".ToLowerInvariant();
+        _host.ContainerNameFor(nameof(BenchApp), Containers.IdFromName(objectName).ToString());
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        var engine = Engine;
-        try
-        {
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await _app.StopAsync(stop.Token);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
-        {
-        }
-
-        await RemoveAppResourcesAsync(engine, AppName);
-        await _app.DisposeAsync();
-        Client.Dispose();
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
+        await _host.DisposeAsync();
         Cleanup.Unregister(this);
-    }
-
-    /// <summary>Removes the app's containers (bounded concurrency), then its networks.</summary>
-    public static async Task RemoveAppResourcesAsync(IContainerRuntime runtime, string appName)
-    {
-        var labels = new Dictionary<string, string> { [BerthLabels.App] = appName };
-        var containers = await runtime.ListAsync(labels);
-        await Parallel.ForEachAsync(containers, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (c, _) =>
-        {
-            try
-            {
-                await runtime.RemoveAsync(c.Id);
-            }
-            catch (ContainerRuntimeException ex)
-            {
-                Console.Error.WriteLine($"cleanup: could not remove {c.Name}: {ex.Message}");
-            }
-        });
-
-        foreach (var network in await runtime.ListNetworksAsync(labels))
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await runtime.RemoveNetworkAsync(network.Id);
-                    break;
-                }
-                catch (ContainerRuntimeException) when (attempt < 40)
-                {
-                    await Task.Delay(250);
-                }
-                catch (ContainerRuntimeException ex)
-                {
-                    Console.Error.WriteLine($"cleanup: could not remove network {network.Name}: {ex.Message}");
-                    break;
-                }
-            }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -4,7 +4,7 @@ using Berth.Testing;
 namespace Berth.Docker.Tests;
 
 /// <summary>One driver and the test images for every test; removes leftovers of earlier, killed runs first.</summary>
-public sealed class EngineFixture : DockerEngineFixture;
+public sealed class EngineFixture : DockerEngineFixture, IAsyncLifetime;
 
 [CollectionDefinition(Name)]
 public sealed class EngineCollection : ICollectionFixture<EngineFixture>

@@ -1,6 +1,5 @@
 using Berth.Containers;
 using Berth.Gateway;
-using Berth.Gateway.Tests;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Hosting.EndToEnd.Tests;

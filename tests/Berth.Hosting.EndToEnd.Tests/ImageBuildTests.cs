@@ -1,6 +1,5 @@
 using Berth.Containers;
 using Berth.Gateway;
-using Berth.Gateway.Tests;
 using Berth.Runtime;
 using Berth.Testing;
 

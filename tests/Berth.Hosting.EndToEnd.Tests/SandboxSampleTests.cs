@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Berth.Gateway.Tests;
 using Berth.Runtime;
 using Berth.Samples.Sandbox;
 using Berth.Testing;

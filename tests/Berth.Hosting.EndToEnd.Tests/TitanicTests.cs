@@ -4,24 +4,12 @@ using System.Text.Json;
 using Berth.Containers;
 using Berth.Docker;
 using Berth.Gateway;
-using Berth.Gateway.Tests;
 using Berth.Runtime;
 using Berth.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Titanic.Gateway;
 
 namespace Berth.Hosting.EndToEnd.Tests;
-
-/// <summary>The demo's container class, as in <c>samples/Titanic/Titanic.Gateway</c>.</summary>
-public sealed class FastApiContainer : Container
-{
-    public const string Singleton = "singleton";
-
-    public FastApiContainer()
-    {
-        DefaultPort = 8080;
-        PingEndpoint = "/api/health";
-    }
-}
 
 /// <summary>
 /// The demo app hosted in-process: its config points at the real <c>Titanic.Model</c> Dockerfile (the model

@@ -4,7 +4,7 @@ using Berth.Testing;
 namespace Berth.Hosting.EndToEnd.Tests;
 
 /// <summary>The engine and the test images, shared by every test of the assembly.</summary>
-public sealed class EndToEndFixture : DockerEngineFixture
+public sealed class EndToEndFixture : DockerEngineFixture, IAsyncLifetime
 {
     /// <summary>Removes the images Berth built for <paramref name="appName"/> (labelled <c>berth.app</c>; they cannot carry <c>berth.test</c>).</summary>
     public static async Task RemoveAppImagesAsync(IContainerRuntime runtime, string appName)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Berth.Gateway.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
