@@ -119,13 +119,7 @@ public sealed class BerthConfigFileTests : IDisposable
     public void AddBerth_FileWithoutInstanceTypeOrMaxInstances_KeepsWhatTheClassSetsInCode()
     {
         _dir.Write("berth.jsonc", """{ "name": "app", "containers": [ { "class_name": "CodeConfigured", "image": "busybox:1" } ] }""");
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });
-        builder.AddBerth(berth => berth
-            .UseConfigFile()
-            .AddContainer<CodeConfigured>(o => (o.InstanceType, o.MaxInstances) = (InstanceType.Standard2, 3)));
-        using var host = builder.Build();
-
-        var options = host.Services.GetRequiredService<IOptionsMonitor<Berth.Containers.ContainerClassOptions>>().Get(nameof(CodeConfigured));
+        var options = ClassOptions(o => (o.InstanceType, o.MaxInstances) = (InstanceType.Standard2, 3));
 
         Assert.Same(InstanceType.Standard2, options.InstanceType);
         Assert.Equal(3, options.MaxInstances);
@@ -136,11 +130,7 @@ public sealed class BerthConfigFileTests : IDisposable
     public void AddBerth_FileWithoutInstanceType_LeavesTheContainersOwnChoice()
     {
         _dir.Write("berth.jsonc", """{ "name": "app", "containers": [ { "class_name": "CodeConfigured", "image": "busybox:1" } ] }""");
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });
-        builder.AddBerth(berth => berth.UseConfigFile().AddContainer<CodeConfigured>());
-        using var host = builder.Build();
-
-        var options = host.Services.GetRequiredService<IOptionsMonitor<Berth.Containers.ContainerClassOptions>>().Get(nameof(CodeConfigured));
+        var options = ClassOptions(configure: null);
 
         // Null: Container.InstanceType, which the class overrides, decides; a file default would override it.
         Assert.Null(options.InstanceType);
@@ -151,16 +141,19 @@ public sealed class BerthConfigFileTests : IDisposable
     public void AddBerth_FileWithInstanceType_OverridesCode()
     {
         _dir.Write("berth.jsonc", """{ "name": "app", "containers": [ { "class_name": "CodeConfigured", "image": "busybox:1", "instance_type": "basic", "max_instances": 7 } ] }""");
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });
-        builder.AddBerth(berth => berth
-            .UseConfigFile()
-            .AddContainer<CodeConfigured>(o => (o.InstanceType, o.MaxInstances) = (InstanceType.Standard2, 3)));
-        using var host = builder.Build();
-
-        var options = host.Services.GetRequiredService<IOptionsMonitor<Berth.Containers.ContainerClassOptions>>().Get(nameof(CodeConfigured));
+        var options = ClassOptions(o => (o.InstanceType, o.MaxInstances) = (InstanceType.Standard2, 3));
 
         Assert.Same(InstanceType.Basic, options.InstanceType);
         Assert.Equal(7, options.MaxInstances);
+    }
+
+    /// <summary>The settings <see cref="CodeConfigured"/> ends up with after AddBerth reads the file in the temp directory.</summary>
+    private Berth.Containers.ContainerClassOptions ClassOptions(Action<Berth.Containers.ContainerClassOptions>? configure)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });
+        builder.AddBerth(berth => berth.UseConfigFile().AddContainer<CodeConfigured>(configure));
+        using var host = builder.Build();
+        return host.Services.GetRequiredService<IOptionsMonitor<Berth.Containers.ContainerClassOptions>>().Get(nameof(CodeConfigured));
     }
 
     [Fact]
