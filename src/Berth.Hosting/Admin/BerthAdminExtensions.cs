@@ -242,6 +242,14 @@ public static partial class BerthAdminExtensions
         var fullObjectId = Label(container, BerthLabels.ObjectId);
         if (ObjectOf(services, container) is { } owner)
         {
+            if (grace is not null)
+            {
+                return Results.Problem(
+                    $"grace: not allowed for class '{className}', whose objects run on this host: they stop their container with the class's " +
+                    "stop grace period (Berth:Containers:StopGracePeriod). Leave grace out, or use destroy to remove the container at once.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+
             // The object owns the container: it stops it with its class's grace period, runs its hooks and records the
             // stop as requested (not as a crash).
             Log.StopThroughObject(loggers.CreateLogger(typeof(BerthAdminExtensions)), className, fullObjectId);
