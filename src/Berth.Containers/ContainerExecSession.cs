@@ -98,9 +98,9 @@ internal sealed class ContainerExecSession : IDisposable
         Volatile.Write(ref _lastPull, _time.GetTimestamp());
         var reader = _buffer.Reader;
         var frames = new List<ContainerExecFrame>();
-        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        using (var slice = new CancellationTokenSource(_options.PollWait, _time))
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, slice.Token))
         {
-            wait.CancelAfter(_options.PollWait);
             try
             {
                 await reader.WaitToReadAsync(wait.Token);
