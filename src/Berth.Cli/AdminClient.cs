@@ -8,8 +8,14 @@ namespace Berth.Cli;
 /// <summary>A container as the admin API lists it.</summary>
 internal sealed record ContainerInfo(string Id, string Name, string Class, string Object, string State, string Image, string Version, DateTimeOffset Created);
 
-/// <summary>What an exec returned.</summary>
-internal sealed record ExecResult(long ExitCode, string Stdout, string Stderr);
+/// <summary>One NDJSON line of a streamed exec: output, the exit code, or an error.</summary>
+internal sealed record ExecFrame(string? Stream, string? Data, long? ExitCode, ExecError? Error);
+
+/// <summary>Why a streamed exec failed after it began.</summary>
+internal sealed record ExecError(string Code, string Message);
+
+/// <summary>What a destroy removed.</summary>
+internal sealed record DestroyResult(string Id, string Class, string Object);
 
 /// <summary>How a stopped container ended.</summary>
 internal sealed record StopResult(string Id, string Class, string Object, int ExitCode, bool OomKilled);
@@ -45,12 +51,57 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
         }
     }
 
-    public async Task<ExecResult> ExecAsync(string className, string objectId, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="command"/> and passes its output to <paramref name="output"/> frame by frame as the host streams it
+    /// (<see langword="true"/> for standard error); returns the command's exit code.
+    /// </summary>
+    public async Task<long> ExecAsync(
+        string className, string objectId, IReadOnlyList<string> command, Func<bool, byte[], CancellationToken, Task> output, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Post, $"{ContainerPath(className, objectId)}/exec",
-            JsonContent.Create(new { command }, options: Json), HttpCompletionOption.ResponseContentRead, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<ExecResult>(Json, cancellationToken)
-            ?? throw new CliException(ExitCodes.HostError, "The host sent an empty exec result.");
+            JsonContent.Create(new { command }, options: Json), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            ExecFrame? frame;
+            try
+            {
+                frame = JsonSerializer.Deserialize<ExecFrame>(line, Json);
+            }
+            catch (JsonException ex)
+            {
+                throw new CliException(ExitCodes.HostError, $"The host sent an exec frame berth cannot read ({ex.Message}).");
+            }
+
+            switch (frame)
+            {
+                case { Error: { } error }:
+                    throw new CliException(ExitCodes.HostError, $"The exec failed ({error.Code}): {error.Message}");
+                case { ExitCode: { } exitCode }:
+                    return exitCode;
+                case { Stream: "stdout" or "stderr", Data: { } data }:
+                    await output(frame.Stream == "stderr", Convert.FromBase64String(data), cancellationToken);
+                    break;
+                default:
+                    throw new CliException(ExitCodes.HostError, "The host sent an exec frame with neither output nor an exit code.");
+            }
+        }
+
+        throw new CliException(ExitCodes.HostError, "The host ended the exec stream without the command's exit code (did it restart?).");
+    }
+
+    /// <summary>Removes a container at once (no grace period) through its object.</summary>
+    public async Task<DestroyResult> DestroyAsync(string className, string objectId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, ContainerPath(className, objectId), null,
+            HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<DestroyResult>(Json, cancellationToken)
+            ?? throw new CliException(ExitCodes.HostError, "The host sent an empty destroy result.");
     }
 
     public async Task<StopResult> StopAsync(string className, string objectId, int? graceSeconds, CancellationToken cancellationToken)
@@ -89,7 +140,7 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
 
         using (response)
         {
-            var detail = await ReadProblemDetailAsync(response, cancellationToken);
+            var (title, detail) = await ReadProblemAsync(response, cancellationToken);
             throw response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized => new CliException(ExitCodes.Unauthorized,
@@ -99,6 +150,7 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
                 HttpStatusCode.NotFound when detail.Length == 0 => new CliException(ExitCodes.NotFound,
                     $"{Display} has no Berth admin API (404). Does the app call app.MapBerthAdmin()?"),
                 HttpStatusCode.NotFound => new CliException(ExitCodes.NotFound, detail),
+                HttpStatusCode.Conflict when title == "Not running" => new CliException(ExitCodes.NotRunning, detail),
                 HttpStatusCode.Conflict => new CliException(ExitCodes.Ambiguous, detail),
                 HttpStatusCode.BadRequest => new CliException(ExitCodes.Usage, detail),
                 _ => new CliException(ExitCodes.HostError, $"The host answered {(int)response.StatusCode} {response.ReasonPhrase}: {detail}"),
@@ -106,8 +158,8 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
         }
     }
 
-    /// <summary>The <c>detail</c> of a problem response, or the raw body, or empty.</summary>
-    private static async Task<string> ReadProblemDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>The <c>title</c> and <c>detail</c> of a problem response, or the raw body, or empty.</summary>
+    private static async Task<(string Title, string Detail)> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (response.Content.Headers.ContentType is { MediaType: "application/problem+json" or "application/json" })
@@ -117,7 +169,8 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
                 using var problem = JsonDocument.Parse(body);
                 if (problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty("detail", out var detail))
                 {
-                    return detail.GetString() ?? "";
+                    var title = problem.RootElement.TryGetProperty("title", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() ?? "" : "";
+                    return (title, detail.GetString() ?? "");
                 }
             }
             catch (JsonException)
@@ -126,7 +179,7 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
             }
         }
 
-        return body.Trim();
+        return ("", body.Trim());
     }
 
     /// <summary>Creates a client for <paramref name="host"/> that sends <paramref name="token"/> as a bearer token.</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Berth.Cli;
 
-/// <summary>The <c>berth</c> command tree: <c>dev</c> and <c>containers list|logs|exec|stop</c>.</summary>
+/// <summary>The <c>berth</c> command tree: <c>dev</c> and <c>containers list|logs|exec|stop|destroy</c>.</summary>
 internal sealed class BerthCli
 {
     public const string DefaultHost = "http://127.0.0.1:8787";
@@ -32,16 +32,29 @@ internal sealed class BerthCli
 
     private readonly TextWriter _output;
     private readonly TextWriter _error;
+    private readonly Stream? _rawOutput;
+    private readonly Stream? _rawError;
 
-    private BerthCli(TextWriter output, TextWriter error)
+    private BerthCli(TextWriter output, TextWriter error, Stream? rawOutput, Stream? rawError)
     {
         _output = output;
         _error = error;
+        _rawOutput = rawOutput;
+        _rawError = rawError;
     }
 
     /// <summary>Parses and runs a command line, writing to the given writers; returns the exit code.</summary>
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
-        new BerthCli(output, error).InvokeAsync(args, cancellationToken);
+        new BerthCli(output, error, null, null).InvokeAsync(args, cancellationToken);
+
+    /// <summary>
+    /// Parses and runs a command line, writing to the given writers; returns the exit code. When <paramref name="rawOutput"/> and
+    /// <paramref name="rawError"/> are given (the process's standard streams), <c>containers exec</c> writes the command's bytes
+    /// to them unchanged; otherwise it decodes them as UTF-8 into the writers.
+    /// </summary>
+    public static Task<int> RunAsync(
+        string[] args, TextWriter output, TextWriter error, Stream? rawOutput, Stream? rawError, CancellationToken cancellationToken = default) =>
+        new BerthCli(output, error, rawOutput, rawError).InvokeAsync(args, cancellationToken);
 
     private async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -117,11 +130,13 @@ internal sealed class BerthCli
         };
         exec.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
-            var result = await client.ExecAsync(parse.GetRequiredValue(classArgument), parse.GetRequiredValue(idArgument),
-                parse.GetRequiredValue(command), ct);
-            await _output.WriteAsync(result.Stdout);
-            await _error.WriteAsync(result.Stderr);
-            return (int)result.ExitCode;
+            var stdout = new ExecOutput(_output, _rawOutput);
+            var stderr = new ExecOutput(_error, _rawError);
+            var exitCode = await client.ExecAsync(parse.GetRequiredValue(classArgument), parse.GetRequiredValue(idArgument),
+                parse.GetRequiredValue(command), (isError, data, token) => (isError ? stderr : stdout).WriteAsync(data, token), ct);
+            await stdout.CompleteAsync(ct);
+            await stderr.CompleteAsync(ct);
+            return (int)exitCode;
         }));
 
         var grace = new Option<int?>("--grace") { Description = "Seconds between SIGTERM and SIGKILL (default: the host's, 10)" };
@@ -134,9 +149,17 @@ internal sealed class BerthCli
             return ExitCodes.Success;
         }));
 
+        var destroy = new Command("destroy", "Remove a container at once (SIGKILL, no grace period); its object records a requested stop") { classArgument, idArgument };
+        destroy.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
+        {
+            var result = await client.DestroyAsync(parse.GetRequiredValue(classArgument), parse.GetRequiredValue(idArgument), ct);
+            await _output.WriteLineAsync($"Destroyed {result.Class}/{result.Object} (container {Short(result.Id)}).");
+            return ExitCodes.Success;
+        }));
+
         return new Command("containers", "Inspect the containers of a running app through its admin API")
         {
-            Subcommands = { list, logs, exec, stop },
+            Subcommands = { list, logs, exec, stop, destroy },
         };
     }
 

@@ -24,6 +24,9 @@ internal static class ExitCodes
     /// <summary>Something unexpected failed inside berth (EX_SOFTWARE).</summary>
     public const int InternalError = 70;
 
+    /// <summary>The object has no running container to exec in; start it first (EX_TEMPFAIL).</summary>
+    public const int NotRunning = 75;
+
     /// <summary>The host answered with an error berth has no better code for (EX_PROTOCOL).</summary>
     public const int HostError = 76;
 

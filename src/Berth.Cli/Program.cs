@@ -1,3 +1,5 @@
 using Berth.Cli;
 
-return await BerthCli.RunAsync(args, Console.Out, Console.Error);
+await using var stdout = Console.OpenStandardOutput();
+await using var stderr = Console.OpenStandardError();
+return await BerthCli.RunAsync(args, Console.Out, Console.Error, stdout, stderr);

@@ -182,26 +182,6 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             : throw new InvalidOperationException($"Container object {Context.Id} has no running container to signal.");
 
     /// <inheritdoc />
-    public async Task<ContainerExecResult> ExecAsync(IReadOnlyList<string> command, byte[]? stdin = null, CancellationToken cancellationToken = default)
-    {
-        var id = _currentContainerId ?? throw new InvalidOperationException($"Container object {Context.Id} has no running container to exec in.");
-        using var stdout = new MemoryStream();
-        using var stderr = new MemoryStream();
-        using var input = stdin is null ? null : new MemoryStream(stdin);
-        var lease = _lease;
-        lease?.Hold();
-        try
-        {
-            var exitCode = await _runtime.ExecAsync(id, new ExecSpec { Command = command }, new ExecStreams(input, stdout, stderr), cancellationToken);
-            return new ContainerExecResult(exitCode, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
-        }
-        finally
-        {
-            lease?.Exit();
-        }
-    }
-
-    /// <inheritdoc />
     public Task<ContainerStopInfo?> MonitorAsync(CancellationToken cancellationToken = default) =>
         _currentContainerId is null
             ? Task.FromResult(_lastStop)

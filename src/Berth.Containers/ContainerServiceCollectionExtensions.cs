@@ -26,6 +26,8 @@ public static class ContainerServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerOptions>, ContainerOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerClassOptions>, ContainerClassOptionsValidator>());
+        services.AddOptions<ContainerExecOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerExecOptions>, ContainerExecOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ContainerLeaseRegistry>();
         services.TryAddSingleton<ContainerNetworks>();

@@ -58,10 +58,3 @@ public sealed record ContainerStopInfo(
     [property: Id(0)] int ExitCode,
     [property: Id(1)] StopReason Reason,
     [property: Id(2)] string? ContainerId);
-
-/// <summary>Output and exit code of a command run with <see cref="IContainer.ExecAsync"/>.</summary>
-[GenerateSerializer, Immutable]
-public sealed record ContainerExecResult(
-    [property: Id(0)] long ExitCode,
-    [property: Id(1)] string Stdout,
-    [property: Id(2)] string Stderr);

@@ -45,9 +45,32 @@ public interface IContainer : IDurableObject
     /// <summary>Sends a signal to the container's main process.</summary>
     Task SignalAsync(string signal, CancellationToken cancellationToken = default);
 
-    /// <summary>Runs a command in the running container and returns its output and exit code.</summary>
+    /// <summary>
+    /// Starts a command in the running container and returns the ID of its exec session; pull its output with
+    /// <see cref="ReadExecAsync"/> until a chunk says <see cref="ContainerExecChunk.Completed"/>. While the command runs the
+    /// container counts as busy (it is not put to sleep). Its output waits in a buffer of <see cref="ContainerExecOptions.BufferBytes"/>;
+    /// when the caller stops pulling, the command is back-pressured, and after <see cref="ContainerExecOptions.AbandonAfter"/>
+    /// without a pull it is cancelled. It is cancelled as well after <see cref="ContainerExecOptions.Timeout"/>.
+    /// Most callers want <see cref="ContainerExecExtensions.ExecAsync"/>, which does the pulling.
+    /// </summary>
+    /// <exception cref="ArgumentException">The command is empty or has an empty or null element.</exception>
+    /// <exception cref="InvalidOperationException">No container runs, or <see cref="ContainerExecOptions.MaxConcurrentExecs"/> execs already run in it.</exception>
     [AlwaysInterleave]
-    Task<ContainerExecResult> ExecAsync(IReadOnlyList<string> command, byte[]? stdin = null, CancellationToken cancellationToken = default);
+    Task<Guid> StartExecAsync(ContainerExecRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Returns the output of exec session <paramref name="execId"/> that arrived since the last pull, waiting at most
+    /// <see cref="ContainerExecOptions.PollWait"/> for some; the last chunk carries the exit code and ends the session.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such session (it completed, was cancelled or abandoned).</exception>
+    /// <exception cref="TimeoutException">The command ran longer than <see cref="ContainerExecOptions.Timeout"/> and was cancelled.</exception>
+    /// <exception cref="Berth.Runtime.ContainerRuntimeException">The engine failed the exec (for example, the container is gone).</exception>
+    [AlwaysInterleave]
+    Task<ContainerExecChunk> ReadExecAsync(Guid execId, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels exec session <paramref name="execId"/> and drops its output; does nothing when it is gone.</summary>
+    [AlwaysInterleave]
+    Task CancelExecAsync(Guid execId, CancellationToken cancellationToken = default);
 
     /// <summary>Completes when the current container exits; at once with the last exit when none runs.</summary>
     [AlwaysInterleave]

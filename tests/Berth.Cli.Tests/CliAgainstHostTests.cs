@@ -163,6 +163,15 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ContainersExec_ObjectNotRunning_ExitsNotFound()
+    {
+        var exitCode = await RunAsync("containers", "exec", "Api", "nope", "--", "true");
+
+        Assert.Equal(ExitCodes.NotFound, exitCode);
+        Assert.Contains("No container of class 'Api' with object ID 'nope'", _err.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ContainersStop_Grace_StopsAndReports()
     {
         var container = _host.Runtime.AddContainer("demo", "Api", "obj-1");

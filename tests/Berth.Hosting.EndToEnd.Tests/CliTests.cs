@@ -91,7 +91,7 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task ContainersStop_RunningContainer_StopsItAndTheObjectRecordsIt()
     {
-        var result = await BerthAsync("containers", "stop", "EchoApp", _objectId[..12], "--grace", "5");
+        var result = await BerthAsync("containers", "stop", "EchoApp", _objectId[..12]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains($"Stopped EchoApp/{_objectId}", result.Stdout, StringComparison.Ordinal);
@@ -108,6 +108,39 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
         var again = await _host.Client.GetAsync("/echo/cli/env");
         again.EnsureSuccessStatusCode();
         Assert.Single(await _host.ContainersAsync(_objectId), c => c.State == ContainerRunState.Running);
+    }
+
+    [Fact]
+    public async Task ContainersStop_GraceForAClassThisHostRuns_UsageErrorSayingWhy()
+    {
+        var result = await BerthAsync("containers", "stop", "EchoApp", _objectId, "--grace", "5");
+
+        Assert.Equal(64, result.ExitCode); // ExitCodes.Usage
+        Assert.Contains("stop grace period", result.Stderr, StringComparison.Ordinal);
+        Assert.Single(await _host.ContainersAsync(_objectId), c => c.State == ContainerRunState.Running);
+    }
+
+    [Fact]
+    public async Task ContainersDestroy_RunningContainer_RemovesItThroughTheObject()
+    {
+        var result = await BerthAsync("containers", "destroy", "EchoApp", _objectId[..12]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"Destroyed EchoApp/{_objectId}", result.Stdout, StringComparison.Ordinal);
+        var stub = _host.Services.GetRequiredService<ContainerNamespace<EchoApp>>().GetByName("cli");
+        var state = await stub.Object.GetStateAsync();
+        Assert.Equal("requested", state.Reason);
+        Assert.Empty(await _host.ContainersAsync(_objectId));
+    }
+
+    [Fact]
+    public async Task ContainersExec_LargeOutput_StreamsAllOfIt()
+    {
+        var result = await BerthAsync("containers", "exec", "EchoApp", _objectId, "--", "sh", "-c", "yes 0123456789 | head -c 3000000; echo tail >&2");
+
+        Assert.True(result.ExitCode == 0, result.ToString()[..Math.Min(500, result.ToString().Length)]);
+        Assert.Equal(3_000_000, result.Stdout.Length);
+        Assert.Equal("tail\n", result.Stderr);
     }
 
     [Fact]

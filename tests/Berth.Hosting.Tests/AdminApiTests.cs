@@ -123,19 +123,37 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Exec_Command_ReturnsExitCodeAndOutput()
+    public async Task Exec_Command_StreamsNdjsonFramesThenExitCode()
     {
         var container = _host.Runtime.AddContainer("demo", "Api", "obj-1");
 
         using var response = await _client.PostAsJsonAsync("_berth/admin/containers/Api/obj-1/exec", new { command = FailNow });
 
-        var result = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(3, result.GetProperty("exitCode").GetInt64());
-        Assert.Equal("ran: fail now\n", result.GetProperty("stdout").GetString());
-        Assert.Equal("failed on purpose\n", result.GetProperty("stderr").GetString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.Equal("stdout", lines[0].GetProperty("stream").GetString());
+        Assert.Equal("ran: fail now\n"u8.ToArray(), lines[0].GetProperty("data").GetBytesFromBase64());
+        Assert.Equal("stderr", lines[1].GetProperty("stream").GetString());
+        Assert.Equal("failed on purpose\n"u8.ToArray(), lines[1].GetProperty("data").GetBytesFromBase64());
+        Assert.Equal(3, lines[2].GetProperty("exitCode").GetInt64());
         var exec = Assert.Single(_host.Runtime.Execs);
         Assert.Equal(container.Id, exec.ContainerId);
         Assert.Equal(FailNow, exec.Command);
+    }
+
+    [Fact]
+    public async Task Exec_StdinNotBase64_BadRequestNamingTheField()
+    {
+        _host.Runtime.AddContainer("demo", "Api", "obj-1");
+
+        using var response = await _client.PostAsJsonAsync("_berth/admin/containers/Api/obj-1/exec", new { command = FailNow, stdin = "not base64!" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("stdin: not base64", await ProblemDetailAsync(response), StringComparison.Ordinal);
+        Assert.Empty(_host.Runtime.Execs);
     }
 
     [Fact]

@@ -42,7 +42,8 @@ public static partial class BerthAdminExtensions
 
     /// <summary>
     /// Maps <c>GET containers</c>, <c>GET containers/{class}/{objectId}/logs?follow=&amp;tail=</c>,
-    /// <c>POST containers/{class}/{objectId}/exec</c> and <c>POST containers/{class}/{objectId}/stop?grace=</c>
+    /// <c>POST containers/{class}/{objectId}/exec</c> (streams NDJSON frames, see <c>docs/cli.md</c>), <c>POST containers/{class}/{objectId}/stop?grace=</c>
+    /// and <c>DELETE containers/{class}/{objectId}</c> (destroy); stop, exec and destroy go through the owning object when this host runs its class
     /// under <see cref="RoutePrefix"/>. An object ID may be given as an unambiguous prefix.
     /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="AddBerthAdmin"/> was not called.</exception>
@@ -58,6 +59,7 @@ public static partial class BerthAdminExtensions
         group.MapGet("/containers/{className}/{objectId}/logs", LogsAsync);
         group.MapPost("/containers/{className}/{objectId}/exec", ExecAsync);
         group.MapPost("/containers/{className}/{objectId}/stop", StopAsync);
+        group.MapDelete("/containers/{className}/{objectId}", DestroyAsync);
         return group;
     }
 
@@ -142,10 +144,24 @@ public static partial class BerthAdminExtensions
         string className, string objectId, AdminExecRequest request,
         IContainerRuntime runtime, BerthAppConfig config, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (request.Command is not { Count: > 0 } command || command.Any(string.IsNullOrEmpty))
+        if (request?.Command is not { Count: > 0 } command || command.Any(string.IsNullOrEmpty))
         {
             return Results.Problem("command: required; allowed: a non-empty array of non-empty strings, such as [\"ls\", \"-l\"].",
                 statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        byte[]? stdin = null;
+        if (request.Stdin is { } encoded)
+        {
+            try
+            {
+                stdin = Convert.FromBase64String(encoded);
+            }
+            catch (FormatException)
+            {
+                return Results.Problem("stdin: not base64; allowed: the command's standard input as a base64 string.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
         }
 
         var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
@@ -155,23 +171,61 @@ public static partial class BerthAdminExtensions
         }
 
         Log.Exec(loggers.CreateLogger(typeof(BerthAdminExtensions)), string.Join(' ', command), className, Label(container, BerthLabels.ObjectId));
-        // Through the owning object when this host runs it, so the container does not go to sleep under a long command.
-        if (services.GetKeyedService<DurableObjectNamespace<IContainer>>(Label(container, BerthLabels.Class)) is { } objects
-            && DurableObjectId.TryParse(Label(container, BerthLabels.ObjectId), out var id))
+        var exec = new ContainerExecRequest { Command = command, Stdin = stdin, Capped = false };
+        if (ObjectOf(services, container) is { } owner)
         {
-            var result = await objects.Get(id).ExecAsync(command, cancellationToken: cancellationToken);
-            return Results.Ok(new AdminExecResult(result.ExitCode, result.Stdout, result.Stderr));
+            // Through the owning object: the container does not go to sleep under a long command, and the output is pulled
+            // in bounded chunks, so host memory stays bounded whatever the command writes.
+            IAsyncEnumerator<ContainerExecChunk> chunks;
+            bool any;
+            try
+            {
+                chunks = owner.StreamExecAsync(exec, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                any = await chunks.MoveNextAsync();
+            }
+            catch (InvalidOperationException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict, title: "Not running");
+            }
+
+            return new AdminExecStreamResult(async (writer, ct) =>
+            {
+                await using (chunks)
+                {
+                    while (any)
+                    {
+                        var chunk = chunks.Current;
+                        foreach (var frame in chunk.Frames)
+                        {
+                            await writer.WriteFrameAsync(frame.Stream, frame.Data, ct);
+                        }
+
+                        if (chunk.Completed)
+                        {
+                            await writer.WriteExitAsync(chunk.ExitCode ?? -1, ct);
+                            return;
+                        }
+
+                        await writer.FlushAsync(ct);
+                        any = await chunks.MoveNextAsync();
+                    }
+                }
+            });
         }
 
-        using var stdout = new MemoryStream();
-        using var stderr = new MemoryStream();
-        var exitCode = await runtime.ExecAsync(container.Id, new ExecSpec { Command = command }, new ExecStreams(null, stdout, stderr), cancellationToken);
-        return Results.Ok(new AdminExecResult(exitCode, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray())));
+        // No object of this class runs on this host: the engine directly, its output passed on as it comes.
+        return new AdminExecStreamResult(async (writer, ct) =>
+        {
+            var exitCode = await runtime.ExecAsync(container.Id, new ExecSpec { Command = command },
+                new ExecStreams(stdin is null ? null : new MemoryStream(stdin, writable: false), writer.For(ContainerExecStream.Stdout), writer.For(ContainerExecStream.Stderr)), ct);
+            await writer.WriteExitAsync(exitCode, ct);
+        });
     }
 
     private static async Task<IResult> StopAsync(
         string className, string objectId, int? grace,
-        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> options, ILoggerFactory loggers, IServiceProvider services,
+        CancellationToken cancellationToken)
     {
         if (grace is { } seconds && (seconds < 0 || TimeSpan.FromSeconds(seconds) > AdminOptions.MaxStopGracePeriod))
         {
@@ -185,12 +239,62 @@ public static partial class BerthAdminExtensions
             return error!;
         }
 
-        var gracePeriod = grace is { } g ? TimeSpan.FromSeconds(g) : options.Value.StopGracePeriod;
         var fullObjectId = Label(container, BerthLabels.ObjectId);
+        if (ObjectOf(services, container) is { } owner)
+        {
+            if (grace is not null)
+            {
+                return Results.Problem(
+                    $"grace: not allowed for class '{className}', whose objects run on this host: they stop their container with the class's " +
+                    "stop grace period (Berth:Containers:StopGracePeriod). Leave grace out, or use destroy to remove the container at once.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            // The object owns the container: it stops it with its class's grace period, runs its hooks and records the
+            // stop as requested (not as a crash).
+            Log.StopThroughObject(loggers.CreateLogger(typeof(BerthAdminExtensions)), className, fullObjectId);
+            await owner.StopAsync("SIGTERM", cancellationToken);
+            var state = await owner.GetStateAsync(cancellationToken);
+            return Results.Ok(new AdminStopResult(container.Id, className, fullObjectId, state.ExitCode ?? 0,
+                string.Equals(state.Reason, nameof(StopReason.OutOfMemory), StringComparison.OrdinalIgnoreCase)));
+        }
+
+        var gracePeriod = grace is { } g ? TimeSpan.FromSeconds(g) : options.Value.StopGracePeriod;
         Log.Stop(loggers.CreateLogger(typeof(BerthAdminExtensions)), className, fullObjectId, gracePeriod.TotalSeconds);
         var exit = await runtime.StopAsync(container.Id, new StopOptions("SIGTERM", gracePeriod), cancellationToken);
         return Results.Ok(new AdminStopResult(container.Id, className, fullObjectId, exit.ExitCode, exit.OomKilled));
     }
+
+    private static async Task<IResult> DestroyAsync(
+        string className, string objectId,
+        IContainerRuntime runtime, BerthAppConfig config, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
+        if (container is null)
+        {
+            return error!;
+        }
+
+        var fullObjectId = Label(container, BerthLabels.ObjectId);
+        Log.Destroy(loggers.CreateLogger(typeof(BerthAdminExtensions)), className, fullObjectId);
+        if (ObjectOf(services, container) is { } owner)
+        {
+            await owner.DestroyAsync(cancellationToken);
+        }
+        else
+        {
+            await runtime.RemoveAsync(container.Id, cancellationToken);
+        }
+
+        return Results.Ok(new AdminDestroyResult(container.Id, className, fullObjectId));
+    }
+
+    /// <summary>The object that owns <paramref name="container"/>, when this host runs its class.</summary>
+    private static IContainer? ObjectOf(IServiceProvider services, ContainerSummary container) =>
+        services.GetKeyedService<DurableObjectNamespace<IContainer>>(Label(container, BerthLabels.Class)) is { } objects
+        && DurableObjectId.TryParse(Label(container, BerthLabels.ObjectId), out var id)
+            ? objects.Get(id)
+            : null;
 
     /// <summary>
     /// Finds the container of <paramref name="className"/> whose object ID is <paramref name="objectId"/> or, failing
@@ -242,6 +346,12 @@ public static partial class BerthAdminExtensions
 
         [LoggerMessage(2, LogLevel.Information, "Admin API: stopping {ClassName}/{ObjectId} (SIGTERM, SIGKILL after {GraceSeconds} s)")]
         public static partial void Stop(ILogger logger, string className, string objectId, double graceSeconds);
+
+        [LoggerMessage(3, LogLevel.Information, "Admin API: stopping {ClassName}/{ObjectId} through its object")]
+        public static partial void StopThroughObject(ILogger logger, string className, string objectId);
+
+        [LoggerMessage(4, LogLevel.Information, "Admin API: destroying {ClassName}/{ObjectId}")]
+        public static partial void Destroy(ILogger logger, string className, string objectId);
     }
 }
 
@@ -249,11 +359,11 @@ public static partial class BerthAdminExtensions
 internal sealed record AdminContainer(
     string Id, string Name, string Class, string Object, string State, string Image, string Version, DateTimeOffset Created);
 
-/// <summary>Body of an exec request.</summary>
-internal sealed record AdminExecRequest(IReadOnlyList<string>? Command);
+/// <summary>Body of an exec request: the command and, optionally, its standard input as base64.</summary>
+internal sealed record AdminExecRequest(IReadOnlyList<string>? Command, string? Stdin = null);
 
-/// <summary>What an exec returned.</summary>
-internal sealed record AdminExecResult(long ExitCode, string Stdout, string Stderr);
+/// <summary>What a destroy removed.</summary>
+internal sealed record AdminDestroyResult(string Id, string Class, string Object);
 
 /// <summary>How a stopped container ended.</summary>
 internal sealed record AdminStopResult(string Id, string Class, string Object, int ExitCode, bool OomKilled);
