@@ -41,7 +41,7 @@ public sealed partial class ContainerForwarder
     /// <summary>Creates the forwarder.</summary>
     public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, ContainerHttpClient http,
         IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger)
-        : this(forwarder, leases, http.Invoker, options, logger)
+        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(http.Invoker)), options, logger)
     {
     }
 

@@ -32,8 +32,19 @@ public sealed class ForwarderRig : IAsyncDisposable
         _container = container;
         Object = obj;
         Probe = probe;
-        Client = new HttpClient { BaseAddress = new Uri(AddressOf(gateway)), Timeout = TimeSpan.FromSeconds(30) };
+        var addresses = gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        Client = new HttpClient { BaseAddress = new Uri(addresses[0]), Timeout = TimeSpan.FromSeconds(30) };
+        DuplexClient = new HttpClient
+        {
+            BaseAddress = new Uri(addresses[1]),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
     }
+
+    /// <summary>An HTTP/2 client of the gateway: it streams a request body while it reads the response.</summary>
+    public HttpClient DuplexClient { get; }
 
     public HttpClient Client { get; }
 
@@ -50,8 +61,18 @@ public sealed class ForwarderRig : IAsyncDisposable
         var obj = new FakeContainerObject(new ContainerEndpoint("live", "127.0.0.1", port, [port]));
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            // Cleartext HTTP/2 (prior knowledge): a client that sends and reads at once, as curl does.
+            k.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+        });
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("BERTH_TEST_LOGS") == "1")
+        {
+            builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
+        }
+
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ContainerLeaseRegistry>();
         builder.Services.AddSingleton<ContainerHttpClient>();
@@ -152,6 +173,7 @@ public sealed class ForwarderRig : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        DuplexClient.Dispose();
         await _gateway.StopAsync();
         await _gateway.DisposeAsync();
         await _container.StopAsync();
