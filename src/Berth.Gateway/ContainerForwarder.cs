@@ -30,6 +30,10 @@ public sealed partial class ContainerForwarder
 
     private const int MaxAttempts = 3;
 
+    // A refused connection to a container its engine still reports running: its process is exiting (sockets closed,
+    // not yet reaped) or restarting its listener. Nothing was sent, so the request waits this long per attempt and tries again.
+    private static readonly TimeSpan RefusedRetryDelay = TimeSpan.FromMilliseconds(200);
+
     private readonly IHttpForwarder _forwarder;
     private readonly ContainerLeaseRegistry _leases;
     private readonly HttpMessageInvoker _invoker;
@@ -37,17 +41,23 @@ public sealed partial class ContainerForwarder
     private readonly ForwarderRequestConfig _upgradeConfig;
     private readonly long? _maxRequestBodySize;
     private readonly ILogger<ContainerForwarder> _logger;
+    private readonly TimeProvider _timeProvider;
 
-    /// <summary>Creates the forwarder.</summary>
+    /// <summary>
+    /// Creates the forwarder. It sends with its own connections (pooled for requests without a body, full duplex for
+    /// requests with one), not with <paramref name="http"/>, which stays the object's client for its own fetches.
+    /// </summary>
     public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, ContainerHttpClient http,
-        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger)
-        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(http.Invoker)), options, logger)
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider)
+        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker())), options, logger, timeProvider)
     {
+        ArgumentNullException.ThrowIfNull(http);
     }
 
     internal ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, HttpMessageInvoker invoker,
-        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger)
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider)
     {
+        _timeProvider = timeProvider;
         _forwarder = forwarder;
         _leases = leases;
         _invoker = invoker;
@@ -127,14 +137,20 @@ public sealed partial class ContainerForwarder
                 return;
             }
 
-            LogForwardError(_logger, className, objectId, error, exception?.Message);
+            LogForwardError(_logger, className, objectId, endpoint.ContainerId, error, exception?.Message);
 
             // The container may have died before its object noticed: have the object look now rather than wait for
             // its monitor, so this request (when nothing of it was sent) or the next one reaches a fresh container.
             var alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
-            if (!alive && attempt < MaxAttempts && error == ForwarderError.Request && NothingSent(exception) && !context.Response.HasStarted)
+            if (attempt < MaxAttempts && error == ForwarderError.Request && NothingSent(exception) && !context.Response.HasStarted)
             {
-                LogRetry(_logger, className, objectId, endpoint.ContainerId);
+                if (alive)
+                {
+                    await Task.Delay(RefusedRetryDelay * attempt, _timeProvider, context.RequestAborted);
+                    alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
+                }
+
+                LogRetry(_logger, className, objectId, endpoint.ContainerId, alive);
                 // YARP may send the same context again: the response has not started and the body was not read.
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Features.Set<IForwarderErrorFeature>(null);
@@ -235,11 +251,12 @@ public sealed partial class ContainerForwarder
     /// <summary>True when the failure was in opening the connection, so no byte of the request reached the container.</summary>
     private static bool NothingSent(Exception? exception)
     {
+        // The outermost HTTP failure decides: an inner "connection refused" may be a second try of a request already sent.
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            if (e is HttpRequestException http)
             {
-                return true;
+                return http.HttpRequestError == HttpRequestError.ConnectionError;
             }
         }
 
@@ -250,14 +267,14 @@ public sealed partial class ContainerForwarder
     private static IContainerLifecycle Lifecycle(IContainer container) =>
         container as IContainerLifecycle ?? container.AsReference<IContainerLifecycle>();
 
-    [LoggerMessage(1, LogLevel.Warning, "Forwarding to container {ClassName} {ObjectId} failed: {Error} {Detail}")]
-    private static partial void LogForwardError(ILogger logger, string className, string objectId, ForwarderError error, string? detail);
+    [LoggerMessage(1, LogLevel.Warning, "Forwarding to container {ContainerId} of {ClassName} {ObjectId} failed: {Error} {Detail}")]
+    private static partial void LogForwardError(ILogger logger, string className, string objectId, string containerId, ForwarderError error, string? detail);
 
     [LoggerMessage(2, LogLevel.Debug, "Request to container {ClassName} {ObjectId} ended on the client's side: {Error} {Detail}")]
     private static partial void LogClientError(ILogger logger, string className, string objectId, ForwarderError error, string? detail);
 
-    [LoggerMessage(3, LogLevel.Information, "Container {ContainerId} of {ClassName} {ObjectId} was dead before the request reached it; sending it to a fresh container")]
-    private static partial void LogRetry(ILogger logger, string className, string objectId, string containerId);
+    [LoggerMessage(3, LogLevel.Information, "Container {ContainerId} of {ClassName} {ObjectId} refused the connection before the request reached it (still running: {StillRunning}); sending it again")]
+    private static partial void LogRetry(ILogger logger, string className, string objectId, string containerId, bool stillRunning);
 
     [LoggerMessage(4, LogLevel.Error, "Unexpected failure forwarding to container {ClassName} {ObjectId}")]
     private static partial void LogUnexpected(ILogger logger, string className, string objectId, Exception exception);

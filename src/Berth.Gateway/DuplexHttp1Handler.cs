@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Berth.Gateway;
@@ -22,10 +23,106 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
 
     private static readonly ReadOnlyMemory<byte> LastChunk = "0\r\n\r\n"u8.ToArray();
 
+    // Set around a pooled send; the connection streams mark it when they write a byte of it.
+    private static readonly AsyncLocal<StrongBox<bool>?> Written = new();
+
+    /// <summary>
+    /// The pooled handler for requests without a body, with the settings of the object's container client. Its
+    /// connections note when a request's bytes were written: <c>SocketsHttpHandler</c> silently re-sends a request whose
+    /// reused connection failed before any answer (a container that crashed while handling it) on a new connection,
+    /// and a "connection refused" from that second try must not pass for "nothing was sent".
+    /// </summary>
+    public static HttpMessageInvoker CreatePooledInvoker() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        // Containers sit on a local bridge: a connect that takes longer than this will not succeed.
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ActivityHeadersPropagator = null,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new WriteNotingStream(socket);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    });
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
         request.Content is null || request.Version.Major >= 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionExact
-            ? pooled.SendAsync(request, cancellationToken)
+            ? SendPooledAsync(request, cancellationToken)
             : SendDuplexAsync(request, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendPooledAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var written = new StrongBox<bool>();
+        Written.Value = written;
+        try
+        {
+            return await pooled.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && written.Value)
+        {
+            throw new HttpRequestException(HttpRequestError.Unknown,
+                "The container failed the request after it was sent to it (a new connection was then refused).", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && !written.Value)
+        {
+            // The connect timed out (a removed container's address): nothing was sent.
+            throw new HttpRequestException(HttpRequestError.ConnectionError, "The container's address did not accept a connection in time.", ex);
+        }
+        finally
+        {
+            Written.Value = null;
+        }
+    }
+
+    /// <summary>A connection that marks the request being sent through it as written.</summary>
+    private sealed class WriteNotingStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
+    {
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Note();
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Note();
+            return base.WriteAsync(buffer, offset, count, cancellationToken);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Note();
+            base.Write(buffer);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Note();
+            base.Write(buffer, offset, count);
+        }
+
+        private static void Note()
+        {
+            if (Written.Value is { } written)
+            {
+                written.Value = true;
+            }
+        }
+    }
 
     private static async Task<HttpResponseMessage> SendDuplexAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
