@@ -231,18 +231,22 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    async Task IContainerLifecycle.CheckAliveAsync(string containerId)
+    async Task<bool> IContainerLifecycle.CheckAliveAsync(string containerId, CancellationToken cancellationToken)
     {
         if (containerId != _currentContainerId)
         {
-            return;
+            // Already replaced or recorded as stopped: that container is not the one to reach.
+            return false;
         }
 
         var status = await _runtime.InspectAsync(containerId, CancellationToken.None);
         if (status is not { State: ContainerRunState.Running })
         {
             await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited, CancellationToken.None);
+            return false;
         }
+
+        return true;
     }
 
     private async Task<ContainerEndpoint> StartAndWaitCoreAsync(IReadOnlyList<int> ports, ContainerStartOptions? options, CancellationToken cancellationToken)

@@ -92,5 +92,6 @@ internal interface IContainerLifecycle : IGrainWithStringKey
     Task AdoptAsync(string containerId);
 
     /// <summary>Checks that the container still runs after the gateway failed to reach it, and records its exit when not.</summary>
-    Task CheckAliveAsync(string containerId);
+    /// <returns><see langword="false"/> when that container is dead (its exit is recorded and its lease closed, so the next start makes a fresh one).</returns>
+    Task<bool> CheckAliveAsync(string containerId, CancellationToken cancellationToken);
 }

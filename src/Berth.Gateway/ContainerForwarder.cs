@@ -1,7 +1,7 @@
-using System.Globalization;
 using Berth.Containers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
@@ -12,72 +12,157 @@ namespace Berth.Gateway;
 /// <summary>
 /// Forwards a request to a container object's container. The warm path reads the node's lease
 /// table and forwards straight away; only a cold or sleeping container costs a call to its object.
+/// Every error it answers is a <see cref="GatewayError"/> with a code from <see cref="GatewayErrorCodes"/>.
 /// </summary>
 public sealed partial class ContainerForwarder
 {
-    /// <summary>Request header set by <see cref="ContainerRequestExtensions.SwitchPort"/>; removed before forwarding.</summary>
+    /// <summary>
+    /// Prefix of the request headers that belong to Berth. Any incoming header with this prefix (any case) is dropped
+    /// before the request reaches a container; nothing a client sends chooses internal routing.
+    /// </summary>
+    public const string ReservedHeaderPrefix = "X-Berth-";
+
+    /// <summary>
+    /// The header that once chose the container port. It no longer does (a client could steer its container with it):
+    /// like every <see cref="ReservedHeaderPrefix"/> header it is dropped; use <see cref="ContainerRequestExtensions.SwitchPort"/>.
+    /// </summary>
     public const string TargetPortHeader = "X-Berth-Container-Port";
 
     private const int MaxAttempts = 3;
+
+    // A refused connection to a container its engine still reports running: its process is exiting (sockets closed,
+    // not yet reaped) or restarting its listener. Nothing was sent, so the request waits this long per attempt and tries again.
+    private static readonly TimeSpan RefusedRetryDelay = TimeSpan.FromMilliseconds(200);
 
     private readonly IHttpForwarder _forwarder;
     private readonly ContainerLeaseRegistry _leases;
     private readonly HttpMessageInvoker _invoker;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ForwarderRequestConfig _upgradeConfig;
+    private readonly long? _maxRequestBodySize;
     private readonly ILogger<ContainerForwarder> _logger;
+    private readonly TimeProvider _timeProvider;
 
-    /// <summary>Creates the forwarder.</summary>
+    /// <summary>
+    /// Creates the forwarder. It sends with its own connections (pooled for requests without a body, full duplex for
+    /// requests with one), not with <paramref name="http"/>, which stays the object's client for its own fetches.
+    /// </summary>
     public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, ContainerHttpClient http,
-        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger)
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider)
+        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker())), options, logger, timeProvider)
     {
+        ArgumentNullException.ThrowIfNull(http);
+    }
+
+    internal ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, HttpMessageInvoker invoker,
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider)
+    {
+        _timeProvider = timeProvider;
         _forwarder = forwarder;
         _leases = leases;
-        _invoker = http.Invoker;
+        _invoker = invoker;
         _logger = logger;
         _requestConfig = new ForwarderRequestConfig { ActivityTimeout = options.Value.RequestActivityTimeout };
         _upgradeConfig = new ForwarderRequestConfig { ActivityTimeout = options.Value.UpgradedActivityTimeout };
+        _maxRequestBodySize = options.Value.MaxRequestBodySize;
     }
 
-    /// <summary>Forwards the request to the container owned by <paramref name="container"/>, starting it if needed, and writes the response.</summary>
+    /// <summary>
+    /// Forwards the request to the container owned by <paramref name="container"/>, starting it if needed, and writes the response.
+    /// Never throws for a failure on the container path: every failure is answered as a JSON <see cref="GatewayError"/>
+    /// (or, once the response has started, by aborting it) and logged once.
+    /// </summary>
+    /// <param name="context">The request to forward.</param>
+    /// <param name="className">The container class name.</param>
+    /// <param name="objectId">The object's ID.</param>
+    /// <param name="container">The object.</param>
+    /// <param name="port">The container port; <see langword="null"/> for the one chosen with <see cref="ContainerRequestExtensions.SwitchPort"/>, else the default port.</param>
     public async Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port = null)
     {
-        var targetPort = port ?? TargetPortFromHeader(context.Request) ?? 0;
-        var (lease, endpoint) = await ResolveAsync(context, className, objectId, container, targetPort);
-        if (endpoint is null)
-        {
-            return;
-        }
-
-        ForwarderError error;
+        ArgumentNullException.ThrowIfNull(context);
         try
         {
-            var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
-            var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
-            error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, ContainerTransformer.Instance);
+            await ForwardCoreAsync(context, className, objectId, container, port ?? context.Features.Get<ContainerTargetPort>()?.Port ?? 0);
         }
-        finally
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            lease?.Exit();
+            // The client went away; there is nobody to answer.
         }
+        catch (Exception ex)
+        {
+            LogUnexpected(_logger, className, objectId, ex);
+            await GatewayErrorWriter.WriteUnexpectedAsync(context);
+        }
+    }
 
-        if (error == ForwarderError.None)
+    private async Task ForwardCoreAsync(HttpContext context, string className, string objectId, IContainer container, int targetPort)
+    {
+        if (!ApplyBodyLimit(context, out var limit))
         {
+            await GatewayErrorWriter.WriteBodyTooLargeAsync(context, limit);
             return;
         }
 
-        LogForwardError(_logger, className, objectId, error, context.Features.Get<IForwarderErrorFeature>()?.Exception?.Message);
-        if (error == ForwarderError.RequestCanceled)
+        for (var attempt = 1; ; attempt++)
         {
-            return;
-        }
+            var (lease, endpoint) = await ResolveAsync(context, className, objectId, container, targetPort);
+            if (endpoint is null)
+            {
+                return;
+            }
 
-        // The container may have died before its object noticed: have the object look now rather than wait for
-        // its monitor, so the next request starts a fresh container instead of reaching the dead one.
-        await container.AsReference<IContainerLifecycle>().CheckAliveAsync(endpoint.ContainerId);
-        if (!context.Response.HasStarted)
-        {
-            await WriteForwardErrorAsync(context, error, className, objectId);
+            ForwarderError error;
+            try
+            {
+                var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
+                var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
+                error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, ContainerTransformer.Instance);
+            }
+            finally
+            {
+                lease?.Exit();
+            }
+
+            if (error == ForwarderError.None)
+            {
+                return;
+            }
+
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            if (!GatewayErrorCodes.IsDestinationError(error) || context.RequestAborted.IsCancellationRequested)
+            {
+                // The client's own failure (its body, its cancellation): the container is not suspect.
+                LogClientError(_logger, className, objectId, error, exception?.Message);
+                await WriteClientErrorAsync(context, error, exception, limit);
+                return;
+            }
+
+            LogForwardError(_logger, className, objectId, endpoint.ContainerId, error, exception?.Message);
+
+            // The container may have died before its object noticed: have the object look now rather than wait for
+            // its monitor, so this request (when nothing of it was sent) or the next one reaches a fresh container.
+            var alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
+            if (attempt < MaxAttempts && error == ForwarderError.Request && NothingSent(exception) && !context.Response.HasStarted)
+            {
+                if (alive)
+                {
+                    await Task.Delay(RefusedRetryDelay * attempt, _timeProvider, context.RequestAborted);
+                    alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
+                }
+
+                LogRetry(_logger, className, objectId, endpoint.ContainerId, alive);
+                // YARP may send the same context again: the response has not started and the body was not read.
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Features.Set<IForwarderErrorFeature>(null);
+                continue;
+            }
+
+            if (!context.Response.HasStarted)
+            {
+                await GatewayErrorWriter.WriteUpstreamAsync(context, error, className, objectId);
+            }
+
+            return;
         }
     }
 
@@ -102,7 +187,7 @@ public sealed partial class ContainerForwarder
             var ready = await container.EnsureReadyAsync(targetPort, context.RequestAborted);
             if (ready.Endpoint is null)
             {
-                await WriteErrorAsync(context, ready.Error, ready.Message ?? "The container could not be started.");
+                await GatewayErrorWriter.WriteReadyErrorAsync(context, ready.Error, ready.Message ?? "The container could not be started.");
                 return (null, null);
             }
 
@@ -114,75 +199,89 @@ public sealed partial class ContainerForwarder
             }
         }
 
-        await WriteErrorAsync(context, ContainerReadyError.StartFailed, $"Container {className} {objectId} kept going to sleep while the request waited; try again.");
+        await GatewayErrorWriter.WriteReadyErrorAsync(context, ContainerReadyError.StartFailed, $"Container {className} {objectId} kept going to sleep while the request waited; try again.");
         return (null, null);
     }
 
-    private static Task WriteForwardErrorAsync(HttpContext context, ForwarderError error, string className, string objectId)
+    /// <summary>
+    /// Sets the request's body limit (the route's <see cref="IRequestSizeLimitMetadata"/>, else <see cref="GatewayOptions.MaxRequestBodySize"/>)
+    /// on Kestrel's feature, so Kestrel's own default is never the limit that fires. False when the declared length is already over it.
+    /// </summary>
+    private bool ApplyBodyLimit(HttpContext context, out long? limit)
     {
-        var (status, message) = error switch
+        limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>() is { } route ? route.MaxRequestBodySize : _maxRequestBodySize;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
-            ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout, $"Container {className} {objectId} did not answer in time."),
-            _ => (StatusCodes.Status502BadGateway, $"Container {className} {objectId} closed the connection or crashed before it answered ({error})."),
-        };
-        return WriteJsonErrorAsync(context, status, "upstream_" + error.ToString().ToLowerInvariant(), message);
-    }
-
-    private static Task WriteErrorAsync(HttpContext context, ContainerReadyError error, string message)
-    {
-        var status = error switch
-        {
-            ContainerReadyError.ImageNotFound => StatusCodes.Status500InternalServerError,
-            ContainerReadyError.ExitedDuringStart => StatusCodes.Status502BadGateway,
-            _ => StatusCodes.Status503ServiceUnavailable,
-        };
-        if (error is ContainerReadyError.CapacityExceeded or ContainerReadyError.EngineUnavailable)
-        {
-            context.Response.Headers.RetryAfter = "5";
+            feature.MaxRequestBodySize = limit;
         }
 
-        return WriteJsonErrorAsync(context, status, ErrorCode(error), message);
+        return limit is not { } max || context.Request.ContentLength is not { } length || length <= max;
     }
 
-    private static string ErrorCode(ContainerReadyError error) => error switch
+    private static Task WriteClientErrorAsync(HttpContext context, ForwarderError error, Exception? exception, long? limit)
     {
-        ContainerReadyError.ImageNotFound => "image_not_found",
-        ContainerReadyError.PortTimeout => "port_timeout",
-        ContainerReadyError.ExitedDuringStart => "exited_during_start",
-        ContainerReadyError.EngineUnavailable => "engine_unavailable",
-        ContainerReadyError.CapacityExceeded => "max_instances",
-        _ => "start_failed",
-    };
-
-    private static Task WriteJsonErrorAsync(HttpContext context, int status, string code, string message)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new GatewayError(code, message), GatewayJsonContext.Default.GatewayError, cancellationToken: context.RequestAborted);
-    }
-
-    private static int? TargetPortFromHeader(HttpRequest request) =>
-        request.Headers.TryGetValue(TargetPortHeader, out var value) && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
-            ? port
-            : null;
-
-    [LoggerMessage(1, LogLevel.Warning, "Forwarding to container {ClassName} {ObjectId} failed: {Error} {Detail}")]
-    private static partial void LogForwardError(ILogger logger, string className, string objectId, ForwarderError error, string? detail);
-
-    /// <summary>YARP's default transform (X-Forwarded-* added, Host replaced) minus Berth's own routing header.</summary>
-    private sealed class ContainerTransformer : HttpTransformer
-    {
-        public static readonly ContainerTransformer Instance = new();
-
-        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested || error != ForwarderError.RequestBodyClient)
         {
-            await Default.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
-            proxyRequest.Headers.Remove(TargetPortHeader);
+            return Task.CompletedTask;
         }
+
+        return IsBodyTooLarge(exception)
+            ? GatewayErrorWriter.WriteBodyTooLargeAsync(context, limit)
+            : GatewayErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, GatewayErrorCodes.BadRequestBody, "The request body could not be read from the client: " + exception?.Message);
     }
+
+    private static bool IsBodyTooLarge(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+
+            if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsBodyTooLarge))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when the failure was in opening the connection, so no byte of the request reached the container.</summary>
+    private static bool NothingSent(Exception? exception)
+    {
+        // The outermost HTTP failure decides: an inner "connection refused" may be a second try of a request already sent.
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException http)
+            {
+                return http.HttpRequestError == HttpRequestError.ConnectionError;
+            }
+        }
+
+        return false;
+    }
+
+    // Fakes implement the lifecycle interface directly; Orleans references are cast.
+    private static IContainerLifecycle Lifecycle(IContainer container) =>
+        container as IContainerLifecycle ?? container.AsReference<IContainerLifecycle>();
+
+    [LoggerMessage(1, LogLevel.Warning, "Forwarding to container {ContainerId} of {ClassName} {ObjectId} failed: {Error} {Detail}")]
+    private static partial void LogForwardError(ILogger logger, string className, string objectId, string containerId, ForwarderError error, string? detail);
+
+    [LoggerMessage(2, LogLevel.Debug, "Request to container {ClassName} {ObjectId} ended on the client's side: {Error} {Detail}")]
+    private static partial void LogClientError(ILogger logger, string className, string objectId, ForwarderError error, string? detail);
+
+    [LoggerMessage(3, LogLevel.Information, "Container {ContainerId} of {ClassName} {ObjectId} refused the connection before the request reached it (still running: {StillRunning}); sending it again")]
+    private static partial void LogRetry(ILogger logger, string className, string objectId, string containerId, bool stillRunning);
+
+    [LoggerMessage(4, LogLevel.Error, "Unexpected failure forwarding to container {ClassName} {ObjectId}")]
+    private static partial void LogUnexpected(ILogger logger, string className, string objectId, Exception exception);
 }
 
 /// <summary>The JSON body of an error the gateway answers itself.</summary>
-/// <param name="Error">Machine-readable code, for example <c>port_timeout</c>.</param>
+/// <param name="Error">Machine-readable code from <see cref="GatewayErrorCodes"/>, for example <c>port_timeout</c>.</param>
 /// <param name="Message">What happened and what to do about it.</param>
 public sealed record GatewayError(string Error, string Message);
 

@@ -90,12 +90,15 @@ public readonly struct ContainerStub
 /// <summary>Request helpers in the seed's spirit.</summary>
 public static class ContainerRequestExtensions
 {
-    /// <summary>Sends this request to <paramref name="port"/> of the container instead of its default port.</summary>
+    /// <summary>
+    /// Sends this request to <paramref name="port"/> of the container instead of its default port. The choice is kept
+    /// in the request's features (<see cref="ContainerTargetPort"/>), not in a header, so a client cannot make it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> is not between 1 and 65535.</exception>
     public static HttpRequest SwitchPort(this HttpRequest request, int port)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
-        request.Headers[ContainerForwarder.TargetPortHeader] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ArgumentNullException.ThrowIfNull(request);
+        request.HttpContext.Features.Set(ContainerTargetPort.For(port));
         return request;
     }
 }

@@ -1,10 +1,13 @@
 using Berth.Containers;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Gateway;
@@ -25,6 +28,7 @@ public static class GatewayExtensions
         services.AddHttpForwarder();
         services.TryAddSingleton<ContainerForwarder>();
         services.TryAdd(ServiceDescriptor.Singleton(typeof(ContainerNamespace<>), typeof(ContainerNamespace<>)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, GatewayErrorStartupFilter>());
         return services;
     }
 
@@ -68,21 +72,76 @@ public static class GatewayExtensions
                 ?? throw new ArgumentException($"Route pattern '{pattern}' needs a catch-all parameter such as {{**path}} to strip its prefix.", nameof(pattern))
             : null;
         var containers = endpoints.ServiceProvider.GetRequiredService<ContainerNamespace<TContainer>>();
-        if (catchAll is null)
-        {
-            return endpoints.Map(pattern, context => containers.GetByName(nameSelector(context)).FetchAsync(context));
-        }
-
+        var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger<ContainerForwarder>();
         return endpoints.Map(pattern, context =>
         {
-            var name = nameSelector(context);
-            var request = context.Request;
-            var rest = request.RouteValues[catchAll] as string ?? "";
-            var kept = new PathString("/" + rest);
-            var full = request.Path.Value ?? "";
-            request.PathBase = request.PathBase.Add(new PathString(full[..Math.Max(0, full.Length - kept.Value!.Length)]));
-            request.Path = kept;
+            string name;
+            try
+            {
+                name = nameSelector(context);
+            }
+            catch (Exception ex)
+            {
+                // The app's selector failed: answer the documented JSON, not an empty 500 or a stack trace.
+                GatewayLog.SelectorFailed(logger, pattern, ex);
+                return GatewayErrorWriter.WriteUnexpectedAsync(context);
+            }
+
+            if (catchAll is not null)
+            {
+                StripPrefix(context.Request, catchAll);
+            }
+
             return containers.GetByName(name).FetchAsync(context);
         });
+    }
+
+    /// <summary>
+    /// Sets the largest request body, in bytes, this route forwards (<see langword="null"/>: no limit), instead of
+    /// <see cref="GatewayOptions.MaxRequestBodySize"/>. A larger body is answered <c>413 body_too_large</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bytes"/> is zero or negative.</exception>
+    public static TBuilder WithMaxRequestBodySize<TBuilder>(this TBuilder builder, long? bytes)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        if (bytes is { } value)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(bytes));
+        }
+
+        builder.Add(endpoint => endpoint.Metadata.Add(new BodySizeLimit(bytes)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Moves the part of the path before the catch-all parameter to <c>PathBase</c>. The kept part is cut from the
+    /// request's own path, never rebuilt from the decoded route value, so escapes such as <c>%2F</c> stay as sent.
+    /// </summary>
+    internal static void StripPrefix(HttpRequest request, string catchAll)
+    {
+        var rest = request.RouteValues[catchAll] as string ?? "";
+        var full = request.Path.Value ?? "";
+        int keep;
+        if (rest.Length == 0)
+        {
+            keep = full.EndsWith('/') ? full.Length - 1 : full.Length;
+        }
+        else if (full.Length > rest.Length && full.EndsWith(rest, StringComparison.Ordinal) && full[full.Length - rest.Length - 1] == '/')
+        {
+            keep = full.Length - rest.Length - 1;
+        }
+        else
+        {
+            // Routing gave a value that is not the path's tail (never seen): keep the whole path rather than guess.
+            return;
+        }
+
+        request.PathBase = request.PathBase.Add(new PathString(full[..keep]));
+        request.Path = keep < full.Length ? new PathString(full[keep..]) : new PathString("/");
+    }
+
+    private sealed class BodySizeLimit(long? bytes) : IRequestSizeLimitMetadata
+    {
+        public long? MaxRequestBodySize { get; } = bytes;
     }
 }

@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Berth.Gateway;
+
+/// <summary>
+/// YARP's default transform (X-Forwarded-* added, Host replaced), minus every incoming <c>X-Berth-*</c> header, and with
+/// the path the client sent rather than YARP's re-encoding of the decoded path.
+/// </summary>
+internal sealed class ContainerTransformer : HttpTransformer
+{
+    public static readonly ContainerTransformer Instance = new();
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await Default.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        RemoveReservedHeaders(proxyRequest);
+        if (RawDestinationUri(httpContext, destinationPrefix) is { } raw)
+        {
+            // The default transform already built YARP's address from the decoded path; the client's own escaping wins.
+            proxyRequest.RequestUri = raw;
+        }
+    }
+
+    private static void RemoveReservedHeaders(HttpRequestMessage proxyRequest)
+    {
+        // The non-validated view enumerates without allocating; a list is made only when there is something to drop.
+        List<string>? reserved = null;
+        foreach (var header in proxyRequest.Headers.NonValidated)
+        {
+            if (header.Key.StartsWith(ContainerForwarder.ReservedHeaderPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                (reserved ??= []).Add(header.Key);
+            }
+        }
+
+        if (reserved is not null)
+        {
+            foreach (var name in reserved)
+            {
+                proxyRequest.Headers.Remove(name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The destination with the escaped path exactly as the client sent it (minus a stripped prefix), or
+    /// <see langword="null"/> to let YARP build it. Kestrel decodes the path but leaves <c>%2F</c> encoded, and YARP
+    /// escapes every <c>%</c> of the decoded path, so <c>/a%2Fb</c> would reach the container as <c>/a%252Fb</c>.
+    /// </summary>
+    internal static Uri? RawDestinationUri(HttpContext context, string destinationPrefix)
+    {
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(rawTarget) || rawTarget[0] != '/')
+        {
+            return null;
+        }
+
+        var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var rawPath = query < 0 ? rawTarget.AsSpan() : rawTarget.AsSpan(0, query);
+        if (!rawPath.Contains('%'))
+        {
+            // Nothing was escaped, so YARP's encoding of the decoded path is the client's path: the warm path allocates nothing here.
+            return null;
+        }
+
+        var path = context.Request.Path.Value;
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+
+        // Decoding never adds or removes a '/' (Kestrel keeps %2F encoded), so the forwarded path is the raw path's
+        // last N segments, N being the decoded path's. The check below rejects a path the app or dot-segment
+        // removal changed; then YARP's default applies.
+        var segments = path.AsSpan().Count('/');
+        var start = rawPath.Length;
+        for (var found = 0; found < segments; found++)
+        {
+            start = rawPath[..start].LastIndexOf('/');
+            if (start < 0)
+            {
+                return null;
+            }
+        }
+
+        var rawSuffix = rawPath[start..];
+        if (!string.Equals(DecodeLikeKestrel(rawSuffix), path, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var prefix = destinationPrefix.AsSpan().TrimEnd('/');
+        return new Uri(string.Concat(prefix, rawSuffix, context.Request.QueryString.ToUriComponent()), UriKind.Absolute);
+    }
+
+    /// <summary>Percent-decodes a raw path as Kestrel does: everything except <c>%2F</c>, which stays encoded.</summary>
+    private static string DecodeLikeKestrel(ReadOnlySpan<char> raw)
+    {
+        var decoded = new System.Text.StringBuilder(raw.Length);
+        while (true)
+        {
+            var slash = raw.IndexOf("%2F", StringComparison.OrdinalIgnoreCase);
+            var part = slash < 0 ? raw : raw[..slash];
+            decoded.Append(Uri.UnescapeDataString(part.ToString()));
+            if (slash < 0)
+            {
+                return decoded.ToString();
+            }
+
+            decoded.Append(raw.Slice(slash, 3));
+            raw = raw[(slash + 3)..];
+        }
+    }
+}

@@ -1,0 +1,571 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Berth.Gateway;
+
+/// <summary>
+/// Sends requests that carry a body to a container over HTTP/1.1 with full duplex: the response head and body are
+/// handed back while the request body is still being sent, and every chunk of the request body is written to the
+/// container as soon as it is read from the client. .NET's <c>SocketsHttpHandler</c> cannot do either on HTTP/1.1: it
+/// waits until the whole request body is sent before it returns the response (so a container that echoes while it
+/// reads stalls once the socket buffers fill) and it buffers small chunked writes. Requests without a body (the warm
+/// path: GETs, WebSocket upgrades) still go through the pooled <paramref name="pooled"/> invoker.
+/// A body request uses its own connection (<c>Connection: close</c>); a container on the local bridge connects in
+/// well under a millisecond.
+/// </summary>
+internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessageHandler
+{
+    private const int MaxHeadBytes = 64 * 1024;
+
+    private static readonly ReadOnlyMemory<byte> LastChunk = "0\r\n\r\n"u8.ToArray();
+
+    // Set around a pooled send; the connection streams mark it when they write a byte of it.
+    private static readonly AsyncLocal<StrongBox<bool>?> Written = new();
+
+    /// <summary>
+    /// The pooled handler for requests without a body, with the settings of the object's container client. Its
+    /// connections note when a request's bytes were written: <c>SocketsHttpHandler</c> silently re-sends a request whose
+    /// reused connection failed before any answer (a container that crashed while handling it) on a new connection,
+    /// and a "connection refused" from that second try must not pass for "nothing was sent".
+    /// </summary>
+    public static HttpMessageInvoker CreatePooledInvoker() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        // Containers sit on a local bridge: a connect that takes longer than this will not succeed.
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ActivityHeadersPropagator = null,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new WriteNotingStream(socket);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    });
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        request.Content is null || request.Version.Major >= 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionExact
+            ? SendPooledAsync(request, cancellationToken)
+            : SendDuplexAsync(request, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendPooledAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var written = new StrongBox<bool>();
+        Written.Value = written;
+        try
+        {
+            return await pooled.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && written.Value)
+        {
+            throw new HttpRequestException(HttpRequestError.Unknown,
+                "The container failed the request after it was sent to it (a new connection was then refused).", ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && !written.Value)
+        {
+            // The connect timed out (a removed container's address): nothing was sent.
+            throw new HttpRequestException(HttpRequestError.ConnectionError, "The container's address did not accept a connection in time.", ex);
+        }
+        finally
+        {
+            Written.Value = null;
+        }
+    }
+
+    /// <summary>A connection that marks the request being sent through it as written.</summary>
+    private sealed class WriteNotingStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
+    {
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Note();
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Note();
+            return base.WriteAsync(buffer, offset, count, cancellationToken);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            Note();
+            base.Write(buffer);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Note();
+            base.Write(buffer, offset, count);
+        }
+
+        private static void Note()
+        {
+            if (Written.Value is { } written)
+            {
+                written.Value = true;
+            }
+        }
+    }
+
+    private static async Task<HttpResponseMessage> SendDuplexAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no address.");
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(uri.IdnHost, uri.Port, cancellationToken);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            // Nothing of the request was sent: the forwarder may send it again to a fresh container.
+            throw new HttpRequestException(HttpRequestError.ConnectionError, $"Could not connect to {uri.Authority}: {ex.Message}", ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var network = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            var content = request.Content!;
+            var chunked = content.Headers.ContentLength is null;
+            await network.WriteAsync(BuildHead(request, uri, chunked), cancellationToken);
+
+            // The body goes out while the response is read: neither waits for the other.
+            _ = SendBodyAsync(content, network, chunked, cancellationToken);
+
+            var source = new BufferedSource(network);
+            var response = await ReadResponseHeadAsync(source, request, cancellationToken);
+            return response;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            await network.DisposeAsync();
+            throw new HttpRequestException(HttpRequestError.Unknown, $"The container at {uri.Authority} closed the connection: {ex.Message}", ex);
+        }
+        catch
+        {
+            await network.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task SendBodyAsync(HttpContent content, NetworkStream network, bool chunked, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (chunked)
+            {
+                var body = new ChunkedWriteStream(network);
+                await content.CopyToAsync(body, cancellationToken);
+                await network.WriteAsync(LastChunk, cancellationToken);
+            }
+            else
+            {
+                await content.CopyToAsync(new UnflushedWriteStream(network), cancellationToken);
+            }
+        }
+        catch (Exception)
+        {
+            // The forwarder learns of a body failure from its own copy (its content records it); the response side
+            // sees the broken connection. Nothing to add here, but never leave the exception unobserved.
+        }
+    }
+
+    private static byte[] BuildHead(HttpRequestMessage request, Uri uri, bool chunked)
+    {
+        var head = new StringBuilder(512);
+        head.Append(request.Method.Method).Append(' ').Append(uri.PathAndQuery).Append(" HTTP/1.1\r\n");
+        head.Append("Host: ").Append(request.Headers.Host ?? uri.Authority).Append("\r\n");
+        AppendHeaders(head, request.Headers.NonValidated, chunked);
+        AppendHeaders(head, request.Content!.Headers.NonValidated, chunked);
+        if (chunked)
+        {
+            head.Append("Transfer-Encoding: chunked\r\n");
+        }
+
+        head.Append("Connection: close\r\n\r\n");
+        return Encoding.Latin1.GetBytes(head.ToString());
+    }
+
+    private static void AppendHeaders(StringBuilder head, System.Net.Http.Headers.HttpHeadersNonValidated headers, bool chunked)
+    {
+        foreach (var header in headers)
+        {
+            var name = header.Key;
+            if (name.Equals("Host", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Expect", StringComparison.OrdinalIgnoreCase)
+                || (chunked && name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            foreach (var value in header.Value)
+            {
+                if (value.AsSpan().IndexOfAny('\r', '\n') >= 0 || name.AsSpan().IndexOfAny(":\r\n ") >= 0)
+                {
+                    throw new HttpRequestException(HttpRequestError.InvalidResponse, $"Header '{name}' holds a line break; not forwarded.");
+                }
+
+                head.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+    }
+
+    private static async Task<HttpResponseMessage> ReadResponseHeadAsync(BufferedSource source, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var statusLine = await source.ReadLineAsync(cancellationToken)
+                ?? throw new HttpRequestException(HttpRequestError.ResponseEnded, "The container closed the connection before it answered.");
+            // "HTTP/1.1 200 OK"
+            if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1.", StringComparison.Ordinal)
+                || !int.TryParse(statusLine.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+            {
+                throw new HttpRequestException(HttpRequestError.InvalidResponse, $"The container's status line is not HTTP/1.x: '{statusLine}'.");
+            }
+
+            var response = new HttpResponseMessage((HttpStatusCode)status)
+            {
+                Version = HttpVersion.Version11,
+                ReasonPhrase = statusLine.Length > 13 ? statusLine[13..] : null,
+                RequestMessage = request,
+            };
+            var contentHeaders = new List<KeyValuePair<string, string>>();
+            long? length = null;
+            var chunked = false;
+            while (true)
+            {
+                var line = await source.ReadLineAsync(cancellationToken)
+                    ?? throw new HttpRequestException(HttpRequestError.ResponseEnded, "The container closed the connection in the middle of its response head.");
+                if (line.Length == 0)
+                {
+                    break;
+                }
+
+                var colon = line.IndexOf(':', StringComparison.Ordinal);
+                if (colon <= 0)
+                {
+                    throw new HttpRequestException(HttpRequestError.InvalidResponse, $"The container sent an invalid header line: '{line}'.");
+                }
+
+                var name = line[..colon];
+                var value = line[(colon + 1)..].Trim();
+                if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+                {
+                    chunked = value.EndsWith("chunked", StringComparison.OrdinalIgnoreCase);
+                    continue;
+                }
+
+                if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                {
+                    if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+                    {
+                        throw new HttpRequestException(HttpRequestError.InvalidResponse, $"The container sent an invalid Content-Length: '{value}'.");
+                    }
+
+                    length = parsed;
+                }
+
+                if (!response.Headers.TryAddWithoutValidation(name, value))
+                {
+                    contentHeaders.Add(new(name, value));
+                }
+            }
+
+            if (status is >= 100 and < 200 and not 101)
+            {
+                // Interim answers (100 Continue, 103 Early Hints): the final one follows.
+                response.Dispose();
+                continue;
+            }
+
+            Stream body = request.Method == HttpMethod.Head || status is 204 or 304 or 101
+                ? new ResponseBodyStream(source, 0, chunked: false)
+                : new ResponseBodyStream(source, chunked ? null : length, chunked);
+            response.Content = new StreamContent(body);
+            foreach (var (name, value) in contentHeaders)
+            {
+                response.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            return response;
+        }
+    }
+
+    /// <summary>Reads lines and bytes from the connection through one buffer.</summary>
+    private sealed class BufferedSource(NetworkStream network) : IDisposable
+    {
+        private readonly byte[] _buffer = new byte[16 * 1024];
+        private int _start;
+        private int _end;
+
+        public NetworkStream Network { get; } = network;
+
+        public async ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken)
+        {
+            var line = new StringBuilder();
+            while (true)
+            {
+                if (_start == _end && !await FillAsync(cancellationToken))
+                {
+                    return line.Length == 0 ? null : throw new IOException("The connection ended in the middle of a line.");
+                }
+
+                var span = _buffer.AsSpan(_start, _end - _start);
+                var newline = span.IndexOf((byte)'\n');
+                var take = newline < 0 ? span : span[..newline];
+                line.Append(Encoding.Latin1.GetString(take));
+                _start += newline < 0 ? span.Length : newline + 1;
+                if (line.Length > MaxHeadBytes)
+                {
+                    throw new HttpRequestException(HttpRequestError.InvalidResponse, "The container sent a line longer than 64 KiB.");
+                }
+
+                if (newline >= 0)
+                {
+                    if (line.Length > 0 && line[^1] == '\r')
+                    {
+                        line.Length--;
+                    }
+
+                    return line.ToString();
+                }
+            }
+        }
+
+        public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
+        {
+            if (destination.IsEmpty)
+            {
+                return 0;
+            }
+
+            if (_start == _end)
+            {
+                // Large reads go straight to the caller's buffer.
+                if (destination.Length >= _buffer.Length)
+                {
+                    return await Network.ReadAsync(destination, cancellationToken);
+                }
+
+                if (!await FillAsync(cancellationToken))
+                {
+                    return 0;
+                }
+            }
+
+            var count = Math.Min(destination.Length, _end - _start);
+            _buffer.AsMemory(_start, count).CopyTo(destination);
+            _start += count;
+            return count;
+        }
+
+        private async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
+        {
+            _start = 0;
+            _end = await Network.ReadAsync(_buffer, cancellationToken);
+            return _end > 0;
+        }
+
+        public void Dispose() => Network.Dispose();
+    }
+
+    /// <summary>The response body: a known length, chunked, or until the container closes the connection.</summary>
+    private sealed class ResponseBodyStream(BufferedSource source, long? length, bool chunked) : Stream
+    {
+        private long _remaining = chunked ? 0 : length ?? long.MaxValue;
+        private bool _done = !chunked && length == 0;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_done || buffer.IsEmpty)
+            {
+                return 0;
+            }
+
+            if (chunked && _remaining == 0)
+            {
+                _remaining = await ReadChunkSizeAsync(cancellationToken);
+                if (_remaining == 0)
+                {
+                    // Trailers, then the empty line that ends the body.
+                    while (!string.IsNullOrEmpty(await source.ReadLineAsync(cancellationToken)))
+                    {
+                    }
+
+                    _done = true;
+                    return 0;
+                }
+            }
+
+            var read = await source.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken);
+            if (read == 0)
+            {
+                if (!chunked && length is null)
+                {
+                    // A body delimited by the connection's end.
+                    _done = true;
+                    return 0;
+                }
+
+                throw new IOException("The container closed the connection before the end of its response body.");
+            }
+
+            _remaining -= read;
+            if (chunked && _remaining == 0 && await source.ReadLineAsync(cancellationToken) is not "")
+            {
+                throw new IOException("The container's chunked response is malformed.");
+            }
+
+            if (!chunked && length is not null && _remaining == 0)
+            {
+                _done = true;
+            }
+
+            return read;
+        }
+
+        private async ValueTask<long> ReadChunkSizeAsync(CancellationToken cancellationToken)
+        {
+            var line = await source.ReadLineAsync(cancellationToken) ?? throw new IOException("The container closed the connection before the end of its chunked response.");
+            var end = line.IndexOf(';', StringComparison.Ordinal);
+            var size = end < 0 ? line.AsSpan().Trim() : line.AsSpan(0, end).Trim();
+            return long.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value) && value >= 0
+                ? value
+                : throw new IOException($"The container sent an invalid chunk size: '{line}'.");
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                source.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>Writes each write as one HTTP/1.1 chunk, sent at once.</summary>
+    private sealed class ChunkedWriteStream(NetworkStream network) : WriteOnlyStream
+    {
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (buffer.IsEmpty)
+            {
+                return;
+            }
+
+            var frame = ArrayPool<byte>.Shared.Rent(buffer.Length + 32);
+            try
+            {
+                var header = WriteHeader(frame, buffer.Length);
+                buffer.Span.CopyTo(frame.AsSpan(header));
+                frame[header + buffer.Length] = (byte)'\r';
+                frame[header + buffer.Length + 1] = (byte)'\n';
+                await network.WriteAsync(frame.AsMemory(0, header + buffer.Length + 2), cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+            }
+        }
+
+        private static int WriteHeader(byte[] frame, int length)
+        {
+            length.TryFormat(frame, out var written, "X", CultureInfo.InvariantCulture);
+            frame[written] = (byte)'\r';
+            frame[written + 1] = (byte)'\n';
+            return written + 2;
+        }
+    }
+
+    /// <summary>Writes straight to the socket (which does not buffer), for a body of declared length.</summary>
+    private sealed class UnflushedWriteStream(NetworkStream network) : WriteOnlyStream
+    {
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            network.WriteAsync(buffer, cancellationToken);
+    }
+
+    private abstract class WriteOnlyStream : Stream
+    {
+        public abstract override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        // Every write already went to the socket.
+        public override void Flush()
+        {
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using Berth.Containers;
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Berth.Gateway;
+
+/// <summary>Writes the gateway's JSON errors (<see cref="GatewayError"/>); see docs/errors.md.</summary>
+internal static class GatewayErrorWriter
+{
+    public static Task WriteReadyErrorAsync(HttpContext context, ContainerReadyError error, string message)
+    {
+        var status = error switch
+        {
+            ContainerReadyError.ImageNotFound => StatusCodes.Status500InternalServerError,
+            ContainerReadyError.ExitedDuringStart => StatusCodes.Status502BadGateway,
+            _ => StatusCodes.Status503ServiceUnavailable,
+        };
+        var retryAfter = error is ContainerReadyError.CapacityExceeded or ContainerReadyError.EngineUnavailable;
+        return WriteAsync(context, status, GatewayErrorCodes.ForReadyError(error), message, retryAfter);
+    }
+
+    public static Task WriteUpstreamAsync(HttpContext context, ForwarderError error, string className, string objectId)
+    {
+        var (status, message) = error switch
+        {
+            ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout, $"Container {className} {objectId} did not answer in time."),
+            _ => (StatusCodes.Status502BadGateway, $"Container {className} {objectId} closed the connection or crashed before it answered ({error})."),
+        };
+        return WriteAsync(context, status, GatewayErrorCodes.ForUpstream(error), message);
+    }
+
+    public static Task WriteBodyTooLargeAsync(HttpContext context, long? limit) =>
+        WriteAsync(context, StatusCodes.Status413PayloadTooLarge, GatewayErrorCodes.BodyTooLarge,
+            string.Create(CultureInfo.InvariantCulture, $"The request body is larger than this route's limit of {limit} bytes (Berth:Gateway:MaxRequestBodySize, or the route's own limit)."));
+
+    public static Task WriteUnexpectedAsync(HttpContext context)
+    {
+        if (context.Response.HasStarted)
+        {
+            // Too late for a status: end the response so the client sees it broke instead of a truncated success.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        return WriteAsync(context, StatusCodes.Status500InternalServerError, GatewayErrorCodes.InternalError,
+            "The gateway failed unexpectedly while handling this request; the host's log has the details.");
+    }
+
+    public static async Task WriteAsync(HttpContext context, int status, string code, string message, bool retryAfter = false)
+    {
+        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        // Drop whatever a failed forward left (the container's headers, YARP's bare status).
+        context.Response.Clear();
+        context.Response.StatusCode = status;
+        if (retryAfter)
+        {
+            context.Response.Headers.RetryAfter = "5";
+        }
+
+        try
+        {
+            await context.Response.WriteAsJsonAsync(new GatewayError(code, message), GatewayJsonContext.Default.GatewayError, cancellationToken: context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left while the error was written.
+        }
+    }
+}

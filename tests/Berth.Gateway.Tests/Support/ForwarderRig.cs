@@ -1,0 +1,266 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Berth.Containers;
+using Berth.Objects;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Gateway.Tests;
+
+/// <summary>
+/// The gateway's data plane in this process without Docker or Orleans: the real <see cref="ContainerForwarder"/>
+/// (YARP, the container HTTP client, Kestrel on loopback) in front of an in-process "container" app on loopback,
+/// reached through a fake object that hands out its endpoint. Runs in well under a second per test.
+/// </summary>
+public sealed class ForwarderRig : IAsyncDisposable
+{
+    private readonly WebApplication _gateway;
+    private readonly WebApplication _container;
+
+    private ForwarderRig(WebApplication gateway, WebApplication container, FakeContainerObject obj, ContainerProbe probe)
+    {
+        _gateway = gateway;
+        _container = container;
+        Object = obj;
+        Probe = probe;
+        var addresses = gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        Client = new HttpClient { BaseAddress = new Uri(addresses[0]), Timeout = TimeSpan.FromSeconds(30) };
+        DuplexClient = new HttpClient
+        {
+            BaseAddress = new Uri(addresses[1]),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    /// <summary>An HTTP/2 client of the gateway: it streams a request body while it reads the response.</summary>
+    public HttpClient DuplexClient { get; }
+
+    public HttpClient Client { get; }
+
+    public FakeContainerObject Object { get; }
+
+    /// <summary>What the container app saw.</summary>
+    public ContainerProbe Probe { get; }
+
+    public static async Task<ForwarderRig> StartAsync(Action<GatewayOptions>? options = null, string environment = "Development")
+    {
+        var probe = new ContainerProbe();
+        var container = await StartContainerAppAsync(probe);
+        var port = new Uri(AddressOf(container)).Port;
+        var obj = new FakeContainerObject(new ContainerEndpoint("live", "127.0.0.1", port, [port]));
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            // Cleartext HTTP/2 (prior knowledge): a client that sends and reads at once, as curl does.
+            k.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+        });
+        builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("BERTH_TEST_LOGS") == "1")
+        {
+            builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
+        }
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ContainerLeaseRegistry>();
+        builder.Services.AddSingleton<ContainerHttpClient>();
+        builder.Services.AddBerthGateway(options);
+        var gateway = builder.Build();
+        var forwarder = gateway.Services.GetRequiredService<ContainerForwarder>();
+        gateway.Map("/p/{**rest}", ctx =>
+        {
+            GatewayExtensions.StripPrefix(ctx.Request, "rest");
+            return forwarder.ForwardAsync(ctx, "rig", "one", obj);
+        });
+        gateway.Map("/small/{**rest}", ctx =>
+        {
+            GatewayExtensions.StripPrefix(ctx.Request, "rest");
+            return forwarder.ForwardAsync(ctx, "rig", "one", obj);
+        }).WithMaxRequestBodySize(1000);
+        gateway.Map("/switch/{port:int}/{**rest}", ctx =>
+        {
+            GatewayExtensions.StripPrefix(ctx.Request, "rest");
+            ctx.Request.SwitchPort(int.Parse((string)ctx.Request.RouteValues["port"]!, System.Globalization.CultureInfo.InvariantCulture));
+            return forwarder.ForwardAsync(ctx, "rig", "one", obj);
+        });
+        gateway.MapGet("/throws", () => ThrowingHandler());
+        await gateway.StartAsync();
+        return new ForwarderRig(gateway, container, obj, probe);
+    }
+
+    private static string ThrowingHandler() => throw new InvalidOperationException("secret detail from the app");
+
+    /// <summary>An address on which nothing listens (connection refused).</summary>
+    public static int DeadPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<WebApplication> StartContainerAppAsync(ContainerProbe probe)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0);
+            k.Limits.MaxRequestBodySize = null;
+        });
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.Run(async ctx =>
+        {
+            var raw = ctx.Features.Get<IHttpRequestFeature>()!.RawTarget;
+            probe.Targets.Enqueue(raw);
+            if (ctx.Request.Path.StartsWithSegments("/echo"))
+            {
+                // Echoes each chunk as it arrives, while still reading.
+                ctx.Response.ContentType = "application/octet-stream";
+                var buffer = new byte[64 * 1024];
+                int read;
+                while ((read = await ctx.Request.Body.ReadAsync(buffer, ctx.RequestAborted)) > 0)
+                {
+                    probe.AddReceived(read);
+                    await ctx.Response.Body.WriteAsync(buffer.AsMemory(0, read), ctx.RequestAborted);
+                    await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                }
+
+                return;
+            }
+
+            if (ctx.Request.Path.StartsWithSegments("/sink"))
+            {
+                var buffer = new byte[64 * 1024];
+                long total = 0;
+                int read;
+                while ((read = await ctx.Request.Body.ReadAsync(buffer, ctx.RequestAborted)) > 0)
+                {
+                    total += read;
+                    probe.AddReceived(read);
+                }
+
+                await ctx.Response.WriteAsync(total.ToString(System.Globalization.CultureInfo.InvariantCulture), ctx.RequestAborted);
+                return;
+            }
+
+            var text = new StringBuilder().Append(raw).Append('\n');
+            foreach (var header in ctx.Request.Headers)
+            {
+                text.Append(header.Key).Append(": ").Append(header.Value.ToString()).Append('\n');
+            }
+
+            await ctx.Response.WriteAsync(text.ToString(), ctx.RequestAborted);
+        });
+        await app.StartAsync();
+        return app;
+    }
+
+    private static string AddressOf(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        DuplexClient.Dispose();
+        await _gateway.StopAsync();
+        await _gateway.DisposeAsync();
+        await _container.StopAsync();
+        await _container.DisposeAsync();
+    }
+}
+
+/// <summary>What the in-process container app saw.</summary>
+public sealed class ContainerProbe
+{
+    private long _received;
+
+    public ConcurrentQueue<string> Targets { get; } = new();
+
+    public long Received => Interlocked.Read(ref _received);
+
+    internal void AddReceived(int bytes) => Interlocked.Add(ref _received, bytes);
+}
+
+/// <summary>
+/// A container object without Orleans: hands out its endpoint, and can be told to hand out a dead one first
+/// (a container that died before the object noticed); the liveness check then reports it dead and a fresh one follows.
+/// </summary>
+public sealed class FakeContainerObject(ContainerEndpoint live) : IContainer, IContainerLifecycle
+{
+    private readonly ContainerEndpoint _live = live;
+    private ContainerEndpoint _current = live;
+    private int _ensureCalls;
+    private int _checks;
+
+    public int EnsureReadyCalls => Volatile.Read(ref _ensureCalls);
+
+    public int AliveChecks => Volatile.Read(ref _checks);
+
+    public ConcurrentQueue<int> RequestedPorts { get; } = new();
+
+    /// <summary>The next start hands out a container that is already dead.</summary>
+    public void DieBeforeNextRequest() => _current = new ContainerEndpoint("dead", "127.0.0.1", ForwarderRig.DeadPort(), []);
+
+    /// <summary>When set, starting fails the way an unexpected fault would (an RPC timeout, a bug).</summary>
+    public Exception? ThrowOnEnsure { get; set; }
+
+    public Task<ContainerReadyResult> EnsureReadyAsync(int port, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _ensureCalls);
+        RequestedPorts.Enqueue(port);
+        if (ThrowOnEnsure is { } fault)
+        {
+            return Task.FromException<ContainerReadyResult>(fault);
+        }
+
+        return Task.FromResult(ContainerReadyResult.Ready(_current));
+    }
+
+    public Task<bool> CheckAliveAsync(string containerId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _checks);
+        if (containerId == "dead")
+        {
+            _current = _live;
+            return Task.FromResult(false);
+        }
+
+        return Task.FromResult(true);
+    }
+
+    public Task OnContainerExitedAsync(string containerId, int exitCode, bool oomKilled) => throw new NotSupportedException();
+
+    public Task AdoptAsync(string containerId) => throw new NotSupportedException();
+
+    public Task StartAsync(ContainerStartOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task StartAndWaitForPortsAsync(IReadOnlyList<int>? ports = null, ContainerStartOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task StopAsync(string signal = "SIGTERM", CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task DestroyAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task SignalAsync(string signal, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<ContainerExecResult> ExecAsync(IReadOnlyList<string> command, byte[]? stdin = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<ContainerStopInfo?> MonitorAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<ContainerStatusInfo> GetStateAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<FetchResponse> ContainerFetchAsync(FetchRequest request, int? port = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<FetchResponse> FetchAsync(FetchRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+}
