@@ -44,7 +44,7 @@ internal sealed class ContainerReconciler(
         }
 
         Log.Reconciling(logger, leftovers.Count);
-        await Parallel.ForEachAsync(leftovers, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (container, ct) =>
+        await Parallel.ForEachAsync(leftovers, new ParallelOptions { MaxDegreeOfParallelism = settings.ReconcileParallelism, CancellationToken = cancellationToken }, async (container, ct) =>
         {
             var className = container.Labels.GetValueOrDefault(BerthLabels.Class, "");
             var objectId = container.Labels.GetValueOrDefault(BerthLabels.ObjectId, "");

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Runtime;
 
 namespace Berth.Containers;
@@ -25,6 +26,18 @@ public static class ContainerServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerOptions>, ContainerOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerClassOptions>, ContainerClassOptionsValidator>());
+        services.TryAddSingleton<IContainerProbe, NetworkContainerProbe>();
+
+        // Callers wait on container objects in slices of CallSlice: the RPC response timeout must outlast several slices.
+        services.AddOptions<SiloMessagingOptions>().PostConfigure<IOptions<ContainerOptions>>((messaging, containers) =>
+        {
+            var floor = containers.Value.CallSlice * 3;
+            if (messaging.ResponseTimeout < floor)
+            {
+                messaging.ResponseTimeout = floor;
+            }
+        });
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ContainerLeaseRegistry>();
         services.TryAddSingleton<ContainerNetworks>();
