@@ -425,10 +425,14 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             return ready;
         }
 
-        var id = _currentContainerId!;
+        if (_currentContainerId is not { } id || _monitor is not { } monitor)
+        {
+            throw await ExitedAtOnceAsync();
+        }
+
         try
         {
-            var endpoint = await WaitForReadyAsync(id, ports);
+            var endpoint = await WaitForReadyAsync(id, monitor, ports);
             _endpoint = endpoint;
             SetStatus(ContainerState.Healthy, id, null, null);
             _lease?.OpenFor(endpoint);
@@ -570,16 +574,33 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private async Task<ContainerEndpoint> WaitForReadyAsync(string id, IReadOnlyList<int> ports)
+    /// <summary>The container exited, and its exit was recorded, before its readiness was checked.</summary>
+    private async Task<ContainerStartException> ExitedAtOnceAsync()
+    {
+        if (_exitHandling is { } handling)
+        {
+            await handling.Task;
+        }
+
+        var last = _lastStop;
+        var error = new ContainerStartException(ContainerReadyError.ExitedDuringStart,
+            $"Container {ClassName} {Context.Id} exited with code {last?.ExitCode ?? -1}{(last?.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready." +
+            OutputSuffix(_status.LastOutput));
+        Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
+        await OnErrorAsync(error, CancellationToken.None);
+        return error;
+    }
+
+    private async Task<ContainerEndpoint> WaitForReadyAsync(string id, ContainerExitMonitor monitor, IReadOnlyList<int> ports)
     {
         var deadline = _time.GetUtcNow() + _options.PortReadyTimeout;
         var describe = $"Container {ClassName} {Context.Id}";
-        var exited = _monitor!.Exited.ContinueWith(static t => t.Result.ExitCode, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        var exited = monitor.Exited.ContinueWith(static t => t.Result.ExitCode, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         var status = await _runtime.InspectAsync(id, CancellationToken.None);
         if (status is not { State: ContainerRunState.Running, IpAddress: not null })
         {
             // It exited at once (no address because it does not run): wait briefly for the exit the monitor reports.
-            var exit = await WithinAsync(_monitor.Exited, _options.ExitSettleTimeout, CancellationToken.None);
+            var exit = await WithinAsync(monitor.Exited, _options.ExitSettleTimeout, CancellationToken.None);
             var code = exit?.ExitCode ?? status?.ExitCode;
             if (code is not null && status?.State != ContainerRunState.Running)
             {
@@ -604,9 +625,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private async Task<ContainerStartException> FailStartAsync(string id, ContainerStartException error)
     {
         Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
-        var exitCode = _monitor is { Exited.IsCompletedSuccessfully: true } monitor ? monitor.Exited.Result.ExitCode : 137;
-        var oom = _monitor is { Exited.IsCompletedSuccessfully: true } m && m.Exited.Result.OomKilled;
-        var stop = await HandleExitAsync(id, new ContainerExit(exitCode, oom), StopReason.Failed);
+        var exit = await KnownExitAsync(id) ?? new ContainerExit(137, false);
+        var stop = await HandleExitAsync(id, exit, StopReason.Failed);
         var result = error;
         if (error.Error == ContainerReadyError.ExitedDuringStart && stop is not null)
         {
@@ -621,6 +641,25 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         await OnErrorAsync(result, CancellationToken.None);
         return result;
+    }
+
+    /// <summary>How the container exited, from the monitor or else the engine; <see langword="null"/> while it runs.</summary>
+    private async Task<ContainerExit?> KnownExitAsync(string id)
+    {
+        if (_monitor is { Exited.IsCompletedSuccessfully: true } monitor)
+        {
+            return monitor.Exited.Result;
+        }
+
+        try
+        {
+            var status = await _runtime.InspectAsync(id, CancellationToken.None);
+            return status is { State: not ContainerRunState.Running, ExitCode: { } code } ? new ContainerExit(code, status.OomKilled) : null;
+        }
+        catch (ContainerRuntimeException)
+        {
+            return null;
+        }
     }
 
     private async Task RunStopAsync(string signal)

@@ -49,8 +49,8 @@ public sealed class LifecycleHardeningTests(GatewayFixture fixture)
         {
             var (status, error, message) = await ErrorOfAsync(await host.Client.GetAsync("/m/broken/"));
             Assert.True(status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, $"{status} {error}: {message}");
-            Assert.Contains("code 3", message);
-            Assert.Contains("config.ini: no such file", message);
+            Assert.True(message.Contains("code 3", StringComparison.Ordinal), $"{error}: {message}");
+            Assert.True(message.Contains("config.ini: no such file", StringComparison.Ordinal), $"{error}: {message}");
             Assert.DoesNotContain("no address", message);
             errors.Add(error);
         }
@@ -145,6 +145,5 @@ public sealed class LifecycleHardeningTests(GatewayFixture fixture)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        Assert.Equal(2, leases.RunningCount(nameof(SlowContainer)));
     }
 }
