@@ -44,6 +44,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private Task? _stop;
     private long _stopGeneration;
     private (string Id, Task<ContainerStopInfo> Task)? _exitHandling;
+    private bool _inStartHook;
 
     /// <summary>Port requests go to when they name none.</summary>
     /// <value>Defaults to 8080.</value>
@@ -231,7 +232,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     /// <exception cref="ContainerStartException">The container could not be started.</exception>
     public async Task StartAsync(ContainerStartOptions? options = null, CancellationToken cancellationToken = default)
     {
-        if (_currentContainerId is not null && _start is not { IsCompleted: false })
+        if (_currentContainerId is not null && (_inStartHook || _start is not { IsCompleted: false }))
         {
             _lease?.Touch();
             return;
@@ -249,6 +250,12 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         {
             // An explicit start of a running container counts as activity (the seed's pre-warm cron relies on it).
             _lease?.Touch();
+            return;
+        }
+
+        if (_inStartHook)
+        {
+            await ReadyFromStartHookAsync(wanted);
             return;
         }
 
@@ -318,7 +325,9 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     public async Task<FetchResponse> ContainerFetchAsync(FetchRequest request, int? port = null, CancellationToken cancellationToken = default)
     {
         var target = port ?? DefaultPort;
-        var endpoint = IsReadyFor(PortsFor(target)) ?? (await OwnedStart(PortsFor(target), null, waitForPorts: true).WaitAsync(cancellationToken))!;
+        var endpoint = _inStartHook
+            ? await ReadyFromStartHookAsync(PortsFor(target))
+            : IsReadyFor(PortsFor(target)) ?? (await OwnedStart(PortsFor(target), null, waitForPorts: true).WaitAsync(cancellationToken))!;
         var lease = _lease;
         lease?.Hold();
         try
@@ -557,7 +566,31 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _lease.Touch();
         ArmActivityTimer();
         Log.Started(_logger, ClassName, Context.Id.ToString(), id[..Math.Min(12, id.Length)]);
-        await OnStartAsync(CancellationToken.None);
+        _inStartHook = true;
+        try
+        {
+            await OnStartAsync(CancellationToken.None);
+        }
+        finally
+        {
+            _inStartHook = false;
+        }
+    }
+
+    /// <summary>Readiness asked for by <see cref="OnStartAsync"/> itself (it runs inside the start, so it cannot wait on it).</summary>
+    private async Task<ContainerEndpoint> ReadyFromStartHookAsync(IReadOnlyList<int> ports)
+    {
+        if (IsReadyFor(ports) is { } ready)
+        {
+            return ready;
+        }
+
+        var id = _currentContainerId ?? throw new ContainerStartException(ContainerReadyError.ExitedDuringStart, $"Container {ClassName} {Context.Id} exited during OnStartAsync.");
+        var endpoint = await WaitForReadyAsync(id, _monitor!, ports);
+        _endpoint = endpoint;
+        SetStatus(ContainerState.Healthy, id, null, null);
+        _lease?.OpenFor(endpoint);
+        return endpoint;
     }
 
     private async Task<string> CreateReplacingLeftoverAsync(ContainerSpec spec, CancellationToken cancellationToken)
