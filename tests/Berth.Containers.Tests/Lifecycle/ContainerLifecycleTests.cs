@@ -73,13 +73,13 @@ public sealed class ContainerLifecycleTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         }
 
-        await silo.EventuallyAsync(async () => (await silo.Get("aborted-1").GetStateAsync()).State == ContainerState.Healthy, "abandoned start completes",
-            TimeSpan.FromMilliseconds(200));
+        await silo.EventuallyAsync(async () => (await silo.Get("aborted-0").GetStateAsync()).State == ContainerState.Healthy &&
+            (await silo.Get("aborted-1").GetStateAsync()).State == ContainerState.Healthy, "abandoned starts complete", TimeSpan.FromMilliseconds(200));
         Assert.Equal(silo.Runtime.RunningCount, silo.Leases.RunningCount(nameof(Web)));
 
         // Both abandoned starts completed for their objects and then sleep normally; new IDs then start.
         silo.Time.Advance(TimeSpan.FromSeconds(11));
-        await silo.EventuallyAsync(() => Task.FromResult(silo.Runtime.RunningCount == 0), "both sleep");
+        await silo.EventuallyAsync(() => Task.FromResult(silo.Runtime.RunningCount == 0), "both sleep", TimeSpan.FromSeconds(1));
         Assert.Equal(0, silo.Leases.RunningCount(nameof(Web)));
         var fresh = await silo.DriveAsync(silo.Get("fresh").EnsureReadyAsync(0), Minute);
         Assert.Equal(ContainerReadyError.None, fresh.Error);
