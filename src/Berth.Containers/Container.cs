@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text;
 using Berth.Objects;
 using Berth.Runtime;
@@ -23,21 +22,29 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private ContainerNetworks _networks = null!;
     private ContainerOptions _options = null!;
     private ContainerClass _class = null!;
-    private ContainerHttpClient _http = null!;
+    private IContainerProbe _probe = null!;
     private TimeProvider _time = null!;
     private ILogger _logger = null!;
+    private CrashLoopTracker _crashes = null!;
 
     private ContainerStatusInfo _status = new(ContainerState.Stopped, null, null, null, DateTimeOffset.MinValue);
     private string? _currentContainerId;
     private ContainerEndpoint? _endpoint;
     private ContainerLease? _lease;
     private IGrainTimer? _activityTimer;
-    private CancellationTokenSource? _monitorCancellation;
-    private TaskCompletionSource<ContainerStopInfo> _exit = NewExitSignal();
+    private ContainerExitMonitor? _monitor;
     private TaskCompletionSource<ContainerStopInfo> _stopped = NewExitSignal();
     private ContainerStopInfo? _lastStop;
     private StopReason? _pendingStopReason;
     private bool _instanceReserved;
+
+    // Work the object owns: callers wait on it in slices, and a caller that gives up does not cancel it.
+    private Task<ContainerEndpoint?>? _start;
+    private long _startGeneration;
+    private Task? _stop;
+    private long _stopGeneration;
+    private (string Id, Task<ContainerStopInfo> Task)? _exitHandling;
+    private bool _inStartHook;
 
     /// <summary>Port requests go to when they name none.</summary>
     /// <value>Defaults to 8080.</value>
@@ -87,9 +94,10 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _networks = services.GetRequiredService<ContainerNetworks>();
         _options = services.GetRequiredService<IOptions<ContainerOptions>>().Value;
         _class = services.GetRequiredService<ContainerClassRegistry>().Get(ClassName);
-        _http = services.GetRequiredService<ContainerHttpClient>();
+        _probe = services.GetRequiredService<IContainerProbe>();
         _time = Context.TimeProvider;
         _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
+        _crashes = new CrashLoopTracker(_options);
 
         _status = Context.Storage.Get<ContainerStatusInfo>(StatusKey) ?? _status;
         if (_status.State is ContainerState.Running or ContainerState.Healthy or ContainerState.Stopping && _status.ContainerId is { } leftOver)
@@ -104,6 +112,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         // The container keeps running: a restarted platform adopts it through its labels.
         StopMonitor();
         _activityTimer?.Dispose();
+        _activityTimer = null;
         CloseLease();
         ReleaseInstance();
         return Task.CompletedTask;
@@ -125,54 +134,152 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     /// <summary>Renews the activity deadline, as a request would.</summary>
     protected void RenewActivityTimeout() => _lease?.Touch();
 
-    /// <inheritdoc />
-    public async Task<ContainerReadyResult> EnsureReadyAsync(int port, CancellationToken cancellationToken = default)
+    /// <summary>The ports this object waits for: the required ports, the default port and <paramref name="port"/>.</summary>
+    private IReadOnlyList<int> PortsFor(int port) => ContainerSpecFactory.PortsFor(port, DefaultPort, RequiredPorts);
+
+    /// <summary>The readiness conditions of a start; override to add your own (each with its own <see cref="ContainerWaitStrategy.Timeout"/>).</summary>
+    /// <param name="ports">The ports the caller needs.</param>
+    protected virtual IEnumerable<ContainerWaitStrategy> GetWaitStrategies(IReadOnlyList<int> ports)
     {
-        if (port <= 0)
+        foreach (var port in ports)
         {
-            port = DefaultPort;
+            yield return new PortWaitStrategy(port, _options.ConnectProbeTimeout);
         }
 
-        if (_status.State == ContainerState.Healthy && _endpoint is { } ready && (port == ready.DefaultPort || ready.Ports.Contains(port)))
+        if (PingEndpoint is { } ping)
         {
-            _lease?.OpenFor(ready);
-            return ContainerReadyResult.Ready(ready);
-        }
-
-        try
-        {
-            return ContainerReadyResult.Ready(await StartAndWaitCoreAsync(PortsFor(port), options: null, cancellationToken));
-        }
-        catch (ContainerStartException ex)
-        {
-            return ContainerReadyResult.Fail(ex.Error, ex.Message);
+            yield return new HttpPingWaitStrategy(ping, _options.PingTimeout);
         }
     }
 
     /// <inheritdoc />
-    public Task StartAsync(ContainerStartOptions? options = null, CancellationToken cancellationToken = default) =>
-        StartCoreAsync(options, cancellationToken);
+    public async Task<ContainerReadySlice> WaitReadySliceAsync(ContainerReadyRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ports = request.Ports is { Count: > 0 } named ? named : PortsFor(request.Port <= 0 ? DefaultPort : request.Port);
+
+        // A caller that waited on a start that has ended since gets that start's result, not a new start.
+        if (request.Generation != 0 && request.Generation == _startGeneration && _start is { IsCompleted: true } ended)
+        {
+            return new ContainerReadySlice(await ResultOfAsync(ended, ports, request.WaitForPorts), 0);
+        }
+
+        if (_start is not { IsCompleted: false })
+        {
+            if (IsReadyFor(ports) is { } ready)
+            {
+                _lease?.OpenFor(ready);
+                _lease?.Touch();
+                return new ContainerReadySlice(ContainerReadyResult.Ready(ready), 0);
+            }
+
+            if (!request.WaitForPorts && _currentContainerId is not null)
+            {
+                _lease?.Touch();
+                return new ContainerReadySlice(ContainerReadyResult.Started, 0);
+            }
+
+            if (_currentContainerId is null && _crashes.IsBlocked(_time.GetUtcNow()))
+            {
+                return new ContainerReadySlice(ContainerReadyResult.Fail(ContainerReadyError.CrashLoop, DescribeCrashLoop()), 0);
+            }
+
+            _startGeneration++;
+            _start = RunStartAsync(ports, request.Options, request.WaitForPorts);
+        }
+
+        var start = _start;
+        var generation = _startGeneration;
+        if (!await CompletesWithinSliceAsync(start, cancellationToken))
+        {
+            return new ContainerReadySlice(null, generation);
+        }
+
+        return new ContainerReadySlice(await ResultOfAsync(start, ports, request.WaitForPorts), generation);
+    }
 
     /// <inheritdoc />
-    public Task StartAndWaitForPortsAsync(IReadOnlyList<int>? ports = null, ContainerStartOptions? options = null, CancellationToken cancellationToken = default) =>
-        StartAndWaitCoreAsync(ports is { Count: > 0 } ? ports : PortsFor(DefaultPort), options, cancellationToken);
+    public async Task<ContainerStopSlice> StopSliceAsync(string signal, long generation, CancellationToken cancellationToken = default)
+    {
+        if (generation != 0 && generation == _stopGeneration && _stop is { IsCompleted: true })
+        {
+            return new ContainerStopSlice(true, 0);
+        }
 
-    /// <inheritdoc />
+        if (_stop is not { IsCompleted: false })
+        {
+            if (_currentContainerId is null && _start is not { IsCompleted: false })
+            {
+                return new ContainerStopSlice(true, 0);
+            }
+
+            _stopGeneration++;
+            _stop = RunStopAsync(signal);
+        }
+
+        var stop = _stop;
+        var current = _stopGeneration;
+        if (!await CompletesWithinSliceAsync(stop, cancellationToken))
+        {
+            return new ContainerStopSlice(false, current);
+        }
+
+        await stop;
+        return new ContainerStopSlice(true, current);
+    }
+
+    /// <summary>Starts the container without waiting for its ports (from inside the object).</summary>
+    /// <exception cref="ContainerStartException">The container could not be started.</exception>
+    public async Task StartAsync(ContainerStartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (_currentContainerId is not null && (_inStartHook || _start is not { IsCompleted: false }))
+        {
+            _lease?.Touch();
+            return;
+        }
+
+        await OwnedStart(PortsFor(DefaultPort), options, waitForPorts: false).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Starts the container and waits until the ports (or the required ports) accept connections (from inside the object).</summary>
+    /// <exception cref="ContainerStartException">The container could not be made ready.</exception>
+    public async Task StartAndWaitForPortsAsync(IReadOnlyList<int>? ports = null, ContainerStartOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var wanted = ports is { Count: > 0 } ? ports : PortsFor(DefaultPort);
+        if (IsReadyFor(wanted) is not null && _start is not { IsCompleted: false })
+        {
+            // An explicit start of a running container counts as activity (the seed's pre-warm cron relies on it).
+            _lease?.Touch();
+            return;
+        }
+
+        if (_inStartHook)
+        {
+            await ReadyFromStartHookAsync(wanted);
+            return;
+        }
+
+        await OwnedStart(wanted, options, waitForPorts: true).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Sends <paramref name="signal"/>, then SIGKILL after the stop grace period, and waits for the exit (from inside the object).</summary>
     public Task StopAsync(string signal = "SIGTERM", CancellationToken cancellationToken = default) =>
         StopCoreAsync(signal, StopReason.Requested, cancellationToken);
 
     /// <inheritdoc />
     public async Task DestroyAsync(CancellationToken cancellationToken = default)
     {
+        await SettleStartAsync();
         if (_currentContainerId is not { } id)
         {
             return;
         }
 
         CloseLease();
+        _pendingStopReason = StopReason.Requested;
         SetStatus(ContainerState.Stopping, id, null, "destroy");
         await _runtime.RemoveAsync(id, cancellationToken);
-        await HandleExitAsync(id, new ContainerExit(137, false), StopReason.Requested, cancellationToken);
+        await HandleExitAsync(id, new ContainerExit(137, false), StopReason.Requested);
     }
 
     /// <inheritdoc />
@@ -198,14 +305,14 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     public async Task<FetchResponse> ContainerFetchAsync(FetchRequest request, int? port = null, CancellationToken cancellationToken = default)
     {
         var target = port ?? DefaultPort;
-        var endpoint = _status.State == ContainerState.Healthy && _endpoint is { } ready
-            ? ready
-            : await StartAndWaitCoreAsync(PortsFor(target), null, cancellationToken);
+        var endpoint = _inStartHook
+            ? await ReadyFromStartHookAsync(PortsFor(target))
+            : IsReadyFor(PortsFor(target)) ?? (await OwnedStart(PortsFor(target), null, waitForPorts: true).WaitAsync(cancellationToken))!;
         var lease = _lease;
         lease?.Hold();
         try
         {
-            return await _http.SendAsync(endpoint.GetDestinationPrefix(target), request, cancellationToken);
+            return await ServiceProvider.GetRequiredService<ContainerHttpClient>().SendAsync(endpoint.GetDestinationPrefix(target), request, cancellationToken);
         }
         finally
         {
@@ -213,21 +320,21 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    async Task IContainerLifecycle.OnContainerExitedAsync(string containerId, int exitCode, bool oomKilled)
+    async Task IContainerLifecycle.OnContainerExitedAsync(string containerId, int exitCode, bool oomKilled, CancellationToken cancellationToken)
     {
         if (containerId == _currentContainerId)
         {
-            await HandleExitAsync(containerId, new ContainerExit(exitCode, oomKilled), _pendingStopReason ?? StopReason.Exited, CancellationToken.None);
+            await HandleExitAsync(containerId, new ContainerExit(exitCode, oomKilled), _pendingStopReason ?? StopReason.Exited);
         }
     }
 
-    async Task IContainerLifecycle.AdoptAsync(string containerId)
+    async Task IContainerLifecycle.AdoptAsync(string containerId, CancellationToken cancellationToken)
     {
         // Activation already resumed the container this object owns; anything else carrying its labels is an orphan.
         if (containerId != _currentContainerId)
         {
             Log.OrphanRemoved(_logger, containerId, ClassName, Context.Id.ToString());
-            await _runtime.RemoveAsync(containerId, CancellationToken.None);
+            await _runtime.RemoveAsync(containerId, cancellationToken);
         }
     }
 
@@ -235,34 +342,86 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     {
         if (containerId != _currentContainerId)
         {
-            // Already replaced or recorded as stopped: that container is not the one to reach.
+            if (_exitHandling is { } handling && handling.Id == containerId)
+            {
+                await handling.Task;
+            }
+
             return false;
         }
 
-        var status = await _runtime.InspectAsync(containerId, CancellationToken.None);
+        if (_monitor is { Exited.IsCompletedSuccessfully: true } exited)
+        {
+            await HandleExitAsync(containerId, exited.Exited.Result, _pendingStopReason ?? StopReason.Exited);
+            return false;
+        }
+
+        var status = await _runtime.InspectAsync(containerId, cancellationToken);
         if (status is not { State: ContainerRunState.Running })
         {
-            await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited, CancellationToken.None);
+            await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited);
             return false;
         }
 
-        return true;
+        // The engine may still say Running for a few hundred milliseconds after an OOM kill: ask the port, not only the engine.
+        if (_endpoint is not { } endpoint || await _probe.CanConnectAsync(endpoint.Host, endpoint.DefaultPort, _options.ConnectProbeTimeout, cancellationToken))
+        {
+            return true;
+        }
+
+        var exit = _monitor is { } monitor ? await WithinAsync(monitor.Exited, _options.ExitSettleTimeout, cancellationToken) : null;
+        if (exit is null)
+        {
+            Log.RefusedWhileRunning(_logger, ClassName, Context.Id.ToString(), containerId[..Math.Min(12, containerId.Length)], _options.ExitSettleTimeout);
+            await HandleExitAsync(containerId, new ContainerExit(137, false), StopReason.Failed);
+        }
+        else
+        {
+            await HandleExitAsync(containerId, exit, _pendingStopReason ?? StopReason.Exited);
+        }
+
+        return false;
     }
 
-    private async Task<ContainerEndpoint> StartAndWaitCoreAsync(IReadOnlyList<int> ports, ContainerStartOptions? options, CancellationToken cancellationToken)
+    /// <summary>The start in flight, or a new one the object owns (bounded by its own deadlines, never by a caller's token).</summary>
+    private Task<ContainerEndpoint?> OwnedStart(IReadOnlyList<int> ports, ContainerStartOptions? options, bool waitForPorts)
     {
-        await StartCoreAsync(options, cancellationToken);
-        if (_status.State == ContainerState.Healthy && _endpoint is { } ready && ports.All(p => p == ready.DefaultPort || ready.Ports.Contains(p)))
+        if (_start is { IsCompleted: false } running)
         {
-            // An explicit start of a running container counts as activity (the seed's pre-warm cron relies on it).
+            return running;
+        }
+
+        _startGeneration++;
+        return _start = RunStartAsync(ports, options, waitForPorts);
+    }
+
+    private async Task<ContainerEndpoint?> RunStartAsync(IReadOnlyList<int> ports, ContainerStartOptions? options, bool waitForPorts)
+    {
+        if (_stop is { IsCompleted: false } stopping)
+        {
+            await stopping.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+        }
+
+        await StartCoreAsync(options);
+        if (!waitForPorts)
+        {
+            return _endpoint;
+        }
+
+        if (IsReadyFor(ports) is { } ready)
+        {
             _lease?.Touch();
             return ready;
         }
 
-        var id = _currentContainerId!;
+        if (_currentContainerId is not { } id || _monitor is not { } monitor)
+        {
+            throw await ExitedAtOnceAsync();
+        }
+
         try
         {
-            var endpoint = await WaitForPortsAsync(id, ports, cancellationToken);
+            var endpoint = await WaitForReadyAsync(id, monitor, ports);
             _endpoint = endpoint;
             SetStatus(ContainerState.Healthy, id, null, null);
             _lease?.OpenFor(endpoint);
@@ -270,12 +429,71 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
         catch (ContainerStartException ex)
         {
-            await FailStartAsync(id, ex, cancellationToken);
-            throw;
+            throw await FailStartAsync(id, ex);
         }
     }
 
-    private async Task StartCoreAsync(ContainerStartOptions? options, CancellationToken cancellationToken)
+    private async Task<ContainerReadyResult> ResultOfAsync(Task<ContainerEndpoint?> start, IReadOnlyList<int> ports, bool waitForPorts)
+    {
+        try
+        {
+            var endpoint = await start;
+            if (!waitForPorts)
+            {
+                return ContainerReadyResult.Started;
+            }
+
+            if (endpoint is not null && ports.All(p => p == endpoint.DefaultPort || endpoint.Ports.Contains(p)))
+            {
+                _lease?.OpenFor(endpoint);
+                return ContainerReadyResult.Ready(endpoint);
+            }
+
+            // The start that ended waited for other ports; wait for these now.
+            var more = await OwnedStart(ports, null, waitForPorts: true);
+            return more is null ? ContainerReadyResult.Fail(ContainerReadyError.StartFailed, $"Container {ClassName} {Context.Id} stopped while it started.") : ContainerReadyResult.Ready(more);
+        }
+        catch (ContainerStartException ex)
+        {
+            return ContainerReadyResult.Fail(ex.Error, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return ContainerReadyResult.Fail(ContainerReadyError.StartFailed, $"Container class '{ClassName}' cannot start: {ex.Message}");
+        }
+    }
+
+    private async Task<bool> CompletesWithinSliceAsync(Task work, CancellationToken cancellationToken)
+    {
+        if (work.IsCompleted)
+        {
+            return true;
+        }
+
+        using var slice = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(_options.CallSlice, _time, slice.Token);
+        var first = await Task.WhenAny(work, delay);
+        await slice.CancelAsync();
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == work;
+    }
+
+    private async Task<ContainerExit?> WithinAsync(Task<ContainerExit> exited, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        if (exited.IsCompletedSuccessfully)
+        {
+            return exited.Result;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(limit, _time, wait.Token);
+        var first = await Task.WhenAny(exited, delay);
+        await wait.CancelAsync();
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == exited && exited.IsCompletedSuccessfully ? exited.Result : null;
+    }
+
+    private async Task StartCoreAsync(ContainerStartOptions? options)
     {
         if (_currentContainerId is not null)
         {
@@ -287,7 +505,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             var error = new ContainerStartException(ContainerReadyError.CapacityExceeded,
                 $"Container class '{ClassName}' already runs its max_instances of {_class.Options.MaxInstances} containers on this node; " +
                 "try again when one sleeps, or raise max_instances in the app's config.");
-            await OnErrorAsync(error, cancellationToken);
+            await OnErrorAsync(error, CancellationToken.None);
             throw error;
         }
 
@@ -295,15 +513,17 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         string? id = null;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.InstanceStartTimeout);
+            // Bounded by the user's InstanceStartTimeout alone: the caller's token does not reach here.
+            using var timeout = new CancellationTokenSource(_options.InstanceStartTimeout, _time);
             var image = await _class.GetImageAsync(timeout.Token);
-            var spec = await BuildSpecAsync(image, options, timeout.Token);
+            var network = await _networks.EnsureAsync(options?.EnableInternet ?? EnableInternet, timeout.Token);
+            var spec = ContainerSpecFactory.Create(_options, _class.Options, new ContainerSpecInput(
+                ClassName, Context.Id.ToString(), image, network, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options));
 
             id = await CreateReplacingLeftoverAsync(spec, timeout.Token);
             await _runtime.StartAsync(id, timeout.Token);
         }
-        catch (Exception ex) when (ex is ContainerRuntimeException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
             var error = ToStartException(ex);
             if (id is not null)
@@ -314,20 +534,43 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             ReleaseInstance();
             SetStatus(ContainerState.Stopped, id, null, "start-failed");
             Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
-            await OnErrorAsync(error, cancellationToken);
+            await OnErrorAsync(error, CancellationToken.None);
             throw error;
         }
 
         _currentContainerId = id;
-        _exit = NewExitSignal();
         _stopped = NewExitSignal();
         SetStatus(ContainerState.Running, id, null, null);
         StartMonitor(id);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
         _lease.Touch();
         ArmActivityTimer();
-        Log.Started(_logger, ClassName, Context.Id.ToString(), id[..12]);
-        await OnStartAsync(cancellationToken);
+        Log.Started(_logger, ClassName, Context.Id.ToString(), id[..Math.Min(12, id.Length)]);
+        _inStartHook = true;
+        try
+        {
+            await OnStartAsync(CancellationToken.None);
+        }
+        finally
+        {
+            _inStartHook = false;
+        }
+    }
+
+    /// <summary>Readiness asked for by <see cref="OnStartAsync"/> itself (it runs inside the start, so it cannot wait on it).</summary>
+    private async Task<ContainerEndpoint> ReadyFromStartHookAsync(IReadOnlyList<int> ports)
+    {
+        if (IsReadyFor(ports) is { } ready)
+        {
+            return ready;
+        }
+
+        var id = _currentContainerId ?? throw new ContainerStartException(ContainerReadyError.ExitedDuringStart, $"Container {ClassName} {Context.Id} exited during OnStartAsync.");
+        var endpoint = await WaitForReadyAsync(id, _monitor!, ports);
+        _endpoint = endpoint;
+        SetStatus(ContainerState.Healthy, id, null, null);
+        _lease?.OpenFor(endpoint);
+        return endpoint;
     }
 
     private async Task<string> CreateReplacingLeftoverAsync(ContainerSpec spec, CancellationToken cancellationToken)
@@ -344,136 +587,107 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private async Task<ContainerSpec> BuildSpecAsync(string image, ContainerStartOptions? options, CancellationToken cancellationToken)
+    /// <summary>The container exited, and its exit was recorded, before its readiness was checked.</summary>
+    private async Task<ContainerStartException> ExitedAtOnceAsync()
     {
-        var objectId = Context.Id.ToString();
-        var enableInternet = options?.EnableInternet ?? EnableInternet;
-        var network = await _networks.EnsureAsync(enableInternet, cancellationToken);
-
-        var environment = new Dictionary<string, string>(_class.Options.EnvVars, StringComparer.Ordinal);
-        foreach (var (key, value) in EnvVars)
+        if (_exitHandling is { } handling)
         {
-            environment[key] = value;
+            await handling.Task;
         }
 
-        foreach (var (key, value) in options?.EnvVars ?? new Dictionary<string, string>())
-        {
-            environment[key] = value;
-        }
-
-        environment["BERTH_OBJECT_ID"] = objectId;
-        environment["BERTH_CLASS"] = ClassName;
-        environment["BERTH_APP"] = _options.AppName;
-        environment["BERTH_NODE"] = _options.NodeName;
-        environment["BERTH_LOCATION"] = _options.Location;
-        environment["BERTH_REGION"] = _options.Region;
-
-        var labels = new Dictionary<string, string>(_options.ExtraLabels, StringComparer.Ordinal)
-        {
-            [BerthLabels.Managed] = "1",
-            [BerthLabels.App] = _options.AppName,
-            [BerthLabels.Class] = ClassName,
-            [BerthLabels.ObjectId] = objectId,
-            [BerthLabels.Version] = ImageVersion(image),
-            [BerthLabels.Image] = image,
-            [BerthLabels.Node] = _options.NodeName,
-        };
-
-        return new ContainerSpec
-        {
-            Name = ContainerName(_options.AppName, ClassName, objectId),
-            Image = image,
-            Entrypoint = options?.Entrypoint ?? Entrypoint,
-            Environment = environment,
-            Labels = labels,
-            Ports = PortsFor(DefaultPort),
-            InstanceType = _class.Options.InstanceType ?? InstanceType,
-            Network = network,
-            Runtime = _options.Runtime,
-        };
+        var last = _lastStop;
+        var error = new ContainerStartException(ContainerReadyError.ExitedDuringStart,
+            $"Container {ClassName} {Context.Id} exited with code {last?.ExitCode ?? -1}{(last?.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready." +
+            OutputSuffix(_status.LastOutput));
+        Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
+        await OnErrorAsync(error, CancellationToken.None);
+        return error;
     }
 
-    private async Task<ContainerEndpoint> WaitForPortsAsync(string id, IReadOnlyList<int> ports, CancellationToken cancellationToken)
+    private async Task<ContainerEndpoint> WaitForReadyAsync(string id, ContainerExitMonitor monitor, IReadOnlyList<int> ports)
     {
-        var status = await _runtime.InspectAsync(id, cancellationToken)
-            ?? throw new ContainerStartException(ContainerReadyError.StartFailed, $"Container {id[..12]} of {ClassName} {Context.Id} vanished right after it started.");
-        var host = status.IpAddress
-            ?? throw new ContainerStartException(ContainerReadyError.StartFailed, $"Container {id[..12]} of {ClassName} {Context.Id} has no address on Berth's network.");
-
         var deadline = _time.GetUtcNow() + _options.PortReadyTimeout;
-        foreach (var port in ports)
+        var describe = $"Container {ClassName} {Context.Id}";
+        var exited = monitor.Exited.ContinueWith(static t => t.Result.ExitCode, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        var status = await _runtime.InspectAsync(id, CancellationToken.None);
+        if (status is not { State: ContainerRunState.Running, IpAddress: not null })
         {
-            while (!await CanConnectAsync(host, port, cancellationToken))
+            // It exited at once (no address because it does not run): wait briefly for the exit the monitor reports.
+            var exit = await WithinAsync(monitor.Exited, _options.ExitSettleTimeout, CancellationToken.None);
+            var code = exit?.ExitCode ?? status?.ExitCode;
+            if (code is not null && status?.State != ContainerRunState.Running)
             {
-                ThrowIfExited(port);
-                if (_time.GetUtcNow() >= deadline)
-                {
-                    throw new ContainerStartException(ContainerReadyError.PortTimeout,
-                        $"Container {ClassName} {Context.Id} did not accept connections on port {port} within {_options.PortReadyTimeout.TotalSeconds:0.#} s " +
-                        "(PortReadyTimeout). Check that the app listens on 0.0.0.0 and on this port.");
-                }
-
-                await Task.Delay(_options.PollInterval, _time, cancellationToken);
+                throw new ContainerStartException(ContainerReadyError.ExitedDuringStart, $"{describe} exited with code {code} right after it started.");
             }
+
+            throw new ContainerStartException(ContainerReadyError.StartFailed, status is null
+                ? $"{describe}: container {id[..Math.Min(12, id.Length)]} vanished right after it started."
+                : $"{describe}: container {id[..Math.Min(12, id.Length)]} has no address on Berth's network.");
         }
 
-        if (PingEndpoint is { } ping)
+        var context = new ContainerWaitContext(id, status.IpAddress, DefaultPort, _probe, _time, _options.PollInterval, deadline, exited, describe);
+        foreach (var strategy in GetWaitStrategies(ports))
         {
-            var prefix = $"http://{host}:{DefaultPort}/";
-            while (!await _http.PingAsync(prefix, ping, cancellationToken))
-            {
-                ThrowIfExited(DefaultPort);
-                if (_time.GetUtcNow() >= deadline)
-                {
-                    throw new ContainerStartException(ContainerReadyError.PortTimeout,
-                        $"Container {ClassName} {Context.Id} did not answer its ping endpoint '{ping}' within {_options.PortReadyTimeout.TotalSeconds:0.#} s.");
-                }
-
-                await Task.Delay(_options.PollInterval, _time, cancellationToken);
-            }
+            await strategy.WaitAsync(context, CancellationToken.None);
         }
 
-        return new ContainerEndpoint(id, host, DefaultPort, ports);
+        return new ContainerEndpoint(id, status.IpAddress, DefaultPort, ports);
     }
 
-    private void ThrowIfExited(int port)
-    {
-        if (_exit.Task.IsCompleted)
-        {
-            var exit = _exit.Task.Result;
-            throw new ContainerStartException(ContainerReadyError.ExitedDuringStart,
-                $"Container {ClassName} {Context.Id} exited with code {exit.ExitCode}{(exit.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it listened on port {port}.");
-        }
-    }
-
-    private static async Task<bool> CanConnectAsync(string host, int port, CancellationToken cancellationToken)
-    {
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        attempt.CancelAfter(TimeSpan.FromSeconds(1));
-        try
-        {
-            await socket.ConnectAsync(host, port, attempt.Token);
-            return true;
-        }
-        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return false;
-        }
-    }
-
-    private async Task FailStartAsync(string id, ContainerStartException error, CancellationToken cancellationToken)
+    /// <summary>Records a failed start (the container is removed, its output kept) and returns the error to answer, naming the exit and output.</summary>
+    private async Task<ContainerStartException> FailStartAsync(string id, ContainerStartException error)
     {
         Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
-        if (_currentContainerId == id)
+        var exit = await KnownExitAsync(id) ?? new ContainerExit(137, false);
+        var stop = await HandleExitAsync(id, exit, StopReason.Failed);
+        var result = error;
+        if (error.Error == ContainerReadyError.ExitedDuringStart && stop is not null)
         {
-            _pendingStopReason = StopReason.Failed;
-            await TryRemoveAsync(id);
-            var exit = _exit.Task.IsCompleted ? _exit.Task.Result.ExitCode : 137;
-            await HandleExitAsync(id, new ContainerExit(exit, false), StopReason.Failed, cancellationToken);
+            result = new ContainerStartException(ContainerReadyError.ExitedDuringStart,
+                $"Container {ClassName} {Context.Id} exited with code {stop.ExitCode}{(stop.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready." +
+                OutputSuffix(_status.LastOutput), error);
+        }
+        else if (_status.LastOutput.Count > 0)
+        {
+            result = new ContainerStartException(error.Error, error.Message + OutputSuffix(_status.LastOutput), error);
         }
 
-        await OnErrorAsync(error, cancellationToken);
+        await OnErrorAsync(result, CancellationToken.None);
+        return result;
+    }
+
+    /// <summary>How the container exited, from the monitor or else the engine; <see langword="null"/> while it runs.</summary>
+    private async Task<ContainerExit?> KnownExitAsync(string id)
+    {
+        if (_monitor is { Exited.IsCompletedSuccessfully: true } monitor)
+        {
+            return monitor.Exited.Result;
+        }
+
+        try
+        {
+            var status = await _runtime.InspectAsync(id, CancellationToken.None);
+            return status is { State: not ContainerRunState.Running, ExitCode: { } code } ? new ContainerExit(code, status.OomKilled) : null;
+        }
+        catch (ContainerRuntimeException)
+        {
+            return null;
+        }
+    }
+
+    private async Task RunStopAsync(string signal)
+    {
+        await SettleStartAsync();
+        await StopCoreAsync(signal, StopReason.Requested, CancellationToken.None);
+    }
+
+    /// <summary>Waits for a start in flight to end, whatever its outcome.</summary>
+    private async Task SettleStartAsync()
+    {
+        if (_start is { IsCompleted: false } start)
+        {
+            await start.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+        }
     }
 
     private async Task StopCoreAsync(string signal, StopReason reason, CancellationToken cancellationToken)
@@ -497,20 +711,34 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             exit = new ContainerExit(137, false, ex.Message);
         }
 
-        await HandleExitAsync(id, exit, reason, cancellationToken);
+        await HandleExitAsync(id, exit, reason);
     }
 
-    private async Task HandleExitAsync(string id, ContainerExit exit, StopReason reason, CancellationToken cancellationToken)
+    /// <summary>Records the exit of the current container once: output kept, container removed, capacity and lease released, hooks run.</summary>
+    private Task<ContainerStopInfo?> HandleExitAsync(string id, ContainerExit exit, StopReason reason)
     {
-        if (id != _currentContainerId)
+        if (_exitHandling is { } handling && handling.Id == id)
         {
-            return;
+            return handling.Task.ContinueWith(static t => (ContainerStopInfo?)t.Result, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
         }
 
+        if (id != _currentContainerId)
+        {
+            return Task.FromResult<ContainerStopInfo?>(null);
+        }
+
+        var task = HandleExitCoreAsync(id, exit, reason);
+        _exitHandling = (id, task);
+        return task.ContinueWith(static t => (ContainerStopInfo?)t.Result, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
+    }
+
+    private async Task<ContainerStopInfo> HandleExitCoreAsync(string id, ContainerExit exit, StopReason reason)
+    {
         _currentContainerId = null;
         _pendingStopReason = null;
         _endpoint = null;
-        StopMonitor();
+        var monitor = _monitor;
+        _monitor = null;
         _activityTimer?.Dispose();
         _activityTimer = null;
         CloseLease();
@@ -521,20 +749,32 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             reason = StopReason.OutOfMemory;
         }
 
-        if (reason is StopReason.Exited or StopReason.OutOfMemory && exit.ExitCode != 0)
+        // Output first: the container is removed next, and with it its logs.
+        IReadOnlyList<string> output = [];
+        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed && (exit.ExitCode != 0 || reason != StopReason.Exited))
         {
-            await LogTailAsync(id);
+            output = await ReadOutputTailAsync(id);
+            if (output.Count > 0)
+            {
+                Log.ContainerOutput(_logger, ClassName, Context.Id.ToString(), string.Join(Environment.NewLine, output));
+            }
         }
 
+        monitor?.Dispose();
         await TryRemoveAsync(id);
+        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed)
+        {
+            _crashes.RecordCrash(_time.GetUtcNow());
+        }
+
         var stop = new ContainerStopInfo(exit.ExitCode, reason, id);
         _lastStop = stop;
-        SetStatus(exit.ExitCode == 0 ? ContainerState.Stopped : ContainerState.StoppedWithCode, id, exit.ExitCode, reason.ToString().ToLowerInvariant());
-        Log.Stopped(_logger, ClassName, Context.Id.ToString(), id[..12], exit.ExitCode, reason);
-        _exit.TrySetResult(stop);
+        SetStatus(exit.ExitCode == 0 ? ContainerState.Stopped : ContainerState.StoppedWithCode, id, exit.ExitCode, reason.ToString().ToLowerInvariant(), output);
+        Log.Stopped(_logger, ClassName, Context.Id.ToString(), id[..Math.Min(12, id.Length)], exit.ExitCode, reason);
         _stopped.TrySetResult(stop);
         DelayDeactivation(TimeSpan.FromMilliseconds(-1));
-        await OnStopAsync(stop, cancellationToken);
+        await OnStopAsync(stop, CancellationToken.None);
+        return stop;
     }
 
     private async Task ResumeAsync(string containerId, CancellationToken cancellationToken)
@@ -555,78 +795,38 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _currentContainerId = containerId;
         if (status is not { State: ContainerRunState.Running })
         {
-            await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited, cancellationToken);
+            await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited);
             return;
         }
 
         _registry.TryReserveInstance(ClassName, int.MaxValue);
         _instanceReserved = true;
-        _exit = NewExitSignal();
         _stopped = NewExitSignal();
         StartMonitor(containerId);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
         ArmActivityTimer();
-        Log.Adopted(_logger, ClassName, Context.Id.ToString(), containerId[..12]);
-        try
-        {
-            await StartAndWaitCoreAsync(PortsFor(DefaultPort), null, cancellationToken);
-        }
-        catch (ContainerStartException)
-        {
-            // FailStartAsync removed it; the next request starts a fresh one.
-        }
+        Log.Adopted(_logger, ClassName, Context.Id.ToString(), containerId[..Math.Min(12, containerId.Length)]);
+
+        // Readiness is checked by work the object owns; the first request waits on it. A failure removed the container.
+        _ = OwnedStart(PortsFor(DefaultPort), null, waitForPorts: true)
+            .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     private void StopMonitor()
     {
-        _monitorCancellation?.Cancel();
-        _monitorCancellation?.Dispose();
-        _monitorCancellation = null;
+        _monitor?.Dispose();
+        _monitor = null;
     }
 
     private void StartMonitor(string id)
     {
         StopMonitor();
-        var cancellation = _monitorCancellation = new CancellationTokenSource();
-        var token = cancellation.Token;
         var self = this.AsReference<IContainerLifecycle>();
-        var runtime = _runtime;
-        var exitSignal = _exit;
-        var logger = _logger;
-        var delay = _options.PollInterval;
         DelayDeactivation(TimeSpan.FromDays(3650));
 
         // Off the grain's scheduler: waiting for the exit must not hold the object's turn.
-        _ = Task.Run(async () =>
-        {
-            var backoff = TimeSpan.FromMilliseconds(200);
-            while (!token.IsCancellationRequested)
-            {
-                try
-                {
-                    var exit = await runtime.WaitForExitAsync(id, token);
-                    exitSignal.TrySetResult(new ContainerStopInfo(exit.ExitCode, exit.OomKilled ? StopReason.OutOfMemory : StopReason.Exited, id));
-                    await self.OnContainerExitedAsync(id, exit.ExitCode, exit.OomKilled);
-                    return;
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (ContainerRuntimeException ex) when (ex.Error == ContainerRuntimeError.ContainerNotFound)
-                {
-                    exitSignal.TrySetResult(new ContainerStopInfo(-1, StopReason.Failed, id));
-                    await self.OnContainerExitedAsync(id, -1, false);
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    Log.MonitorFailed(logger, id[..12], ex.Message);
-                    await Task.Delay(backoff + delay, CancellationToken.None);
-                    backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 5_000));
-                }
-            }
-        });
+        _monitor = ContainerExitMonitor.Start(_runtime, id, _time, _options.MonitorRetryInitialDelay, _options.MonitorRetryMaxDelay, _logger,
+            exit => self.OnContainerExitedAsync(id, exit.ExitCode, exit.OomKilled));
     }
 
     private void ArmActivityTimer()
@@ -638,7 +838,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     private async Task CheckActivityAsync(CancellationToken cancellationToken)
     {
-        if (_status.State is not (ContainerState.Healthy or ContainerState.Running) || _lease is not { } lease ||
+        if (_status.State is not (ContainerState.Healthy or ContainerState.Running) || _start is { IsCompleted: false } || _lease is not { } lease ||
             lease.IdleFor < EffectiveSleepAfter || !lease.TryDrain())
         {
             return;
@@ -652,6 +852,9 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             lease.OpenFor(endpoint);
         }
     }
+
+    private ContainerEndpoint? IsReadyFor(IReadOnlyList<int> ports) =>
+        _status.State == ContainerState.Healthy && _endpoint is { } ready && ports.All(p => p == ready.DefaultPort || ready.Ports.Contains(p)) ? ready : null;
 
     private void CloseLease()
     {
@@ -672,9 +875,9 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private void SetStatus(ContainerState state, string? containerId, int? exitCode, string? reason)
+    private void SetStatus(ContainerState state, string? containerId, int? exitCode, string? reason, IReadOnlyList<string>? output = null)
     {
-        _status = new ContainerStatusInfo(state, containerId, exitCode, reason, _time.GetUtcNow());
+        _status = new ContainerStatusInfo(state, containerId, exitCode, reason, _time.GetUtcNow()) { LastOutput = output ?? _status.LastOutput };
         Context.Storage.Put(StatusKey, _status);
     }
 
@@ -690,36 +893,61 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private async Task LogTailAsync(string id)
+    /// <summary>The last lines of the container's output, bounded by <see cref="ContainerOptions.ExitOutputLines"/> and <see cref="ContainerOptions.ExitOutputBytes"/>.</summary>
+    private async Task<IReadOnlyList<string>> ReadOutputTailAsync(string id)
     {
+        if (_options.ExitOutputLines == 0)
+        {
+            return [];
+        }
+
         try
         {
             var lines = new List<string>();
-            await foreach (var line in _runtime.GetLogsAsync(id, new LogOptions(Tail: 20)))
+            using var timeout = new CancellationTokenSource(_options.ConnectProbeTimeout * 5, _time);
+            await foreach (var line in _runtime.GetLogsAsync(id, new LogOptions(Tail: _options.ExitOutputLines), timeout.Token))
             {
                 lines.Add(line.Text.TrimEnd());
             }
 
-            Log.ContainerOutput(_logger, ClassName, Context.Id.ToString(), string.Join(Environment.NewLine, lines));
+            var bytes = 0;
+            var kept = new List<string>();
+            for (var i = lines.Count - 1; i >= 0; i--)
+            {
+                var size = Encoding.UTF8.GetByteCount(lines[i]) + 1;
+                if (bytes + size > _options.ExitOutputBytes)
+                {
+                    break;
+                }
+
+                bytes += size;
+                kept.Insert(0, lines[i]);
+            }
+
+            return kept;
         }
-        catch (ContainerRuntimeException)
+        catch (Exception ex) when (ex is ContainerRuntimeException or OperationCanceledException)
         {
-            // The output is a diagnostic nicety; the exit is recorded either way.
+            // The output is a diagnostic; the exit is recorded either way.
+            return [];
         }
     }
 
-    private IReadOnlyList<int> PortsFor(int port)
+    private string DescribeCrashLoop()
     {
-        if (port == DefaultPort && RequiredPorts.Count == 0)
-        {
-            return [port];
-        }
-
-        return RequiredPorts.Append(DefaultPort).Append(port).Distinct().ToArray();
+        var last = _lastStop;
+        var wait = _crashes.BlockedUntil - _time.GetUtcNow();
+        return $"Container {ClassName} {Context.Id} is in a crash loop: it crashed {_crashes.RecentCrashes} times within {_options.CrashLoopWindow.TotalSeconds:0.#} s" +
+            (last is null ? "" : $"; it last exited with code {last.ExitCode}{(last.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")}") +
+            $". Berth tries again in {Math.Max(1, Math.Ceiling(wait.TotalSeconds)):0} s." + OutputSuffix(_status.LastOutput);
     }
+
+    private static string OutputSuffix(IReadOnlyList<string> output) =>
+        output.Count == 0 ? "" : " Last output:\n" + string.Join("\n", output);
 
     private ContainerStartException ToStartException(Exception ex) => ex switch
     {
+        ContainerStartException start => start,
         ContainerRuntimeException { Error: ContainerRuntimeError.ImageNotFound } => new(ContainerReadyError.ImageNotFound,
             $"Container class '{ClassName}' cannot start: {ex.Message}", ex),
         ContainerRuntimeException { Error: ContainerRuntimeError.EngineUnavailable } => new(ContainerReadyError.EngineUnavailable,
@@ -728,16 +956,6 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             $"Container class '{ClassName}' did not start within {_options.InstanceStartTimeout.TotalSeconds:0.#} s (InstanceStartTimeout).", ex),
         _ => new(ContainerReadyError.StartFailed, $"Container class '{ClassName}' cannot start: {ex.Message}", ex),
     };
-
-    /// <summary>The version an image reference names: its tag (a content hash for images Berth built), or the reference itself.</summary>
-    private static string ImageVersion(string image)
-    {
-        var colon = image.LastIndexOf(':');
-        return colon > image.LastIndexOf('/') ? image[(colon + 1)..] : image;
-    }
-
-    internal static string ContainerName(string app, string className, string objectId) =>
-        $"berth-{app}-{className}-{objectId}".ToLowerInvariant();
 
     private static TaskCompletionSource<ContainerStopInfo> NewExitSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

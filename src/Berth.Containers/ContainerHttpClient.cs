@@ -68,14 +68,14 @@ public sealed class ContainerHttpClient : IDisposable
         };
     }
 
-    /// <summary>Whether <paramref name="path"/> answers with a status below 500.</summary>
-    public async Task<bool> PingAsync(string destinationPrefix, string path, CancellationToken cancellationToken)
+    /// <summary>Whether <paramref name="path"/> answers with a status below 500 within <paramref name="timeout"/> (measured on <paramref name="timeProvider"/>).</summary>
+    public async Task<bool> PingAsync(string destinationPrefix, string path, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            using var response = await _client.GetAsync(destinationPrefix + path.TrimStart('/'), timeout.Token);
+            using var limit = new CancellationTokenSource(timeout, timeProvider);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+            using var response = await _client.GetAsync(destinationPrefix + path.TrimStart('/'), attempt.Token);
             return (int)response.StatusCode < 500;
         }
         catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))

@@ -53,6 +53,69 @@ public sealed class ContainerOptions
     /// <value>Defaults to <see langword="null"/>.</value>
     public string? Runtime { get; set; }
 
+    /// <summary>How long one connection attempt of the TCP readiness probe may take; a container on the local bridge that does not accept within it counts as not listening yet.</summary>
+    /// <value>Defaults to 1 second. Must be positive; the probe never waits past <see cref="PortReadyTimeout"/>.</value>
+    public TimeSpan ConnectProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one HTTP ping of the ping endpoint may take.</summary>
+    /// <value>Defaults to 2 seconds. Must be positive; the ping never waits past <see cref="PortReadyTimeout"/>.</value>
+    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>First wait before the exit monitor retries after the engine failed to report on a container; it doubles on each failure.</summary>
+    /// <value>Defaults to 200 milliseconds. Must be positive.</value>
+    public TimeSpan MonitorRetryInitialDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest wait between two retries of the exit monitor.</summary>
+    /// <value>Defaults to 5 seconds. Must be at least <see cref="MonitorRetryInitialDelay"/>.</value>
+    public TimeSpan MonitorRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many left-over containers the start-up reconciler hands to their objects at once.</summary>
+    /// <value>Defaults to 8. Must be at least 1.</value>
+    public int ReconcileParallelism { get; set; } = 8;
+
+    /// <summary>
+    /// Longest single wait of a caller on a container object (start, readiness, stop). Long operations run as work the
+    /// object owns; callers wait for them in slices of this length, so no wait is cut by the RPC response timeout
+    /// (which Berth raises to at least three slices).
+    /// </summary>
+    /// <value>Defaults to 5 seconds. Must be positive and at most 1 minute.</value>
+    public TimeSpan CallSlice { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// After the gateway could not reach a container that the engine still reports running, how long the object waits
+    /// for the exit monitor to report its exit (the engine may lag an OOM kill by a few hundred milliseconds) before it
+    /// treats the container as failed and removes it.
+    /// </summary>
+    /// <value>Defaults to 1 second. Must be positive.</value>
+    public TimeSpan ExitSettleTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most output lines of a container that exited with an error kept in its object's state and logged.</summary>
+    /// <value>Defaults to 20 lines. Must be between 0 and 1000.</value>
+    public int ExitOutputLines { get; set; } = 20;
+
+    /// <summary>Most bytes (UTF-8) of output kept with <see cref="ExitOutputLines"/>; older lines are dropped first.</summary>
+    /// <value>Defaults to 4096 bytes. Must be between 0 and 65536.</value>
+    public int ExitOutputBytes { get; set; } = 4096;
+
+    /// <summary>Number of crashes (exits with a non-zero code, or failed starts, that nobody asked for) within <see cref="CrashLoopWindow"/> that make a crash loop.</summary>
+    /// <value>Defaults to 3. Must be at least 1.</value>
+    public int CrashLoopThreshold { get; set; } = 3;
+
+    /// <summary>Window in which <see cref="CrashLoopThreshold"/> crashes make a crash loop.</summary>
+    /// <value>Defaults to 1 minute. Must be positive.</value>
+    public TimeSpan CrashLoopWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a container object in a crash loop answers <see cref="ContainerReadyError.CrashLoop"/> before it tries
+    /// again; each further crash in the loop doubles it, up to <see cref="CrashLoopMaxBackoff"/>. A clean start resets it.
+    /// </summary>
+    /// <value>Defaults to 5 seconds. Must be positive.</value>
+    public TimeSpan CrashLoopInitialBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest crash-loop backoff.</summary>
+    /// <value>Defaults to 5 minutes. Must be at least <see cref="CrashLoopInitialBackoff"/>.</value>
+    public TimeSpan CrashLoopMaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Labels added to every container and network Berth creates (tests add <c>berth.test=1</c>).</summary>
     public IDictionary<string, string> ExtraLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
@@ -108,7 +171,42 @@ internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOpti
             failures.Add($"Berth:Containers:StopGracePeriod: '{options.StopGracePeriod}' is not allowed; use zero or a positive time span.");
         }
 
+        Positive(options.ConnectProbeTimeout, nameof(options.ConnectProbeTimeout));
+        Positive(options.PingTimeout, nameof(options.PingTimeout));
+        Positive(options.MonitorRetryInitialDelay, nameof(options.MonitorRetryInitialDelay));
+        Positive(options.ExitSettleTimeout, nameof(options.ExitSettleTimeout));
+        Positive(options.CrashLoopWindow, nameof(options.CrashLoopWindow));
+        Positive(options.CrashLoopInitialBackoff, nameof(options.CrashLoopInitialBackoff));
+        Positive(options.CallSlice, nameof(options.CallSlice));
+        if (options.CallSlice > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"Berth:Containers:CallSlice: '{options.CallSlice}' is not allowed; use at most 00:01:00.");
+        }
+
+        if (options.MonitorRetryMaxDelay < options.MonitorRetryInitialDelay)
+        {
+            failures.Add($"Berth:Containers:MonitorRetryMaxDelay: '{options.MonitorRetryMaxDelay}' is not allowed; use at least MonitorRetryInitialDelay ('{options.MonitorRetryInitialDelay}').");
+        }
+
+        if (options.CrashLoopMaxBackoff < options.CrashLoopInitialBackoff)
+        {
+            failures.Add($"Berth:Containers:CrashLoopMaxBackoff: '{options.CrashLoopMaxBackoff}' is not allowed; use at least CrashLoopInitialBackoff ('{options.CrashLoopInitialBackoff}').");
+        }
+
+        Range(options.ReconcileParallelism, 1, 1024, nameof(options.ReconcileParallelism));
+        Range(options.CrashLoopThreshold, 1, 1000, nameof(options.CrashLoopThreshold));
+        Range(options.ExitOutputLines, 0, 1000, nameof(options.ExitOutputLines));
+        Range(options.ExitOutputBytes, 0, 65536, nameof(options.ExitOutputBytes));
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Range(int value, int min, int max, string field)
+        {
+            if (value < min || value > max)
+            {
+                failures.Add($"Berth:Containers:{field}: '{value}' is not allowed; use a number from {min} to {max}.");
+            }
+        }
 
         void Positive(TimeSpan value, string field)
         {
@@ -125,20 +223,20 @@ internal sealed class ContainerClassOptionsValidator : IValidateOptions<Containe
     public ValidateOptionsResult Validate(string? name, ContainerClassOptions options)
     {
         var failures = new List<string>();
-        var subject = $"Container class '{(options.ClassName.Length > 0 ? options.ClassName : name)}'";
+        var where = $"containers[{name ?? options.ClassName}]";
         if (options.MaxInstances < 1)
         {
-            failures.Add($"{subject}: MaxInstances '{options.MaxInstances}' is not allowed; use an integer ≥ 1.");
+            failures.Add($"{where}.max_instances: '{options.MaxInstances}' is not allowed; use 1 or more.");
         }
 
         if (options.SleepAfter is { } sleepAfter && sleepAfter <= TimeSpan.Zero)
         {
-            failures.Add($"{subject}: SleepAfter '{sleepAfter}' is not allowed; use a positive time span, or null for the class's own.");
+            failures.Add($"{where}.sleep_after: '{sleepAfter}' is not allowed; use a positive time span, or leave it out for the class's default.");
         }
 
         if (options.Image is { } image && string.IsNullOrWhiteSpace(image))
         {
-            failures.Add($"{subject}: Image is empty; set an image reference such as 'my-api:1.0', or null to take it from the config file.");
+            failures.Add($"{where}.image: is empty; set an image reference such as 'my-api:1.0', or leave it out to take it from the config file.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -23,6 +23,12 @@ public enum ContainerReadyError
 
     /// <summary>Any other start failure.</summary>
     StartFailed,
+
+    /// <summary>
+    /// The container crashed <see cref="ContainerOptions.CrashLoopThreshold"/> times within <see cref="ContainerOptions.CrashLoopWindow"/>;
+    /// the object does not start another one until its backoff ends. The message names the last exit code and output.
+    /// </summary>
+    CrashLoop,
 }
 
 /// <summary>
@@ -36,6 +42,9 @@ public sealed record ContainerReadyResult(
     [property: Id(2)] string? Message)
 {
     internal static ContainerReadyResult Ready(ContainerEndpoint endpoint) => new(endpoint, ContainerReadyError.None, null);
+
+    /// <summary>The container runs; its ports were not waited for.</summary>
+    internal static ContainerReadyResult Started { get; } = new(null, ContainerReadyError.None, null);
 
     internal static ContainerReadyResult Fail(ContainerReadyError error, string message) => new(null, error, message);
 }

@@ -44,7 +44,7 @@ internal sealed class ContainerReconciler(
         }
 
         Log.Reconciling(logger, leftovers.Count);
-        await Parallel.ForEachAsync(leftovers, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (container, ct) =>
+        await Parallel.ForEachAsync(leftovers, new ParallelOptions { MaxDegreeOfParallelism = settings.ReconcileParallelism, CancellationToken = cancellationToken }, async (container, ct) =>
         {
             var className = BerthNames.Label(container.Labels, BerthLabels.Class);
             var objectId = BerthNames.Label(container.Labels, BerthLabels.ObjectId);

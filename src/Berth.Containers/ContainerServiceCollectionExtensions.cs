@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Runtime;
 
 namespace Berth.Containers;
@@ -28,6 +29,17 @@ public static class ContainerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerClassOptions>, ContainerClassOptionsValidator>());
         services.AddOptions<ContainerExecOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerExecOptions>, ContainerExecOptionsValidator>());
+        services.TryAddSingleton<IContainerProbe, NetworkContainerProbe>();
+
+        // Callers wait on container objects in slices of CallSlice: the RPC response timeout must outlast several slices.
+        services.AddOptions<SiloMessagingOptions>().PostConfigure<IOptions<ContainerOptions>>((messaging, containers) =>
+        {
+            var floor = containers.Value.CallSlice * 3;
+            if (messaging.ResponseTimeout < floor)
+            {
+                messaging.ResponseTimeout = floor;
+            }
+        });
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ContainerLeaseRegistry>();
         services.TryAddSingleton<ContainerNetworks>();

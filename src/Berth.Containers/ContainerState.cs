@@ -31,7 +31,16 @@ public sealed record ContainerStatusInfo(
     [property: Id(1)] string? ContainerId,
     [property: Id(2)] int? ExitCode,
     [property: Id(3)] string? Reason,
-    [property: Id(4)] DateTimeOffset ChangedAt);
+    [property: Id(4)] DateTimeOffset ChangedAt)
+{
+    /// <summary>
+    /// The last output lines of the last container when it exited with an error or failed to start, captured before
+    /// it was removed; at most <see cref="ContainerOptions.ExitOutputLines"/> lines and <see cref="ContainerOptions.ExitOutputBytes"/> bytes.
+    /// </summary>
+    /// <value>Empty when the container stopped cleanly or had no output.</value>
+    [Id(5)]
+    public IReadOnlyList<string> LastOutput { get; init; } = [];
+}
 
 /// <summary>Why a container stopped, as given to <see cref="Container.OnStopAsync"/>.</summary>
 public enum StopReason
@@ -39,7 +48,7 @@ public enum StopReason
     /// <summary>The platform stopped it because it was idle past <see cref="Container.SleepAfter"/>.</summary>
     Sleep,
 
-    /// <summary>Stopped through <see cref="IContainer.StopAsync"/> or <see cref="IContainer.DestroyAsync"/>.</summary>
+    /// <summary>Stopped through <see cref="ContainerCalls.StopAsync"/> or <see cref="IContainer.DestroyAsync"/>.</summary>
     Requested,
 
     /// <summary>Its main process exited by itself.</summary>

@@ -22,22 +22,24 @@ public sealed record ContainerStartOptions
 
 /// <summary>
 /// A durable object that owns one container. Call it with types from the gateway; the gateway's
-/// data plane forwards HTTP straight to the container once <see cref="EnsureReadyAsync"/> answers.
+/// data plane forwards HTTP straight to the container once <see cref="ContainerCalls.EnsureReadyAsync"/> answers.
 /// </summary>
 public interface IContainer : IDurableObject
 {
-    /// <summary>Starts the container if it does not run and waits until <paramref name="port"/> and the required ports listen.</summary>
-    Task<ContainerReadyResult> EnsureReadyAsync(int port, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Waits at most <see cref="ContainerOptions.CallSlice"/> for the container to be started (and ready, when
+    /// <see cref="ContainerReadyRequest.WaitForPorts"/>), starting it when none runs or starts. Call it through
+    /// <see cref="ContainerCalls.EnsureReadyAsync"/>, which loops it until the start ends.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<ContainerReadySlice> WaitReadySliceAsync(ContainerReadyRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Starts the container without waiting for its ports.</summary>
-    Task StartAsync(ContainerStartOptions? options = null, CancellationToken cancellationToken = default);
-
-    /// <summary>Starts the container and waits until the ports (or the required ports) accept connections.</summary>
-    /// <exception cref="ContainerStartException">The container could not be made ready.</exception>
-    Task StartAndWaitForPortsAsync(IReadOnlyList<int>? ports = null, ContainerStartOptions? options = null, CancellationToken cancellationToken = default);
-
-    /// <summary>Sends <paramref name="signal"/>, then SIGKILL after the stop grace period, and waits for the exit.</summary>
-    Task StopAsync(string signal = "SIGTERM", CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Waits at most <see cref="ContainerOptions.CallSlice"/> for a stop (signal, then SIGKILL after the grace) to end,
+    /// starting it when a container runs and no stop is under way. Call it through <see cref="ContainerCalls.StopAsync"/>.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<ContainerStopSlice> StopSliceAsync(string signal, long generation, CancellationToken cancellationToken = default);
 
     /// <summary>Kills and removes the container at once.</summary>
     Task DestroyAsync(CancellationToken cancellationToken = default);
@@ -87,11 +89,17 @@ public interface IContainer : IDurableObject
 /// <summary>Calls the platform makes on a container object; not for users.</summary>
 internal interface IContainerLifecycle : IGrainWithStringKey
 {
-    Task OnContainerExitedAsync(string containerId, int exitCode, bool oomKilled);
+    /// <summary>The exit monitor saw <paramref name="containerId"/> exit.</summary>
+    Task OnContainerExitedAsync(string containerId, int exitCode, bool oomKilled, CancellationToken cancellationToken = default);
 
-    Task AdoptAsync(string containerId);
+    /// <summary>The reconciler found <paramref name="containerId"/> with this object's labels: adopt it if it is the current one, remove it otherwise.</summary>
+    Task AdoptAsync(string containerId, CancellationToken cancellationToken = default);
 
-    /// <summary>Checks that the container still runs after the gateway failed to reach it, and records its exit when not.</summary>
-    /// <returns><see langword="false"/> when that container is dead (its exit is recorded and its lease closed, so the next start makes a fresh one).</returns>
-    Task<bool> CheckAliveAsync(string containerId, CancellationToken cancellationToken);
+    /// <summary>
+    /// After the gateway failed to reach <paramref name="containerId"/> (connection refused or reset), checks that it is
+    /// alive: its engine state, then its default port, then (bounded by <see cref="ContainerOptions.ExitSettleTimeout"/>)
+    /// the exit the monitor reports. Returns <see langword="false"/> when it is dead or no longer the current container; the
+    /// object has then recorded the exit and closed the lease, so the next <see cref="ContainerCalls.EnsureReadyAsync"/> starts a fresh one.
+    /// </summary>
+    Task<bool> CheckAliveAsync(string containerId, CancellationToken cancellationToken = default);
 }

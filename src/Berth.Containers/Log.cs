@@ -43,6 +43,9 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Information, "Reconciling {Count} containers left by an earlier run")]
     public static partial void Reconciling(ILogger logger, int count);
 
+    [LoggerMessage(15, LogLevel.Warning, "Container {ClassName} {ObjectId} ({ContainerId}) refused a connection while the engine reported it running, and no exit came within {Settle}: treated as failed")]
+    public static partial void RefusedWhileRunning(ILogger logger, string className, string objectId, string containerId, TimeSpan settle);
+
     [LoggerMessage(14, LogLevel.Error, "Reconciling containers failed: {Message}")]
     public static partial void ReconcileFailed(ILogger logger, string message);
 }

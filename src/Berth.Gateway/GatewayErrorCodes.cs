@@ -24,6 +24,9 @@ public static class GatewayErrorCodes
     /// <summary>503: the class already runs its <c>max_instances</c> containers.</summary>
     public const string MaxInstances = "max_instances";
 
+    /// <summary>503: the container keeps crashing right after it starts; starts are backed off.</summary>
+    public const string CrashLoop = "crash_loop";
+
     /// <summary>503: any other start failure.</summary>
     public const string StartFailed = "start_failed";
 
@@ -58,7 +61,7 @@ public static class GatewayErrorCodes
     /// <summary>Every code the gateway can answer.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
-        ImageNotFound, PortTimeout, ExitedDuringStart, EngineUnavailable, MaxInstances, StartFailed,
+        ImageNotFound, PortTimeout, ExitedDuringStart, EngineUnavailable, MaxInstances, CrashLoop, StartFailed,
         BodyTooLarge, BadRequestBody, InternalError,
         .. DestinationErrors.Select(ForUpstream),
     ];
@@ -71,6 +74,7 @@ public static class GatewayErrorCodes
         ContainerReadyError.ExitedDuringStart => ExitedDuringStart,
         ContainerReadyError.EngineUnavailable => EngineUnavailable,
         ContainerReadyError.CapacityExceeded => MaxInstances,
+        ContainerReadyError.CrashLoop => CrashLoop,
         _ => StartFailed,
     };
 

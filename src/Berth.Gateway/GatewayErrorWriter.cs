@@ -16,7 +16,7 @@ internal static class GatewayErrorWriter
             ContainerReadyError.ExitedDuringStart => StatusCodes.Status502BadGateway,
             _ => StatusCodes.Status503ServiceUnavailable,
         };
-        var retryAfter = error is ContainerReadyError.CapacityExceeded or ContainerReadyError.EngineUnavailable;
+        var retryAfter = error is ContainerReadyError.CapacityExceeded or ContainerReadyError.EngineUnavailable or ContainerReadyError.CrashLoop;
         return WriteAsync(context, status, GatewayErrorCodes.ForReadyError(error), message, retryAfter);
     }
 

@@ -39,7 +39,7 @@ public sealed class ForwarderTests
     public async Task SwitchPort_InAppCode_ChoosesThePortThroughTheFeature()
     {
         await using var rig = await ForwarderRig.StartAsync();
-        var livePort = (await rig.Object.EnsureReadyAsync(0)).Endpoint!.DefaultPort;
+        var livePort = (await Berth.Containers.ContainerCalls.EnsureReadyAsync(rig.Object, 0)).Endpoint!.DefaultPort;
         rig.Object.RequestedPorts.Clear();
 
         using var response = await rig.Client.GetAsync($"/switch/{livePort}/headers");

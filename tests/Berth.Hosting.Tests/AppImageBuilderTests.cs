@@ -1,4 +1,5 @@
 using Berth.Runtime;
+using Berth.Testing;
 using Berth.Hosting.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -216,16 +216,16 @@ public sealed class FakeContainerObject(ContainerEndpoint live) : IContainer, IC
     /// <summary>When set, starting fails the way an unexpected fault would (an RPC timeout, a bug).</summary>
     public Exception? ThrowOnEnsure { get; set; }
 
-    public Task<ContainerReadyResult> EnsureReadyAsync(int port, CancellationToken cancellationToken = default)
+    public Task<ContainerReadySlice> WaitReadySliceAsync(ContainerReadyRequest request, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _ensureCalls);
-        RequestedPorts.Enqueue(port);
+        RequestedPorts.Enqueue(request.Port);
         if (ThrowOnEnsure is { } fault)
         {
-            return Task.FromException<ContainerReadyResult>(fault);
+            return Task.FromException<ContainerReadySlice>(fault);
         }
 
-        return Task.FromResult(ContainerReadyResult.Ready(_current));
+        return Task.FromResult(new ContainerReadySlice(ContainerReadyResult.Ready(_current), 1));
     }
 
     public Task<bool> CheckAliveAsync(string containerId, CancellationToken cancellationToken)
@@ -240,21 +240,21 @@ public sealed class FakeContainerObject(ContainerEndpoint live) : IContainer, IC
         return Task.FromResult(true);
     }
 
-    public Task OnContainerExitedAsync(string containerId, int exitCode, bool oomKilled) => throw new NotSupportedException();
+    public Task OnContainerExitedAsync(string containerId, int exitCode, bool oomKilled, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task AdoptAsync(string containerId) => throw new NotSupportedException();
+    public Task AdoptAsync(string containerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task StartAsync(ContainerStartOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-    public Task StartAndWaitForPortsAsync(IReadOnlyList<int>? ports = null, ContainerStartOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-    public Task StopAsync(string signal = "SIGTERM", CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<ContainerStopSlice> StopSliceAsync(string signal, long generation, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task DestroyAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task SignalAsync(string signal, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task<ContainerExecResult> ExecAsync(IReadOnlyList<string> command, byte[]? stdin = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<Guid> StartExecAsync(ContainerExecRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task<ContainerExecChunk> ReadExecAsync(Guid execId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+    public Task CancelExecAsync(Guid execId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task<ContainerStopInfo?> MonitorAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

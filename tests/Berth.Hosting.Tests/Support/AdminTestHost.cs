@@ -1,5 +1,6 @@
 using Berth.Hosting;
 using Berth.Runtime;
+using Berth.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

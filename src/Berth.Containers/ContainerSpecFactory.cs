@@ -1,0 +1,72 @@
+using Berth.Runtime;
+
+namespace Berth.Containers;
+
+/// <summary>What one start of a container object's container is made of, as given by the object.</summary>
+/// <param name="ClassName">The container class.</param>
+/// <param name="ObjectId">The object's ID.</param>
+/// <param name="Image">The image reference to run.</param>
+/// <param name="Network">The network to attach it to.</param>
+/// <param name="DefaultPort">The class's default port.</param>
+/// <param name="Ports">The ports to expose.</param>
+/// <param name="InstanceType">The class's own instance type (the config's overrides it).</param>
+/// <param name="ClassEnvVars">The class's environment variables (code).</param>
+/// <param name="Entrypoint">The class's entrypoint, or <see langword="null"/> for the image's.</param>
+/// <param name="StartOptions">The options of this start, overriding the class's.</param>
+internal sealed record ContainerSpecInput(
+    string ClassName,
+    string ObjectId,
+    string Image,
+    string Network,
+    int DefaultPort,
+    IReadOnlyList<int> Ports,
+    InstanceType InstanceType,
+    IEnumerable<KeyValuePair<string, string>> ClassEnvVars,
+    IReadOnlyList<string>? Entrypoint,
+    ContainerStartOptions? StartOptions);
+
+/// <summary>
+/// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
+/// container spec is made; names and labels come from <see cref="BerthNames"/>, which the reconciler and tests match on too.
+/// </summary>
+internal static class ContainerSpecFactory
+{
+    /// <summary>The spec for one start.</summary>
+    public static ContainerSpec Create(ContainerOptions node, ContainerClassOptions containerClass, ContainerSpecInput input)
+    {
+        var environment = new Dictionary<string, string>(containerClass.EnvVars, StringComparer.Ordinal);
+        foreach (var (key, value) in input.ClassEnvVars)
+        {
+            environment[key] = value;
+        }
+
+        foreach (var (key, value) in input.StartOptions?.EnvVars ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        environment["BERTH_OBJECT_ID"] = input.ObjectId;
+        environment["BERTH_CLASS"] = input.ClassName;
+        environment["BERTH_APP"] = node.AppName;
+        environment["BERTH_NODE"] = node.NodeName;
+        environment["BERTH_LOCATION"] = node.Location;
+        environment["BERTH_REGION"] = node.Region;
+
+        return new ContainerSpec
+        {
+            Name = BerthNames.Container(node.AppName, node.NodeId, input.ClassName, input.ObjectId),
+            Image = input.Image,
+            Entrypoint = input.StartOptions?.Entrypoint ?? input.Entrypoint,
+            Environment = environment,
+            Labels = BerthNames.ForContainer(node.AppName, node.NodeId, input.ClassName, input.ObjectId, input.Image, node.ExtraLabels),
+            Ports = input.Ports,
+            InstanceType = containerClass.InstanceType ?? input.InstanceType,
+            Network = input.Network,
+            Runtime = node.Runtime,
+        };
+    }
+
+    /// <summary>The ports to wait for: the required ports, the default port and <paramref name="port"/>.</summary>
+    public static IReadOnlyList<int> PortsFor(int port, int defaultPort, IReadOnlyList<int> requiredPorts) =>
+        port == defaultPort && requiredPorts.Count == 0 ? [port] : requiredPorts.Append(defaultPort).Append(port).Distinct().ToArray();
+}
