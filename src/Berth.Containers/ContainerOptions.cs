@@ -158,7 +158,11 @@ internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOpti
             failures.Add($"Berth:Containers:AppName: '{options.AppName}' is not allowed; use letters, digits, '-', '_' or '.'.");
         }
 
-        if (!string.IsNullOrEmpty(options.NodeId) && !BerthNames.IsValidNodeId(options.NodeId))
+        if (string.IsNullOrEmpty(options.NodeId))
+        {
+            failures.Add("Berth:Containers:NodeId: empty; set it (1–32 lowercase letters, digits or '-'), or add Berth with AddBerth, which keeps the node's ID in its data directory.");
+        }
+        else if (!BerthNames.IsValidNodeId(options.NodeId))
         {
             failures.Add($"Berth:Containers:NodeId: '{options.NodeId}' is not allowed; use 1–32 lowercase letters, digits or '-', starting with a letter or digit, or leave it empty for the ID kept in the data directory.");
         }

@@ -7,7 +7,7 @@ public sealed class ContainerOptionsValidatorTests
     [Fact]
     public void Validate_Defaults_Succeeds()
     {
-        var result = _validator.Validate(null, new ContainerOptions());
+        var result = _validator.Validate(null, new ContainerOptions { NodeId = "n1" });
 
         Assert.True(result.Succeeded, result.FailureMessage);
     }
@@ -18,7 +18,7 @@ public sealed class ContainerOptionsValidatorTests
     [InlineData("A")]
     public void Validate_AllowedAppName_Succeeds(string appName)
     {
-        var result = _validator.Validate(null, new ContainerOptions { AppName = appName });
+        var result = _validator.Validate(null, new ContainerOptions { NodeId = "n1", AppName = appName });
 
         Assert.True(result.Succeeded, result.FailureMessage);
     }
@@ -31,7 +31,7 @@ public sealed class ContainerOptionsValidatorTests
     [InlineData("café")]
     public void Validate_BadAppName_NamesFieldValueAndWhatIsAllowed(string appName)
     {
-        var result = _validator.Validate(null, new ContainerOptions { AppName = appName });
+        var result = _validator.Validate(null, new ContainerOptions { NodeId = "n1", AppName = appName });
 
         Assert.True(result.Failed);
         var failure = Assert.Single(result.Failures!);
@@ -44,7 +44,7 @@ public sealed class ContainerOptionsValidatorTests
     [InlineData(nameof(ContainerOptions.PollInterval))]
     public void Validate_ZeroTimeSpan_NamesFieldAndAsksForPositive(string field)
     {
-        var options = new ContainerOptions();
+        var options = new ContainerOptions { NodeId = "n1" };
         typeof(ContainerOptions).GetProperty(field)!.SetValue(options, TimeSpan.Zero);
 
         var result = _validator.Validate(null, options);
@@ -56,7 +56,7 @@ public sealed class ContainerOptionsValidatorTests
     [Fact]
     public void Validate_NegativePortReadyTimeout_ShowsTheValue()
     {
-        var result = _validator.Validate(null, new ContainerOptions { PortReadyTimeout = TimeSpan.FromSeconds(-5) });
+        var result = _validator.Validate(null, new ContainerOptions { NodeId = "n1", PortReadyTimeout = TimeSpan.FromSeconds(-5) });
 
         var failure = Assert.Single(result.Failures!);
         Assert.Equal("Berth:Containers:PortReadyTimeout: '-00:00:05' is not allowed; use a positive time span.", failure);
@@ -65,7 +65,7 @@ public sealed class ContainerOptionsValidatorTests
     [Fact]
     public void Validate_ZeroStopGracePeriod_Succeeds()
     {
-        var result = _validator.Validate(null, new ContainerOptions { StopGracePeriod = TimeSpan.Zero });
+        var result = _validator.Validate(null, new ContainerOptions { NodeId = "n1", StopGracePeriod = TimeSpan.Zero });
 
         Assert.True(result.Succeeded, result.FailureMessage);
     }
@@ -73,7 +73,7 @@ public sealed class ContainerOptionsValidatorTests
     [Fact]
     public void Validate_NegativeStopGracePeriod_AsksForZeroOrPositive()
     {
-        var result = _validator.Validate(null, new ContainerOptions { StopGracePeriod = TimeSpan.FromSeconds(-1) });
+        var result = _validator.Validate(null, new ContainerOptions { NodeId = "n1", StopGracePeriod = TimeSpan.FromSeconds(-1) });
 
         var failure = Assert.Single(result.Failures!);
         Assert.Equal("Berth:Containers:StopGracePeriod: '-00:00:01' is not allowed; use zero or a positive time span.", failure);
@@ -84,6 +84,7 @@ public sealed class ContainerOptionsValidatorTests
     {
         var options = new ContainerOptions
         {
+            NodeId = "n1",
             AppName = "bad name",
             InstanceStartTimeout = TimeSpan.Zero,
             PollInterval = TimeSpan.FromMilliseconds(-1),
@@ -97,5 +98,14 @@ public sealed class ContainerOptionsValidatorTests
         Assert.Contains(result.Failures!, f => f.StartsWith("Berth:Containers:InstanceStartTimeout:", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.StartsWith("Berth:Containers:PollInterval:", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.StartsWith("Berth:Containers:StopGracePeriod:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_EmptyNodeId_NamesFieldAndHowToSetIt()
+    {
+        var result = _validator.Validate(null, new ContainerOptions());
+
+        Assert.True(result.Failed);
+        Assert.Contains("Berth:Containers:NodeId: empty", result.FailureMessage, StringComparison.Ordinal);
     }
 }

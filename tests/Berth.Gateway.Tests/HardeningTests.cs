@@ -15,6 +15,8 @@ public sealed class HardeningTests(GatewayFixture fixture)
             berth =>
             {
                 berth.Services.AddSingleton<HookLog>();
+                // The crash test kills its container on purpose five times in a row: not a crash loop to back off.
+                berth.ConfigureContainers(o => o.CrashLoopThreshold = 100);
                 berth.AddContainer<AppContainer>(o => o.Image = fixture.Images.App);
             },
             app => app.MapContainer<AppContainer>("/c/{id}/{**rest}", ctx => (string)ctx.Request.RouteValues["id"]!, stripPrefix: true));

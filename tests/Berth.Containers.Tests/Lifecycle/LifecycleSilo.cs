@@ -115,6 +115,7 @@ public sealed class LifecycleSilo : IAsyncDisposable
         builder.Services.AddBerthContainers(options =>
         {
             options.AppName = "unit";
+            options.NodeId = "n1";
             options.NodeName = "node-a";
             options.PortReadyTimeout = TimeSpan.FromSeconds(90);
             options.InstanceStartTimeout = TimeSpan.FromSeconds(30);
