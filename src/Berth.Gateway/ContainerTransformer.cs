@@ -23,13 +23,37 @@ internal sealed class ContainerTransformer : HttpTransformer
         }
     }
 
+    /// <summary>
+    /// Whether a header belongs to Berth: <c>X-Berth-</c> in any case, with '_' taken for '-' as CGI-style servers do
+    /// (<c>X_Berth_Container_Port</c> becomes the same <c>HTTP_X_BERTH_CONTAINER_PORT</c> variable as the dashed form).
+    /// </summary>
+    internal static bool IsReserved(string name)
+    {
+        var prefix = ContainerForwarder.ReservedHeaderPrefix;
+        if (name.Length < prefix.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < prefix.Length; i++)
+        {
+            var c = name[i] == '_' ? '-' : char.ToUpperInvariant(name[i]);
+            if (c != char.ToUpperInvariant(prefix[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static void RemoveReservedHeaders(HttpRequestMessage proxyRequest)
     {
         // The non-validated view enumerates without allocating; a list is made only when there is something to drop.
         List<string>? reserved = null;
         foreach (var header in proxyRequest.Headers.NonValidated)
         {
-            if (header.Key.StartsWith(ContainerForwarder.ReservedHeaderPrefix, StringComparison.OrdinalIgnoreCase))
+            if (IsReserved(header.Key))
             {
                 (reserved ??= []).Add(header.Key);
             }

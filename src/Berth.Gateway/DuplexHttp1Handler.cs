@@ -19,7 +19,12 @@ namespace Berth.Gateway;
 /// </summary>
 internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessageHandler
 {
+    // The whole response head (interim answers included) and the trailers each: SocketsHttpHandler's default
+    // MaxResponseHeadersLength, so a container cannot grow the gateway's memory with an endless head.
     private const int MaxHeadBytes = 64 * 1024;
+
+    // Interim answers (100 Continue, 103 Early Hints) before the final one; more is a container stalling the gateway.
+    private const int MaxInterimResponses = 8;
 
     private static readonly ReadOnlyMemory<byte> LastChunk = "0\r\n\r\n"u8.ToArray();
 
@@ -237,9 +242,15 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
 
     private static async Task<HttpResponseMessage> ReadResponseHeadAsync(BufferedSource source, HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        while (true)
+        var budget = new HeadBudget(MaxHeadBytes);
+        for (var interim = 0; ; interim++)
         {
-            var statusLine = await source.ReadLineAsync(cancellationToken)
+            if (interim > MaxInterimResponses)
+            {
+                throw new HttpRequestException(HttpRequestError.InvalidResponse, $"The container sent more than {MaxInterimResponses} interim (1xx) answers.");
+            }
+
+            var statusLine = await source.ReadLineAsync(budget, cancellationToken)
                 ?? throw new HttpRequestException(HttpRequestError.ResponseEnded, "The container closed the connection before it answered.");
             // "HTTP/1.1 200 OK"
             if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1.", StringComparison.Ordinal)
@@ -259,7 +270,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
             var chunked = false;
             while (true)
             {
-                var line = await source.ReadLineAsync(cancellationToken)
+                var line = await source.ReadLineAsync(budget, cancellationToken)
                     ?? throw new HttpRequestException(HttpRequestError.ResponseEnded, "The container closed the connection in the middle of its response head.");
                 if (line.Length == 0)
                 {
@@ -316,6 +327,28 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
         }
     }
 
+    // A chunk-size line with its extensions; longer is a container trying to make the gateway buffer.
+    private const int MaxChunkSizeLine = 4 * 1024;
+
+    /// <summary>How many bytes of head (or trailer, or chunk-size line) may still be read; past it the response is refused.</summary>
+    private sealed class HeadBudget
+    {
+        private readonly int _limit;
+        private int _left;
+
+        public HeadBudget(int limit) => _left = _limit = limit;
+
+        public void Take(int bytes)
+        {
+            _left -= bytes;
+            if (_left < 0)
+            {
+                throw new HttpRequestException(HttpRequestError.InvalidResponse,
+                    string.Create(CultureInfo.InvariantCulture, $"The container sent a response head, trailer or chunk line longer than {_limit} bytes."));
+            }
+        }
+    }
+
     /// <summary>Reads lines and bytes from the connection through one buffer.</summary>
     private sealed class BufferedSource(NetworkStream network) : IDisposable
     {
@@ -325,7 +358,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
 
         public NetworkStream Network { get; } = network;
 
-        public async ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken)
+        public async ValueTask<string?> ReadLineAsync(HeadBudget budget, CancellationToken cancellationToken)
         {
             var line = new StringBuilder();
             while (true)
@@ -338,12 +371,9 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
                 var span = _buffer.AsSpan(_start, _end - _start);
                 var newline = span.IndexOf((byte)'\n');
                 var take = newline < 0 ? span : span[..newline];
+                budget.Take(newline < 0 ? span.Length : newline + 1);
                 line.Append(Encoding.Latin1.GetString(take));
                 _start += newline < 0 ? span.Length : newline + 1;
-                if (line.Length > MaxHeadBytes)
-                {
-                    throw new HttpRequestException(HttpRequestError.InvalidResponse, "The container sent a line longer than 64 KiB.");
-                }
 
                 if (newline >= 0)
                 {
@@ -423,7 +453,8 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
                 if (_remaining == 0)
                 {
                     // Trailers, then the empty line that ends the body.
-                    while (!string.IsNullOrEmpty(await source.ReadLineAsync(cancellationToken)))
+                    var trailers = new HeadBudget(MaxHeadBytes);
+                    while (!string.IsNullOrEmpty(await source.ReadLineAsync(trailers, cancellationToken)))
                     {
                     }
 
@@ -446,7 +477,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
             }
 
             _remaining -= read;
-            if (chunked && _remaining == 0 && await source.ReadLineAsync(cancellationToken) is not "")
+            if (chunked && _remaining == 0 && await source.ReadLineAsync(new HeadBudget(2), cancellationToken) is not "")
             {
                 throw new IOException("The container's chunked response is malformed.");
             }
@@ -461,7 +492,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
 
         private async ValueTask<long> ReadChunkSizeAsync(CancellationToken cancellationToken)
         {
-            var line = await source.ReadLineAsync(cancellationToken) ?? throw new IOException("The container closed the connection before the end of its chunked response.");
+            var line = await source.ReadLineAsync(new HeadBudget(MaxChunkSizeLine), cancellationToken) ?? throw new IOException("The container closed the connection before the end of its chunked response.");
             var end = line.IndexOf(';', StringComparison.Ordinal);
             var size = end < 0 ? line.AsSpan().Trim() : line.AsSpan(0, end).Trim();
             return long.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value) && value >= 0

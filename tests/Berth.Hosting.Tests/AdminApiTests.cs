@@ -78,6 +78,24 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ListAndResolve_ContainerOfAnotherNodeOfTheApp_NotSeenNotTouched()
+    {
+        // A second host of the same app on this engine owns its containers: this node neither lists nor stops them.
+        var own = _host.Runtime.AddContainer("demo", "Sandbox", "mine-1");
+        var foreign = _host.Runtime.AddContainer("demo", "Sandbox", "theirs-1", nodeId: "node-2");
+
+        var list = await _client.GetFromJsonAsync<JsonElement>("_berth/admin/containers");
+        using var logs = await _client.GetAsync("_berth/admin/containers/Sandbox/theirs-1/logs");
+        using var stop = await _client.PostAsync("_berth/admin/containers/Sandbox/theirs-1/stop", null);
+
+        Assert.Equal(own.Id, Assert.Single(list.EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, logs.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, stop.StatusCode);
+        Assert.Empty(_host.Runtime.Stops);
+        Assert.Contains(_host.Runtime.Containers, c => c.Id == foreign.Id);
+    }
+
+    [Fact]
     public async Task Logs_ObjectIdPrefix_StreamsTailAsText()
     {
         var container = _host.Runtime.AddContainer("demo", "Sandbox", "a1b2c3d4");

@@ -46,12 +46,19 @@ public static partial class BerthAdminExtensions
     /// and <c>DELETE containers/{class}/{objectId}</c> (destroy); stop, exec and destroy go through the owning object when this host runs its class
     /// under <see cref="RoutePrefix"/>. An object ID may be given as an unambiguous prefix.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><see cref="AddBerthAdmin"/> was not called.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="AddBerthAdmin"/> was not called, or no config file was loaded (<c>UseConfigFile</c>).</exception>
     public static RouteGroupBuilder MapBerthAdmin(this IEndpointRouteBuilder endpoints)
     {
         if (endpoints.ServiceProvider.GetService<AdminToken>() is null)
         {
             throw new InvalidOperationException("MapBerthAdmin needs its services: call builder.Services.AddBerthAdmin() first.");
+        }
+
+        // Fail at start-up, not on every request: the admin API answers for the app its config file names.
+        if (endpoints.ServiceProvider.GetService<BerthAppConfig>() is null)
+        {
+            throw new InvalidOperationException(
+                "MapBerthAdmin needs the app's config file: call berth.UseConfigFile() in AddBerth(...), so the admin API knows the app and its classes.");
         }
 
         var group = endpoints.MapGroup(RoutePrefix).AddEndpointFilter(GuardAsync).ExcludeFromDescription();
@@ -101,9 +108,9 @@ public static partial class BerthAdminExtensions
         }
     }
 
-    private static async Task<IResult> ListAsync(IContainerRuntime runtime, BerthAppConfig config, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(IContainerRuntime runtime, IOptions<ContainerOptions> node, CancellationToken cancellationToken)
     {
-        var containers = await runtime.ListAsync(AppLabels(config), cancellationToken);
+        var containers = await runtime.ListAsync(NodeLabels(node.Value), cancellationToken);
         return Results.Ok(containers
             .OrderBy(c => Label(c, BerthLabels.Class), StringComparer.Ordinal)
             .ThenBy(c => Label(c, BerthLabels.ObjectId), StringComparer.Ordinal)
@@ -114,14 +121,14 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> LogsAsync(
         string className, string objectId, bool? follow, int? tail,
-        IContainerRuntime runtime, BerthAppConfig config, CancellationToken cancellationToken)
+        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> node, CancellationToken cancellationToken)
     {
         if (tail is < 0)
         {
             return Results.Problem($"tail: {tail} is not allowed; allowed: a number of lines ≥ 0.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
+        var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
         if (container is null)
         {
             return error!;
@@ -142,7 +149,7 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> ExecAsync(
         string className, string objectId, AdminExecRequest request,
-        IContainerRuntime runtime, BerthAppConfig config, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
+        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
     {
         if (request?.Command is not { Count: > 0 } command || command.Any(string.IsNullOrEmpty))
         {
@@ -164,7 +171,7 @@ public static partial class BerthAdminExtensions
             }
         }
 
-        var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
+        var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
         if (container is null)
         {
             return error!;
@@ -224,7 +231,7 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> StopAsync(
         string className, string objectId, int? grace,
-        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> options, ILoggerFactory loggers, IServiceProvider services,
+        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services,
         CancellationToken cancellationToken)
     {
         if (grace is { } seconds && (seconds < 0 || TimeSpan.FromSeconds(seconds) > AdminOptions.MaxStopGracePeriod))
@@ -233,7 +240,7 @@ public static partial class BerthAdminExtensions
                 statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
+        var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
         if (container is null)
         {
             return error!;
@@ -259,7 +266,7 @@ public static partial class BerthAdminExtensions
                 string.Equals(state.Reason, nameof(StopReason.OutOfMemory), StringComparison.OrdinalIgnoreCase)));
         }
 
-        var gracePeriod = grace is { } g ? TimeSpan.FromSeconds(g) : options.Value.StopGracePeriod;
+        var gracePeriod = grace is { } g ? TimeSpan.FromSeconds(g) : node.Value.StopGracePeriod;
         Log.Stop(loggers.CreateLogger(typeof(BerthAdminExtensions)), className, fullObjectId, gracePeriod.TotalSeconds);
         var exit = await runtime.StopAsync(container.Id, new StopOptions("SIGTERM", gracePeriod), cancellationToken);
         return Results.Ok(new AdminStopResult(container.Id, className, fullObjectId, exit.ExitCode, exit.OomKilled));
@@ -267,9 +274,9 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> DestroyAsync(
         string className, string objectId,
-        IContainerRuntime runtime, BerthAppConfig config, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
+        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var (container, error) = await ResolveAsync(runtime, config, className, objectId, cancellationToken);
+        var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
         if (container is null)
         {
             return error!;
@@ -301,9 +308,9 @@ public static partial class BerthAdminExtensions
     /// that, starts with it. Of several containers of one object (a rollout), the running, newest one wins.
     /// </summary>
     private static async Task<(ContainerSummary? Container, IResult? Error)> ResolveAsync(
-        IContainerRuntime runtime, BerthAppConfig config, string className, string objectId, CancellationToken cancellationToken)
+        IContainerRuntime runtime, BerthAppConfig config, ContainerOptions node, string className, string objectId, CancellationToken cancellationToken)
     {
-        var labels = new Dictionary<string, string>(AppLabels(config)) { [BerthLabels.Class] = className };
+        var labels = new Dictionary<string, string>(NodeLabels(node)) { [BerthLabels.Class] = className };
         var candidates = await runtime.ListAsync(labels, cancellationToken);
         var exact = candidates.Where(c => Label(c, BerthLabels.ObjectId) == objectId).ToList();
         var matches = exact.Count > 0
@@ -335,7 +342,8 @@ public static partial class BerthAdminExtensions
         return (chosen, null);
     }
 
-    private static Dictionary<string, string> AppLabels(BerthAppConfig config) => BerthNames.ForApp(config.Name);
+    // This node's containers only: another node of the same app on this engine owns its own (issue 9 case 11).
+    private static Dictionary<string, string> NodeLabels(ContainerOptions node) => BerthNames.ForNode(node.AppName, node.NodeId);
 
     private static string Label(ContainerSummary container, string label) => BerthNames.Label(container.Labels, label);
 

@@ -20,6 +20,9 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
     /// <value>Defaults to zero (at once).</value>
     public TimeSpan? PortDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>How long a create takes on the clock, as an engine call would; zero completes at once (no await gap for callers to interleave in).</summary>
+    public TimeSpan CreateDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>When set, every started container exits at once with this code (after writing <see cref="OutputOnStart"/>).</summary>
     public int? ExitOnStart { get; set; }
 
@@ -134,23 +137,20 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
 
     public List<(string ContainerId, IReadOnlyList<string> Command)> Execs { get; } = [];
 
-    /// <summary>Adds a Berth-managed container of <paramref name="app"/>.</summary>
+    /// <summary>The node ID <see cref="AddContainer"/> labels containers with unless told otherwise.</summary>
+    public const string DefaultNodeId = "node-1";
+
+    /// <summary>Adds a Berth-managed container of <paramref name="app"/>, left by node <paramref name="nodeId"/>.</summary>
     public ContainerSummary AddContainer(string app, string className, string objectId, ContainerRunState state = ContainerRunState.Running,
-        DateTimeOffset? created = null, string? id = null)
+        DateTimeOffset? created = null, string? id = null, string nodeId = DefaultNodeId)
     {
+        var image = BerthNames.ImageRepository(app, className) + ":abc123";
         var container = new ContainerSummary(
             id ?? Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()),
-            $"berth-{app}-{className}-{objectId}",
-            $"berth-{app}-{className.ToLowerInvariant()}:abc123",
+            BerthNames.Container(app, nodeId, className, objectId),
+            image,
             state,
-            new Dictionary<string, string>
-            {
-                [BerthLabels.Managed] = "1",
-                [BerthLabels.App] = app,
-                [BerthLabels.Class] = className,
-                [BerthLabels.ObjectId] = objectId,
-                [BerthLabels.Version] = "abc123",
-            },
+            BerthNames.ForContainer(app, nodeId, className, objectId, image),
             created ?? new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero));
         lock (_gate)
         {
@@ -250,8 +250,13 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
 
     public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-    public Task<string> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken = default)
+    public async Task<string> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken = default)
     {
+        if (CreateDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(CreateDelay, _time, cancellationToken);
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -265,7 +270,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
             Specs.Add(spec);
             _lives[id] = new Lifecycle(spec, $"10.0.{_created / 250}.{_created % 250 + 2}");
             Containers.Add(new ContainerSummary(id, spec.Name, spec.Image, ContainerRunState.Created, spec.Labels, _time.GetUtcNow()));
-            return Task.FromResult(id);
+            return id;
         }
     }
 

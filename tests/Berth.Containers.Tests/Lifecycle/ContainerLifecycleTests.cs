@@ -16,6 +16,8 @@ public sealed class ContainerLifecycleTests
     {
         await using var silo = await LifecycleSilo.StartAsync();
         silo.Runtime.PortDelay = TimeSpan.FromSeconds(2);
+        // An engine call takes time: the concurrent callers interleave while the first create is in flight.
+        silo.Runtime.CreateDelay = TimeSpan.FromSeconds(1);
         var container = silo.Get("one");
 
         var calls = Enumerable.Range(0, 8).Select(_ => container.EnsureReadyAsync(0)).ToArray();

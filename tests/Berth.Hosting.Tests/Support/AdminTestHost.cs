@@ -1,3 +1,4 @@
+using Berth.Containers;
 using Berth.Hosting;
 using Berth.Runtime;
 using Berth.Testing;
@@ -43,6 +44,11 @@ public sealed class AdminTestHost : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IContainerRuntime>(runtime);
+        builder.Services.Configure<ContainerOptions>(o =>
+        {
+            o.AppName = AppName;
+            o.NodeId = FakeContainerRuntime.DefaultNodeId;
+        });
         builder.Services.AddBerthConfig(BerthConfigFile.Parse(
             """{ "name": "demo", "containers": [ { "class_name": "Sandbox", "image": "sandbox:1" }, { "class_name": "Api", "image": "api:1" } ] }""",
             directory.Path));
