@@ -63,7 +63,7 @@ internal sealed class ContainerReconciler(
             }
 
             var owner = services.GetRequiredKeyedService<DurableObjectNamespace<IContainer>>(containerClass.Options.ClassName).Get(id);
-            await owner.AsReference<IContainerLifecycle>().AdoptAsync(container.Id);
+            await owner.AsReference<IContainerLifecycle>().AdoptAsync(container.Id, ct);
         });
     }
 }

@@ -90,7 +90,7 @@ public sealed partial class ContainerForwarder
         }
         catch (Exception ex)
         {
-            LogUnexpected(_logger, className, objectId, ex);
+            Log.ForwardUnexpected(_logger, className, objectId, ex);
             await GatewayErrorWriter.WriteUnexpectedAsync(context);
         }
     }
@@ -132,12 +132,12 @@ public sealed partial class ContainerForwarder
             if (!GatewayErrorCodes.IsDestinationError(error) || context.RequestAborted.IsCancellationRequested)
             {
                 // The client's own failure (its body, its cancellation): the container is not suspect.
-                LogClientError(_logger, className, objectId, error, exception?.Message);
+                Log.ClientError(_logger, className, objectId, error, exception?.Message);
                 await WriteClientErrorAsync(context, error, exception, limit);
                 return;
             }
 
-            LogForwardError(_logger, className, objectId, endpoint.ContainerId, error, exception?.Message);
+            Log.ForwardError(_logger, className, objectId, endpoint.ContainerId, error, exception?.Message);
 
             // The container may have died before its object noticed: have the object look now rather than wait for
             // its monitor, so this request (when nothing of it was sent) or the next one reaches a fresh container.
@@ -150,7 +150,7 @@ public sealed partial class ContainerForwarder
                     alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
                 }
 
-                LogRetry(_logger, className, objectId, endpoint.ContainerId, alive);
+                Log.ForwardRetry(_logger, className, objectId, endpoint.ContainerId, alive);
                 // YARP may send the same context again: the response has not started and the body was not read.
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Features.Set<IForwarderErrorFeature>(null);
@@ -266,18 +266,6 @@ public sealed partial class ContainerForwarder
     // Fakes implement the lifecycle interface directly; Orleans references are cast.
     private static IContainerLifecycle Lifecycle(IContainer container) =>
         container as IContainerLifecycle ?? container.AsReference<IContainerLifecycle>();
-
-    [LoggerMessage(1, LogLevel.Warning, "Forwarding to container {ContainerId} of {ClassName} {ObjectId} failed: {Error} {Detail}")]
-    private static partial void LogForwardError(ILogger logger, string className, string objectId, string containerId, ForwarderError error, string? detail);
-
-    [LoggerMessage(2, LogLevel.Debug, "Request to container {ClassName} {ObjectId} ended on the client's side: {Error} {Detail}")]
-    private static partial void LogClientError(ILogger logger, string className, string objectId, ForwarderError error, string? detail);
-
-    [LoggerMessage(3, LogLevel.Information, "Container {ContainerId} of {ClassName} {ObjectId} refused the connection before the request reached it (still running: {StillRunning}); sending it again")]
-    private static partial void LogRetry(ILogger logger, string className, string objectId, string containerId, bool stillRunning);
-
-    [LoggerMessage(4, LogLevel.Error, "Unexpected failure forwarding to container {ClassName} {ObjectId}")]
-    private static partial void LogUnexpected(ILogger logger, string className, string objectId, Exception exception);
 }
 
 /// <summary>The JSON body of an error the gateway answers itself.</summary>

@@ -29,19 +29,10 @@ internal sealed class GatewayErrorStartupFilter : IStartupFilter
             }
             catch (Exception ex)
             {
-                GatewayLog.Unhandled(logger, context.Request.Method, context.Request.Path.Value, ex);
+                Log.Unhandled(logger, context.Request.Method, context.Request.Path.Value, ex);
                 await GatewayErrorWriter.WriteUnexpectedAsync(context);
             }
         });
         next(app);
     };
-}
-
-internal static partial class GatewayLog
-{
-    [LoggerMessage(10, LogLevel.Error, "Unhandled failure answering {Method} {Path}")]
-    public static partial void Unhandled(ILogger logger, string method, string? path, Exception exception);
-
-    [LoggerMessage(11, LogLevel.Error, "The container name selector of route {Pattern} failed")]
-    public static partial void SelectorFailed(ILogger logger, string pattern, Exception exception);
 }

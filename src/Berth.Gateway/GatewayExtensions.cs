@@ -83,7 +83,7 @@ public static class GatewayExtensions
             catch (Exception ex)
             {
                 // The app's selector failed: answer the documented JSON, not an empty 500 or a stack trace.
-                GatewayLog.SelectorFailed(logger, pattern, ex);
+                Log.SelectorFailed(logger, pattern, ex);
                 return GatewayErrorWriter.WriteUnexpectedAsync(context);
             }
 

@@ -59,7 +59,7 @@ public sealed class StreamingTests
                 await stream.WriteAsync(chunk, ct);
                 await stream.FlushAsync(ct);
                 var expected = i * chunk.Length;
-                await Eventually.ValueAsync(() => Task.FromResult(rig.Probe.Received), r => r >= expected, $"chunk {i} to reach the container", TimeSpan.FromSeconds(10));
+                await Eventually.ValueAsync(() => Task.FromResult(rig.Probe.Received), r => r >= expected, $"chunk {i} to reach the container", TimeSpan.FromSeconds(10), cancellationToken: ct);
             }
         }, hang.Token);
 

@@ -55,7 +55,7 @@ public sealed class CronTriggerServiceTests : IAsyncDisposable
     [Fact]
     public async Task Service_OccurrenceDue_RunsHandlerWithScheduledTime()
     {
-        _services.AddCronTrigger("*/2 * * * *", (e, sp, _) => sp.GetRequiredService<Channel<ScheduledEvent>>().Writer.WriteAsync(e).AsTask());
+        _services.AddCronTrigger("*/2 * * * *", (e, sp, ct) => sp.GetRequiredService<Channel<ScheduledEvent>>().Writer.WriteAsync(e, ct).AsTask());
         await StartAsync();
 
         _time.Advance(TimeSpan.FromSeconds(90));

@@ -82,14 +82,14 @@ public sealed class AddressingAndRpcTests(SharedSilo shared)
     public void DurableObjectId_ParseAndName_BehaveAsValue()
     {
         var named = Silo.Counters.IdFromName("alice");
-        var parsed = DurableObjectId.Parse(named.ToString());
+        var parsed = DurableObjectId.Parse(named.ToString(), System.Globalization.CultureInfo.InvariantCulture);
 
         Assert.Equal("alice", named.Name);
         Assert.Null(parsed.Name);
         Assert.Equal(named, parsed);
         Assert.Equal(named.GetHashCode(), parsed.GetHashCode());
         Assert.False(DurableObjectId.TryParse("xyz", out _));
-        Assert.Throws<FormatException>(() => DurableObjectId.Parse("xyz"));
+        Assert.Throws<FormatException>(() => DurableObjectId.Parse("xyz", System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -72,13 +72,4 @@ internal sealed partial class AdminToken : IHostedService
 
         File.Move(temporary, path, overwrite: true);
     }
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Information, "Admin API token generated and written to {Path}")]
-        public static partial void Generated(ILogger logger, string path);
-
-        [LoggerMessage(2, LogLevel.Information, "Admin API uses the configured token (Berth:Admin:Token)")]
-        public static partial void UsingConfigured(ILogger logger);
-    }
 }

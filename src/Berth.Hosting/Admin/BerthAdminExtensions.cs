@@ -347,20 +347,6 @@ public static partial class BerthAdminExtensions
 
     private static string Label(ContainerSummary container, string label) => BerthNames.Label(container.Labels, label);
 
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Information, "Admin API: exec '{Command}' in {ClassName}/{ObjectId}")]
-        public static partial void Exec(ILogger logger, string command, string className, string objectId);
-
-        [LoggerMessage(2, LogLevel.Information, "Admin API: stopping {ClassName}/{ObjectId} (SIGTERM, SIGKILL after {GraceSeconds} s)")]
-        public static partial void Stop(ILogger logger, string className, string objectId, double graceSeconds);
-
-        [LoggerMessage(3, LogLevel.Information, "Admin API: stopping {ClassName}/{ObjectId} through its object")]
-        public static partial void StopThroughObject(ILogger logger, string className, string objectId);
-
-        [LoggerMessage(4, LogLevel.Information, "Admin API: destroying {ClassName}/{ObjectId}")]
-        public static partial void Destroy(ILogger logger, string className, string objectId);
-    }
 }
 
 /// <summary>A container as listed by the admin API.</summary>

@@ -173,37 +173,4 @@ internal sealed partial class CronTriggerService(
 
         public Task Task = Task.CompletedTask;
     }
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Information, "Cron '{Cron}' scheduled; next occurrence {Next:u}")]
-        public static partial void Scheduled(ILogger logger, string cron, DateTimeOffset? next);
-
-        [LoggerMessage(2, LogLevel.Information, "Cron '{Cron}' firing for {ScheduledTime:u}")]
-        public static partial void Firing(ILogger logger, string cron, DateTimeOffset scheduledTime);
-
-        [LoggerMessage(3, LogLevel.Debug, "Cron '{Cron}' run for {ScheduledTime:u} completed in {ElapsedMs:0} ms")]
-        public static partial void Completed(ILogger logger, string cron, DateTimeOffset scheduledTime, double elapsedMs);
-
-        [LoggerMessage(4, LogLevel.Warning, "Cron '{Cron}' skipped the occurrence at {ScheduledTime:u}: the previous run is still going")]
-        public static partial void Overlapping(ILogger logger, string cron, DateTimeOffset scheduledTime);
-
-        [LoggerMessage(5, LogLevel.Warning, "Cron '{Cron}' woke late: the occurrences from {FirstMissed:u} up to {Fired:u} fire once, not in a burst")]
-        public static partial void Missed(ILogger logger, string cron, DateTimeOffset firstMissed, DateTimeOffset fired);
-
-        [LoggerMessage(6, LogLevel.Error, "Cron '{Cron}' run for {ScheduledTime:u} failed")]
-        public static partial void Failed(ILogger logger, Exception exception, string cron, DateTimeOffset scheduledTime);
-
-        [LoggerMessage(7, LogLevel.Error, "Scheduled handler {Handler} failed for cron '{Cron}' at {ScheduledTime:u}")]
-        public static partial void HandlerFailed(ILogger logger, Exception exception, string handler, string cron, DateTimeOffset scheduledTime);
-
-        [LoggerMessage(8, LogLevel.Information, "Cron '{Cron}' run for {ScheduledTime:u} cancelled: the host is stopping")]
-        public static partial void Cancelled(ILogger logger, string cron, DateTimeOffset scheduledTime);
-
-        [LoggerMessage(9, LogLevel.Warning, "Cron '{Cron}' from triggers.crons fired but no IScheduledHandler is registered; add one with AddScheduledHandler<T>()")]
-        public static partial void NoHandler(ILogger logger, string cron);
-
-        [LoggerMessage(10, LogLevel.Warning, "Cron '{Cron}' has no further occurrence; its trigger stops")]
-        public static partial void NoMoreOccurrences(ILogger logger, string cron);
-    }
 }

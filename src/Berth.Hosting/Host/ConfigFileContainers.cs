@@ -66,7 +66,7 @@ internal sealed partial class AppImageWarmup(
         {
             if (!classes.TryGet(container.ClassName, out _))
             {
-                LogUnregistered(logger, container.ClassName);
+                Log.UnregisteredClass(logger, container.ClassName);
             }
         }
 
@@ -75,24 +75,15 @@ internal sealed partial class AppImageWarmup(
             try
             {
                 var image = await containerClass.GetImageAsync(cancellationToken);
-                LogImageReady(logger, containerClass.Options.ClassName, image);
+                Log.ClassImageReady(logger, containerClass.Options.ClassName, image);
             }
             catch (ContainerRuntimeException ex)
             {
                 // Serve anyway: requests for this class answer with the reason until the image can be had.
-                LogImageFailed(logger, containerClass.Options.ClassName, ex.Message);
+                Log.ClassImageFailed(logger, containerClass.Options.ClassName, ex.Message);
             }
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    [LoggerMessage(1, LogLevel.Warning, "containers[].class_name '{ClassName}' in the config file has no C# class registered with AddContainer<{ClassName}>()")]
-    private static partial void LogUnregistered(ILogger logger, string className);
-
-    [LoggerMessage(2, LogLevel.Information, "Container class {ClassName} runs image {Image}")]
-    private static partial void LogImageReady(ILogger logger, string className, string image);
-
-    [LoggerMessage(3, LogLevel.Error, "Container class {ClassName} has no usable image: {Message}")]
-    private static partial void LogImageFailed(ILogger logger, string className, string message);
 }

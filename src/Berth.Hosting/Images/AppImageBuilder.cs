@@ -103,19 +103,4 @@ public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppC
     {
         public void Report(string value) => Log.BuildOutput(logger, className, value.TrimEnd());
     }
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Information, "Image for {ClassName} is up to date: {Tag}")]
-        public static partial void CacheHit(ILogger logger, string className, string tag);
-
-        [LoggerMessage(2, LogLevel.Information, "Building image for {ClassName} as {Tag} from {Dockerfile}")]
-        public static partial void Building(ILogger logger, string className, string tag, string dockerfile);
-
-        [LoggerMessage(3, LogLevel.Information, "Built image for {ClassName} as {Tag} in {Seconds:0.0} s")]
-        public static partial void Built(ILogger logger, string className, string tag, double seconds);
-
-        [LoggerMessage(4, LogLevel.Debug, "[build {ClassName}] {Line}")]
-        public static partial void BuildOutput(ILogger logger, string className, string line);
-    }
 }

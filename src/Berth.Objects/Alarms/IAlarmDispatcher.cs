@@ -9,5 +9,5 @@ internal interface IAlarmDispatcher
 internal sealed class GrainAlarmDispatcher(IGrainFactory grainFactory) : IAlarmDispatcher
 {
     public Task DeliverAsync(string grainId, CancellationToken cancellationToken) =>
-        grainFactory.GetGrain<IAlarmReceiver>(GrainId.Parse(grainId)).DeliverAlarmAsync(cancellationToken);
+        grainFactory.GetGrain<IAlarmReceiver>(GrainId.Parse(grainId, System.Globalization.CultureInfo.InvariantCulture)).DeliverAlarmAsync(cancellationToken);
 }

@@ -1,0 +1,20 @@
+using Berth.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Hosting;
+
+// Application image messages: event IDs BerthEventIds.Images + n.
+internal static partial class Log
+{
+    [LoggerMessage(BerthEventIds.Images + 1, LogLevel.Information, "Image for {ClassName} is up to date: {Tag}", EventName = "AppImageUpToDate")]
+    public static partial void CacheHit(ILogger logger, string className, string tag);
+
+    [LoggerMessage(BerthEventIds.Images + 2, LogLevel.Information, "Building image for {ClassName} as {Tag} from {Dockerfile}", EventName = "AppImageBuilding")]
+    public static partial void Building(ILogger logger, string className, string tag, string dockerfile);
+
+    [LoggerMessage(BerthEventIds.Images + 3, LogLevel.Information, "Built image for {ClassName} as {Tag} in {Seconds:0.0} s", EventName = "AppImageBuilt")]
+    public static partial void Built(ILogger logger, string className, string tag, double seconds);
+
+    [LoggerMessage(BerthEventIds.Images + 4, LogLevel.Debug, "[build {ClassName}] {Line}", EventName = "AppImageBuildOutput")]
+    public static partial void BuildOutput(ILogger logger, string className, string line);
+}
