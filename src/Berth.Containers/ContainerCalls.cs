@@ -1,3 +1,4 @@
+using Berth.Runtime;
 using Orleans.Concurrency;
 
 namespace Berth.Containers;
@@ -64,7 +65,7 @@ public static class ContainerCalls
     /// Sends <paramref name="signal"/>, then SIGKILL after <see cref="ContainerOptions.StopGracePeriod"/>, and waits for the exit
     /// however long the grace is. The stop is recorded as <see cref="StopReason.Requested"/>.
     /// </summary>
-    public static async Task StopAsync(this IContainer container, string signal = "SIGTERM", CancellationToken cancellationToken = default)
+    public static async Task StopAsync(this IContainer container, ContainerSignal signal = ContainerSignal.SIGTERM, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(container);
         long generation = 0;

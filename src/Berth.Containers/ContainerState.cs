@@ -1,7 +1,7 @@
 namespace Berth.Containers;
 
 /// <summary>Where a container object's container is in its life.</summary>
-public enum ContainerState
+public enum ContainerObjectState
 {
     /// <summary>No container runs (never started, or stopped cleanly).</summary>
     Stopped,
@@ -15,7 +15,7 @@ public enum ContainerState
     /// <summary>A stop signal was sent; waiting for it to exit.</summary>
     Stopping,
 
-    /// <summary>The container exited with a non-zero code (see <see cref="ContainerStatusInfo.ExitCode"/>).</summary>
+    /// <summary>The container exited with a non-zero code (see <see cref="ContainerObjectStatus.ExitCode"/>).</summary>
     StoppedWithCode,
 }
 
@@ -26,8 +26,8 @@ public enum ContainerState
 /// <param name="Reason">Why it last changed state (for example <c>sleep</c>, <c>oom</c>, <c>crash</c>).</param>
 /// <param name="ChangedAt">When the state last changed.</param>
 [GenerateSerializer, Immutable]
-public sealed record ContainerStatusInfo(
-    [property: Id(0)] ContainerState State,
+public sealed record ContainerObjectStatus(
+    [property: Id(0)] ContainerObjectState State,
     [property: Id(1)] string? ContainerId,
     [property: Id(2)] int? ExitCode,
     [property: Id(3)] string? Reason,

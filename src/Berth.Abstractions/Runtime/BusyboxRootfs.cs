@@ -7,7 +7,7 @@ namespace Berth.Runtime;
 
 /// <summary>
 /// A minimal root filesystem made from the host's static busybox (with its applet links) and the
-/// glibc files a Native AOT binary needs, written as a tar an <see cref="IContainerRuntime"/> can import.
+/// glibc files a Native AOT binary needs, written as a tar an <see cref="IImageOperations"/> can import.
 /// </summary>
 public static class BusyboxRootfs
 {
@@ -153,7 +153,7 @@ public static class BaseImage
 
     /// <summary>Imports the base image unless an image made from the same host files exists.</summary>
     /// <returns><see langword="true"/> when it imported the image.</returns>
-    public static async Task<bool> EnsureAsync(IContainerRuntime runtime, CancellationToken cancellationToken = default)
+    public static async Task<bool> EnsureAsync(IImageOperations runtime, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         var hash = BusyboxRootfs.ComputeContentHash();

@@ -40,7 +40,7 @@ public sealed record ContainerSpec
     public string? WorkingDirectory { get; init; }
 
     /// <summary>Signal the engine sends on stop when none is given; <see langword="null"/> means the image's or SIGTERM.</summary>
-    public string? StopSignal { get; init; }
+    public ContainerSignal? StopSignal { get; init; }
 }
 
 /// <summary>A network containers can join. <see cref="Internal"/> networks have no route out.</summary>
@@ -57,10 +57,10 @@ public sealed record NetworkSpec
 }
 
 /// <summary>How to stop a container.</summary>
-/// <param name="Signal">First signal, SIGTERM by default.</param>
+/// <param name="Signal">First signal, usually <see cref="ContainerSignal.SIGTERM"/>.</param>
 /// <param name="GracePeriod">Time between the first signal and SIGKILL.</param>
 /// <remarks>The grace period has no default here: its one owner is <c>ContainerOptions.StopGracePeriod</c>.</remarks>
-public sealed record StopOptions(string Signal, TimeSpan GracePeriod);
+public sealed record StopOptions(ContainerSignal Signal, TimeSpan GracePeriod);
 
 /// <summary>A command to run inside a running container.</summary>
 public sealed record ExecSpec

@@ -1,7 +1,7 @@
 namespace Berth.Runtime;
 
 /// <summary>What the engine says a container is doing.</summary>
-public enum ContainerRunState
+public enum EngineContainerState
 {
     /// <summary>Created, never started.</summary>
     Created,
@@ -32,7 +32,7 @@ public enum ContainerRunState
 public sealed record PortBinding(int ContainerPort, string HostAddress, int HostPort);
 
 /// <summary>A container as inspected.</summary>
-public sealed record ContainerStatus
+public sealed record ContainerInspection
 {
     /// <summary>Engine ID.</summary>
     public required string Id { get; init; }
@@ -44,9 +44,9 @@ public sealed record ContainerStatus
     public required string Image { get; init; }
 
     /// <summary>Run state.</summary>
-    public required ContainerRunState State { get; init; }
+    public required EngineContainerState State { get; init; }
 
-    /// <summary>Exit code once <see cref="ContainerRunState.Exited"/>.</summary>
+    /// <summary>Exit code once <see cref="EngineContainerState.Exited"/>.</summary>
     public int? ExitCode { get; init; }
 
     /// <summary>The kernel's OOM killer ended it.</summary>
@@ -94,7 +94,7 @@ public sealed record ContainerSummary(
     string Id,
     string Name,
     string Image,
-    ContainerRunState State,
+    EngineContainerState State,
     IReadOnlyDictionary<string, string> Labels,
     DateTimeOffset CreatedAt);
 

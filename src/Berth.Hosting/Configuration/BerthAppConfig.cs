@@ -35,7 +35,7 @@ public sealed record ContainerConfig
     public required string ClassName { get; init; }
 
     /// <summary>Where the image comes from (<c>image</c>, <c>image_build_context</c>, <c>image_vars</c>).</summary>
-    public required ContainerImageSource Image { get; init; }
+    public required ConfiguredImage Image { get; init; }
 
     /// <summary>Resource limits (<c>instance_type</c>); <see langword="null"/> when absent, leaving the class's own choice in code.</summary>
     /// <value>Default: <see langword="null"/>.</value>
@@ -54,11 +54,11 @@ public sealed record ContainerConfig
 }
 
 /// <summary>Where a container class's image comes from.</summary>
-public abstract record ContainerImageSource;
+public abstract record ConfiguredImage;
 
 /// <summary>An image that already exists on the engine, named by reference (for example <c>myapp:1.2</c>).</summary>
 /// <param name="Reference">The image reference as written in the file.</param>
-public sealed record ImageReference(string Reference) : ContainerImageSource;
+public sealed record ImageReference(string Reference) : ConfiguredImage;
 
 /// <summary>An image built from a Dockerfile when the app starts, cached by content (see <see cref="ImageContentHash"/>).</summary>
 /// <param name="DockerfilePath">Full path of the Dockerfile.</param>
@@ -67,4 +67,4 @@ public sealed record ImageReference(string Reference) : ContainerImageSource;
 public sealed record DockerfileImage(
     string DockerfilePath,
     string ContextDirectory,
-    IReadOnlyDictionary<string, string> BuildArgs) : ContainerImageSource;
+    IReadOnlyDictionary<string, string> BuildArgs) : ConfiguredImage;

@@ -15,7 +15,7 @@ public sealed record AppImage(string ClassName, string Reference, string Version
 /// Makes sure each container class's image exists on the engine. Dockerfile images are tagged with their
 /// <see cref="ImageContentHash"/> and built only when no image with that tag exists yet.
 /// </summary>
-public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppConfig config, ILogger<AppImageBuilder> logger)
+public sealed partial class AppImageBuilder(IImageOperations runtime, BerthAppConfig config, ILogger<AppImageBuilder> logger)
 {
     /// <summary>Ensures the images of every container class in the config, one after another.</summary>
     public async Task<IReadOnlyList<AppImage>> EnsureAllAsync(CancellationToken cancellationToken = default)
