@@ -6,13 +6,6 @@ using Orleans.Runtime;
 
 namespace Berth.Containers;
 
-/// <summary>Supplies the image a container class runs, for example by building its Dockerfile.</summary>
-public interface IContainerImageProvider
-{
-    /// <summary>Returns the image reference for the class, building it when needed.</summary>
-    Task<string> GetImageAsync(ContainerClassOptions containerClass, CancellationToken cancellationToken);
-}
-
 /// <summary>Registers container objects.</summary>
 public static class ContainerServiceCollectionExtensions
 {
