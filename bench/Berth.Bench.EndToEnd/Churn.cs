@@ -33,7 +33,7 @@ internal static class Churn
         async Task SampleAsync()
         {
             var memory = MemorySample.Take();
-            var engine = (await host.ListContainersAsync(cancellationToken)).Count(c => c.State == ContainerRunState.Running);
+            var engine = (await host.ListContainersAsync(cancellationToken)).Count(c => c.State == EngineContainerState.Running);
             var t = clock.Elapsed.TotalSeconds;
             rssSeries.Add((t, memory.RssMiB, memory.GcHeapMiB));
             samples.Add($"| {Stats.F(t, 0)} | {BenchApp.Starts} | {BenchApp.Stops} | {engine} | {host.Leases.RunningCount(nameof(BenchApp))} | {Stats.F(memory.RssMiB)} | {Stats.F(memory.GcHeapMiB)} | {memory.Threads} | {memory.OpenFiles} |");
@@ -88,7 +88,7 @@ internal static class Churn
         var consistent = "";
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var engine = (await host.ListContainersAsync(cancellationToken)).Count(c => c.State == ContainerRunState.Running);
+            var engine = (await host.ListContainersAsync(cancellationToken)).Count(c => c.State == EngineContainerState.Running);
             var platform = host.Leases.RunningCount(nameof(BenchApp));
             consistent = $"engine {engine}, platform {platform}";
             if (engine == platform)

@@ -58,7 +58,7 @@ internal static class FanOut
                 var fresh = size - started;
                 started = size;
 
-                var running = (await host.ListContainersAsync(cancellationToken)).Count(c => c.State == ContainerRunState.Running);
+                var running = (await host.ListContainersAsync(cancellationToken)).Count(c => c.State == EngineContainerState.Running);
                 if (args.Int("hold-seconds", 0) is > 0 and var hold)
                 {
                     Console.Error.WriteLine($"holding {hold} s with {size} containers (pid {Environment.ProcessId})");

@@ -70,13 +70,13 @@ internal sealed class TimingRuntime(IContainerRuntime inner) : IContainerRuntime
     public Task StartAsync(string containerId, CancellationToken cancellationToken = default) =>
         TimeAsync("start", containerId, () => inner.StartAsync(containerId, cancellationToken));
 
-    public Task<ContainerStatus?> InspectAsync(string containerId, CancellationToken cancellationToken = default) =>
+    public Task<ContainerInspection?> InspectAsync(string containerId, CancellationToken cancellationToken = default) =>
         TimeAsync("inspect", containerId, () => inner.InspectAsync(containerId, cancellationToken));
 
     public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken = default) =>
         inner.WaitForExitAsync(containerId, cancellationToken);
 
-    public Task SignalAsync(string containerId, string signal, CancellationToken cancellationToken = default) =>
+    public Task SignalAsync(string containerId, ContainerSignal signal, CancellationToken cancellationToken = default) =>
         inner.SignalAsync(containerId, signal, cancellationToken);
 
     public Task<ContainerExit> StopAsync(string containerId, StopOptions options, CancellationToken cancellationToken = default) =>
@@ -85,7 +85,7 @@ internal sealed class TimingRuntime(IContainerRuntime inner) : IContainerRuntime
     public Task RemoveAsync(string containerId, CancellationToken cancellationToken = default) =>
         TimeAsync("remove", containerId, () => inner.RemoveAsync(containerId, cancellationToken));
 
-    public Task<long> ExecAsync(string containerId, ExecSpec spec, ExecStreams streams, CancellationToken cancellationToken = default) =>
+    public Task<int> ExecAsync(string containerId, ExecSpec spec, ExecStreams streams, CancellationToken cancellationToken = default) =>
         inner.ExecAsync(containerId, spec, streams, cancellationToken);
 
     public IAsyncEnumerable<LogLine> GetLogsAsync(string containerId, LogOptions options, CancellationToken cancellationToken = default) =>

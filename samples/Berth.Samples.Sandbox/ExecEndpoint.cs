@@ -8,7 +8,7 @@ namespace Berth.Samples.Sandbox;
 public sealed record ExecRequest(string? Command, string? Stdin = null);
 
 /// <summary>What the command printed and how it ended.</summary>
-public sealed record ExecResponse(string Session, string ObjectId, long ExitCode, string Stdout, string Stderr);
+public sealed record ExecResponse(string Session, string ObjectId, int ExitCode, string Stdout, string Stderr);
 
 /// <summary>
 /// Runs <c>/bin/sh -c &lt;command&gt;</c> in the session's container, starting it first when it sleeps:

@@ -9,7 +9,7 @@ namespace Berth.Cli;
 internal sealed record ContainerInfo(string Id, string Name, string Class, string Object, string State, string Image, string Version, DateTimeOffset Created);
 
 /// <summary>One NDJSON line of a streamed exec: output, the exit code, or an error.</summary>
-internal sealed record ExecFrame(string? Stream, string? Data, long? ExitCode, ExecError? Error);
+internal sealed record ExecFrame(string? Stream, string? Data, int? ExitCode, ExecError? Error);
 
 /// <summary>Why a streamed exec failed after it began.</summary>
 internal sealed record ExecError(string Code, string Message);
@@ -55,7 +55,7 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
     /// Runs <paramref name="command"/> and passes its output to <paramref name="output"/> frame by frame as the host streams it
     /// (<see langword="true"/> for standard error); returns the command's exit code.
     /// </summary>
-    public async Task<long> ExecAsync(
+    public async Task<int> ExecAsync(
         string className, string objectId, IReadOnlyList<string> command, Func<bool, byte[], CancellationToken, Task> output, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Post, $"{ContainerPath(className, objectId)}/exec",

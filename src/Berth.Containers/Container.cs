@@ -17,7 +17,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 {
     private const string StatusKey = "_berth/container/status";
 
-    private IContainerRuntime _runtime = null!;
+    private IContainerOperations _runtime = null!;
+    private IContainerExecOperations _exec = null!;
     private ContainerLeaseRegistry _registry = null!;
     private ContainerNetworks _networks = null!;
     private ContainerOptions _options = null!;
@@ -27,7 +28,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private ILogger _logger = null!;
     private CrashLoopTracker _crashes = null!;
 
-    private ContainerStatusInfo _status = new(ContainerState.Stopped, null, null, null, DateTimeOffset.MinValue);
+    private ContainerObjectStatus _status = new(ContainerObjectState.Stopped, null, null, null, DateTimeOffset.MinValue);
     private string? _currentContainerId;
     private ContainerEndpoint? _endpoint;
     private ContainerLease? _lease;
@@ -78,7 +79,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     protected string ClassName => GetType().Name;
 
     /// <summary>The container's current state.</summary>
-    protected ContainerStatusInfo Status => _status;
+    protected ContainerObjectStatus Status => _status;
 
     /// <summary>A logger named after the class.</summary>
     protected ILogger Logger => _logger;
@@ -89,7 +90,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     protected override async Task OnObjectActivateAsync(CancellationToken cancellationToken)
     {
         var services = ServiceProvider;
-        _runtime = services.GetRequiredService<IContainerRuntime>();
+        _runtime = services.GetRequiredService<IContainerOperations>();
+        _exec = services.GetRequiredService<IContainerExecOperations>();
         _registry = services.GetRequiredService<ContainerLeaseRegistry>();
         _networks = services.GetRequiredService<ContainerNetworks>();
         _options = services.GetRequiredService<IOptions<ContainerOptions>>().Value;
@@ -99,8 +101,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
         _crashes = new CrashLoopTracker(_options);
 
-        _status = Context.Storage.Get<ContainerStatusInfo>(StatusKey) ?? _status;
-        if (_status.State is ContainerState.Running or ContainerState.Healthy or ContainerState.Stopping && _status.ContainerId is { } leftOver)
+        _status = Context.Storage.Get<ContainerObjectStatus>(StatusKey) ?? _status;
+        if (_status.State is ContainerObjectState.Running or ContainerObjectState.Healthy or ContainerObjectState.Stopping && _status.ContainerId is { } leftOver)
         {
             await ResumeAsync(leftOver, cancellationToken);
         }
@@ -129,7 +131,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     /// <summary>Runs when no request arrived for <see cref="SleepAfter"/>. The default stops the container (SIGTERM, then SIGKILL after the grace).</summary>
     protected virtual Task OnActivityExpiredAsync(CancellationToken cancellationToken) =>
-        StopCoreAsync("SIGTERM", StopReason.Sleep, cancellationToken);
+        StopCoreAsync(ContainerSignal.SIGTERM, StopReason.Sleep, cancellationToken);
 
     /// <summary>Renews the activity deadline, as a request would.</summary>
     protected void RenewActivityTimeout() => _lease?.Touch();
@@ -199,7 +201,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     }
 
     /// <inheritdoc />
-    public async Task<ContainerStopSlice> StopSliceAsync(string signal, long generation, CancellationToken cancellationToken = default)
+    public async Task<ContainerStopSlice> StopSliceAsync(ContainerSignal signal, long generation, CancellationToken cancellationToken = default)
     {
         if (generation != 0 && generation == _stopGeneration && _stop is { IsCompleted: true })
         {
@@ -263,7 +265,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     }
 
     /// <summary>Sends <paramref name="signal"/>, then SIGKILL after the stop grace period, and waits for the exit (from inside the object).</summary>
-    public Task StopAsync(string signal = "SIGTERM", CancellationToken cancellationToken = default) =>
+    public Task StopAsync(ContainerSignal signal = ContainerSignal.SIGTERM, CancellationToken cancellationToken = default) =>
         StopCoreAsync(signal, StopReason.Requested, cancellationToken);
 
     /// <inheritdoc />
@@ -277,13 +279,13 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         CloseLease();
         _pendingStopReason = StopReason.Requested;
-        SetStatus(ContainerState.Stopping, id, null, "destroy");
+        SetStatus(ContainerObjectState.Stopping, id, null, "destroy");
         await _runtime.RemoveAsync(id, cancellationToken);
         await HandleExitAsync(id, new ContainerExit(137, false), StopReason.Requested);
     }
 
     /// <inheritdoc />
-    public Task SignalAsync(string signal, CancellationToken cancellationToken = default) =>
+    public Task SignalAsync(ContainerSignal signal, CancellationToken cancellationToken = default) =>
         _currentContainerId is { } id
             ? _runtime.SignalAsync(id, signal, cancellationToken)
             : throw new InvalidOperationException($"Container object {Context.Id} has no running container to signal.");
@@ -295,7 +297,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             : _stopped.Task.WaitAsync(cancellationToken).ContinueWith(static t => (ContainerStopInfo?)t.Result, TaskScheduler.Default);
 
     /// <inheritdoc />
-    public Task<ContainerStatusInfo> GetStateAsync(CancellationToken cancellationToken = default) => Task.FromResult(_status);
+    public Task<ContainerObjectStatus> GetStateAsync(CancellationToken cancellationToken = default) => Task.FromResult(_status);
 
     /// <inheritdoc />
     public override Task<FetchResponse> FetchAsync(FetchRequest request, CancellationToken cancellationToken = default) =>
@@ -357,7 +359,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
 
         var status = await _runtime.InspectAsync(containerId, cancellationToken);
-        if (status is not { State: ContainerRunState.Running })
+        if (status is not { State: EngineContainerState.Running })
         {
             await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited);
             return false;
@@ -423,7 +425,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         {
             var endpoint = await WaitForReadyAsync(id, monitor, ports);
             _endpoint = endpoint;
-            SetStatus(ContainerState.Healthy, id, null, null);
+            SetStatus(ContainerObjectState.Healthy, id, null, null);
             _lease?.OpenFor(endpoint);
             return endpoint;
         }
@@ -532,7 +534,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             }
 
             ReleaseInstance();
-            SetStatus(ContainerState.Stopped, id, null, "start-failed");
+            SetStatus(ContainerObjectState.Stopped, id, null, "start-failed");
             Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
             await OnErrorAsync(error, CancellationToken.None);
             throw error;
@@ -540,7 +542,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         _currentContainerId = id;
         _stopped = NewExitSignal();
-        SetStatus(ContainerState.Running, id, null, null);
+        SetStatus(ContainerObjectState.Running, id, null, null);
         StartMonitor(id);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
         _lease.Touch();
@@ -568,7 +570,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var id = _currentContainerId ?? throw new ContainerStartException(ContainerReadyError.ExitedDuringStart, $"Container {ClassName} {Context.Id} exited during OnStartAsync.");
         var endpoint = await WaitForReadyAsync(id, _monitor!, ports);
         _endpoint = endpoint;
-        SetStatus(ContainerState.Healthy, id, null, null);
+        SetStatus(ContainerObjectState.Healthy, id, null, null);
         _lease?.OpenFor(endpoint);
         return endpoint;
     }
@@ -610,12 +612,12 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var describe = $"Container {ClassName} {Context.Id}";
         var exited = monitor.Exited.ContinueWith(static t => t.Result.ExitCode, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         var status = await _runtime.InspectAsync(id, CancellationToken.None);
-        if (status is not { State: ContainerRunState.Running, IpAddress: not null })
+        if (status is not { State: EngineContainerState.Running, IpAddress: not null })
         {
             // It exited at once (no address because it does not run): wait briefly for the exit the monitor reports.
             var exit = await WithinAsync(monitor.Exited, _options.ExitSettleTimeout, CancellationToken.None);
             var code = exit?.ExitCode ?? status?.ExitCode;
-            if (code is not null && status?.State != ContainerRunState.Running)
+            if (code is not null && status?.State != EngineContainerState.Running)
             {
                 throw new ContainerStartException(ContainerReadyError.ExitedDuringStart, $"{describe} exited with code {code} right after it started.");
             }
@@ -667,7 +669,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         try
         {
             var status = await _runtime.InspectAsync(id, CancellationToken.None);
-            return status is { State: not ContainerRunState.Running, ExitCode: { } code } ? new ContainerExit(code, status.OomKilled) : null;
+            return status is { State: not EngineContainerState.Running, ExitCode: { } code } ? new ContainerExit(code, status.OomKilled) : null;
         }
         catch (ContainerRuntimeException)
         {
@@ -675,7 +677,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private async Task RunStopAsync(string signal)
+    private async Task RunStopAsync(ContainerSignal signal)
     {
         await SettleStartAsync();
         await StopCoreAsync(signal, StopReason.Requested, CancellationToken.None);
@@ -690,7 +692,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private async Task StopCoreAsync(string signal, StopReason reason, CancellationToken cancellationToken)
+    private async Task StopCoreAsync(ContainerSignal signal, StopReason reason, CancellationToken cancellationToken)
     {
         if (_currentContainerId is not { } id)
         {
@@ -699,8 +701,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         CloseLease();
         _pendingStopReason = reason;
-        SetStatus(ContainerState.Stopping, id, null, reason.ToString().ToLowerInvariant());
-        Log.Stopping(_logger, ClassName, Context.Id.ToString(), signal, reason);
+        SetStatus(ContainerObjectState.Stopping, id, null, reason.ToString().ToLowerInvariant());
+        Log.Stopping(_logger, ClassName, Context.Id.ToString(), signal.ToSignalName(), reason);
         ContainerExit exit;
         try
         {
@@ -769,7 +771,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         var stop = new ContainerStopInfo(exit.ExitCode, reason, id);
         _lastStop = stop;
-        SetStatus(exit.ExitCode == 0 ? ContainerState.Stopped : ContainerState.StoppedWithCode, id, exit.ExitCode, reason.ToString().ToLowerInvariant(), output);
+        SetStatus(exit.ExitCode == 0 ? ContainerObjectState.Stopped : ContainerObjectState.StoppedWithCode, id, exit.ExitCode, reason.ToString().ToLowerInvariant(), output);
         Log.Stopped(_logger, ClassName, Context.Id.ToString(), id[..Math.Min(12, id.Length)], exit.ExitCode, reason);
         _stopped.TrySetResult(stop);
         DelayDeactivation(TimeSpan.FromMilliseconds(-1));
@@ -779,7 +781,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     private async Task ResumeAsync(string containerId, CancellationToken cancellationToken)
     {
-        ContainerStatus? status;
+        ContainerInspection? status;
         try
         {
             status = await _runtime.InspectAsync(containerId, cancellationToken);
@@ -788,12 +790,12 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         {
             // Decide on the next request, when the engine may be back.
             _currentContainerId = null;
-            SetStatus(ContainerState.Stopped, containerId, null, "engine-unavailable");
+            SetStatus(ContainerObjectState.Stopped, containerId, null, "engine-unavailable");
             return;
         }
 
         _currentContainerId = containerId;
-        if (status is not { State: ContainerRunState.Running })
+        if (status is not { State: EngineContainerState.Running })
         {
             await HandleExitAsync(containerId, new ContainerExit(status?.ExitCode ?? -1, status?.OomKilled ?? false), StopReason.Exited);
             return;
@@ -838,7 +840,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     private async Task CheckActivityAsync(CancellationToken cancellationToken)
     {
-        if (_status.State is not (ContainerState.Healthy or ContainerState.Running) || _start is { IsCompleted: false } || _lease is not { } lease ||
+        if (_status.State is not (ContainerObjectState.Healthy or ContainerObjectState.Running) || _start is { IsCompleted: false } || _lease is not { } lease ||
             lease.IdleFor < EffectiveSleepAfter || !lease.TryDrain())
         {
             return;
@@ -846,7 +848,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         Log.ActivityExpired(_logger, ClassName, Context.Id.ToString(), EffectiveSleepAfter);
         await OnActivityExpiredAsync(cancellationToken);
-        if (_status.State == ContainerState.Healthy && _endpoint is { } endpoint)
+        if (_status.State == ContainerObjectState.Healthy && _endpoint is { } endpoint)
         {
             // The hook chose to keep the container: a fresh deadline starts now.
             lease.OpenFor(endpoint);
@@ -854,7 +856,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     }
 
     private ContainerEndpoint? IsReadyFor(IReadOnlyList<int> ports) =>
-        _status.State == ContainerState.Healthy && _endpoint is { } ready && ports.All(p => p == ready.DefaultPort || ready.Ports.Contains(p)) ? ready : null;
+        _status.State == ContainerObjectState.Healthy && _endpoint is { } ready && ports.All(p => p == ready.DefaultPort || ready.Ports.Contains(p)) ? ready : null;
 
     private void CloseLease()
     {
@@ -875,9 +877,9 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private void SetStatus(ContainerState state, string? containerId, int? exitCode, string? reason, IReadOnlyList<string>? output = null)
+    private void SetStatus(ContainerObjectState state, string? containerId, int? exitCode, string? reason, IReadOnlyList<string>? output = null)
     {
-        _status = new ContainerStatusInfo(state, containerId, exitCode, reason, _time.GetUtcNow()) { LastOutput = output ?? _status.LastOutput };
+        _status = new ContainerObjectStatus(state, containerId, exitCode, reason, _time.GetUtcNow()) { LastOutput = output ?? _status.LastOutput };
         Context.Storage.Put(StatusKey, _status);
     }
 
@@ -905,7 +907,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         {
             var lines = new List<string>();
             using var timeout = new CancellationTokenSource(_options.ConnectProbeTimeout * 5, _time);
-            await foreach (var line in _runtime.GetLogsAsync(id, new LogOptions(Tail: _options.ExitOutputLines), timeout.Token))
+            await foreach (var line in _exec.GetLogsAsync(id, new LogOptions(Tail: _options.ExitOutputLines), timeout.Token))
             {
                 lines.Add(line.Text.TrimEnd());
             }

@@ -1,28 +1,7 @@
+using Berth.Runtime;
 using Orleans.Concurrency;
 
 namespace Berth.Containers;
-
-/// <summary>One bounded wait of a caller on a container object's start (see <see cref="IContainer.WaitReadySliceAsync"/>).</summary>
-/// <param name="Port">Port the caller needs; 0 or less for the default port.</param>
-/// <param name="Ports">Ports to wait for instead, or <see langword="null"/>.</param>
-/// <param name="Options">Options of the start, if this call starts the container.</param>
-/// <param name="WaitForPorts">Whether to wait for the ports, or only for the container to run.</param>
-/// <param name="Generation">The start this caller already waits on (from the previous slice), or 0 for a new wait.</param>
-[GenerateSerializer, Immutable]
-public sealed record ContainerReadyRequest(
-    [property: Id(0)] int Port,
-    [property: Id(1)] IReadOnlyList<int>? Ports,
-    [property: Id(2)] ContainerStartOptions? Options,
-    [property: Id(3)] bool WaitForPorts,
-    [property: Id(4)] long Generation);
-
-/// <summary>The answer to one slice: the result, or <see langword="null"/> with the start to keep waiting on.</summary>
-/// <param name="Result">The result once the start ended; <see langword="null"/> while it runs.</param>
-/// <param name="Generation">The start in flight, to pass to the next slice.</param>
-[GenerateSerializer, Immutable]
-public sealed record ContainerReadySlice(
-    [property: Id(0)] ContainerReadyResult? Result,
-    [property: Id(1)] long Generation);
 
 /// <summary>
 /// The long operations on a container object. Each runs as work the object owns, bounded by the deadlines the user
@@ -64,7 +43,7 @@ public static class ContainerCalls
     /// Sends <paramref name="signal"/>, then SIGKILL after <see cref="ContainerOptions.StopGracePeriod"/>, and waits for the exit
     /// however long the grace is. The stop is recorded as <see cref="StopReason.Requested"/>.
     /// </summary>
-    public static async Task StopAsync(this IContainer container, string signal = "SIGTERM", CancellationToken cancellationToken = default)
+    public static async Task StopAsync(this IContainer container, ContainerSignal signal = ContainerSignal.SIGTERM, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(container);
         long generation = 0;
@@ -103,9 +82,3 @@ public static class ContainerCalls
         }
     }
 }
-
-/// <summary>The answer to one slice of a stop.</summary>
-/// <param name="Done">Whether the container stopped (or none ran).</param>
-/// <param name="Generation">The stop in flight, to pass to the next slice.</param>
-[GenerateSerializer, Immutable]
-public sealed record ContainerStopSlice([property: Id(0)] bool Done, [property: Id(1)] long Generation);

@@ -15,6 +15,6 @@ namespace Berth.Containers;
 public sealed record ContainerExecChunk(
     [property: Id(0)] IReadOnlyList<ContainerExecFrame> Frames,
     [property: Id(1)] bool Completed,
-    [property: Id(2)] long? ExitCode,
+    [property: Id(2)] int? ExitCode,
     [property: Id(3)] bool StdoutTruncated,
     [property: Id(4)] bool StderrTruncated);

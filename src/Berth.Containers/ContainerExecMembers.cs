@@ -33,7 +33,7 @@ public abstract partial class Container
         // The command is activity: the container is not put to sleep under it.
         var lease = _lease;
         lease?.Hold();
-        var session = ContainerExecSession.Start(_runtime, id, request, options, _time,
+        var session = ContainerExecSession.Start(_exec, id, request, options, _time,
             ended => _execs.TryRemove(ended.Id, out _), lease is null ? null : () => { lease.Touch(); lease.Exit(); });
         _execs[session.Id] = session;
         return Task.FromResult(session.Id);

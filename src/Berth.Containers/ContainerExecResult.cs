@@ -14,7 +14,7 @@ namespace Berth.Containers;
 /// <param name="StderrTruncated">Standard error went past the cap; the rest was read and discarded.</param>
 [GenerateSerializer, Immutable]
 public sealed record ContainerExecResult(
-    [property: Id(0)] long ExitCode,
+    [property: Id(0)] int ExitCode,
     [property: Id(1)] byte[] StdoutBytes,
     [property: Id(2)] byte[] StderrBytes,
     [property: Id(3)] bool StdoutTruncated,

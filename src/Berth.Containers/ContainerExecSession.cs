@@ -21,7 +21,7 @@ internal sealed class ContainerExecSession : IDisposable
     private readonly OutputStream _stderr;
     private readonly Action<ContainerExecSession> _onEnded;
     private long _lastPull;
-    private long _exitCode;
+    private int _exitCode;
     private Exception? _error;
     private int _ended;
 
@@ -54,7 +54,7 @@ internal sealed class ContainerExecSession : IDisposable
 
     /// <summary>Starts <paramref name="request"/> in container <paramref name="containerId"/>; <paramref name="onEnded"/> runs once, when the session is done with.</summary>
     public static ContainerExecSession Start(
-        IContainerRuntime runtime, string containerId, ContainerExecRequest request, ContainerExecOptions options, TimeProvider time,
+        IContainerExecOperations runtime, string containerId, ContainerExecRequest request, ContainerExecOptions options, TimeProvider time,
         Action<ContainerExecSession> onEnded, Action? onCommandEnded)
     {
         var session = new ContainerExecSession(request, options, time, onEnded);

@@ -27,7 +27,7 @@ internal sealed class ContainerExitMonitor : IDisposable
     /// <param name="maxDelay">Longest retry delay (<see cref="ContainerOptions.MonitorRetryMaxDelay"/>).</param>
     /// <param name="logger">Where failed watches are logged.</param>
     /// <param name="onExited">Called once with the exit, after <see cref="Exited"/> completed.</param>
-    public static ContainerExitMonitor Start(IContainerRuntime runtime, string containerId, TimeProvider time, TimeSpan initialDelay, TimeSpan maxDelay,
+    public static ContainerExitMonitor Start(IContainerOperations runtime, string containerId, TimeProvider time, TimeSpan initialDelay, TimeSpan maxDelay,
         ILogger logger, Func<ContainerExit, Task> onExited)
     {
         var monitor = new ContainerExitMonitor();
@@ -36,7 +36,7 @@ internal sealed class ContainerExitMonitor : IDisposable
         return monitor;
     }
 
-    private async Task RunAsync(IContainerRuntime runtime, string id, TimeProvider time, TimeSpan initialDelay, TimeSpan maxDelay,
+    private async Task RunAsync(IContainerOperations runtime, string id, TimeProvider time, TimeSpan initialDelay, TimeSpan maxDelay,
         ILogger logger, Func<ContainerExit, Task> onExited, CancellationToken token)
     {
         var backoff = initialDelay;

@@ -8,7 +8,7 @@ namespace Berth.Containers;
 /// Creates, once per node, the app's two networks: one with a route out and one without. The networks are shared
 /// by every node of the app on one engine (creating one that exists is not an error).
 /// </summary>
-public sealed class ContainerNetworks(IContainerRuntime runtime, IOptions<ContainerOptions> options)
+public sealed class ContainerNetworks(INetworkOperations runtime, IOptions<ContainerOptions> options)
 {
     private readonly ConcurrentDictionary<bool, Lazy<Task<string>>> _networks = new();
 

@@ -120,34 +120,6 @@ public sealed class ContainerOptions
     public IDictionary<string, string> ExtraLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
 
-/// <summary>Settings of one container class (a <c>containers[]</c> entry of the app's config).</summary>
-public sealed class ContainerClassOptions
-{
-    /// <summary>Class name; matches the C# class deriving from <see cref="Container"/>.</summary>
-    public string ClassName { get; set; } = "";
-
-    /// <summary>Image reference to run. Set by the app's image build when the config names a Dockerfile.</summary>
-    public string? Image { get; set; }
-
-    /// <summary>Resources of each instance; overrides <see cref="Container.InstanceType"/> when set.</summary>
-    /// <value>Defaults to <see langword="null"/> (the class's own <see cref="Container.InstanceType"/>).</value>
-    public InstanceType? InstanceType { get; set; }
-
-    /// <summary>Default of <see cref="MaxInstances"/>: 20.</summary>
-    public const int DefaultMaxInstances = 20;
-
-    /// <summary>Most instances of this class running at once on this node (<c>max_instances</c>).</summary>
-    /// <value>Defaults to <see cref="DefaultMaxInstances"/> (20). At least 1.</value>
-    public int MaxInstances { get; set; } = DefaultMaxInstances;
-
-    /// <summary>Idle time before sleep; overrides <see cref="Container.SleepAfter"/> when set.</summary>
-    /// <value>Defaults to <see langword="null"/> (the class's own <see cref="Container.SleepAfter"/>). Positive when set.</value>
-    public TimeSpan? SleepAfter { get; set; }
-
-    /// <summary>Environment variables added to every instance of the class.</summary>
-    public IDictionary<string, string> EnvVars { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
-}
-
 internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOptions>
 {
     public ValidateOptionsResult Validate(string? name, ContainerOptions options)

@@ -14,7 +14,7 @@ namespace Berth.Containers;
 /// the same app on the same engine keeps its containers.
 /// </summary>
 internal sealed class ContainerReconciler(
-    IContainerRuntime runtime,
+    IContainerOperations runtime,
     IServiceProvider services,
     ContainerClassRegistry classes,
     IOptions<ContainerOptions> options,

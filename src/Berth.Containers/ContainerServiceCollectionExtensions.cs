@@ -6,13 +6,6 @@ using Orleans.Runtime;
 
 namespace Berth.Containers;
 
-/// <summary>Supplies the image a container class runs, for example by building its Dockerfile.</summary>
-public interface IContainerImageSource
-{
-    /// <summary>Returns the image reference for the class, building it when needed.</summary>
-    Task<string> GetImageAsync(ContainerClassOptions containerClass, CancellationToken cancellationToken);
-}
-
 /// <summary>Registers container objects.</summary>
 public static class ContainerServiceCollectionExtensions
 {
@@ -30,6 +23,7 @@ public static class ContainerServiceCollectionExtensions
         services.AddOptions<ContainerExecOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ContainerExecOptions>, ContainerExecOptionsValidator>());
         services.TryAddSingleton<IContainerProbe, NetworkContainerProbe>();
+        services.AddContainerRuntimeOperations();
 
         // Callers wait on container objects in slices of CallSlice: the RPC response timeout must outlast several slices.
         services.AddOptions<SiloMessagingOptions>().PostConfigure<IOptions<ContainerOptions>>((messaging, containers) =>
@@ -71,7 +65,7 @@ public static class ContainerServiceCollectionExtensions
     private static ContainerClassRegistry BuildRegistry(IServiceProvider services)
     {
         var registry = new ContainerClassRegistry();
-        var imageSource = services.GetService<IContainerImageSource>();
+        var imageSource = services.GetService<IContainerImageProvider>();
         var classOptions = services.GetRequiredService<IOptionsMonitor<ContainerClassOptions>>();
         foreach (var registration in services.GetServices<ContainerClassRegistration>())
         {

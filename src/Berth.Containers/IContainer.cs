@@ -1,24 +1,8 @@
 using Berth.Objects;
+using Berth.Runtime;
 using Orleans.Concurrency;
 
 namespace Berth.Containers;
-
-/// <summary>Options for one start, overriding the class's defaults (the seed's <c>customBoot</c> pattern).</summary>
-[GenerateSerializer, Immutable]
-public sealed record ContainerStartOptions
-{
-    /// <summary>Extra environment variables for this start.</summary>
-    [Id(0)]
-    public IReadOnlyDictionary<string, string>? EnvVars { get; init; }
-
-    /// <summary>Entrypoint for this start.</summary>
-    [Id(1)]
-    public IReadOnlyList<string>? Entrypoint { get; init; }
-
-    /// <summary>Internet access for this start.</summary>
-    [Id(2)]
-    public bool? EnableInternet { get; init; }
-}
 
 /// <summary>
 /// A durable object that owns one container. Call it with types from the gateway; the gateway's
@@ -39,13 +23,13 @@ public interface IContainer : IDurableObject
     /// starting it when a container runs and no stop is under way. Call it through <see cref="ContainerCalls.StopAsync"/>.
     /// </summary>
     [AlwaysInterleave]
-    Task<ContainerStopSlice> StopSliceAsync(string signal, long generation, CancellationToken cancellationToken = default);
+    Task<ContainerStopSlice> StopSliceAsync(ContainerSignal signal, long generation, CancellationToken cancellationToken = default);
 
     /// <summary>Kills and removes the container at once.</summary>
     Task DestroyAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Sends a signal to the container's main process.</summary>
-    Task SignalAsync(string signal, CancellationToken cancellationToken = default);
+    Task SignalAsync(ContainerSignal signal, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Starts a command in the running container and returns the ID of its exec session; pull its output with
@@ -80,7 +64,7 @@ public interface IContainer : IDurableObject
 
     /// <summary>The container's state as persisted in the object's storage.</summary>
     [AlwaysInterleave]
-    Task<ContainerStatusInfo> GetStateAsync(CancellationToken cancellationToken = default);
+    Task<ContainerObjectStatus> GetStateAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Sends an HTTP request to the container on <paramref name="port"/> (the default port when null), starting it if needed.</summary>
     Task<FetchResponse> ContainerFetchAsync(FetchRequest request, int? port = null, CancellationToken cancellationToken = default);

@@ -12,7 +12,7 @@ public sealed partial class DockerContainerRuntime
     private const int StreamBufferSize = 81920;
 
     /// <inheritdoc />
-    public async Task<long> ExecAsync(string containerId, ExecSpec spec, ExecStreams streams, CancellationToken cancellationToken = default)
+    public async Task<int> ExecAsync(string containerId, ExecSpec spec, ExecStreams streams, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(streams);
@@ -40,7 +40,7 @@ public sealed partial class DockerContainerRuntime
             var inspect = await CallAsync((c, ct) => c.Exec.InspectContainerExecAsync(exec.ID, ct), Subject.Container, containerId, cancellationToken);
             if (!inspect.Running && inspect.ExitCode is { } exitCode)
             {
-                return exitCode;
+                return (int)exitCode; // Exit codes are 0..255 on Linux; the engine reports them as a 64-bit number.
             }
 
             await Task.Delay(delay, _timeProvider, cancellationToken);

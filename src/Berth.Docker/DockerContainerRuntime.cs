@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using DockerPortBinding = Docker.DotNet.Models.PortBinding;
 using ContainerSpec = Berth.Runtime.ContainerSpec;
-using ContainerStatus = Berth.Runtime.ContainerStatus;
+using ContainerInspection = Berth.Runtime.ContainerInspection;
 using NetworkSpec = Berth.Runtime.NetworkSpec;
 using PortBinding = Berth.Runtime.PortBinding;
 
@@ -152,7 +152,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
             Env = spec.Environment.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
             Labels = WithManagedLabel(spec.Labels),
             WorkingDir = spec.WorkingDirectory!,
-            StopSignal = spec.StopSignal!,
+            StopSignal = spec.StopSignal?.ToSignalName()!,
             ExposedPorts = ports.ToDictionary(p => p, _ => default(EmptyStruct)),
             HostConfig = new HostConfig
             {
@@ -185,7 +185,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
     }
 
     /// <inheritdoc />
-    public async Task<ContainerStatus?> InspectAsync(string containerId, CancellationToken cancellationToken = default)
+    public async Task<ContainerInspection?> InspectAsync(string containerId, CancellationToken cancellationToken = default)
     {
         var response = await InspectRawAsync(containerId, cancellationToken);
         return response is null ? null : ToStatus(response);
@@ -207,13 +207,13 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
         }
     }
 
-    private static ContainerStatus ToStatus(ContainerInspectResponse r)
+    private static ContainerInspection ToStatus(ContainerInspectResponse r)
     {
         var networks = r.NetworkSettings?.Networks ?? new Dictionary<string, EndpointSettings>();
         var network = r.HostConfig?.NetworkMode is { } mode && networks.TryGetValue(mode, out var onMode)
             ? new KeyValuePair<string, EndpointSettings>(mode, onMode)
             : networks.FirstOrDefault();
-        return new ContainerStatus
+        return new ContainerInspection
         {
             Id = r.ID,
             Name = r.Name.TrimStart('/'),
@@ -257,15 +257,15 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
         return result;
     }
 
-    private static ContainerRunState ParseState(string? state) => state switch
+    private static EngineContainerState ParseState(string? state) => state switch
     {
-        "created" => ContainerRunState.Created,
-        "running" => ContainerRunState.Running,
-        "paused" => ContainerRunState.Paused,
-        "restarting" => ContainerRunState.Restarting,
-        "removing" => ContainerRunState.Removing,
-        "dead" => ContainerRunState.Dead,
-        _ => ContainerRunState.Exited,
+        "created" => EngineContainerState.Created,
+        "running" => EngineContainerState.Running,
+        "paused" => EngineContainerState.Paused,
+        "restarting" => EngineContainerState.Restarting,
+        "removing" => EngineContainerState.Removing,
+        "dead" => EngineContainerState.Dead,
+        _ => EngineContainerState.Exited,
     };
 
     private static DateTimeOffset? ParseTime(string? value) =>
@@ -287,8 +287,8 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
     }
 
     /// <inheritdoc />
-    public Task SignalAsync(string containerId, string signal, CancellationToken cancellationToken = default) =>
-        CallAsync((c, ct) => c.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = signal }, ct), Subject.Container, containerId, cancellationToken);
+    public Task SignalAsync(string containerId, ContainerSignal signal, CancellationToken cancellationToken = default) =>
+        CallAsync((c, ct) => c.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = signal.ToSignalName() }, ct), Subject.Container, containerId, cancellationToken);
 
     /// <inheritdoc />
     public async Task<ContainerExit> StopAsync(string containerId, StopOptions options, CancellationToken cancellationToken = default)
@@ -301,7 +301,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
             return new ContainerExit((int)state.ExitCode, state.OOMKilled, NullIfEmpty(state.Error));
         }
 
-        _logger.StoppingContainer(containerId, options.Signal, options.GracePeriod.TotalMilliseconds);
+        _logger.StoppingContainer(containerId, options.Signal.ToSignalName(), options.GracePeriod.TotalMilliseconds);
         await SignalIfRunningAsync(containerId, options.Signal, cancellationToken);
         // Our own timer rather than the engine's stop timeout, which only has whole seconds. Waiting
         // after signalling cannot miss the exit: the engine's wait returns at once for a stopped container.
@@ -314,12 +314,12 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
         catch (OperationCanceledException) when (grace.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             _logger.KillingAfterGrace(containerId, options.GracePeriod.TotalMilliseconds);
-            await SignalIfRunningAsync(containerId, "SIGKILL", cancellationToken);
+            await SignalIfRunningAsync(containerId, ContainerSignal.SIGKILL, cancellationToken);
             return await WaitForExitAsync(containerId, cancellationToken);
         }
     }
 
-    private async Task SignalIfRunningAsync(string containerId, string signal, CancellationToken cancellationToken)
+    private async Task SignalIfRunningAsync(string containerId, ContainerSignal signal, CancellationToken cancellationToken)
     {
         try
         {

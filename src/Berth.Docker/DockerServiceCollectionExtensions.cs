@@ -10,7 +10,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class DockerServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="DockerContainerRuntime"/> as the singleton <see cref="IContainerRuntime"/>, with
+    /// Registers <see cref="DockerContainerRuntime"/> as the singleton <see cref="IContainerRuntime"/> (and, through it,
+    /// <see cref="IContainerOperations"/>, <see cref="IContainerExecOperations"/>, <see cref="INetworkOperations"/> and
+    /// <see cref="IImageOperations"/>), with
     /// <see cref="DockerRuntimeOptions"/> validated when the host starts.
     /// </summary>
     public static IServiceCollection AddDockerContainerRuntime(this IServiceCollection services, Action<DockerRuntimeOptions>? configure = null)
@@ -28,6 +30,12 @@ public static class DockerServiceCollectionExtensions
             sp.GetService<ILogger<DockerContainerRuntime>>(),
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerContainerRuntime>());
+
+        // The narrow interfaces are views of whichever IContainerRuntime is registered (so a wrapper registered first serves them too).
+        services.TryAddSingleton<IContainerOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
+        services.TryAddSingleton<IContainerExecOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
+        services.TryAddSingleton<INetworkOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
+        services.TryAddSingleton<IImageOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
         return services;
     }
 }

@@ -6,18 +6,18 @@ using Microsoft.Extensions.Options;
 namespace Berth.Objects;
 
 /// <summary>A binding registered by <c>AddDurableObject</c>: a namespace name and the class that serves it.</summary>
-internal sealed record DurableObjectBinding(string Name, Type Implementation);
+internal sealed record DurableObjectClassRegistration(string Name, Type Implementation);
 
 /// <summary>The silo-wide services every object's context uses.</summary>
 internal sealed class DurableObjectRuntime
 {
-    private readonly DurableObjectBinding[] _bindings;
+    private readonly DurableObjectClassRegistration[] _bindings;
 
     public DurableObjectRuntime(
         IOptions<DurableObjectOptions> options,
         AlarmScheduler alarms,
         TimeProvider timeProvider,
-        IEnumerable<DurableObjectBinding> bindings,
+        IEnumerable<DurableObjectClassRegistration> bindings,
         ILoggerFactory loggerFactory)
     {
         Options = options.Value;

@@ -179,7 +179,7 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
         var exitCode = await RunAsync("containers", "stop", "Api", "obj-1", "--grace", "5");
 
         Assert.Equal(ExitCodes.Success, exitCode);
-        Assert.Equal(new StopOptions("SIGTERM", TimeSpan.FromSeconds(5)), Assert.Single(_host.Runtime.Stops).Options);
+        Assert.Equal(new StopOptions(ContainerSignal.SIGTERM, TimeSpan.FromSeconds(5)), Assert.Single(_host.Runtime.Stops).Options);
         Assert.Equal($"Stopped Api/obj-1 (container {container.Id[..12]}), exit code 143.", _out.ToString().Trim());
     }
 

@@ -147,9 +147,9 @@ public sealed class ContainerExecSessionTests
     /// <summary>An <see cref="IContainerRuntime"/> whose only member is an exec that runs the given delegate.</summary>
     public class ExecRuntime : DispatchProxy
     {
-        private Func<ExecStreams, CancellationToken, Task<long>> _exec = null!;
+        private Func<ExecStreams, CancellationToken, Task<int>> _exec = null!;
 
-        public static IContainerRuntime Create(Func<ExecStreams, CancellationToken, Task<long>> exec)
+        public static IContainerRuntime Create(Func<ExecStreams, CancellationToken, Task<int>> exec)
         {
             var runtime = DispatchProxy.Create<IContainerRuntime, ExecRuntime>();
             ((ExecRuntime)(object)runtime)._exec = exec;

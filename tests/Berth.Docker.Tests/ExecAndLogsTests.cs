@@ -98,7 +98,7 @@ public class ExecAndLogsTests(EngineFixture fixture) : EngineTest(fixture)
         var lines = await ReadLogsAsync(id, new LogOptions(Follow: true));
 
         Assert.Equal(["first", "second", "third"], lines.Select(l => l.Text));
-        Assert.Equal(ContainerRunState.Exited, (await Runtime.InspectAsync(id))!.State);
+        Assert.Equal(EngineContainerState.Exited, (await Runtime.InspectAsync(id))!.State);
     }
 
     [Fact]

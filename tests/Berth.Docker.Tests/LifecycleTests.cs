@@ -18,7 +18,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
 
         var status = await Runtime.InspectAsync(id);
         Assert.NotNull(status);
-        Assert.Equal(ContainerRunState.Running, status.State);
+        Assert.Equal(EngineContainerState.Running, status.State);
         var binding = status.Ports[TestImages.AppPort];
         Assert.Equal("127.0.0.1", binding.HostAddress);
         Assert.InRange(binding.HostPort, 1, 65535);
@@ -36,7 +36,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
 
         Assert.Equal(new ContainerExit(3, OomKilled: false), exit);
         var status = await Runtime.InspectAsync(id);
-        Assert.Equal(ContainerRunState.Exited, status!.State);
+        Assert.Equal(EngineContainerState.Exited, status!.State);
         Assert.Equal(3, status.ExitCode);
         Assert.NotNull(status.FinishedAt);
     }
@@ -47,7 +47,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
         var (id, _) = await RunAppAsync();
         var clock = Stopwatch.StartNew();
 
-        var exit = await Runtime.StopAsync(id, new StopOptions("SIGTERM", TimeSpan.FromSeconds(30)));
+        var exit = await Runtime.StopAsync(id, new StopOptions(ContainerSignal.SIGTERM, TimeSpan.FromSeconds(30)));
 
         Assert.Contains(exit.ExitCode, GracefulExitCodes);
         Assert.False(exit.OomKilled);
@@ -62,7 +62,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
         await ContainerWaits.WaitForLogAsync(Runtime, id, "ignoring SIGTERM", Generous);
         var clock = Stopwatch.StartNew();
 
-        var exit = await Runtime.StopAsync(id, new StopOptions("SIGTERM", TimeSpan.FromMilliseconds(1500)));
+        var exit = await Runtime.StopAsync(id, new StopOptions(ContainerSignal.SIGTERM, TimeSpan.FromMilliseconds(1500)));
 
         Assert.Equal(137, exit.ExitCode);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(1400), TimeSpan.FromSeconds(30));
@@ -74,7 +74,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
         var (id, _) = await RunAppAsync(new Dictionary<string, string> { ["IGNORE_SIGTERM"] = "1" });
         var clock = Stopwatch.StartNew();
 
-        var exit = await Runtime.StopAsync(id, new StopOptions("SIGTERM", TimeSpan.FromSeconds(1)));
+        var exit = await Runtime.StopAsync(id, new StopOptions(ContainerSignal.SIGTERM, TimeSpan.FromSeconds(1)));
 
         Assert.Equal(137, exit.ExitCode);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(30));
@@ -88,7 +88,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
         var id = await RunAsync(Spec(Images.Base, "/bin/sh", "-c", "exit 5"));
         await WaitForExitAsync(id);
 
-        var exit = await Runtime.StopAsync(id, new StopOptions("SIGTERM", TimeSpan.FromSeconds(10)));
+        var exit = await Runtime.StopAsync(id, new StopOptions(ContainerSignal.SIGTERM, TimeSpan.FromSeconds(10)));
 
         Assert.Equal(5, exit.ExitCode);
     }
@@ -96,7 +96,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
     [Fact]
     public async Task Stop_MissingContainer_ThrowsContainerNotFound()
     {
-        var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() => Runtime.StopAsync("berth-test-no-such-container", new StopOptions("SIGTERM", TimeSpan.FromSeconds(10))));
+        var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() => Runtime.StopAsync("berth-test-no-such-container", new StopOptions(ContainerSignal.SIGTERM, TimeSpan.FromSeconds(10))));
         Assert.Equal(ContainerRuntimeError.ContainerNotFound, error.Error);
     }
 
@@ -105,7 +105,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
     {
         var id = await RunAsync(Spec(Images.Base, "/bin/sleep", "600"));
 
-        await Runtime.SignalAsync(id, "SIGKILL");
+        await Runtime.SignalAsync(id, ContainerSignal.SIGKILL);
 
         Assert.Equal(137, (await WaitForExitAsync(id)).ExitCode);
     }
@@ -115,7 +115,7 @@ public class LifecycleTests(EngineFixture fixture) : EngineTest(fixture)
     {
         var (id, _) = await RunAppAsync();
 
-        await Runtime.SignalAsync(id, "SIGTERM");
+        await Runtime.SignalAsync(id, ContainerSignal.SIGTERM);
 
         Assert.Contains((await WaitForExitAsync(id)).ExitCode, GracefulExitCodes);
     }

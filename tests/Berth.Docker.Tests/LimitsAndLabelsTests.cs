@@ -112,7 +112,7 @@ public class LimitsAndLabelsTests(EngineFixture fixture) : EngineTest(fixture)
         Assert.Equal([a], alpha.Select(c => c.Id));
         Assert.Equal(new[] { a, b }.Order(), any.Select(c => c.Id).Order());
         var summary = alpha.Single();
-        Assert.Equal(ContainerRunState.Created, summary.State);
+        Assert.Equal(EngineContainerState.Created, summary.State);
         Assert.Equal("alpha", summary.Labels[BerthLabels.Class]);
         Assert.Equal(Images.Base, summary.Image);
         Assert.InRange(summary.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow.AddMinutes(1));
@@ -141,7 +141,7 @@ public class LimitsAndLabelsTests(EngineFixture fixture) : EngineTest(fixture)
             using var restarted = new DockerContainerRuntime(new DockerRuntimeOptions());
             var orphans = await restarted.ListAsync(new Dictionary<string, string> { [BerthLabels.App] = app });
             Assert.Equal(created.Order(), orphans.Select(o => o.Id).Order());
-            Assert.All(orphans, o => Assert.Equal(ContainerRunState.Running, o.State));
+            Assert.All(orphans, o => Assert.Equal(EngineContainerState.Running, o.State));
 
             foreach (var orphan in orphans)
             {

@@ -108,7 +108,7 @@ public sealed class ErrorTests(GatewayFixture fixture)
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         (await host.Client.GetAsync("/c/bystander/")).EnsureSuccessStatusCode();
         var objects = host.Services.GetRequiredService<ContainerNamespace<AppContainer>>();
-        var crashed = await Eventually.ValueAsync(() => objects.GetByName("victim").Object.GetStateAsync(), s => s.State == ContainerState.StoppedWithCode, "the crash to be recorded");
+        var crashed = await Eventually.ValueAsync(() => objects.GetByName("victim").Object.GetStateAsync(), s => s.State == ContainerObjectState.StoppedWithCode, "the crash to be recorded");
         Assert.Equal(victim.Id, crashed.ContainerId);
         (await host.Client.GetAsync("/c/victim/")).EnsureSuccessStatusCode();
         Assert.NotEqual(victim.Id, Assert.Single(await host.ContainersAsync(victimId)).Id);

@@ -58,7 +58,7 @@ public sealed class HardeningTests(GatewayFixture fixture)
             using var next = await host.Client.GetAsync("/c/crashy/");
 
             Assert.True(next.StatusCode == HttpStatusCode.OK, $"trial {trial}: {(int)next.StatusCode} {await next.Content.ReadAsStringAsync()}");
-            var running = (await host.ContainersAsync(objectId)).Where(c => c.State == ContainerRunState.Running).ToList();
+            var running = (await host.ContainersAsync(objectId)).Where(c => c.State == EngineContainerState.Running).ToList();
             var current = Assert.Single(running).Id;
             Assert.NotEqual(previous, current);
             previous = current;

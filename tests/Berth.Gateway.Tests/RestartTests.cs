@@ -54,7 +54,7 @@ public sealed class RestartTests(GatewayFixture fixture)
             // Same container, so its in-memory state survived the platform's restart.
             Assert.Equal("in memory", await second.Client.GetStringAsync("/c/keeper/state"));
             var state = await second.Services.GetRequiredService<ContainerNamespace<AppContainer>>().GetByName("keeper").Object.GetStateAsync();
-            Assert.Equal(ContainerState.Healthy, state.State);
+            Assert.Equal(ContainerObjectState.Healthy, state.State);
             Assert.Equal(containerId, state.ContainerId);
         }
         finally
@@ -99,7 +99,7 @@ public sealed class RestartTests(GatewayFixture fixture)
                 Assert.Equal("kept by a", await a.Client.GetStringAsync("/c/shared/state"));
                 var after = await a.ContainersAsync();
                 Assert.Equal(new[] { containerA, containerB }.Order(StringComparer.Ordinal), after.Select(c => c.Id).Order(StringComparer.Ordinal));
-                Assert.All(after, c => Assert.Equal(ContainerRunState.Running, c.State));
+                Assert.All(after, c => Assert.Equal(EngineContainerState.Running, c.State));
                 Assert.Equal(containerB, (await b.Services.GetRequiredService<ContainerNamespace<AppContainer>>().GetByName("shared").Object.GetStateAsync()).ContainerId);
                 Assert.Equal(containerA, (await a.Services.GetRequiredService<ContainerNamespace<AppContainer>>().GetByName("shared").Object.GetStateAsync()).ContainerId);
             }

@@ -32,7 +32,7 @@ public sealed class SleepAndExitTests(GatewayFixture fixture)
         (await host.Client.GetAsync("/c/sleepy/")).EnsureSuccessStatusCode();
         var first = Assert.Single(await host.ContainersAsync());
 
-        var stopped = await Eventually.ValueAsync(() => Object(host, "sleepy").GetStateAsync(), s => s.State == ContainerState.Stopped, "the container to sleep");
+        var stopped = await Eventually.ValueAsync(() => Object(host, "sleepy").GetStateAsync(), s => s.State == ContainerObjectState.Stopped, "the container to sleep");
 
         Assert.Equal("sleep", stopped.Reason);
         Assert.Empty(await host.ContainersAsync());
@@ -56,7 +56,7 @@ public sealed class SleepAndExitTests(GatewayFixture fixture)
         Assert.Equal(HttpStatusCode.OK, slow.StatusCode);
         Assert.Equal("waited 3000 ms\n", await slow.Content.ReadAsStringAsync());
         Assert.Empty(host.Services.GetRequiredService<HookLog>().Stops);
-        await Eventually.ValueAsync(() => Object(host, "busy").GetStateAsync(), s => s.State == ContainerState.Stopped, "sleep after the request ended");
+        await Eventually.ValueAsync(() => Object(host, "busy").GetStateAsync(), s => s.State == ContainerObjectState.Stopped, "sleep after the request ended");
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class SleepAndExitTests(GatewayFixture fixture)
         await using var host = await StartAsync();
         (await host.Client.GetAsync("/c/quitter/exit?code=3")).EnsureSuccessStatusCode();
 
-        var state = await Eventually.ValueAsync(() => Object(host, "quitter").GetStateAsync(), s => s.State == ContainerState.StoppedWithCode, "the exit to be noticed");
+        var state = await Eventually.ValueAsync(() => Object(host, "quitter").GetStateAsync(), s => s.State == ContainerObjectState.StoppedWithCode, "the exit to be noticed");
 
         Assert.Equal(3, state.ExitCode);
         var stop = Assert.Single(host.Services.GetRequiredService<HookLog>().Stops);
@@ -74,7 +74,7 @@ public sealed class SleepAndExitTests(GatewayFixture fixture)
         Assert.Empty(await host.ContainersAsync());
 
         (await host.Client.GetAsync("/c/quitter/")).EnsureSuccessStatusCode();
-        Assert.Equal(ContainerState.Healthy, (await Object(host, "quitter").GetStateAsync()).State);
+        Assert.Equal(ContainerObjectState.Healthy, (await Object(host, "quitter").GetStateAsync()).State);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class SleepAndExitTests(GatewayFixture fixture)
         Assert.Equal(StopReason.OutOfMemory, stop.Reason);
         Assert.Equal(137, stop.ExitCode);
         var state = await container.GetStateAsync();
-        Assert.Equal(ContainerState.StoppedWithCode, state.State);
+        Assert.Equal(ContainerObjectState.StoppedWithCode, state.State);
         Assert.Equal("outofmemory", state.Reason);
     }
 
@@ -108,7 +108,7 @@ public sealed class SleepAndExitTests(GatewayFixture fixture)
         watch.Stop();
 
         var state = await container.GetStateAsync();
-        Assert.Equal(ContainerState.StoppedWithCode, state.State);
+        Assert.Equal(ContainerObjectState.StoppedWithCode, state.State);
         Assert.Equal(137, state.ExitCode);
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1.9), $"stopped after {watch.Elapsed}, before the 2 s grace");
         Assert.Equal(StopReason.Requested, Assert.Single(host.Services.GetRequiredService<HookLog>().Stops).Reason);
@@ -124,7 +124,7 @@ public sealed class SleepAndExitTests(GatewayFixture fixture)
         await container.StopAsync();
 
         var state = await container.GetStateAsync();
-        Assert.Equal(ContainerState.Stopped, state.State);
+        Assert.Equal(ContainerObjectState.Stopped, state.State);
         Assert.Equal(0, state.ExitCode);
         Assert.Empty(await host.ContainersAsync());
     }
@@ -143,7 +143,7 @@ public sealed class SleepAndExitTests(GatewayFixture fixture)
 
         (await host.Client.PostAsync("/s/state", new StringContent("remember me"))).EnsureSuccessStatusCode();
         var first = Assert.Single(await host.ContainersAsync());
-        await Eventually.ValueAsync(() => ns.GetByName("keeper").Object.GetStateAsync(), s => s.State == ContainerState.Stopped, "sleep");
+        await Eventually.ValueAsync(() => ns.GetByName("keeper").Object.GetStateAsync(), s => s.State == ContainerObjectState.Stopped, "sleep");
 
         var restored = await host.Client.GetStringAsync("/s/state");
 

@@ -36,14 +36,14 @@ public sealed class StartOnDemandTests(GatewayFixture fixture)
 
         var containers = await host.ContainersAsync();
         var container = Assert.Single(containers);
-        Assert.Equal(Berth.Runtime.ContainerRunState.Running, container.State);
+        Assert.Equal(Berth.Runtime.EngineContainerState.Running, container.State);
         var env = body.RootElement.GetProperty("env");
         var ns = host.Services.GetRequiredService<ContainerNamespace<AppContainer>>();
         Assert.Equal(ns.IdFromName("alpha").ToString(), env.GetProperty("BERTH_OBJECT_ID").GetString());
         Assert.Equal(nameof(AppContainer), env.GetProperty("BERTH_CLASS").GetString());
         Assert.Equal("local", env.GetProperty("BERTH_LOCATION").GetString());
         Assert.Equal("local", env.GetProperty("BERTH_REGION").GetString());
-        Assert.Equal(ContainerState.Healthy, (await ns.GetByName("alpha").Object.GetStateAsync()).State);
+        Assert.Equal(ContainerObjectState.Healthy, (await ns.GetByName("alpha").Object.GetStateAsync()).State);
         Assert.Equal(1, host.Services.GetRequiredService<HookLog>().Starts);
     }
 

@@ -99,7 +99,7 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
 
         // The object notices the exit, records it and removes the container.
         var stub = _host.Services.GetRequiredService<ContainerNamespace<EchoApp>>().GetByName("cli");
-        await Eventually.ValueAsync(() => stub.Object.GetStateAsync(), s => s.State == ContainerState.Stopped, "the object to record the stop");
+        await Eventually.ValueAsync(() => stub.Object.GetStateAsync(), s => s.State == ContainerObjectState.Stopped, "the object to record the stop");
         await Eventually.ValueAsync(() => _host.ContainersAsync(_objectId), c => c.Count == 0, "the stopped container to be removed");
         var listed = await BerthAsync("containers", "list");
         Assert.DoesNotContain(_objectId, listed.Stdout, StringComparison.Ordinal);
@@ -107,7 +107,7 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
         // The next request starts a fresh one.
         var again = await _host.Client.GetAsync("/echo/cli/env");
         again.EnsureSuccessStatusCode();
-        Assert.Single(await _host.ContainersAsync(_objectId), c => c.State == ContainerRunState.Running);
+        Assert.Single(await _host.ContainersAsync(_objectId), c => c.State == EngineContainerState.Running);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
 
         Assert.Equal(64, result.ExitCode); // ExitCodes.Usage
         Assert.Contains("stop grace period", result.Stderr, StringComparison.Ordinal);
-        Assert.Single(await _host.ContainersAsync(_objectId), c => c.State == ContainerRunState.Running);
+        Assert.Single(await _host.ContainersAsync(_objectId), c => c.State == EngineContainerState.Running);
     }
 
     [Fact]

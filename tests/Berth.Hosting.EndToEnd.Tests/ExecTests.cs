@@ -199,7 +199,7 @@ public sealed class ExecTests(EndToEndFixture fixture) : IAsyncLifetime, IDispos
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal([StopReason.Requested], StopRecorder.Stops[recorder.Id.ToString()]);
         var state = await recorder.Object.GetStateAsync();
-        Assert.Contains(state.State, new[] { ContainerState.Stopped, ContainerState.StoppedWithCode });
+        Assert.Contains(state.State, new[] { ContainerObjectState.Stopped, ContainerObjectState.StoppedWithCode });
         Assert.Equal("requested", state.Reason);
     }
 }

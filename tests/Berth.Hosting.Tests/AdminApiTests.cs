@@ -194,20 +194,20 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
 
         var result = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(143, result.GetProperty("exitCode").GetInt32());
-        Assert.Equal((container.Id, new StopOptions("SIGTERM", TimeSpan.FromSeconds(30))), Assert.Single(_host.Runtime.Stops));
+        Assert.Equal((container.Id, new StopOptions(ContainerSignal.SIGTERM, TimeSpan.FromSeconds(30))), Assert.Single(_host.Runtime.Stops));
     }
 
     [Fact]
     public async Task Stop_SeveralContainersOfOneObject_StopsTheRunningOne()
     {
-        _host.Runtime.AddContainer("demo", "Api", "obj-1", ContainerRunState.Exited, created: DateTimeOffset.UnixEpoch.AddDays(2));
-        var running = _host.Runtime.AddContainer("demo", "Api", "obj-1", ContainerRunState.Running, created: DateTimeOffset.UnixEpoch.AddDays(1));
+        _host.Runtime.AddContainer("demo", "Api", "obj-1", EngineContainerState.Exited, created: DateTimeOffset.UnixEpoch.AddDays(2));
+        var running = _host.Runtime.AddContainer("demo", "Api", "obj-1", EngineContainerState.Running, created: DateTimeOffset.UnixEpoch.AddDays(1));
 
         using var response = await _client.PostAsync("_berth/admin/containers/Api/obj/stop", null);
 
         response.EnsureSuccessStatusCode();
         // Without ?grace the stop waits the one stop grace period, ContainerOptions.StopGracePeriod.
-        Assert.Equal((running.Id, new StopOptions("SIGTERM", new Berth.Containers.ContainerOptions().StopGracePeriod)), Assert.Single(_host.Runtime.Stops));
+        Assert.Equal((running.Id, new StopOptions(ContainerSignal.SIGTERM, new Berth.Containers.ContainerOptions().StopGracePeriod)), Assert.Single(_host.Runtime.Stops));
     }
 
     [Fact]

@@ -16,5 +16,5 @@ public sealed partial class PrewarmModel(ContainerNamespace<FastApiContainer> co
     }
 
     [LoggerMessage(1, LogLevel.Information, "Cron {Cron} at {Time:O}: pre-warmed the model container ({State})")]
-    private static partial void LogPrewarmed(ILogger logger, string cron, DateTimeOffset time, ContainerState state);
+    private static partial void LogPrewarmed(ILogger logger, string cron, DateTimeOffset time, ContainerObjectState state);
 }

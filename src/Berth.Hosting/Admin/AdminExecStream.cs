@@ -84,7 +84,7 @@ internal sealed class AdminExecWriter(Stream body)
         }
     }
 
-    public async Task WriteExitAsync(long exitCode, CancellationToken cancellationToken)
+    public async Task WriteExitAsync(int exitCode, CancellationToken cancellationToken)
     {
         await body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new ExitFrame(exitCode), AdminJson.Web), cancellationToken);
         await body.WriteAsync("\n"u8.ToArray(), cancellationToken);
@@ -98,7 +98,7 @@ internal sealed class AdminExecWriter(Stream body)
 
     public Task FlushAsync(CancellationToken cancellationToken) => body.FlushAsync(cancellationToken);
 
-    private sealed record ExitFrame(long ExitCode);
+    private sealed record ExitFrame(int ExitCode);
 
     private sealed record ErrorFrame(ErrorBody Error);
 

@@ -24,7 +24,7 @@ public static partial class BerthAdminExtensions
 
     /// <summary>
     /// Registers the admin API's options (bound from <c>Berth:Admin</c>, validated at start) and its token.
-    /// The app must also register <see cref="IContainerRuntime"/> and its <see cref="BerthAppConfig"/>.
+    /// The app must also register <see cref="IContainerRuntime"/> (the endpoints take its narrow views, registered here) and its <see cref="BerthAppConfig"/>.
     /// </summary>
     public static IServiceCollection AddBerthAdmin(this IServiceCollection services, Action<AdminOptions>? configure = null)
     {
@@ -37,6 +37,7 @@ public static partial class BerthAdminExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
         services.TryAddSingleton<AdminToken>();
         services.AddHostedService(sp => sp.GetRequiredService<AdminToken>());
+        services.AddContainerRuntimeOperations();
         return services;
     }
 
@@ -108,7 +109,7 @@ public static partial class BerthAdminExtensions
         }
     }
 
-    private static async Task<IResult> ListAsync(IContainerRuntime runtime, IOptions<ContainerOptions> node, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(IContainerOperations runtime, IOptions<ContainerOptions> node, CancellationToken cancellationToken)
     {
         var containers = await runtime.ListAsync(NodeLabels(node.Value), cancellationToken);
         return Results.Ok(containers
@@ -121,7 +122,7 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> LogsAsync(
         string className, string objectId, bool? follow, int? tail,
-        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> node, CancellationToken cancellationToken)
+        IContainerOperations runtime, IContainerExecOperations exec, BerthAppConfig config, IOptions<ContainerOptions> node, CancellationToken cancellationToken)
     {
         if (tail is < 0)
         {
@@ -137,7 +138,7 @@ public static partial class BerthAdminExtensions
         var options = new LogOptions(follow ?? false, tail);
         return Results.Stream(async body =>
         {
-            await foreach (var line in runtime.GetLogsAsync(container.Id, options, cancellationToken))
+            await foreach (var line in exec.GetLogsAsync(container.Id, options, cancellationToken))
             {
                 await body.WriteAsync(Encoding.UTF8.GetBytes(line.Text.EndsWith('\n') ? line.Text : line.Text + "\n"), cancellationToken);
 
@@ -149,7 +150,8 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> ExecAsync(
         string className, string objectId, AdminExecRequest request,
-        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
+        IContainerOperations runtime, IContainerExecOperations engineExec, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services,
+        CancellationToken cancellationToken)
     {
         if (request?.Command is not { Count: > 0 } command || command.Any(string.IsNullOrEmpty))
         {
@@ -223,7 +225,7 @@ public static partial class BerthAdminExtensions
         // No object of this class runs on this host: the engine directly, its output passed on as it comes.
         return new AdminExecStreamResult(async (writer, ct) =>
         {
-            var exitCode = await runtime.ExecAsync(container.Id, new ExecSpec { Command = command },
+            var exitCode = await engineExec.ExecAsync(container.Id, new ExecSpec { Command = command },
                 new ExecStreams(stdin is null ? null : new MemoryStream(stdin, writable: false), writer.For(ContainerExecStream.Stdout), writer.For(ContainerExecStream.Stderr)), ct);
             await writer.WriteExitAsync(exitCode, ct);
         });
@@ -231,7 +233,7 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> StopAsync(
         string className, string objectId, int? grace,
-        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services,
+        IContainerOperations runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services,
         CancellationToken cancellationToken)
     {
         if (grace is { } seconds && (seconds < 0 || TimeSpan.FromSeconds(seconds) > AdminOptions.MaxStopGracePeriod))
@@ -260,7 +262,7 @@ public static partial class BerthAdminExtensions
             // The object owns the container: it stops it with its class's grace period, runs its hooks and records the
             // stop as requested (not as a crash).
             Log.StopThroughObject(loggers.CreateLogger(typeof(BerthAdminExtensions)), className, fullObjectId);
-            await owner.StopAsync("SIGTERM", cancellationToken);
+            await owner.StopAsync(ContainerSignal.SIGTERM, cancellationToken);
             var state = await owner.GetStateAsync(cancellationToken);
             return Results.Ok(new AdminStopResult(container.Id, className, fullObjectId, state.ExitCode ?? 0,
                 string.Equals(state.Reason, nameof(StopReason.OutOfMemory), StringComparison.OrdinalIgnoreCase)));
@@ -268,13 +270,13 @@ public static partial class BerthAdminExtensions
 
         var gracePeriod = grace is { } g ? TimeSpan.FromSeconds(g) : node.Value.StopGracePeriod;
         Log.Stop(loggers.CreateLogger(typeof(BerthAdminExtensions)), className, fullObjectId, gracePeriod.TotalSeconds);
-        var exit = await runtime.StopAsync(container.Id, new StopOptions("SIGTERM", gracePeriod), cancellationToken);
+        var exit = await runtime.StopAsync(container.Id, new StopOptions(ContainerSignal.SIGTERM, gracePeriod), cancellationToken);
         return Results.Ok(new AdminStopResult(container.Id, className, fullObjectId, exit.ExitCode, exit.OomKilled));
     }
 
     private static async Task<IResult> DestroyAsync(
         string className, string objectId,
-        IContainerRuntime runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
+        IContainerOperations runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
     {
         var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
         if (container is null)
@@ -308,7 +310,7 @@ public static partial class BerthAdminExtensions
     /// that, starts with it. Of several containers of one object (a rollout), the running, newest one wins.
     /// </summary>
     private static async Task<(ContainerSummary? Container, IResult? Error)> ResolveAsync(
-        IContainerRuntime runtime, BerthAppConfig config, ContainerOptions node, string className, string objectId, CancellationToken cancellationToken)
+        IContainerOperations runtime, BerthAppConfig config, ContainerOptions node, string className, string objectId, CancellationToken cancellationToken)
     {
         var labels = new Dictionary<string, string>(NodeLabels(node)) { [BerthLabels.Class] = className };
         var candidates = await runtime.ListAsync(labels, cancellationToken);
@@ -336,7 +338,7 @@ public static partial class BerthAdminExtensions
         }
 
         var chosen = matches
-            .OrderByDescending(c => c.State == ContainerRunState.Running)
+            .OrderByDescending(c => c.State == EngineContainerState.Running)
             .ThenByDescending(c => c.CreatedAt)
             .First();
         return (chosen, null);

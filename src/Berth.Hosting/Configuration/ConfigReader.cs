@@ -118,7 +118,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
         };
     }
 
-    private ContainerImageSource? ReadImage(Dictionary<string, JsonElement> fields, string path)
+    private ConfiguredImage? ReadImage(Dictionary<string, JsonElement> fields, string path)
     {
         var imagePath = $"{path}.image";
         fields.TryGetValue("image_build_context", out var contextValue);
@@ -148,7 +148,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
         {
             if (!ImageReferenceRegex().IsMatch(image))
             {
-                return NotAllowed<ContainerImageSource>(imagePath, imageValue, ImageAllowed);
+                return NotAllowed<ConfiguredImage>(imagePath, imageValue, ImageAllowed);
             }
 
             if (hasContext)

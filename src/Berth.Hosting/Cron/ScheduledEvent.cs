@@ -4,13 +4,3 @@ namespace Berth.Hosting;
 /// <param name="Cron">The expression that fired, as written.</param>
 /// <param name="ScheduledTime">The occurrence being fired, in UTC; the handler may run slightly later.</param>
 public sealed record ScheduledEvent(string Cron, DateTimeOffset ScheduledTime);
-
-/// <summary>
-/// Handles every cron of the config's <c>triggers.crons</c> (compare <see cref="ScheduledEvent.Cron"/> to tell them
-/// apart). Register with <see cref="CronTriggerExtensions.AddScheduledHandler{THandler}"/>; resolved in a fresh scope per firing.
-/// </summary>
-public interface IScheduledHandler
-{
-    /// <summary>Runs the scheduled work. <paramref name="cancellationToken"/> fires when the host stops.</summary>
-    Task HandleAsync(ScheduledEvent scheduledEvent, CancellationToken cancellationToken);
-}

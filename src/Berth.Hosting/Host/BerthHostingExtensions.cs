@@ -48,7 +48,7 @@ public static class BerthHostingExtensions
             services.Configure<ContainerOptions>(options => options.AppName = options.AppName == new ContainerOptions().AppName ? config.Name : options.AppName);
             services.AddSingleton<IConfigureOptions<ContainerClassOptions>>(new ConfigFileClassOptions(config));
             services.TryAddSingleton<AppImageBuilder>();
-            services.TryAddSingleton<IContainerImageSource, ConfigImageSource>();
+            services.TryAddSingleton<IContainerImageProvider, ConfigFileImageProvider>();
             services.AddHostedService<AppImageWarmup>();
         }
 

@@ -31,7 +31,7 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
 
 /// <summary>Resolves a class's image from the config file, building its Dockerfile when the content changed.</summary>
 /// <remarks>Dockerfiles may build <c>FROM</c> Berth's own base image, imported here first when it is missing.</remarks>
-internal sealed class ConfigImageSource(AppImageBuilder images, IContainerRuntime runtime, BerthAppConfig config) : IContainerImageSource
+internal sealed class ConfigFileImageProvider(AppImageBuilder images, IImageOperations runtime, BerthAppConfig config) : IContainerImageProvider
 {
     public async Task<string> GetImageAsync(ContainerClassOptions containerClass, CancellationToken cancellationToken)
     {

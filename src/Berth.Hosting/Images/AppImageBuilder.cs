@@ -4,18 +4,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Berth.Hosting;
 
-/// <summary>The image a container class runs.</summary>
-/// <param name="ClassName">The container class.</param>
-/// <param name="Reference">Image reference to create containers from.</param>
-/// <param name="Version">Value of the <see cref="BerthLabels.Version"/> label: the content hash for built images, the short image ID otherwise.</param>
-/// <param name="Built"><see langword="true"/> when this call built the image; <see langword="false"/> on a cache hit or for a referenced image.</param>
-public sealed record AppImage(string ClassName, string Reference, string Version, bool Built);
-
 /// <summary>
 /// Makes sure each container class's image exists on the engine. Dockerfile images are tagged with their
 /// <see cref="ImageContentHash"/> and built only when no image with that tag exists yet.
 /// </summary>
-public sealed partial class AppImageBuilder(IContainerRuntime runtime, BerthAppConfig config, ILogger<AppImageBuilder> logger)
+public sealed partial class AppImageBuilder(IImageOperations runtime, BerthAppConfig config, ILogger<AppImageBuilder> logger)
 {
     /// <summary>Ensures the images of every container class in the config, one after another.</summary>
     public async Task<IReadOnlyList<AppImage>> EnsureAllAsync(CancellationToken cancellationToken = default)

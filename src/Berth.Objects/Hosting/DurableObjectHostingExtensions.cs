@@ -64,12 +64,12 @@ public static class DurableObjectHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(bindingName);
-        if (services.Any(d => d.ServiceType == typeof(DurableObjectBinding) && d.ImplementationInstance is DurableObjectBinding b && b.Name == bindingName))
+        if (services.Any(d => d.ServiceType == typeof(DurableObjectClassRegistration) && d.ImplementationInstance is DurableObjectClassRegistration b && b.Name == bindingName))
         {
             throw new InvalidOperationException($"The durable object binding '{bindingName}' is already registered.");
         }
 
-        services.AddSingleton(new DurableObjectBinding(bindingName, typeof(TImplementation)));
+        services.AddSingleton(new DurableObjectClassRegistration(bindingName, typeof(TImplementation)));
         services.AddKeyedSingleton(bindingName, (sp, _) => new DurableObjectNamespace<TInterface>(
             bindingName,
             sp.GetRequiredService<IGrainFactory>(),

@@ -54,7 +54,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
         {
             lock (_gate)
             {
-                return Containers.Count(c => c.State == ContainerRunState.Running);
+                return Containers.Count(c => c.State == EngineContainerState.Running);
             }
         }
     }
@@ -66,7 +66,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
         {
             lock (_gate)
             {
-                return Containers.Where(c => c.State == ContainerRunState.Running).Select(c => c.Id).ToList();
+                return Containers.Where(c => c.State == EngineContainerState.Running).Select(c => c.Id).ToList();
             }
         }
     }
@@ -104,7 +104,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
         var index = Containers.FindIndex(c => c.Id == containerId);
         if (index >= 0)
         {
-            Containers[index] = Containers[index] with { State = ContainerRunState.Exited };
+            Containers[index] = Containers[index] with { State = EngineContainerState.Exited };
         }
 
         return life.Exited;
@@ -141,7 +141,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
     public const string DefaultNodeId = "node-1";
 
     /// <summary>Adds a Berth-managed container of <paramref name="app"/>, left by node <paramref name="nodeId"/>.</summary>
-    public ContainerSummary AddContainer(string app, string className, string objectId, ContainerRunState state = ContainerRunState.Running,
+    public ContainerSummary AddContainer(string app, string className, string objectId, EngineContainerState state = EngineContainerState.Running,
         DateTimeOffset? created = null, string? id = null, string nodeId = DefaultNodeId)
     {
         var image = BerthNames.ImageRepository(app, className) + ":abc123";
@@ -185,7 +185,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
         }
     }
 
-    public async Task<long> ExecAsync(string containerId, ExecSpec spec, ExecStreams streams, CancellationToken cancellationToken = default)
+    public async Task<int> ExecAsync(string containerId, ExecSpec spec, ExecStreams streams, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
@@ -216,7 +216,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
                 throw new ContainerRuntimeException(ContainerRuntimeError.ContainerNotFound, $"No such container: {containerId}");
             }
 
-            Containers[index] = Containers[index] with { State = ContainerRunState.Exited };
+            Containers[index] = Containers[index] with { State = EngineContainerState.Exited };
             signal = _lives.ContainsKey(containerId) ? ExitLocked(containerId, new ContainerExit(143, false)) : null;
         }
 
@@ -269,7 +269,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
             var id = $"{_created:x4}" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
             Specs.Add(spec);
             _lives[id] = new Lifecycle(spec, $"10.0.{_created / 250}.{_created % 250 + 2}");
-            Containers.Add(new ContainerSummary(id, spec.Name, spec.Image, ContainerRunState.Created, spec.Labels, _time.GetUtcNow()));
+            Containers.Add(new ContainerSummary(id, spec.Name, spec.Image, EngineContainerState.Created, spec.Labels, _time.GetUtcNow()));
             return id;
         }
     }
@@ -285,7 +285,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
             life.Started = true;
             life.ListenAt = PortDelay is { } delay ? _time.GetUtcNow() + delay : null;
             var index = Containers.FindIndex(c => c.Id == containerId);
-            Containers[index] = Containers[index] with { State = ContainerRunState.Running };
+            Containers[index] = Containers[index] with { State = EngineContainerState.Running };
             Logs[containerId] = [.. OutputOnStart];
             if (ExitOnStart is { } code)
             {
@@ -297,20 +297,20 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
         return Task.CompletedTask;
     }
 
-    public Task<ContainerStatus?> InspectAsync(string containerId, CancellationToken cancellationToken = default)
+    public Task<ContainerInspection?> InspectAsync(string containerId, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             var summary = Containers.FirstOrDefault(c => c.Id == containerId);
             if (summary is null)
             {
-                return Task.FromResult<ContainerStatus?>(null);
+                return Task.FromResult<ContainerInspection?>(null);
             }
 
             var life = _lives.GetValueOrDefault(containerId);
             var exited = life?.Exit is not null && !InspectLagsExit;
-            var state = exited ? ContainerRunState.Exited : summary.State == ContainerRunState.Exited && InspectLagsExit ? ContainerRunState.Running : summary.State;
-            return Task.FromResult<ContainerStatus?>(new ContainerStatus
+            var state = exited ? EngineContainerState.Exited : summary.State == EngineContainerState.Exited && InspectLagsExit ? EngineContainerState.Running : summary.State;
+            return Task.FromResult<ContainerInspection?>(new ContainerInspection
             {
                 Id = summary.Id,
                 Name = summary.Name,
@@ -319,7 +319,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
                 ExitCode = exited ? life!.Exit!.ExitCode : null,
                 OomKilled = exited && life!.Exit!.OomKilled,
                 Labels = summary.Labels,
-                IpAddress = state == ContainerRunState.Running ? life?.Address ?? "10.0.0.1" : null,
+                IpAddress = state == EngineContainerState.Running ? life?.Address ?? "10.0.0.1" : null,
             });
         }
     }
@@ -333,7 +333,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
             {
                 var summary = Containers.FirstOrDefault(c => c.Id == containerId)
                     ?? throw new ContainerRuntimeException(ContainerRuntimeError.ContainerNotFound, $"No such container: {containerId}");
-                if (summary.State != ContainerRunState.Running)
+                if (summary.State != EngineContainerState.Running)
                 {
                     return new ContainerExit(0, false);
                 }
@@ -350,9 +350,9 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
         return await exited.WaitAsync(cancellationToken);
     }
 
-    public Task SignalAsync(string containerId, string signal, CancellationToken cancellationToken = default)
+    public Task SignalAsync(string containerId, ContainerSignal signal, CancellationToken cancellationToken = default)
     {
-        if (signal is "SIGKILL" or "9")
+        if (signal is ContainerSignal.SIGKILL)
         {
             Exit(containerId, 137);
         }

@@ -75,8 +75,8 @@ public sealed class ContainerLifecycleTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         }
 
-        await silo.EventuallyAsync(async () => (await silo.Get("aborted-0").GetStateAsync()).State == ContainerState.Healthy &&
-            (await silo.Get("aborted-1").GetStateAsync()).State == ContainerState.Healthy, "abandoned starts complete", TimeSpan.FromMilliseconds(200));
+        await silo.EventuallyAsync(async () => (await silo.Get("aborted-0").GetStateAsync()).State == ContainerObjectState.Healthy &&
+            (await silo.Get("aborted-1").GetStateAsync()).State == ContainerObjectState.Healthy, "abandoned starts complete", TimeSpan.FromMilliseconds(200));
         Assert.Equal(silo.Runtime.RunningCount, silo.Leases.RunningCount(nameof(Web)));
 
         // Both abandoned starts completed for their objects and then sleep normally; new IDs then start.
@@ -110,7 +110,7 @@ public sealed class ContainerLifecycleTests
         await silo.DriveAsync(container.EnsureReadyAsync(0), Minute);
 
         silo.Time.Advance(TimeSpan.FromSeconds(11));
-        await silo.EventuallyAsync(async () => (await container.GetStateAsync()).State == ContainerState.StoppedWithCode, "sleep");
+        await silo.EventuallyAsync(async () => (await container.GetStateAsync()).State == ContainerObjectState.StoppedWithCode, "sleep");
 
         var state = await container.GetStateAsync();
         Assert.Equal("sleep", state.Reason);
@@ -129,11 +129,11 @@ public sealed class ContainerLifecycleTests
 
         silo.Time.Advance(TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // the activity timer fires at least twice
-        Assert.Equal(ContainerState.Healthy, (await container.GetStateAsync()).State);
+        Assert.Equal(ContainerObjectState.Healthy, (await container.GetStateAsync()).State);
 
         lease.Exit();
         silo.Time.Advance(TimeSpan.FromSeconds(11));
-        await silo.EventuallyAsync(async () => (await container.GetStateAsync()).State != ContainerState.Healthy, "sleep after the request");
+        await silo.EventuallyAsync(async () => (await container.GetStateAsync()).State != ContainerObjectState.Healthy, "sleep after the request");
         Assert.Equal("sleep", (await container.GetStateAsync()).Reason);
     }
 
@@ -148,7 +148,7 @@ public sealed class ContainerLifecycleTests
         var first = await silo.DriveAsync(container.EnsureReadyAsync(0), Minute);
 
         silo.Runtime.Exit(first.Endpoint!.ContainerId, code, oom);
-        await silo.EventuallyAsync(async () => (await container.GetStateAsync()).State == ContainerState.StoppedWithCode, "exit recorded");
+        await silo.EventuallyAsync(async () => (await container.GetStateAsync()).State == ContainerObjectState.StoppedWithCode, "exit recorded");
 
         var state = await container.GetStateAsync();
         Assert.Equal(reason, state.Reason);
@@ -232,7 +232,7 @@ public sealed class ContainerLifecycleTests
         Assert.False(alive);
         Assert.Null(silo.Leases.Find(nameof(Web), container.GetPrimaryKeyString()));
         var state = await container.GetStateAsync();
-        Assert.Equal(ContainerState.StoppedWithCode, state.State);
+        Assert.Equal(ContainerObjectState.StoppedWithCode, state.State);
         Assert.Equal("outofmemory", state.Reason);
         silo.Runtime.InspectLagsExit = false;
         var next = await silo.DriveAsync(container.EnsureReadyAsync(0), Minute);
@@ -247,7 +247,7 @@ public sealed class ContainerLifecycleTests
         await silo.DriveAsync(container.EnsureReadyAsync(0), Minute);
 
         Assert.False(await silo.Lifecycle(container).CheckAliveAsync("0000deadbeef"));
-        Assert.Equal(ContainerState.Healthy, (await container.GetStateAsync()).State);
+        Assert.Equal(ContainerObjectState.Healthy, (await container.GetStateAsync()).State);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Berth.Containers;
 using Berth.Objects;
+using Berth.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -244,11 +245,11 @@ public sealed class FakeContainerObject(ContainerEndpoint live) : IContainer, IC
 
     public Task AdoptAsync(string containerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task<ContainerStopSlice> StopSliceAsync(string signal, long generation, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<ContainerStopSlice> StopSliceAsync(ContainerSignal signal, long generation, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task DestroyAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task SignalAsync(string signal, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task SignalAsync(ContainerSignal signal, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task<Guid> StartExecAsync(ContainerExecRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
@@ -258,7 +259,7 @@ public sealed class FakeContainerObject(ContainerEndpoint live) : IContainer, IC
 
     public Task<ContainerStopInfo?> MonitorAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-    public Task<ContainerStatusInfo> GetStateAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public Task<ContainerObjectStatus> GetStateAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task<FetchResponse> ContainerFetchAsync(FetchRequest request, int? port = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

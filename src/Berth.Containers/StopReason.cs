@@ -1,0 +1,20 @@
+namespace Berth.Containers;
+
+/// <summary>Why a container stopped, as given to <see cref="Container.OnStopAsync"/>.</summary>
+public enum StopReason
+{
+    /// <summary>The platform stopped it because it was idle past <see cref="Container.SleepAfter"/>.</summary>
+    Sleep,
+
+    /// <summary>Stopped through <see cref="ContainerCalls.StopAsync"/> or <see cref="IContainer.DestroyAsync"/>.</summary>
+    Requested,
+
+    /// <summary>Its main process exited by itself.</summary>
+    Exited,
+
+    /// <summary>The kernel's OOM killer ended it.</summary>
+    OutOfMemory,
+
+    /// <summary>It never became ready, or the engine lost it.</summary>
+    Failed,
+}

@@ -1,0 +1,28 @@
+using System.Collections.Frozen;
+
+namespace Berth.Hosting;
+
+/// <summary>One entry of <c>containers</c>: a container class, its image and its limits.</summary>
+public sealed record ContainerConfig
+{
+    /// <summary>The durable object class that owns these containers (<c>class_name</c>), a C# identifier.</summary>
+    public required string ClassName { get; init; }
+
+    /// <summary>Where the image comes from (<c>image</c>, <c>image_build_context</c>, <c>image_vars</c>).</summary>
+    public required ConfiguredImage Image { get; init; }
+
+    /// <summary>Resource limits (<c>instance_type</c>); <see langword="null"/> when absent, leaving the class's own choice in code.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public InstanceType? InstanceType { get; init; }
+
+    /// <summary>
+    /// Most containers of this class running at once (<c>max_instances</c>); <see langword="null"/> when absent, leaving
+    /// <see cref="Berth.Containers.ContainerClassOptions.MaxInstances"/> (its default or what code set).
+    /// </summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public int? MaxInstances { get; init; }
+
+    /// <summary>Idle time before a container is stopped (<c>sleep_after</c>); <see langword="null"/> leaves it to the container class.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public TimeSpan? SleepAfter { get; init; }
+}
