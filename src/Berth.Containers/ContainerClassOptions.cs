@@ -26,6 +26,13 @@ public sealed class ContainerClassOptions
     /// <value>Defaults to <see langword="null"/> (the class's own <see cref="Container.SleepAfter"/>). Positive when set.</value>
     public TimeSpan? SleepAfter { get; set; }
 
+    /// <summary>
+    /// The largest request body, in bytes, the gateway forwards to this class's containers; a route's own limit
+    /// (<c>WithMaxRequestBodySize</c>) still wins. Larger bodies are answered <c>413 body_too_large</c>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: the gateway's <c>Berth:Gateway:MaxRequestBodySize</c> (100 MiB). Positive when set.</value>
+    public long? MaxRequestBodySize { get; set; }
+
     /// <summary>Environment variables added to every instance of the class.</summary>
     public IDictionary<string, string> EnvVars { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

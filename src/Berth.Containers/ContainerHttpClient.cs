@@ -15,21 +15,27 @@ public sealed class ContainerHttpClient : IDisposable
     /// <summary>Creates the client.</summary>
     public ContainerHttpClient()
     {
-        _handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            // Containers sit on a local bridge: a connect that takes longer than this will not succeed.
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            ActivityHeadersPropagator = null,
-        };
+        _handler = CreateHandler();
         Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
         _client = new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
     }
+
+    /// <summary>
+    /// The connection settings for talking to containers, shared by this client and the gateway's forwarder: no proxy,
+    /// redirects, cookies, decompression or trace headers; a short connect timeout.
+    /// </summary>
+    internal static SocketsHttpHandler CreateHandler() => new()
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        // Containers sit on a local bridge: a connect that takes longer than this will not succeed.
+        ConnectTimeout = TimeSpan.FromSeconds(2),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ActivityHeadersPropagator = null,
+    };
 
     /// <summary>The invoker the gateway forwards requests with.</summary>
     public HttpMessageInvoker Invoker { get; }

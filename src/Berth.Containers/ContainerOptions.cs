@@ -210,6 +210,11 @@ internal sealed class ContainerClassOptionsValidator : IValidateOptions<Containe
             failures.Add($"{where}.sleep_after: '{sleepAfter}' is not allowed; use a positive time span, or leave it out for the class's default.");
         }
 
+        if (options.MaxRequestBodySize is <= 0)
+        {
+            failures.Add($"{where}.MaxRequestBodySize: '{options.MaxRequestBodySize}' is not allowed; use a positive number of bytes, or leave it out for the gateway's limit.");
+        }
+
         if (options.Image is { } image && string.IsNullOrWhiteSpace(image))
         {
             failures.Add($"{where}.image: is empty; set an image reference such as 'my-api:1.0', or leave it out to take it from the config file.");

@@ -77,12 +77,16 @@ public sealed partial class ContainerForwarder
     /// <param name="objectId">The object's ID.</param>
     /// <param name="container">The object.</param>
     /// <param name="port">The container port; <see langword="null"/> for the one chosen with <see cref="ContainerRequestExtensions.SwitchPort"/>, else the default port.</param>
-    public async Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port = null)
+    public Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port = null) =>
+        ForwardAsync(context, className, objectId, container, port, classMaxRequestBodySize: null);
+
+    /// <summary>As the public overload, with the class's own body limit (<see cref="ContainerClassOptions.MaxRequestBodySize"/>), if any.</summary>
+    internal async Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port, long? classMaxRequestBodySize)
     {
         ArgumentNullException.ThrowIfNull(context);
         try
         {
-            await ForwardCoreAsync(context, className, objectId, container, port ?? context.Features.Get<ContainerTargetPort>()?.Port ?? 0);
+            await ForwardCoreAsync(context, className, objectId, container, port ?? context.Features.Get<ContainerTargetPort>()?.Port ?? 0, classMaxRequestBodySize);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -95,9 +99,9 @@ public sealed partial class ContainerForwarder
         }
     }
 
-    private async Task ForwardCoreAsync(HttpContext context, string className, string objectId, IContainer container, int targetPort)
+    private async Task ForwardCoreAsync(HttpContext context, string className, string objectId, IContainer container, int targetPort, long? classLimit)
     {
-        if (!ApplyBodyLimit(context, out var limit))
+        if (!ApplyBodyLimit(context, classLimit, out var limit))
         {
             await GatewayErrorWriter.WriteBodyTooLargeAsync(context, limit);
             return;
@@ -207,9 +211,10 @@ public sealed partial class ContainerForwarder
     /// Sets the request's body limit (the route's <see cref="IRequestSizeLimitMetadata"/>, else <see cref="GatewayOptions.MaxRequestBodySize"/>)
     /// on Kestrel's feature, so Kestrel's own default is never the limit that fires. False when the declared length is already over it.
     /// </summary>
-    private bool ApplyBodyLimit(HttpContext context, out long? limit)
+    // The route's own limit, else the class's, else the gateway's.
+    private bool ApplyBodyLimit(HttpContext context, long? classLimit, out long? limit)
     {
-        limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>() is { } route ? route.MaxRequestBodySize : _maxRequestBodySize;
+        limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>() is { } route ? route.MaxRequestBodySize : classLimit ?? _maxRequestBodySize;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
             feature.MaxRequestBodySize = limit;

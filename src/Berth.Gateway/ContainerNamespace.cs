@@ -15,12 +15,18 @@ public sealed class ContainerNamespace<TContainer>
 {
     private readonly DurableObjectNamespace<IContainer> _objects;
     private readonly ContainerForwarder _forwarder;
+    private readonly long? _maxRequestBodySize;
 
     /// <summary>Creates the binding.</summary>
     public ContainerNamespace(IServiceProvider services, ContainerForwarder forwarder)
     {
+        ArgumentNullException.ThrowIfNull(services);
         _objects = services.GetRequiredKeyedService<DurableObjectNamespace<IContainer>>(typeof(TContainer).Name);
         _forwarder = forwarder;
+        // Read once: the class's own body limit, between a route's and the gateway's.
+        _maxRequestBodySize = services.GetService<ContainerClassRegistry>() is { } classes && classes.TryGet(ClassName, out var containerClass)
+            ? containerClass.Options.MaxRequestBodySize
+            : null;
     }
 
     /// <summary>The container class name.</summary>
@@ -37,7 +43,7 @@ public sealed class ContainerNamespace<TContainer>
 
     /// <summary>The stub of the container with this ID.</summary>
     public ContainerStub Get(DurableObjectId id, string? locationHint = null) =>
-        new(ClassName, id, _objects.Get(id, locationHint), _forwarder);
+        new(ClassName, id, _objects.Get(id, locationHint), _forwarder, _maxRequestBodySize);
 
     /// <summary>The stub of the container for a name (the seed's <c>getContainer(ns, name)</c>).</summary>
     public ContainerStub GetByName(string name, string? locationHint = null) => Get(IdFromName(name), locationHint);
@@ -60,9 +66,11 @@ public readonly struct ContainerStub
 {
     private readonly ContainerForwarder _forwarder;
     private readonly string _objectId;
+    private readonly long? _maxRequestBodySize;
 
-    internal ContainerStub(string className, DurableObjectId id, IContainer container, ContainerForwarder forwarder)
+    internal ContainerStub(string className, DurableObjectId id, IContainer container, ContainerForwarder forwarder, long? maxRequestBodySize)
     {
+        _maxRequestBodySize = maxRequestBodySize;
         ClassName = className;
         Id = id;
         Object = container;
@@ -84,7 +92,7 @@ public readonly struct ContainerStub
     /// <see cref="ContainerRequestExtensions.SwitchPort"/>), starting it first when it does not run, and writes the response.
     /// </summary>
     public Task FetchAsync(HttpContext context, int? port = null) =>
-        _forwarder.ForwardAsync(context, ClassName, _objectId, Object, port);
+        _forwarder.ForwardAsync(context, ClassName, _objectId, Object, port, _maxRequestBodySize);
 }
 
 /// <summary>Request helpers in the seed's spirit.</summary>

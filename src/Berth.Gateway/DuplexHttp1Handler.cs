@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Berth.Containers;
 
 namespace Berth.Gateway;
 
@@ -37,32 +38,27 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
     /// reused connection failed before any answer (a container that crashed while handling it) on a new connection,
     /// and a "connection refused" from that second try must not pass for "nothing was sent".
     /// </summary>
-    public static HttpMessageInvoker CreatePooledInvoker() => new(new SocketsHttpHandler
+    public static HttpMessageInvoker CreatePooledInvoker()
     {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        EnableMultipleHttp2Connections = true,
-        // Containers sit on a local bridge: a connect that takes longer than this will not succeed.
-        ConnectTimeout = TimeSpan.FromSeconds(2),
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        ActivityHeadersPropagator = null,
-        ConnectCallback = async (context, cancellationToken) =>
+        var handler = ContainerHttpClient.CreateHandler();
+        handler.ConnectCallback = ConnectNotingWritesAsync;
+        return new(handler);
+    }
+
+    private static async ValueTask<Stream> ConnectNotingWritesAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new WriteNotingStream(socket);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    });
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new WriteNotingStream(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
         request.Content is null || request.Version.Major >= 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionExact

@@ -10,7 +10,7 @@ namespace Berth.Gateway;
 /// The last line of the gateway's error handling, added by <see cref="GatewayExtensions.AddBerthGateway"/> around the
 /// app's whole pipeline: an exception no handler caught is logged once and answered <c>500 internal_error</c> as
 /// JSON instead of Kestrel's empty 500. (The container path catches its own failures first; see
-/// <see cref="ContainerForwarder.ForwardAsync"/>.)
+/// <see cref="ContainerForwarder.ForwardAsync(Microsoft.AspNetCore.Http.HttpContext, string, string, Berth.Containers.IContainer, int?)"/>.)
 /// </summary>
 internal sealed class GatewayErrorStartupFilter : IStartupFilter
 {

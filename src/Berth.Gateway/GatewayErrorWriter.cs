@@ -32,7 +32,7 @@ internal static class GatewayErrorWriter
 
     public static Task WriteBodyTooLargeAsync(HttpContext context, long? limit) =>
         WriteAsync(context, StatusCodes.Status413PayloadTooLarge, GatewayErrorCodes.BodyTooLarge,
-            string.Create(CultureInfo.InvariantCulture, $"The request body is larger than this route's limit of {limit} bytes (Berth:Gateway:MaxRequestBodySize, or the route's own limit)."));
+            string.Create(CultureInfo.InvariantCulture, $"The request body is larger than this route's limit of {limit} bytes (the route's own limit, else the class's MaxRequestBodySize, else Berth:Gateway:MaxRequestBodySize)."));
 
     public static Task WriteUnexpectedAsync(HttpContext context)
     {

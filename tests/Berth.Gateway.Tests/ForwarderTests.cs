@@ -111,6 +111,21 @@ public sealed class ForwarderTests
     }
 
     [Fact]
+    public async Task BodyOverClassLimit_Answers413NamingTheClassLimit_RouteLimitStillWins()
+    {
+        await using var rig = await ForwarderRig.StartAsync();
+
+        using var overClass = await rig.Client.PostAsync("/class-limited/sink", new ByteArrayContent(new byte[2000]));
+        using var underRoute = await rig.Client.PostAsync("/class-and-route/sink", new ByteArrayContent(new byte[2000]));
+
+        var (status, error, message) = await ErrorOfAsync(overClass);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(GatewayErrorCodes.BodyTooLarge, error);
+        Assert.Contains("500 bytes", message);
+        Assert.Equal(HttpStatusCode.OK, underRoute.StatusCode);
+    }
+
+    [Fact]
     public async Task DeclaredBodyOverRouteLimit_Answers413BodyTooLargeNamingTheLimit()
     {
         await using var rig = await ForwarderRig.StartAsync();

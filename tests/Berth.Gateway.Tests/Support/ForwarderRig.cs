@@ -90,6 +90,16 @@ public sealed class ForwarderRig : IAsyncDisposable
             GatewayExtensions.StripPrefix(ctx.Request, "rest");
             return forwarder.ForwardAsync(ctx, "rig", "one", obj);
         }).WithMaxRequestBodySize(1000);
+        gateway.Map("/class-limited/{**rest}", ctx =>
+        {
+            GatewayExtensions.StripPrefix(ctx.Request, "rest");
+            return forwarder.ForwardAsync(ctx, "rig", "one", obj, port: null, classMaxRequestBodySize: 500);
+        });
+        gateway.Map("/class-and-route/{**rest}", ctx =>
+        {
+            GatewayExtensions.StripPrefix(ctx.Request, "rest");
+            return forwarder.ForwardAsync(ctx, "rig", "one", obj, port: null, classMaxRequestBodySize: 500);
+        }).WithMaxRequestBodySize(3000);
         gateway.Map("/switch/{port:int}/{**rest}", ctx =>
         {
             GatewayExtensions.StripPrefix(ctx.Request, "rest");
