@@ -44,14 +44,13 @@ public sealed partial class ContainerForwarder
     private readonly TimeProvider _timeProvider;
 
     /// <summary>
-    /// Creates the forwarder. It sends with its own connections (pooled for requests without a body, full duplex for
-    /// requests with one), not with <paramref name="http"/>, which stays the object's client for its own fetches.
+    /// Creates the forwarder. It sends with its own connections: pooled for requests without a body, full duplex for
+    /// requests with one (<see cref="DuplexHttp1Handler"/>), with the same connection settings as the object's own client.
     /// </summary>
-    public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, ContainerHttpClient http,
+    public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases,
         IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider)
         : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker())), options, logger, timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(http);
     }
 
     internal ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, HttpMessageInvoker invoker,

@@ -78,10 +78,13 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
             throw new HttpRequestException(HttpRequestError.Unknown,
                 "The container failed the request after it was sent to it (a new connection was then refused).", ex);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested && !written.Value)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // The connect timed out (a removed container's address): nothing was sent.
-            throw new HttpRequestException(HttpRequestError.ConnectionError, "The container's address did not accept a connection in time.", ex);
+            // The connect timed out (a removed container's address). Nothing was sent, unless this was the handler's silent
+            // second try after the container failed the request on a reused connection: then it is the container's failure.
+            throw written.Value
+                ? new HttpRequestException(HttpRequestError.Unknown, "The container failed the request after it was sent to it (its address then stopped answering).", ex)
+                : new HttpRequestException(HttpRequestError.ConnectionError, "The container's address did not accept a connection in time.", ex);
         }
         finally
         {
