@@ -88,8 +88,10 @@ public sealed class AlarmTests(SharedSilo shared, ITestOutputHelper output)
         var deleted = Silo.Counters.NewUniqueId();
         var kept = Silo.Counters.NewUniqueId();
         var now = TimeProvider.System.GetUtcNow();
-        await Silo.Counters.Get(deleted).SetAlarmAsync(now.AddMilliseconds(300));
-        await Silo.Counters.Get(kept).SetAlarmAsync(now.AddMilliseconds(600));
+        // Seconds, not milliseconds, apart: on a loaded machine three grain calls can take longer than 300 ms, and then the
+        // first alarm fires, rightly, before the delete reaches it.
+        await Silo.Counters.Get(deleted).SetAlarmAsync(now.AddSeconds(2));
+        await Silo.Counters.Get(kept).SetAlarmAsync(now.AddSeconds(2.5));
 
         await Silo.Counters.Get(deleted).DeleteAlarmAsync();
         var first = await Silo.Probe.Alarms.Reader.ReadWithinAsync(Wait, a => a.Id == deleted.ToString() || a.Id == kept.ToString());
@@ -118,9 +120,10 @@ public sealed class AlarmTests(SharedSilo shared, ITestOutputHelper output)
         var id = Silo.Counters.NewUniqueId();
         var counter = Silo.Counters.Get(id);
         var now = TimeProvider.System.GetUtcNow();
-        var latest = DateTimeOffset.FromUnixTimeMilliseconds(now.AddMilliseconds(400).ToUnixTimeMilliseconds());
+        // Seconds apart (see DeleteAlarm_BeforeDue_NeverFires): the first must still be pending when the second call lands.
+        var latest = DateTimeOffset.FromUnixTimeMilliseconds(now.AddSeconds(2.5).ToUnixTimeMilliseconds());
 
-        await counter.SetAlarmAsync(now.AddMilliseconds(200));
+        await counter.SetAlarmAsync(now.AddSeconds(2));
         await counter.SetAlarmAsync(latest);
         var fired = await Silo.Probe.Alarms.Reader.ReadWithinAsync(Wait, a => a.Id == id.ToString());
 
