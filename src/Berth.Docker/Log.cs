@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Docker + 14, LogLevel.Debug, "Container {Name} asks for {InstanceType} but the host has {HostCpus} CPUs; its CPU limit is the whole host", EventName = "CpuLimitCapped")]
     public static partial void CpuLimitCapped(this ILogger logger, string name, InstanceType instanceType, double hostCpus);
+
+    [LoggerMessage(BerthEventIds.Docker + 15, LogLevel.Warning, "Network {Name} ({NetworkId}) was created without Berth's isolation options; removing it to create it again", EventName = "ReplacingUnisolatedNetwork")]
+    public static partial void ReplacingUnisolatedNetwork(this ILogger logger, string name, string networkId);
 }
