@@ -79,11 +79,11 @@ public sealed record InstanceType
     public long PidsLimit => 512L * QuarterVcpus;
 
     /// <summary>
-    /// Most open files and sockets one process of the container may hold (<c>RLIMIT_NOFILE</c>, soft and hard): 8192 per
-    /// started quarter vCPU, at most 65536, so a process that opens 100k sockets fails inside its container long before
-    /// the host's tables fill.
+    /// Most open files and sockets one process of the container may hold (<c>RLIMIT_NOFILE</c>, soft and hard): 4096 per
+    /// started quarter vCPU, at most 16384 (an engine cannot give containers more than its own hard limit, often 20000 or
+    /// more), so a process that opens 100k sockets fails inside its container long before the host's tables fill.
     /// </summary>
-    public long OpenFilesLimit => Math.Min(65_536L, 8_192L * QuarterVcpus);
+    public long OpenFilesLimit => Math.Min(16_384L, 4_096L * QuarterVcpus);
 
     private long QuarterVcpus => Math.Max(1, (long)Math.Ceiling(Vcpu * 4 - 1e-9));
 

@@ -28,13 +28,22 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
     private readonly DockerRuntimeOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
+    private readonly HostFirewall _firewall;
     private int _diskLimits = DiskUnknown;
     private EngineInfo? _engine;
 
     /// <summary>Creates the driver; <paramref name="options"/> are validated here.</summary>
+    /// <param name="options">The driver's settings.</param>
+    /// <param name="logger">Where engine calls are logged.</param>
+    /// <param name="timeProvider">The clock of stop grace periods.</param>
+    /// <param name="firewall">
+    /// The host firewall installed before the first network is ensured (when <see cref="DockerRuntimeOptions.HostFirewall"/>);
+    /// <see langword="null"/> means one that runs the host's <c>iptables</c>.
+    /// </param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message names it.</exception>
-    public DockerContainerRuntime(DockerRuntimeOptions options, ILogger<DockerContainerRuntime>? logger = null, TimeProvider? timeProvider = null)
+    public DockerContainerRuntime(DockerRuntimeOptions options, ILogger<DockerContainerRuntime>? logger = null, TimeProvider? timeProvider = null, HostFirewall? firewall = null)
     {
+        _firewall = firewall ?? new HostFirewall();
         Endpoint = options.GetEndpointUri();
         _options = options;
         _logger = logger ?? NullLogger<DockerContainerRuntime>.Instance;
@@ -174,7 +183,9 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
         };
     }
 
-    private static long OpenFiles(ContainerSpec spec) => spec.OpenFilesLimit > 0 ? spec.OpenFilesLimit : spec.InstanceType.OpenFilesLimit;
+    /// <summary>The container's RLIMIT_NOFILE: the spec's, else its instance type's, never above <see cref="DockerRuntimeOptions.MaxOpenFilesLimit"/>.</summary>
+    private long OpenFiles(ContainerSpec spec) =>
+        Math.Min(spec.OpenFilesLimit > 0 ? spec.OpenFilesLimit : spec.InstanceType.OpenFilesLimit, _options.MaxOpenFilesLimit);
 
     /// <summary>tmpfs options of a scratch mount: the disk or half the memory, whichever is smaller (tmpfs pages count as memory).</summary>
     private static string ScratchOptions(InstanceType instanceType) =>
@@ -241,6 +252,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
             MemoryLimitBytes = r.HostConfig?.Memory ?? 0,
             NanoCpus = r.HostConfig?.NanoCPUs ?? 0,
             PidsLimit = r.HostConfig?.PidsLimit,
+            Runtime = NullIfEmpty(r.HostConfig?.Runtime),
         };
     }
 
@@ -403,6 +415,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
     {
         ArgumentNullException.ThrowIfNull(spec);
         var options = NetworkOptions(spec);
+        await EnsureHostFirewallAsync(cancellationToken);
         if (await FindNetworkResponseAsync(spec.Name, cancellationToken) is { } existing)
         {
             if (HasOptions(existing, options))
@@ -436,6 +449,27 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Installs <see cref="HostFirewall"/> before any container can join a Berth network (once; see the option).</summary>
+    private async Task EnsureHostFirewallAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.HostFirewall)
+        {
+            return;
+        }
+
+        try
+        {
+            await _firewall.EnsureInstalledAsync(cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ContainerRuntimeException(
+                ContainerRuntimeError.Unknown,
+                $"The host firewall that keeps containers off the host's services could not be installed: {e.Message}",
+                e);
         }
     }
 
