@@ -41,9 +41,12 @@ public class GvisorTests(EngineFixture fixture) : EngineTest(fixture)
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 
-        var (neighbourExit, _) = await ExecAsync(id, $"wget -q -T 2 -O /dev/null http://{neighbourIp}:{WebPort}/hostname");
+        var (neighbourExit, _) = await ExecAsync(id, $"nc -w 2 {neighbourIp} {WebPort} </dev/null");
         var (hostExit, _) = await ExecAsync(id, $"nc -w 2 {gateway} {port} </dev/null");
 
+        var (selfExit, _) = await ExecAsync(id, $"nc -w 2 127.0.0.1 {WebPort} </dev/null");
+
+        Assert.Equal(0, selfExit);
         Assert.NotEqual(0, neighbourExit);
         Assert.NotEqual(0, hostExit);
         Assert.False(listener.Pending(), "the runsc container reached a host listener");

@@ -10,7 +10,7 @@ namespace Berth.Docker.Tests;
 /// <summary>
 /// Ingress only through the host (issue 12 item 1), on the real engine: a container cannot open a TCP connection to
 /// another container (same network, another network, another app's), nor to any address of the host, while the host
-/// (where the gateway runs) reaches every container. Each probe is a busybox <c>wget</c>/<c>nc</c> with a 2 s timeout
+/// (where the gateway runs) reaches every container. Each probe is a busybox <c>nc</c> connect with a 2 s timeout
 /// inside the container; positive controls prove the probes do detect a connection when one is allowed.
 /// </summary>
 public class IsolationTests(EngineFixture fixture) : EngineTest(fixture)
@@ -136,7 +136,7 @@ public class IsolationTests(EngineFixture fixture) : EngineTest(fixture)
     }
 
     private async Task<bool> CanFetchAsync(string fromId, string ip) =>
-        await ExecAsync(fromId, $"wget -q -T 2 -O /dev/null http://{ip}:{WebPort}/hostname") == 0;
+        await ExecAsync(fromId, $"nc -w 2 {ip} {WebPort} </dev/null") == 0;
 
     private async Task<bool> ProbeTcpAsync(string fromId, string ip, int port) =>
         await ExecAsync(fromId, $"nc -w 2 {ip} {port} </dev/null") == 0;

@@ -61,12 +61,15 @@ public sealed class IsolationTests(GatewayFixture fixture)
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var gateway = string.Join('.', a.IpAddress!.Split('.')[..3]) + ".1";
         var exits = await Task.WhenAll(
-            ExecAsync(first, a.Id, $"wget -q -T 2 -O /dev/null http://{sameClass.IpAddress}:8080/hello"),
-            ExecAsync(first, a.Id, $"wget -q -T 2 -O /dev/null http://{otherClass.IpAddress}:8080/hello"),
-            ExecAsync(first, a.Id, $"wget -q -T 2 -O /dev/null http://{otherApp.IpAddress}:8080/hello"),
+            ExecAsync(first, a.Id, $"nc -w 2 {sameClass.IpAddress} 8080 </dev/null"),
+            ExecAsync(first, a.Id, $"nc -w 2 {otherClass.IpAddress} 8080 </dev/null"),
+            ExecAsync(first, a.Id, $"nc -w 2 {otherApp.IpAddress} 8080 </dev/null"),
             ExecAsync(first, a.Id, $"nc -w 2 {gateway} {port} </dev/null"),
             ExecAsync(first, a.Id, $"nc -w 2 172.17.0.1 {port} </dev/null"));
+        // The probe's control: the same connect to the container's own port succeeds.
+        var self = await ExecAsync(first, a.Id, "nc -w 2 127.0.0.1 8080 </dev/null");
 
+        Assert.Equal(0, self);
         Assert.DoesNotContain(0, exits);
         Assert.False(listener.Pending(), "a container reached a listener on the host");
         // Still served through the gateway after the probes.
