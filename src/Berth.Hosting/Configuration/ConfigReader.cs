@@ -123,7 +123,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
     private string? ReadRuntime(JsonElement value, string path)
     {
         var allowed = string.Join(" or ", Berth.Containers.ContainerClassOptions.AllowedRuntimes.Select(r => $"\"{r}\""));
-        return String(value, path, allowed) is { } text && Berth.Containers.ContainerClassOptions.IsAllowedRuntime(text)
+        return value.ValueKind == JsonValueKind.String && value.GetString() is { } text && Berth.Containers.ContainerClassOptions.IsAllowedRuntime(text)
             ? text
             : NotAllowed(path, value, allowed);
     }
