@@ -58,3 +58,9 @@ else
   engine_up || { log "dockerd did not come up; last lines of its log:"; tail -n 20 /var/log/berth-dockerd.log; exit 1; }
   log "Docker engine is up on $sock"
 fi
+
+# gVisor for classes with runtime "runsc": Debian's runsc, registered with the engine (--network=host; see
+# scripts/register-runsc.sh and docs/security.md). dockerd is reloaded (SIGHUP) only when daemon.json changed.
+if ! bash "$(dirname "$0")/register-runsc.sh"; then
+  log "runsc could not be registered; classes with runtime \"runsc\" will fail to start (runc classes are unaffected)"
+fi

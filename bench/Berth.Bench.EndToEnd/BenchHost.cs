@@ -150,6 +150,8 @@ internal sealed class BenchHost : IAsyncDisposable
                 o.InstanceType = settings.InstanceType;
                 o.MaxInstances = settings.MaxInstances;
                 o.SleepAfter = settings.SleepAfter;
+                // The warm scenario compares the gateway with Docker's published-port proxy, so this class asks for it.
+                o.PublishPorts = true;
                 foreach (var (key, value) in AppEnvironment)
                 {
                     o.EnvVars[key] = value;

@@ -60,6 +60,23 @@ public static class BerthNames
         return enableInternet ? $"{Prefix}-{app}" : $"{Prefix}-{app}-internal";
     }
 
+    /// <summary>The prefix of every bridge interface Berth's networks create on the host (<c>bb-</c>); firewall rules match <c>bb-+</c>.</summary>
+    public const string BridgeInterfacePrefix = "bb-";
+
+    /// <summary>
+    /// The host interface name of a Berth network's bridge: <c>bb-</c> and the first 8 hexadecimal digits of the SHA-256
+    /// of <paramref name="networkName"/> (11 characters, within Linux's 15). Deterministic, so the host firewall can match
+    /// every Berth bridge with <c>-i bb-+</c> and any node computes the same name for the same network.
+    /// </summary>
+    /// <param name="networkName">The network's name, for example <c>berth-shop-internal</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="networkName"/> is empty.</exception>
+    public static string BridgeInterface(string networkName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(networkName);
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(networkName));
+        return BridgeInterfacePrefix + Convert.ToHexStringLower(hash, 0, 4);
+    }
+
     /// <summary>The image repository of a class's built images: <c>berth-{app}-{class}</c> in lowercase, <c>_</c> as <c>-</c>.</summary>
     /// <param name="app">The app name.</param>
     /// <param name="className">The container class.</param>

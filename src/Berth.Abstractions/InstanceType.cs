@@ -72,6 +72,21 @@ public sealed record InstanceType
     /// <summary>Disk limit in bytes.</summary>
     public long DiskBytes => DiskMb * 1_000_000L;
 
+    /// <summary>
+    /// Most processes and threads one container may hold (the pids cgroup): 512 per started quarter vCPU, so
+    /// <c>lite</c> and <c>basic</c> get 512 and <c>standard-4</c> 8192. A fork bomb stops there, inside its container.
+    /// </summary>
+    public long PidsLimit => 512L * QuarterVcpus;
+
+    /// <summary>
+    /// Most open files and sockets one process of the container may hold (<c>RLIMIT_NOFILE</c>, soft and hard): 4096 per
+    /// started quarter vCPU, at most 16384 (an engine cannot give containers more than its own hard limit, often 20000 or
+    /// more), so a process that opens 100k sockets fails inside its container long before the host's tables fill.
+    /// </summary>
+    public long OpenFilesLimit => Math.Min(16_384L, 4_096L * QuarterVcpus);
+
+    private long QuarterVcpus => Math.Max(1, (long)Math.Ceiling(Vcpu * 4 - 1e-9));
+
     /// <summary>The vCPU share as Docker's NanoCPUs.</summary>
     public long NanoCpus => (long)Math.Round(Vcpu * 1_000_000_000);
 

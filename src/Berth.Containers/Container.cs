@@ -29,6 +29,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private CrashLoopTracker _crashes = null!;
 
     private ContainerObjectStatus _status = new(ContainerObjectState.Stopped, null, null, null, DateTimeOffset.MinValue);
+    private string? _ociRuntime;
     private string? _currentContainerId;
     private ContainerEndpoint? _endpoint;
     private ContainerLease? _lease;
@@ -74,6 +75,19 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     /// <summary>Resources of the container; the app's config overrides it.</summary>
     /// <value>Defaults to <see cref="InstanceType.Lite"/>.</value>
     protected InstanceType InstanceType { get; set; } = InstanceType.Lite;
+
+    /// <summary>
+    /// OCI runtime of the container: <c>runc</c>, or <c>runsc</c> for gVisor; the app's config (<c>runtime</c>) overrides it.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: the node's <c>Berth:Containers:Runtime</c>, else the engine's default (<c>runc</c>).</value>
+    /// <exception cref="ArgumentException">Set to a value other than those in <see cref="ContainerClassOptions.AllowedRuntimes"/>.</exception>
+    protected string? Runtime
+    {
+        get => _ociRuntime;
+        set => _ociRuntime = value is null || ContainerClassOptions.IsAllowedRuntime(value)
+            ? value
+            : throw new ArgumentException(ContainerClassOptions.RuntimeError($"{ClassName}.Runtime", value), nameof(value));
+    }
 
     /// <summary>The container class name (the C# class name), as used in the app's config.</summary>
     protected string ClassName => GetType().Name;
@@ -520,7 +534,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             var image = await _class.GetImageAsync(timeout.Token);
             var network = await _networks.EnsureAsync(options?.EnableInternet ?? EnableInternet, timeout.Token);
             var spec = ContainerSpecFactory.Create(_options, _class.Options, new ContainerSpecInput(
-                ClassName, Context.Id.ToString(), image, network, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options));
+                ClassName, Context.Id.ToString(), image, network, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime));
 
             id = await CreateReplacingLeftoverAsync(spec, timeout.Token);
             await _runtime.StartAsync(id, timeout.Token);

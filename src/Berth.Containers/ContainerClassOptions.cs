@@ -33,6 +33,34 @@ public sealed class ContainerClassOptions
     /// <value>Defaults to <see langword="null"/>: the gateway's <c>Berth:Gateway:MaxRequestBodySize</c> (100 MiB). Positive when set.</value>
     public long? MaxRequestBodySize { get; set; }
 
+    /// <summary>The OCI runtimes a class may run on: <c>runc</c> (the engine's default) and <c>runsc</c> (gVisor).</summary>
+    public static IReadOnlyList<string> AllowedRuntimes { get; } = ["runc", "runsc"];
+
+    /// <summary>
+    /// OCI runtime of the class's containers (<c>runtime</c>): <c>runc</c>, or <c>runsc</c> to run their system calls
+    /// through gVisor (the engine must have it registered; <c>scripts/bootstrap.sh</c> does). Overrides
+    /// <see cref="Container.Runtime"/> when set.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (the class's own <see cref="Container.Runtime"/>). One of <see cref="AllowedRuntimes"/> when set.</value>
+    public string? Runtime { get; set; }
+
+    /// <summary>
+    /// Whether the class's ports are also published on the host's 127.0.0.1 (on ports the engine picks). The gateway
+    /// never needs it; a class asks for it only for tools that must reach a container without the gateway.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: no port on any host address.</value>
+    public bool PublishPorts { get; set; }
+
+    /// <summary>Whether <paramref name="runtime"/> is one of <see cref="AllowedRuntimes"/> (exact, lowercase).</summary>
+    /// <param name="runtime">A runtime name from the config or the class.</param>
+    public static bool IsAllowedRuntime(string? runtime) => runtime is not null && AllowedRuntimes.Contains(runtime, StringComparer.Ordinal);
+
+    /// <summary>The error message for a runtime that is not allowed, naming the allowed values.</summary>
+    /// <param name="where">Where the value came from, for example <c>containers[Sandbox].runtime</c>.</param>
+    /// <param name="runtime">The value.</param>
+    public static string RuntimeError(string where, string? runtime) =>
+        $"{where}: '{runtime}' is not allowed; use one of: {string.Join(", ", AllowedRuntimes.Select(r => $"\"{r}\""))}, or leave it out for the default.";
+
     /// <summary>Environment variables added to every instance of the class.</summary>
     public IDictionary<string, string> EnvVars { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

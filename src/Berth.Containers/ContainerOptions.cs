@@ -49,8 +49,8 @@ public sealed class ContainerOptions
     /// <value>Defaults to 30 seconds.</value>
     public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>OCI runtime for containers (for example <c>runsc</c> for gVisor); <see langword="null"/> for the engine's default.</summary>
-    /// <value>Defaults to <see langword="null"/>.</value>
+    /// <summary>OCI runtime for containers of classes that name none (<c>runc</c>, or <c>runsc</c> for gVisor); <see langword="null"/> for the engine's default.</summary>
+    /// <value>Defaults to <see langword="null"/>. One of <see cref="ContainerClassOptions.AllowedRuntimes"/> when set.</value>
     public string? Runtime { get; set; }
 
     /// <summary>How long one connection attempt of the TCP readiness probe may take; a container on the local bridge that does not accept within it counts as not listening yet.</summary>
@@ -169,6 +169,11 @@ internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOpti
             failures.Add($"Berth:Containers:CrashLoopMaxBackoff: '{options.CrashLoopMaxBackoff}' is not allowed; use at least CrashLoopInitialBackoff ('{options.CrashLoopInitialBackoff}').");
         }
 
+        if (options.Runtime is { } runtime && !ContainerClassOptions.IsAllowedRuntime(runtime))
+        {
+            failures.Add(ContainerClassOptions.RuntimeError("Berth:Containers:Runtime", runtime));
+        }
+
         Range(options.ReconcileParallelism, 1, 1024, nameof(options.ReconcileParallelism));
         Range(options.CrashLoopThreshold, 1, 1000, nameof(options.CrashLoopThreshold));
         Range(options.ExitOutputLines, 0, 1000, nameof(options.ExitOutputLines));
@@ -213,6 +218,11 @@ internal sealed class ContainerClassOptionsValidator : IValidateOptions<Containe
         if (options.MaxRequestBodySize is <= 0)
         {
             failures.Add($"{where}.MaxRequestBodySize: '{options.MaxRequestBodySize}' is not allowed; use a positive number of bytes, or leave it out for the gateway's limit.");
+        }
+
+        if (options.Runtime is { } runtime && !ContainerClassOptions.IsAllowedRuntime(runtime))
+        {
+            failures.Add(ContainerClassOptions.RuntimeError($"{where}.runtime", runtime));
         }
 
         if (options.Image is { } image && string.IsNullOrWhiteSpace(image))

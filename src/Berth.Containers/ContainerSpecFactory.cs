@@ -13,6 +13,7 @@ namespace Berth.Containers;
 /// <param name="ClassEnvVars">The class's environment variables (code).</param>
 /// <param name="Entrypoint">The class's entrypoint, or <see langword="null"/> for the image's.</param>
 /// <param name="StartOptions">The options of this start, overriding the class's.</param>
+/// <param name="Runtime">The class's own OCI runtime, or <see langword="null"/> (the config's, then the node's, win over it).</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -23,7 +24,8 @@ internal sealed record ContainerSpecInput(
     InstanceType InstanceType,
     IEnumerable<KeyValuePair<string, string>> ClassEnvVars,
     IReadOnlyList<string>? Entrypoint,
-    ContainerStartOptions? StartOptions);
+    ContainerStartOptions? StartOptions,
+    string? Runtime = null);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -52,6 +54,7 @@ internal static class ContainerSpecFactory
         environment["BERTH_LOCATION"] = node.Location;
         environment["BERTH_REGION"] = node.Region;
 
+        var instanceType = containerClass.InstanceType ?? input.InstanceType;
         return new ContainerSpec
         {
             Name = BerthNames.Container(node.AppName, node.NodeId, input.ClassName, input.ObjectId),
@@ -60,9 +63,11 @@ internal static class ContainerSpecFactory
             Environment = environment,
             Labels = BerthNames.ForContainer(node.AppName, node.NodeId, input.ClassName, input.ObjectId, input.Image, node.ExtraLabels),
             Ports = input.Ports,
-            InstanceType = containerClass.InstanceType ?? input.InstanceType,
+            InstanceType = instanceType,
+            PidsLimit = instanceType.PidsLimit,
+            PublishPorts = containerClass.PublishPorts,
             Network = input.Network,
-            Runtime = node.Runtime,
+            Runtime = containerClass.Runtime ?? input.Runtime ?? node.Runtime,
         };
     }
 

@@ -14,7 +14,7 @@ namespace Berth.Docker;
 
 /// <summary>
 /// <see cref="IContainerRuntime"/> on the Docker Engine API. One cached client per instance; safe to
-/// use from many threads. Ports are published on 127.0.0.1 only, on ports the engine picks; every
+/// use from many threads. Ports are published only when a spec asks, then on 127.0.0.1 only, on ports the engine picks; every
 /// container, network and image it creates carries <see cref="BerthLabels.Managed"/>.
 /// </summary>
 public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposable
@@ -28,13 +28,22 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
     private readonly DockerRuntimeOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
+    private readonly HostFirewall _firewall;
     private int _diskLimits = DiskUnknown;
     private EngineInfo? _engine;
 
     /// <summary>Creates the driver; <paramref name="options"/> are validated here.</summary>
+    /// <param name="options">The driver's settings.</param>
+    /// <param name="logger">Where engine calls are logged.</param>
+    /// <param name="timeProvider">The clock of stop grace periods.</param>
+    /// <param name="firewall">
+    /// The host firewall installed before the first network is ensured (when <see cref="DockerRuntimeOptions.HostFirewall"/>);
+    /// <see langword="null"/> means one that runs the host's <c>iptables</c>.
+    /// </param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message names it.</exception>
-    public DockerContainerRuntime(DockerRuntimeOptions options, ILogger<DockerContainerRuntime>? logger = null, TimeProvider? timeProvider = null)
+    public DockerContainerRuntime(DockerRuntimeOptions options, ILogger<DockerContainerRuntime>? logger = null, TimeProvider? timeProvider = null, HostFirewall? firewall = null)
     {
+        _firewall = firewall ?? new HostFirewall();
         Endpoint = options.GetEndpointUri();
         _options = options;
         _logger = logger ?? NullLogger<DockerContainerRuntime>.Instance;
@@ -156,19 +165,31 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
             ExposedPorts = ports.ToDictionary(p => p, _ => default(EmptyStruct)),
             HostConfig = new HostConfig
             {
-                // 127.0.0.1 only, and an empty host port so the engine picks a free one.
-                PortBindings = ports.ToDictionary(p => p, _ => (IList<DockerPortBinding>)[new DockerPortBinding { HostIP = Loopback, HostPort = "" }]),
+                // Only when asked; then 127.0.0.1 only, and an empty host port so the engine picks a free one.
+                PortBindings = spec.PublishPorts
+                    ? ports.ToDictionary(p => p, _ => (IList<DockerPortBinding>)[new DockerPortBinding { HostIP = Loopback, HostPort = "" }])
+                    : null!,
                 Memory = instanceType.MemoryBytes,
                 // Equal to Memory: no swap on top of the memory limit.
                 MemorySwap = instanceType.MemoryBytes,
                 NanoCPUs = nanoCpus,
                 PidsLimit = spec.PidsLimit > 0 ? spec.PidsLimit : _options.DefaultPidsLimit,
                 StorageOpt = withDisk ? new Dictionary<string, string> { ["size"] = string.Create(CultureInfo.InvariantCulture, $"{instanceType.DiskMb}M") } : null!,
+                Ulimits = [new Ulimit { Name = "nofile", Soft = OpenFiles(spec), Hard = OpenFiles(spec) }],
+                Tmpfs = spec.ScratchMounts.Count == 0 ? null! : spec.ScratchMounts.ToDictionary(m => m, _ => ScratchOptions(instanceType), StringComparer.Ordinal),
                 NetworkMode = spec.Network!,
                 Runtime = spec.Runtime!,
             },
         };
     }
+
+    /// <summary>The container's RLIMIT_NOFILE: the spec's, else its instance type's, never above <see cref="DockerRuntimeOptions.MaxOpenFilesLimit"/>.</summary>
+    private long OpenFiles(ContainerSpec spec) =>
+        Math.Min(spec.OpenFilesLimit > 0 ? spec.OpenFilesLimit : spec.InstanceType.OpenFilesLimit, _options.MaxOpenFilesLimit);
+
+    /// <summary>tmpfs options of a scratch mount: the disk or half the memory, whichever is smaller (tmpfs pages count as memory).</summary>
+    private static string ScratchOptions(InstanceType instanceType) =>
+        string.Create(CultureInfo.InvariantCulture, $"rw,nosuid,nodev,size={Math.Min(instanceType.DiskMb, instanceType.MemoryMib / 2)}m");
 
     private static Dictionary<string, string> WithManagedLabel(IReadOnlyDictionary<string, string>? labels)
     {
@@ -231,6 +252,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
             MemoryLimitBytes = r.HostConfig?.Memory ?? 0,
             NanoCpus = r.HostConfig?.NanoCPUs ?? 0,
             PidsLimit = r.HostConfig?.PidsLimit,
+            Runtime = NullIfEmpty(r.HostConfig?.Runtime),
         };
     }
 
@@ -375,18 +397,45 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
                 .ToDictionary(kv => kv.Value == "*" ? kv.Key : $"{kv.Key}={kv.Value}", _ => true),
         };
 
+    /// <summary>The bridge driver's option that names the host interface.</summary>
+    internal const string BridgeNameOption = "com.docker.network.bridge.name";
+
+    /// <summary>The bridge driver's option that allows or forbids container-to-container traffic.</summary>
+    internal const string IccOption = "com.docker.network.bridge.enable_icc";
+
     /// <inheritdoc />
+    /// <remarks>
+    /// Every network gets inter-container communication as <see cref="NetworkSpec.InterContainerCommunication"/> says
+    /// (off by default) and its bridge named <see cref="BerthNames.BridgeInterface"/>. An existing network of the name
+    /// created with other isolation options (by an older Berth) is removed and made again when nothing is attached to it;
+    /// when containers still use it, the call fails with <see cref="ContainerRuntimeError.Conflict"/> rather than
+    /// attach a new container to a network without isolation.
+    /// </remarks>
     public async Task<string> EnsureNetworkAsync(NetworkSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (await FindNetworkAsync(spec.Name, cancellationToken) is { } existing)
+        var options = NetworkOptions(spec);
+        await EnsureHostFirewallAsync(cancellationToken);
+        if (await FindNetworkResponseAsync(spec.Name, cancellationToken) is { } existing)
         {
-            return existing;
+            if (HasOptions(existing, options))
+            {
+                return existing.ID;
+            }
+
+            await ReplaceUnisolatedNetworkAsync(existing, cancellationToken);
         }
 
         try
         {
-            var parameters = new NetworksCreateParameters { Name = spec.Name, Driver = "bridge", Internal = spec.Internal, Labels = WithManagedLabel(spec.Labels) };
+            var parameters = new NetworksCreateParameters
+            {
+                Name = spec.Name,
+                Driver = "bridge",
+                Internal = spec.Internal,
+                Labels = WithManagedLabel(spec.Labels),
+                Options = options,
+            };
             var created = await CallAsync((c, ct) => c.Networks.CreateNetworkAsync(parameters, ct), Subject.Network, spec.Name, cancellationToken);
             _logger.NetworkCreated(spec.Name, created.ID);
             return created.ID;
@@ -403,12 +452,76 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
         }
     }
 
-    private async Task<string?> FindNetworkAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Installs <see cref="HostFirewall"/> before any container can join a Berth network (once; see the option).</summary>
+    private async Task EnsureHostFirewallAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.HostFirewall)
+        {
+            return;
+        }
+
+        try
+        {
+            await _firewall.EnsureInstalledAsync(cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ContainerRuntimeException(
+                ContainerRuntimeError.Unknown,
+                $"The host firewall that keeps containers off the host's services could not be installed: {e.Message}",
+                e);
+        }
+    }
+
+    private static Dictionary<string, string> NetworkOptions(NetworkSpec spec)
+    {
+        var bridge = spec.BridgeInterface ?? BerthNames.BridgeInterface(spec.Name);
+        if (bridge.Length is 0 or > 15)
+        {
+            throw new ArgumentException($"Bridge interface name '{bridge}' must be 1 to 15 characters (a Linux interface name).", nameof(spec));
+        }
+
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [BridgeNameOption] = bridge,
+            [IccOption] = spec.InterContainerCommunication ? "true" : "false",
+        };
+    }
+
+    private static bool HasOptions(NetworkResponse network, Dictionary<string, string> wanted) =>
+        wanted.All(kv => network.Options is { } have && have.TryGetValue(kv.Key, out var value) && value == kv.Value);
+
+    private async Task ReplaceUnisolatedNetworkAsync(NetworkResponse existing, CancellationToken cancellationToken)
+    {
+        _logger.ReplacingUnisolatedNetwork(existing.Name, existing.ID);
+        try
+        {
+            await _client.Networks.DeleteNetworkAsync(existing.ID, cancellationToken);
+        }
+        catch (Exception e) when (DockerErrors.IsNotFound(e))
+        {
+            // Gone already: create it below.
+        }
+        catch (Exception e) when (DockerErrors.Translate(e, Subject.Network, existing.Name, Endpoint, cancellationToken) is { } translated)
+        {
+            throw new ContainerRuntimeException(
+                ContainerRuntimeError.Conflict,
+                $"Network '{existing.Name}' exists without Berth's isolation options (inter-container communication off, bridge named "
+                + $"{BerthNames.BridgeInterface(existing.Name)}) and could not be replaced: {translated.Message} Stop the containers attached to it, "
+                + "or remove the network, and try again.",
+                translated);
+        }
+    }
+
+    private async Task<string?> FindNetworkAsync(string name, CancellationToken cancellationToken) =>
+        (await FindNetworkResponseAsync(name, cancellationToken))?.ID;
+
+    private async Task<NetworkResponse?> FindNetworkResponseAsync(string name, CancellationToken cancellationToken)
     {
         var parameters = new NetworksListParameters { Filters = new Dictionary<string, IDictionary<string, bool>> { ["name"] = new Dictionary<string, bool> { [name] = true } } };
         var networks = await CallAsync((c, ct) => c.Networks.ListNetworksAsync(parameters, ct), Subject.Network, name, cancellationToken);
         // The engine's name filter matches substrings.
-        return networks.FirstOrDefault(n => n.Name == name)?.ID;
+        return networks.FirstOrDefault(n => n.Name == name);
     }
 
     /// <inheritdoc />

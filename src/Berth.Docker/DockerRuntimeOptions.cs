@@ -21,11 +21,27 @@ public sealed class DockerRuntimeOptions
     public long DefaultPidsLimit { get; set; } = 1024;
 
     /// <summary>
+    /// The most open files per process (<c>RLIMIT_NOFILE</c>) the driver gives any container, whatever its instance type
+    /// asks. The engine cannot start a container with more than its own hard limit (<c>LimitNOFILE</c> of dockerd and
+    /// containerd; the start fails with "error setting rlimit type 7"), so lower this on an engine with a lower limit.
+    /// </summary>
+    /// <value>16384. At least 64.</value>
+    public long MaxOpenFilesLimit { get; set; } = 16_384;
+
+    /// <summary>
     /// Whether to set a per-container disk quota (<c>StorageOpt size</c>) from the instance type when the
     /// engine's storage driver supports it. When it does not, disk limits are not enforced and a warning is logged once.
     /// </summary>
     /// <value><see langword="true"/>.</value>
     public bool EnforceDiskLimits { get; set; } = true;
+
+    /// <summary>
+    /// Whether the driver installs <see cref="Docker.HostFirewall"/>'s iptables rules (containers on Berth's bridges cannot
+    /// reach any address of the host) before it ensures its first network. Needs root and <c>iptables</c> on the engine's
+    /// host; turn it off only when the engine runs elsewhere (then the engine's host needs the same rules).
+    /// </summary>
+    /// <value><see langword="true"/> for a <c>unix://</c> endpoint (the engine is on this host), <see langword="false"/> otherwise.</value>
+    public bool HostFirewall { get; set; } = ResolveDefaultEndpoint().StartsWith("unix://", StringComparison.Ordinal);
 
     /// <summary>The endpoint Docker's own CLI would use: <c>DOCKER_HOST</c>, else the local socket.</summary>
     public static string ResolveDefaultEndpoint()
@@ -68,6 +84,11 @@ internal sealed class DockerRuntimeOptionsValidator : IValidateOptions<DockerRun
         if (options.DefaultPidsLimit <= 0)
         {
             failures.Add($"Docker:DefaultPidsLimit '{options.DefaultPidsLimit}' must be at least 1.");
+        }
+
+        if (options.MaxOpenFilesLimit < 64)
+        {
+            failures.Add($"Docker:MaxOpenFilesLimit '{options.MaxOpenFilesLimit}' must be at least 64.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -25,10 +25,12 @@ public static class DockerServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DockerRuntimeOptions>, DockerRuntimeOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new HostFirewall(sp.GetService<ILogger<HostFirewall>>()));
         services.TryAddSingleton(sp => new DockerContainerRuntime(
             sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,
             sp.GetService<ILogger<DockerContainerRuntime>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<HostFirewall>()));
         services.TryAddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerContainerRuntime>());
 
         // The narrow interfaces are views of whichever IContainerRuntime is registered (so a wrapper registered first serves them too).

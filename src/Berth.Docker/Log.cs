@@ -46,4 +46,13 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Docker + 14, LogLevel.Debug, "Container {Name} asks for {InstanceType} but the host has {HostCpus} CPUs; its CPU limit is the whole host", EventName = "CpuLimitCapped")]
     public static partial void CpuLimitCapped(this ILogger logger, string name, InstanceType instanceType, double hostCpus);
+
+    [LoggerMessage(BerthEventIds.Docker + 15, LogLevel.Warning, "Network {Name} ({NetworkId}) was created without Berth's isolation options; removing it to create it again", EventName = "ReplacingUnisolatedNetwork")]
+    public static partial void ReplacingUnisolatedNetwork(this ILogger logger, string name, string networkId);
+
+    [LoggerMessage(BerthEventIds.Docker + 16, LogLevel.Information, "Host firewall installed: INPUT -i {Bridges} jumps to {Chain} (replies and allowed host services pass, the rest is dropped)", EventName = "HostFirewallInstalled")]
+    public static partial void HostFirewallInstalled(this ILogger logger, string chain, string bridges);
+
+    [LoggerMessage(BerthEventIds.Docker + 17, LogLevel.Error, "Host firewall NOT installed; containers could reach the host's services: {Error}", EventName = "HostFirewallFailed")]
+    public static partial void HostFirewallFailed(this ILogger logger, string error);
 }

@@ -46,6 +46,7 @@ public abstract class EngineTest(EngineFixture fixture) : IAsyncLifetime
         Spec(Images.App) with
         {
             Ports = [TestImages.AppPort],
+            PublishPorts = true,
             Environment = environment ?? new Dictionary<string, string>(),
         };
 

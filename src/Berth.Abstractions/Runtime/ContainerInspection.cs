@@ -50,4 +50,7 @@ public sealed record ContainerInspection
 
     /// <summary>Process limit as applied by the engine.</summary>
     public long? PidsLimit { get; init; }
+
+    /// <summary>The OCI runtime the engine runs the container with (for example <c>runc</c> or <c>runsc</c>), when the engine says.</summary>
+    public string? Runtime { get; init; }
 }

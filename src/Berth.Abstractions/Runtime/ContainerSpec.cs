@@ -21,19 +21,42 @@ public sealed record ContainerSpec
     /// <summary>Labels; see <see cref="BerthLabels"/>.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>TCP ports the container listens on. Drivers publish them on 127.0.0.1 only, on ports the engine picks.</summary>
+    /// <summary>TCP ports the container listens on; reached on the container's own address, published only when <see cref="PublishPorts"/>.</summary>
     public IReadOnlyList<int> Ports { get; init; } = [];
+
+    /// <summary>
+    /// Whether drivers publish <see cref="Ports"/> on the host: on 127.0.0.1 only, on ports the engine picks. Berth's
+    /// gateway reaches containers on their own address, so nothing needs it but a class that asks for it explicitly.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: no port on any host address.</value>
+    public bool PublishPorts { get; init; }
 
     /// <summary>Resource limits (cgroups).</summary>
     public InstanceType InstanceType { get; init; } = InstanceType.Lite;
 
-    /// <summary>Maximum number of processes in the container.</summary>
+    /// <summary>Maximum number of processes in the container; 0 or less means the driver's default.</summary>
+    /// <value>Defaults to 1024; the platform sets <see cref="InstanceType.PidsLimit"/>.</value>
     public long PidsLimit { get; init; } = 1024;
+
+    /// <summary>Open files and sockets each process may hold (<c>RLIMIT_NOFILE</c>, soft and hard); 0 or less means <see cref="InstanceType.OpenFilesLimit"/>.</summary>
+    /// <value>Defaults to 0: <see cref="InstanceType.OpenFilesLimit"/>.</value>
+    public long OpenFilesLimit { get; init; }
+
+    /// <summary>
+    /// Where to mount a private, size-limited in-memory file system (tmpfs), for example <c>/tmp</c>. Its size is the
+    /// instance type's disk or half its memory, whichever is smaller (the pages count against the memory limit too), so
+    /// a process that fills it gets <c>ENOSPC</c> inside its own container. Empty means none.
+    /// </summary>
+    /// <value>Defaults to none.</value>
+    public IReadOnlyList<string> ScratchMounts { get; init; } = [];
 
     /// <summary>Network the container joins; <see langword="null"/> means the engine's default bridge.</summary>
     public string? Network { get; init; }
 
-    /// <summary>OCI runtime (for example <c>runsc</c> for gVisor); <see langword="null"/> means the engine's default.</summary>
+    /// <summary>
+    /// OCI runtime the engine runs the container with, for example <c>runsc</c> for gVisor (registered with the engine by
+    /// <c>scripts/register-runsc.sh</c>); <see langword="null"/> means the engine's default (<c>runc</c>).
+    /// </summary>
     public string? Runtime { get; init; }
 
     /// <summary>Working directory inside the container.</summary>

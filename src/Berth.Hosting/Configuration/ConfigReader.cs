@@ -24,6 +24,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
     private static readonly string[] ContainerFields =
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
+        "runtime",
     ];
     private static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
 
@@ -115,7 +116,16 @@ internal sealed partial class ConfigReader(string baseDirectory)
             InstanceType = fields.TryGetValue("instance_type", out var it) ? ReadInstanceType(it, $"{path}.instance_type") : null,
             MaxInstances = fields.TryGetValue("max_instances", out var m) ? Int(m, $"{path}.max_instances", 1, int.MaxValue, "an integer ≥ 1") : null,
             SleepAfter = fields.TryGetValue("sleep_after", out var s) ? Duration(s, $"{path}.sleep_after") : null,
+            Runtime = fields.TryGetValue("runtime", out var r) ? ReadRuntime(r, $"{path}.runtime") : null,
         };
+    }
+
+    private string? ReadRuntime(JsonElement value, string path)
+    {
+        var allowed = string.Join(" or ", Berth.Containers.ContainerClassOptions.AllowedRuntimes.Select(r => $"\"{r}\""));
+        return value.ValueKind == JsonValueKind.String && value.GetString() is { } text && Berth.Containers.ContainerClassOptions.IsAllowedRuntime(text)
+            ? text
+            : NotAllowed(path, value, allowed);
     }
 
     private ConfiguredImage? ReadImage(Dictionary<string, JsonElement> fields, string path)

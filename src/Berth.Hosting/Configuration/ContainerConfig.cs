@@ -25,4 +25,8 @@ public sealed record ContainerConfig
     /// <summary>Idle time before a container is stopped (<c>sleep_after</c>); <see langword="null"/> leaves it to the container class.</summary>
     /// <value>Default: <see langword="null"/>.</value>
     public TimeSpan? SleepAfter { get; init; }
+
+    /// <summary>OCI runtime of the class's containers (<c>runtime</c>): <c>"runc"</c> or <c>"runsc"</c> (gVisor); <see langword="null"/> leaves it to the class.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public string? Runtime { get; init; }
 }

@@ -320,6 +320,7 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
                 OomKilled = exited && life!.Exit!.OomKilled,
                 Labels = summary.Labels,
                 IpAddress = state == EngineContainerState.Running ? life?.Address ?? "10.0.0.1" : null,
+                Runtime = life?.Spec.Runtime,
             });
         }
     }
