@@ -71,7 +71,7 @@ internal sealed class BerthCommandTree
 
     private static string BerthDll()
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name; // bin/<configuration>/<tfm>/
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<configuration>/<tfm>
         var dll = Repo.File($"src/Berth.Cli/bin/{configuration}/net10.0/berth.dll");
         return File.Exists(dll) ? dll : throw new UnreachableException($"{dll} is missing; build tests/Berth.Templates.Tests (it references src/Berth.Cli).");
     }
