@@ -61,6 +61,10 @@ public sealed class PackedFeed : IAsyncLifetime
             foreach (var package in Directory.GetDirectories(globalPackages, "berth.*"))
             {
                 TempDirectory.TryDelete(Path.Combine(package, Version.ToLowerInvariant()));
+                if (Directory.Exists(package) && !Directory.EnumerateFileSystemEntries(package).Any())
+                {
+                    TempDirectory.TryDelete(package);
+                }
             }
         }
 
