@@ -13,6 +13,7 @@ namespace Berth.Containers;
 /// <param name="ClassEnvVars">The class's environment variables (code).</param>
 /// <param name="Entrypoint">The class's entrypoint, or <see langword="null"/> for the image's.</param>
 /// <param name="StartOptions">The options of this start, overriding the class's.</param>
+/// <param name="Init">The class's own init choice (the config's overrides it).</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -23,7 +24,8 @@ internal sealed record ContainerSpecInput(
     InstanceType InstanceType,
     IEnumerable<KeyValuePair<string, string>> ClassEnvVars,
     IReadOnlyList<string>? Entrypoint,
-    ContainerStartOptions? StartOptions);
+    ContainerStartOptions? StartOptions,
+    bool Init = false);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -63,6 +65,7 @@ internal static class ContainerSpecFactory
             InstanceType = containerClass.InstanceType ?? input.InstanceType,
             Network = input.Network,
             Runtime = node.Runtime,
+            Init = containerClass.Init ?? input.Init,
         };
     }
 

@@ -166,6 +166,8 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
                 StorageOpt = withDisk ? new Dictionary<string, string> { ["size"] = string.Create(CultureInfo.InvariantCulture, $"{instanceType.DiskMb}M") } : null!,
                 NetworkMode = spec.Network!,
                 Runtime = spec.Runtime!,
+                // null, not false, when off: the engine then applies its own default (dockerd's "init" setting).
+                Init = spec.Init ? true : null,
             },
         };
     }

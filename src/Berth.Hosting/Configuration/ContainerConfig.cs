@@ -25,4 +25,11 @@ public sealed record ContainerConfig
     /// <summary>Idle time before a container is stopped (<c>sleep_after</c>); <see langword="null"/> leaves it to the container class.</summary>
     /// <value>Default: <see langword="null"/>.</value>
     public TimeSpan? SleepAfter { get; init; }
+
+    /// <summary>
+    /// Whether the class's containers run an init process as PID 1 (<c>init</c>, <c>true</c> or <c>false</c>); <see langword="null"/>
+    /// when absent, leaving <see cref="Berth.Containers.ContainerClassOptions.Init"/> (the class's choice in code, else off).
+    /// </summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public bool? Init { get; init; }
 }

@@ -22,6 +22,7 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.InstanceType = container.InstanceType ?? options.InstanceType;
         options.MaxInstances = container.MaxInstances ?? options.MaxInstances;
         options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
+        options.Init = container.Init ?? options.Init;
         if (container.Image is ImageReference reference)
         {
             options.Image = reference.Reference;
