@@ -59,7 +59,7 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Containers + 9, LogLevel.Warning, "Removing container {ContainerId} failed: {Message}", EventName = "ContainerRemoveFailed")]
     public static partial void RemoveFailed(ILogger logger, string containerId, string message);
 
-    [LoggerMessage(BerthEventIds.Containers + 10, LogLevel.Warning, "Last output of {ClassName} {ObjectName}:\n{Output}", EventName = "ContainerOutput")]
+    [LoggerMessage(BerthEventIds.Containers + 10, LogLevel.Warning, "{ClassName} {ObjectName} last output:\n{Output}", EventName = "ContainerOutput")]
     public static partial void ContainerOutput(ILogger logger, string className, string objectName, string output);
 
     [LoggerMessage(BerthEventIds.Containers + 11, LogLevel.Warning, "{ClassName} has no method '{Method}' for a scheduled call; the call is dropped", EventName = "ScheduledMethodMissing")]

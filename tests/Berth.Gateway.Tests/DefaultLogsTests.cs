@@ -42,6 +42,11 @@ public sealed class DefaultLogsTests(GatewayFixture fixture)
             app => app.MapContainer<AppContainer>("/c/{id}/{**rest}", ctx => (string)ctx.Request.RouteValues["id"]!, stripPrefix: true),
             CancellationToken.None);
 
+    private static bool IsExpectedOnThisMachine(LogRecord r) =>
+        (r.Category == "Orleans.Runtime.Silo" && r.Message.Contains("ServerGC", StringComparison.Ordinal)) ||
+        r.EventId.Name == "DiskLimitsNotEnforced" ||
+        (r.Category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) && r.Message.Contains("HTTP/2", StringComparison.Ordinal));
+
     private static bool IsContainerEvent(LogRecord r) =>
         r.EventId.Id > BerthEventIds.Containers && r.EventId.Id < BerthEventIds.Containers + BerthEventIds.RangeSize;
 
@@ -56,6 +61,9 @@ public sealed class DefaultLogsTests(GatewayFixture fixture)
             await Eventually.ValueAsync(
                 () => host.Services.GetRequiredService<ContainerNamespace<AppContainer>>().GetByName("alpha").Object.GetStateAsync(),
                 s => s.State == ContainerObjectState.Stopped, "the container to sleep");
+
+            // Another object's container still runs when the host stops (Ctrl+C).
+            (await host.Client.GetAsync("/c/beta/")).EnsureSuccessStatusCode();
         }
 
         var records = recorder.Records;
@@ -70,11 +78,12 @@ public sealed class DefaultLogsTests(GatewayFixture fixture)
              r.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)));
 
         // A clean cycle (start, requests, sleep, Ctrl+C) warns of nothing: no watchdog "deadlock", no error at shutdown.
-        Assert.True(!records.Any(r => r.Level >= LogLevel.Warning), "warnings or errors in a clean run:\n" + shown);
+        // Allowed: what this machine and the test host's listener make true (no ServerGC, no disk quotas, h2c without TLS).
+        Assert.True(!records.Any(r => r.Level >= LogLevel.Warning && !IsExpectedOnThisMachine(r)), "warnings or errors in a clean run:\n" + shown);
 
         // One line per container event, each naming class and object name.
-        var events = records.Where(IsContainerEvent).ToList();
-        Assert.All(events, r => Assert.Contains("AppContainer alpha", r.Message, StringComparison.Ordinal));
+        var events = records.Where(IsContainerEvent).Where(r => r.Message.Contains(" alpha", StringComparison.Ordinal)).ToList();
+        Assert.All(records.Where(IsContainerEvent), r => Assert.Matches("^AppContainer (alpha|beta)[ :]", r.Message));
         Assert.All(events, r => Assert.Equal(AppContainerCategory, r.Category));
         foreach (var name in new[] { "ContainerObjectStarting", "ContainerObjectReady", "ActivityExpired", "ContainerObjectStopped" })
         {

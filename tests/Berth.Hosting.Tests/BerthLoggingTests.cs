@@ -21,6 +21,7 @@ public sealed class BerthLoggingTests
     [InlineData("Orleans.Configuration.SiloOptions")]
     [InlineData("Yarp.ReverseProxy.Forwarder.HttpForwarder")]
     [InlineData("Microsoft.AspNetCore.Hosting.Diagnostics")]
+    [InlineData("Polly")]
     public void AddBerth_NoLoggingConfig_LibraryCategoryAtWarning(string category)
     {
         var factory = Build(null, out var host);
@@ -29,6 +30,18 @@ public sealed class BerthLoggingTests
             var logger = factory.CreateLogger(category);
             Assert.False(logger.IsEnabled(LogLevel.Information));
             Assert.True(logger.IsEnabled(LogLevel.Warning));
+        }
+    }
+
+    [Fact]
+    public void AddBerth_NoLoggingConfig_OrleansWatchdogAtError()
+    {
+        var factory = Build(null, out var host);
+        using (host)
+        {
+            var logger = factory.CreateLogger("Orleans.Runtime.Watchdog");
+            Assert.False(logger.IsEnabled(LogLevel.Warning));
+            Assert.True(logger.IsEnabled(LogLevel.Error));
         }
     }
 

@@ -19,6 +19,13 @@ public static class BerthLogging
     /// The categories whose Information lines are routine for a Berth app, each with the level it logs at by default:
     /// <list type="bullet">
     /// <item><c>Orleans</c> and <c>Microsoft.Orleans</c>: the silo's option dump and membership chatter at start-up (Warning).</item>
+    /// <item>
+    /// <c>Orleans.Runtime.Watchdog</c> (Error): Orleans 10's watchdog starts its platform thread before the stopwatch of its
+    /// component checks, so the first check can read a stopwatch that never started and warn, on a loaded machine at almost
+    /// every start, that the check "has not completed for" the machine's uptime, "potentially indicating ... deadlock". Its
+    /// one other warning, a runtime stall of more than 2 s, is lost with it; set the category to Warning to see both.
+    /// </item>
+    /// <item><c>Polly</c>: a line per Orleans placement decision (Warning).</item>
     /// <item><c>Yarp</c>: two lines per forwarded request that name neither class nor object (Warning); Berth logs failed forwards itself.</item>
     /// <item><c>Microsoft.AspNetCore</c>: a line per request start and end (Warning). <c>Microsoft.Hosting.Lifetime</c>'s start-up lines (listening address) stay.</item>
     /// </list>
@@ -27,6 +34,8 @@ public static class BerthLogging
     {
         ["Orleans"] = LogLevel.Warning,
         ["Microsoft.Orleans"] = LogLevel.Warning,
+        ["Orleans.Runtime.Watchdog"] = LogLevel.Error,
+        ["Polly"] = LogLevel.Warning,
         ["Yarp"] = LogLevel.Warning,
         ["Microsoft.AspNetCore"] = LogLevel.Warning,
     };
