@@ -32,6 +32,8 @@ command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || missing+=(zlib1g-dev)
 dpkg -s libssl3 >/dev/null 2>&1 || missing+=(libssl3)
+# A class with `init: true` runs the engine's docker-init as PID 1; Debian's docker.io links it to tini's tini-static.
+command -v docker-init >/dev/null 2>&1 || [ -x /usr/libexec/docker/docker-init ] || missing+=(tini)
 if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 
 # Every ASP.NET Core app in a container holds an inotify instance, charged to host root; the kernel's

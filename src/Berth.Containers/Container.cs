@@ -39,6 +39,9 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private ContainerStopInfo? _lastStop;
     private StopReason? _pendingStopReason;
     private bool _instanceReserved;
+    private long _startedAt;
+    private InstanceType? _runningInstanceType;
+    private ContainerSignal? _stopSignal;
 
     // Work the object owns: callers wait on it in slices, and a caller that gives up does not cancel it.
     private Task<ContainerEndpoint?>? _start;
@@ -64,6 +67,14 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     /// <summary>Overrides the image's entrypoint when set.</summary>
     protected IReadOnlyList<string>? Entrypoint { get; set; }
+
+    /// <summary>
+    /// Whether the container runs an init process as PID 1 (the engine's <c>--init</c>) in front of the entrypoint; the app's
+    /// config (<c>init</c>) overrides it. Set it when the entrypoint is a server without a SIGTERM handler: as PID 1 it
+    /// ignores SIGTERM, and every stop then waits the whole grace period and ends in SIGKILL.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    protected bool Init { get; set; }
 
     /// <summary>Whether the container may reach the internet.</summary>
     /// <value>Defaults to <see langword="false"/>: the container sits on a network with no route out.</value>
@@ -94,6 +105,12 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     /// <summary>The container's current state.</summary>
     protected ContainerObjectStatus Status => _status;
+
+    /// <summary>
+    /// The object's name (<see cref="Berth.Objects.DurableObjectContext.Name"/>), or its ID when no name is known (an ID from
+    /// <c>NewUniqueId</c>, or no call by name reached it yet): what the logs call it.
+    /// </summary>
+    protected string ObjectName => Context.Name ?? Context.Id.ToString();
 
     /// <summary>A logger named after the class.</summary>
     protected ILogger Logger => _logger;
@@ -349,7 +366,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         // Activation already resumed the container this object owns; anything else carrying its labels is an orphan.
         if (containerId != _currentContainerId)
         {
-            Log.OrphanRemoved(_logger, containerId, ClassName, Context.Id.ToString());
+            Log.OrphanRemoved(_logger, containerId, ClassName, ObjectName);
             await _runtime.RemoveAsync(containerId, cancellationToken);
         }
     }
@@ -388,7 +405,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var exit = _monitor is { } monitor ? await WithinAsync(monitor.Exited, _options.ExitSettleTimeout, cancellationToken) : null;
         if (exit is null)
         {
-            Log.RefusedWhileRunning(_logger, ClassName, Context.Id.ToString(), containerId[..Math.Min(12, containerId.Length)], _options.ExitSettleTimeout);
+            Log.RefusedWhileRunning(_logger, ClassName, ObjectName, containerId[..Math.Min(12, containerId.Length)], _options.ExitSettleTimeout);
             await HandleExitAsync(containerId, new ContainerExit(137, false), StopReason.Failed);
         }
         else
@@ -413,6 +430,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     private async Task<ContainerEndpoint?> RunStartAsync(IReadOnlyList<int> ports, ContainerStartOptions? options, bool waitForPorts)
     {
+        _startedAt = _time.GetTimestamp();
         if (_stop is { IsCompleted: false } stopping)
         {
             await stopping.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
@@ -440,6 +458,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             var endpoint = await WaitForReadyAsync(id, monitor, ports);
             _endpoint = endpoint;
             SetStatus(ContainerObjectState.Healthy, id, null, null);
+            Log.Ready(_logger, ClassName, ObjectName, _time.GetElapsedTime(_startedAt).TotalMilliseconds);
             _lease?.OpenFor(endpoint);
             return endpoint;
         }
@@ -534,8 +553,10 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             var image = await _class.GetImageAsync(timeout.Token);
             var network = await _networks.EnsureAsync(options?.EnableInternet ?? EnableInternet, timeout.Token);
             var spec = ContainerSpecFactory.Create(_options, _class.Options, new ContainerSpecInput(
-                ClassName, Context.Id.ToString(), image, network, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime));
+                ClassName, Context.Id.ToString(), image, network, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime, Init));
 
+            Log.Starting(_logger, ClassName, ObjectName, image);
+            _runningInstanceType = spec.InstanceType;
             id = await CreateReplacingLeftoverAsync(spec, timeout.Token);
             await _runtime.StartAsync(id, timeout.Token);
         }
@@ -549,7 +570,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
             ReleaseInstance();
             SetStatus(ContainerObjectState.Stopped, id, null, "start-failed");
-            Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
+            Log.StartFailed(_logger, ClassName, ObjectName, error.Message);
             await OnErrorAsync(error, CancellationToken.None);
             throw error;
         }
@@ -561,7 +582,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
         _lease.Touch();
         ArmActivityTimer();
-        Log.Started(_logger, ClassName, Context.Id.ToString(), id[..Math.Min(12, id.Length)]);
+        Log.Started(_logger, ClassName, ObjectName, id[..Math.Min(12, id.Length)]);
         _inStartHook = true;
         try
         {
@@ -585,6 +606,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var endpoint = await WaitForReadyAsync(id, _monitor!, ports);
         _endpoint = endpoint;
         SetStatus(ContainerObjectState.Healthy, id, null, null);
+        Log.Ready(_logger, ClassName, ObjectName, _time.GetElapsedTime(_startedAt).TotalMilliseconds);
         _lease?.OpenFor(endpoint);
         return endpoint;
     }
@@ -615,7 +637,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var error = new ContainerStartException(ContainerReadyError.ExitedDuringStart,
             $"Container {ClassName} {Context.Id} exited with code {last?.ExitCode ?? -1}{(last?.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready." +
             OutputSuffix(_status.LastOutput));
-        Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
+        Log.StartFailed(_logger, ClassName, ObjectName, error.Message);
         await OnErrorAsync(error, CancellationToken.None);
         return error;
     }
@@ -653,21 +675,22 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     /// <summary>Records a failed start (the container is removed, its output kept) and returns the error to answer, naming the exit and output.</summary>
     private async Task<ContainerStartException> FailStartAsync(string id, ContainerStartException error)
     {
-        Log.StartFailed(_logger, ClassName, Context.Id.ToString(), error.Message);
         var exit = await KnownExitAsync(id) ?? new ContainerExit(137, false);
         var stop = await HandleExitAsync(id, exit, StopReason.Failed);
         var result = error;
+        var summary = error.Message;
         if (error.Error == ContainerReadyError.ExitedDuringStart && stop is not null)
         {
-            result = new ContainerStartException(ContainerReadyError.ExitedDuringStart,
-                $"Container {ClassName} {Context.Id} exited with code {stop.ExitCode}{(stop.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready." +
-                OutputSuffix(_status.LastOutput), error);
+            summary = $"Container {ClassName} {Context.Id} exited with code {stop.ExitCode}{(stop.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready.";
+            result = new ContainerStartException(ContainerReadyError.ExitedDuringStart, summary + OutputSuffix(_status.LastOutput), error);
         }
         else if (_status.LastOutput.Count > 0)
         {
             result = new ContainerStartException(error.Error, error.Message + OutputSuffix(_status.LastOutput), error);
         }
 
+        // The one line of this failure (its exit was not logged apart; the output was, just before).
+        Log.StartFailed(_logger, ClassName, ObjectName, summary);
         await OnErrorAsync(result, CancellationToken.None);
         return result;
     }
@@ -716,7 +739,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         CloseLease();
         _pendingStopReason = reason;
         SetStatus(ContainerObjectState.Stopping, id, null, reason.ToString().ToLowerInvariant());
-        Log.Stopping(_logger, ClassName, Context.Id.ToString(), signal.ToSignalName(), reason);
+        Log.Stopping(_logger, ClassName, ObjectName, signal.ToSignalName(), reason);
+        _stopSignal = signal;
         ContainerExit exit;
         try
         {
@@ -752,6 +776,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     {
         _currentContainerId = null;
         _pendingStopReason = null;
+        var stopSignal = _stopSignal;
+        _stopSignal = null;
         _endpoint = null;
         var monitor = _monitor;
         _monitor = null;
@@ -760,6 +786,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         CloseLease();
         ReleaseInstance();
 
+        var failedStart = reason == StopReason.Failed;
         if (exit.OomKilled)
         {
             reason = StopReason.OutOfMemory;
@@ -772,7 +799,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             output = await ReadOutputTailAsync(id);
             if (output.Count > 0)
             {
-                Log.ContainerOutput(_logger, ClassName, Context.Id.ToString(), string.Join(Environment.NewLine, output));
+                Log.ContainerOutput(_logger, ClassName, ObjectName, string.Join(Environment.NewLine, output));
             }
         }
 
@@ -786,11 +813,40 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var stop = new ContainerStopInfo(exit.ExitCode, reason, id);
         _lastStop = stop;
         SetStatus(exit.ExitCode == 0 ? ContainerObjectState.Stopped : ContainerObjectState.StoppedWithCode, id, exit.ExitCode, reason.ToString().ToLowerInvariant(), output);
-        Log.Stopped(_logger, ClassName, Context.Id.ToString(), id[..Math.Min(12, id.Length)], exit.ExitCode, reason);
+        LogExit(id, exit, reason, stopSignal, failedStart);
         _stopped.TrySetResult(stop);
         DelayDeactivation(TimeSpan.FromMilliseconds(-1));
         await OnStopAsync(stop, CancellationToken.None);
         return stop;
+    }
+
+    /// <summary>The one line of an exit: out of memory, killed after the grace (with why that usually happens), crashed or stopped.</summary>
+    private void LogExit(string id, ContainerExit exit, StopReason reason, ContainerSignal? stopSignal, bool failedStart)
+    {
+        var shortId = id[..Math.Min(12, id.Length)];
+        if (failedStart)
+        {
+            // The failure's own line (failed to start, or refused while running) says it, out of memory included.
+            Log.FailedStartRemoved(_logger, ClassName, ObjectName, shortId, reason, exit.ExitCode);
+        }
+        else if (reason == StopReason.OutOfMemory)
+        {
+            var instanceType = _runningInstanceType ?? _class.Options.InstanceType ?? InstanceType;
+            Log.OutOfMemory(_logger, ClassName, ObjectName, exit.ExitCode, instanceType.MemoryBytes / (1024 * 1024), instanceType);
+        }
+        else if (reason is StopReason.Sleep or StopReason.Requested && stopSignal is { } signal && signal != ContainerSignal.SIGKILL && exit.ExitCode == 137)
+        {
+            // 137 = 128 + SIGKILL: the stop signal did not end it, the kill after the grace did.
+            Log.KilledAfterGrace(_logger, ClassName, ObjectName, reason, _options.StopGracePeriod, signal.ToSignalName(), exit.ExitCode);
+        }
+        else if (reason is StopReason.Exited or StopReason.Failed && exit.ExitCode != 0)
+        {
+            Log.Crashed(_logger, ClassName, ObjectName, reason, exit.ExitCode, shortId);
+        }
+        else
+        {
+            Log.Stopped(_logger, ClassName, ObjectName, reason, exit.ExitCode, shortId);
+        }
     }
 
     private async Task ResumeAsync(string containerId, CancellationToken cancellationToken)
@@ -821,7 +877,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         StartMonitor(containerId);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
         ArmActivityTimer();
-        Log.Adopted(_logger, ClassName, Context.Id.ToString(), containerId[..Math.Min(12, containerId.Length)]);
+        Log.Adopted(_logger, ClassName, ObjectName, containerId[..Math.Min(12, containerId.Length)]);
 
         // Readiness is checked by work the object owns; the first request waits on it. A failure removed the container.
         _ = OwnedStart(PortsFor(DefaultPort), null, waitForPorts: true)
@@ -860,7 +916,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             return;
         }
 
-        Log.ActivityExpired(_logger, ClassName, Context.Id.ToString(), EffectiveSleepAfter);
+        Log.ActivityExpired(_logger, ClassName, ObjectName, EffectiveSleepAfter);
         await OnActivityExpiredAsync(cancellationToken);
         if (_status.State == ContainerObjectState.Healthy && _endpoint is { } endpoint)
         {

@@ -27,6 +27,16 @@ public sealed class ContainerClassOptions
     public TimeSpan? SleepAfter { get; set; }
 
     /// <summary>
+    /// Whether the class's containers run an init process as PID 1 (<c>init</c> in the config; the engine's <c>--init</c>,
+    /// tini / docker-init) in front of the entrypoint; overrides <see cref="Container.Init"/> when set. Want it when the
+    /// entrypoint is a plain server without a SIGTERM handler (busybox <c>httpd -f</c>, many scripts): as PID 1 such a
+    /// process ignores SIGTERM, so every sleep waits the whole stop grace and ends in SIGKILL. The init process also reaps
+    /// zombie processes the entrypoint leaves behind.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (the class's own <see cref="Container.Init"/>, itself <see langword="false"/> by default).</value>
+    public bool? Init { get; set; }
+
+    /// <summary>
     /// The largest request body, in bytes, the gateway forwards to this class's containers; a route's own limit
     /// (<c>WithMaxRequestBodySize</c>) still wins. Larger bodies are answered <c>413 body_too_large</c>.
     /// </summary>

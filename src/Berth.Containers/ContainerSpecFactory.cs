@@ -14,6 +14,7 @@ namespace Berth.Containers;
 /// <param name="Entrypoint">The class's entrypoint, or <see langword="null"/> for the image's.</param>
 /// <param name="StartOptions">The options of this start, overriding the class's.</param>
 /// <param name="Runtime">The class's own OCI runtime, or <see langword="null"/> (the config's, then the node's, win over it).</param>
+/// <param name="Init">The class's own init choice (the config's overrides it).</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -25,7 +26,8 @@ internal sealed record ContainerSpecInput(
     IEnumerable<KeyValuePair<string, string>> ClassEnvVars,
     IReadOnlyList<string>? Entrypoint,
     ContainerStartOptions? StartOptions,
-    string? Runtime = null);
+    string? Runtime = null,
+    bool Init = false);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -68,6 +70,7 @@ internal static class ContainerSpecFactory
             PublishPorts = containerClass.PublishPorts,
             Network = input.Network,
             Runtime = containerClass.Runtime ?? input.Runtime ?? node.Runtime,
+            Init = containerClass.Init ?? input.Init,
         };
     }
 

@@ -179,6 +179,8 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
                 Tmpfs = spec.ScratchMounts.Count == 0 ? null! : spec.ScratchMounts.ToDictionary(m => m, _ => ScratchOptions(instanceType), StringComparer.Ordinal),
                 NetworkMode = spec.Network!,
                 Runtime = spec.Runtime!,
+                // null, not false, when off: the engine then applies its own default (dockerd's "init" setting).
+                Init = spec.Init ? true : null,
             },
         };
     }

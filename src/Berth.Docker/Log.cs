@@ -5,19 +5,21 @@ namespace Berth.Docker;
 
 internal static partial class Log
 {
-    [LoggerMessage(BerthEventIds.Docker + 1, LogLevel.Information, "Created container {ContainerId} ({Name}) from {Image} as {InstanceType}", EventName = "ContainerCreated")]
+    // A container's own events (created, stopping, killed, exited) are Debug here: its object logs each once at
+    // Information, with the class and object name (Berth.Containers' Log); these would repeat them by engine ID only.
+    [LoggerMessage(BerthEventIds.Docker + 1, LogLevel.Debug, "Created container {ContainerId} ({Name}) from {Image} as {InstanceType}", EventName = "ContainerCreated")]
     public static partial void ContainerCreated(this ILogger logger, string containerId, string name, string image, InstanceType instanceType);
 
     [LoggerMessage(BerthEventIds.Docker + 2, LogLevel.Debug, "Started container {ContainerId}", EventName = "ContainerStarted")]
     public static partial void ContainerStarted(this ILogger logger, string containerId);
 
-    [LoggerMessage(BerthEventIds.Docker + 3, LogLevel.Information, "Stopping container {ContainerId} with {Signal}, SIGKILL after {GraceMs} ms", EventName = "StoppingContainer")]
+    [LoggerMessage(BerthEventIds.Docker + 3, LogLevel.Debug, "Stopping container {ContainerId} with {Signal}, SIGKILL after {GraceMs} ms", EventName = "StoppingContainer")]
     public static partial void StoppingContainer(this ILogger logger, string containerId, string signal, double graceMs);
 
-    [LoggerMessage(BerthEventIds.Docker + 4, LogLevel.Warning, "Container {ContainerId} did not exit within {GraceMs} ms of the stop signal; sending SIGKILL", EventName = "KillingAfterGrace")]
+    [LoggerMessage(BerthEventIds.Docker + 4, LogLevel.Debug, "Container {ContainerId} did not exit within {GraceMs} ms of the stop signal; sending SIGKILL", EventName = "KillingAfterGrace")]
     public static partial void KillingAfterGrace(this ILogger logger, string containerId, double graceMs);
 
-    [LoggerMessage(BerthEventIds.Docker + 5, LogLevel.Information, "Container {ContainerId} exited with code {ExitCode} (OOM killed: {OomKilled})", EventName = "ContainerExited")]
+    [LoggerMessage(BerthEventIds.Docker + 5, LogLevel.Debug, "Container {ContainerId} exited with code {ExitCode} (OOM killed: {OomKilled})", EventName = "ContainerExited")]
     public static partial void ContainerExited(this ILogger logger, string containerId, int exitCode, bool oomKilled);
 
     [LoggerMessage(BerthEventIds.Docker + 6, LogLevel.Debug, "Removed container {ContainerId}", EventName = "ContainerRemoved")]

@@ -77,15 +77,19 @@ public sealed partial class ContainerForwarder
     /// <param name="container">The object.</param>
     /// <param name="port">The container port; <see langword="null"/> for the one chosen with <see cref="ContainerRequestExtensions.SwitchPort"/>, else the default port.</param>
     public Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port = null) =>
-        ForwardAsync(context, className, objectId, container, port, classMaxRequestBodySize: null);
+        ForwardAsync(context, className, objectId, objectName: null, container, port, classMaxRequestBodySize: null);
 
-    /// <summary>As the public overload, with the class's own body limit (<see cref="ContainerClassOptions.MaxRequestBodySize"/>), if any.</summary>
-    internal async Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port, long? classMaxRequestBodySize)
+    /// <summary>
+    /// As the public overload, with the object's name for the logs (<see langword="null"/>: its ID) and the class's own body
+    /// limit (<see cref="ContainerClassOptions.MaxRequestBodySize"/>), if any.
+    /// </summary>
+    internal async Task ForwardAsync(HttpContext context, string className, string objectId, string? objectName, IContainer container, int? port, long? classMaxRequestBodySize)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var target = new Target(className, objectId, objectName ?? objectId);
         try
         {
-            await ForwardCoreAsync(context, className, objectId, container, port ?? context.Features.Get<ContainerTargetPort>()?.Port ?? 0, classMaxRequestBodySize);
+            await ForwardCoreAsync(context, target, container, port ?? context.Features.Get<ContainerTargetPort>()?.Port ?? 0, classMaxRequestBodySize);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -93,13 +97,17 @@ public sealed partial class ContainerForwarder
         }
         catch (Exception ex)
         {
-            Log.ForwardUnexpected(_logger, className, objectId, ex);
+            Log.ForwardUnexpected(_logger, className, target.Name, ex);
             await GatewayErrorWriter.WriteUnexpectedAsync(context);
         }
     }
 
-    private async Task ForwardCoreAsync(HttpContext context, string className, string objectId, IContainer container, int targetPort, long? classLimit)
+    /// <summary>The object a request goes to: its class and ID (leases are found by them) and the name the logs show.</summary>
+    private readonly record struct Target(string ClassName, string ObjectId, string Name);
+
+    private async Task ForwardCoreAsync(HttpContext context, Target target, IContainer container, int targetPort, long? classLimit)
     {
+        var (className, objectId, objectName) = target;
         if (!ApplyBodyLimit(context, classLimit, out var limit))
         {
             await GatewayErrorWriter.WriteBodyTooLargeAsync(context, limit);
@@ -135,12 +143,12 @@ public sealed partial class ContainerForwarder
             if (!GatewayErrorCodes.IsDestinationError(error) || context.RequestAborted.IsCancellationRequested)
             {
                 // The client's own failure (its body, its cancellation): the container is not suspect.
-                Log.ClientError(_logger, className, objectId, error, exception?.Message);
+                Log.ClientError(_logger, className, objectName, error, exception?.Message);
                 await WriteClientErrorAsync(context, error, exception, limit);
                 return;
             }
 
-            Log.ForwardError(_logger, className, objectId, endpoint.ContainerId, error, exception?.Message);
+            Log.ForwardError(_logger, className, objectName, endpoint.ContainerId, error, exception?.Message);
 
             // The container may have died before its object noticed: have the object look now rather than wait for
             // its monitor, so this request (when nothing of it was sent) or the next one reaches a fresh container.
@@ -153,7 +161,7 @@ public sealed partial class ContainerForwarder
                     alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
                 }
 
-                Log.ForwardRetry(_logger, className, objectId, endpoint.ContainerId, alive);
+                Log.ForwardRetry(_logger, className, objectName, endpoint.ContainerId, alive);
                 // YARP may send the same context again: the response has not started and the body was not read.
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Features.Set<IForwarderErrorFeature>(null);

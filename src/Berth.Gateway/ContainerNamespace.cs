@@ -92,7 +92,7 @@ public readonly struct ContainerStub
     /// <see cref="ContainerRequestExtensions.SwitchPort"/>), starting it first when it does not run, and writes the response.
     /// </summary>
     public Task FetchAsync(HttpContext context, int? port = null) =>
-        _forwarder.ForwardAsync(context, ClassName, _objectId, Object, port, _maxRequestBodySize);
+        _forwarder.ForwardAsync(context, ClassName, _objectId, Id.Name, Object, port, _maxRequestBodySize);
 }
 
 /// <summary>Request helpers in the seed's spirit.</summary>

@@ -77,6 +77,11 @@ public abstract class DurableObject : Grain, IDurableObject, IAlarmReceiver, IIn
 
     Task IIncomingGrainCallFilter.Invoke(IIncomingGrainCallContext context)
     {
+        if (_context is { } objectContext && RequestContext.Get(DurableObjectNames.RequestContextKey) is string name)
+        {
+            objectContext.LearnName(name);
+        }
+
         var gate = _context?.Gate;
         return gate is null ? context.Invoke() : InvokeAfterAsync(gate, context);
 

@@ -17,6 +17,8 @@ public sealed class DurableObjectContext
     private Task? _gate;
     private StoredAlarm? _alarmInFlight;
     private bool _alarmRunning;
+    private string? _name;
+    private bool _nameLoaded;
 
     internal DurableObjectContext(DurableObject owner, DurableObjectRuntime runtime, GrainId grainId, IGrainFactory grainFactory)
     {
@@ -35,6 +37,28 @@ public sealed class DurableObjectContext
     /// <summary>Gets the object's id.</summary>
     public DurableObjectId Id { get; }
 
+    /// <summary>
+    /// Gets the name the object's id was made from (<see cref="DurableObjectNamespace{TObject}.IdFromName"/>), once a caller that
+    /// knew it reached the object; kept in the object's storage, so it survives restarts. Logs and the admin API show it.
+    /// </summary>
+    /// <value>
+    /// <see langword="null"/> for an id from <see cref="DurableObjectNamespace{TObject}.NewUniqueId"/>, and until a call made through
+    /// <see cref="DurableObjectNamespace{TObject}.GetByName"/> arrived. A name is only taken when it hashes to this object's id.
+    /// </value>
+    public string? Name
+    {
+        get
+        {
+            if (_name is null && !_nameLoaded)
+            {
+                _nameLoaded = true;
+                _name = HasStorage ? Storage.Get<string>(NameKey) : null;
+            }
+
+            return _name;
+        }
+    }
+
     /// <summary>Gets the name of the namespace (binding) the object belongs to.</summary>
     public string NamespaceName { get; }
 
@@ -48,6 +72,23 @@ public sealed class DurableObjectContext
     public IGrainFactory GrainFactory { get; }
 
     internal Task? Gate => _gate;
+
+    private const string NameKey = "_berth/name";
+
+    /// <summary>Takes the name a caller carried (<see cref="DurableObjectNamespace{TObject}.Get"/>) when it is this object's: a name that hashes to another id is ignored.</summary>
+    internal void LearnName(string name)
+    {
+        if (Name is not null || name.Length > MaxNameLength || !DurableObjectId.FromName(NamespaceName, name).Equals(Id))
+        {
+            return;
+        }
+
+        _name = name;
+        Storage.Put(NameKey, name);
+    }
+
+    /// <summary>Longest name kept (characters); a longer one is still an address, only not remembered.</summary>
+    internal const int MaxNameLength = 1024;
 
     private bool HasStorage => _storage is not null || File.Exists(_storagePath);
 

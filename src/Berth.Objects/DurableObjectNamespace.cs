@@ -62,6 +62,8 @@ public sealed class DurableObjectNamespace<TObject>
             throw new ArgumentException($"The id '{id}' was not made by the durable object namespace '{Name}'.", nameof(id));
         }
 
+        // Calls that follow in this flow carry the object's name, so it can name itself in logs (DurableObjectContext.Name).
+        DurableObjectNames.Carry(id);
         var grainId = GrainId.Create(_grainType, id.ToString());
         if (_interfaceType is { } interfaceType)
         {

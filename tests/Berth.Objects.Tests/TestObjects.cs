@@ -34,6 +34,8 @@ public interface ICounter : IDurableObject
 
     Task<string> WhoAmIAsync();
 
+    Task<string?> NameAsync();
+
     Task<int> ActivationCountAsync();
 
     Task PutAsync(string key, string value);
@@ -90,6 +92,8 @@ public class Counter(TestProbe probe) : DurableObject, ICounter
     }
 
     public Task<int> GetAsync() => Task.FromResult(_count);
+
+    public Task<string?> NameAsync() => Task.FromResult(Context.Name);
 
     public Task<string> WhoAmIAsync() => Task.FromResult($"{GetType().Name}:{Context.NamespaceName}:{Context.Id}");
 

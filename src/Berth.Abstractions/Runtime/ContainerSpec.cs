@@ -62,6 +62,13 @@ public sealed record ContainerSpec
     /// <summary>Working directory inside the container.</summary>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>
+    /// Runs a small init process (the engine's <c>--init</c>, tini / docker-init) as PID 1 in front of the entrypoint: it
+    /// forwards signals and reaps zombies, so a server that installs no SIGTERM handler still stops on SIGTERM.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/> (the entrypoint is PID 1).</value>
+    public bool Init { get; init; }
+
     /// <summary>Signal the engine sends on stop when none is given; <see langword="null"/> means the image's or SIGTERM.</summary>
     public ContainerSignal? StopSignal { get; init; }
 }

@@ -25,6 +25,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
         "runtime",
+        "init",
     ];
     private static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
 
@@ -117,6 +118,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
             MaxInstances = fields.TryGetValue("max_instances", out var m) ? Int(m, $"{path}.max_instances", 1, int.MaxValue, "an integer ≥ 1") : null,
             SleepAfter = fields.TryGetValue("sleep_after", out var s) ? Duration(s, $"{path}.sleep_after") : null,
             Runtime = fields.TryGetValue("runtime", out var r) ? ReadRuntime(r, $"{path}.runtime") : null,
+            Init = fields.TryGetValue("init", out var i) ? Bool(i, $"{path}.init") : null,
         };
     }
 
@@ -384,6 +386,9 @@ internal sealed partial class ConfigReader(string baseDirectory)
         value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number >= min && number <= max
             ? number
             : NotAllowed<int?>(path, value, allowed);
+
+    private bool? Bool(JsonElement value, string path) =>
+        value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : NotAllowed<bool?>(path, value, "true or false");
 
     private double? Number(JsonElement value, string path, double min, double max, string allowed) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number >= min && number <= max

@@ -29,4 +29,10 @@ public sealed record ContainerConfig
     /// <summary>OCI runtime of the class's containers (<c>runtime</c>): <c>"runc"</c> or <c>"runsc"</c> (gVisor); <see langword="null"/> leaves it to the class.</summary>
     /// <value>Default: <see langword="null"/>.</value>
     public string? Runtime { get; init; }
+    /// <summary>
+    /// Whether the class's containers run an init process as PID 1 (<c>init</c>, <c>true</c> or <c>false</c>); <see langword="null"/>
+    /// when absent, leaving <see cref="Berth.Containers.ContainerClassOptions.Init"/> (the class's choice in code, else off).
+    /// </summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public bool? Init { get; init; }
 }

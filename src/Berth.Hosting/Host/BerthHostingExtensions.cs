@@ -21,7 +21,8 @@ public static class BerthHostingExtensions
     /// objects with SQLite storage and alarms, the Docker engine driver, container objects, the gateway's data
     /// plane and, with <see cref="BerthBuilder.UseConfigFile"/>, the app's config file, image builds and crons.
     /// The node's identity (<see cref="ContainerOptions.NodeId"/>) is kept in the data directory (<see cref="NodeIdentity"/>).
-    /// Options bind from the <c>Berth</c> configuration section and are validated at start-up.
+    /// Options bind from the <c>Berth</c> configuration section and are validated at start-up. Orleans, YARP and ASP.NET Core
+    /// log at Warning unless configuration says otherwise (<see cref="BerthLogging.DefaultLevels"/>).
     /// </summary>
     public static IHostApplicationBuilder AddBerth(this IHostApplicationBuilder builder, Action<BerthBuilder>? configure = null)
     {
@@ -30,6 +31,7 @@ public static class BerthHostingExtensions
         configure?.Invoke(berth);
 
         var services = builder.Services;
+        BerthLogging.AddDefaultLevels(services);
         var section = builder.Configuration.GetSection(SectionName);
         services.AddOptions<ContainerOptions>().Bind(section.GetSection("Containers"));
         services.AddOptions<DurableObjectOptions>().Bind(section.GetSection("Objects"));

@@ -23,6 +23,7 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.MaxInstances = container.MaxInstances ?? options.MaxInstances;
         options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
         options.Runtime = container.Runtime ?? options.Runtime;
+        options.Init = container.Init ?? options.Init;
         if (container.Image is ImageReference reference)
         {
             options.Image = reference.Reference;

@@ -93,12 +93,12 @@ public sealed class ForwarderRig : IAsyncDisposable
         gateway.Map("/class-limited/{**rest}", ctx =>
         {
             GatewayExtensions.StripPrefix(ctx.Request, "rest");
-            return forwarder.ForwardAsync(ctx, "rig", "one", obj, port: null, classMaxRequestBodySize: 500);
+            return forwarder.ForwardAsync(ctx, "rig", "one", objectName: null, obj, port: null, classMaxRequestBodySize: 500);
         });
         gateway.Map("/class-and-route/{**rest}", ctx =>
         {
             GatewayExtensions.StripPrefix(ctx.Request, "rest");
-            return forwarder.ForwardAsync(ctx, "rig", "one", obj, port: null, classMaxRequestBodySize: 500);
+            return forwarder.ForwardAsync(ctx, "rig", "one", objectName: null, obj, port: null, classMaxRequestBodySize: 500);
         }).WithMaxRequestBodySize(3000);
         gateway.Map("/switch/{port:int}/{**rest}", ctx =>
         {

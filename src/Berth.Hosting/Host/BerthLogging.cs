@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Hosting;
+
+/// <summary>
+/// The log levels a Berth app starts with, so that the default output says what a user needs: start-up (address, app,
+/// classes), one line per container event naming the class and the object, and errors. The libraries underneath log
+/// their routine work at Information; <see cref="BerthHostingExtensions.AddBerth"/> lowers them to Warning.
+/// </summary>
+/// <remarks>
+/// The rules are added first, before any rule from configuration or code: a <c>Logging:LogLevel</c> entry for the same
+/// category (appsettings.json, environment variables such as <c>Logging__LogLevel__Orleans=Information</c>) or a
+/// provider-specific one, and <c>builder.Logging.AddFilter</c> in code, all win over them.
+/// </remarks>
+public static class BerthLogging
+{
+    /// <summary>
+    /// The categories whose Information lines are routine for a Berth app, each with the level it logs at by default:
+    /// <list type="bullet">
+    /// <item><c>Orleans</c> and <c>Microsoft.Orleans</c>: the silo's option dump and membership chatter at start-up (Warning).</item>
+    /// <item>
+    /// <c>Orleans.Runtime.Watchdog</c> (Error): Orleans 10's watchdog starts its platform thread before the stopwatch of its
+    /// component checks, so the first check can read a stopwatch that never started and warn, on a loaded machine at almost
+    /// every start, that the check "has not completed for" the machine's uptime, "potentially indicating ... deadlock". Its
+    /// one other warning, a runtime stall of more than 2 s, is lost with it; set the category to Warning to see both.
+    /// </item>
+    /// <item><c>Polly</c>: a line per Orleans placement decision (Warning).</item>
+    /// <item><c>Yarp</c>: two lines per forwarded request that name neither class nor object (Warning); Berth logs failed forwards itself.</item>
+    /// <item><c>Microsoft.AspNetCore</c>: a line per request start and end (Warning). <c>Microsoft.Hosting.Lifetime</c>'s start-up lines (listening address) stay.</item>
+    /// </list>
+    /// </summary>
+    public static IReadOnlyDictionary<string, LogLevel> DefaultLevels { get; } = new Dictionary<string, LogLevel>(StringComparer.Ordinal)
+    {
+        ["Orleans"] = LogLevel.Warning,
+        ["Microsoft.Orleans"] = LogLevel.Warning,
+        ["Orleans.Runtime.Watchdog"] = LogLevel.Error,
+        ["Polly"] = LogLevel.Warning,
+        ["Yarp"] = LogLevel.Warning,
+        ["Microsoft.AspNetCore"] = LogLevel.Warning,
+    };
+
+    /// <summary>Adds <see cref="DefaultLevels"/> as the first filter rules, so configuration and code override them.</summary>
+    internal static void AddDefaultLevels(IServiceCollection services) =>
+        services.Configure<LoggerFilterOptions>(options =>
+        {
+            // Among rules of the same specificity the last one wins: first place leaves every later rule above ours.
+            var index = 0;
+            foreach (var (category, level) in DefaultLevels)
+            {
+                options.Rules.Insert(index++, new LoggerFilterRule(providerName: null, categoryName: category, logLevel: level, filter: null));
+            }
+        });
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Hosting.Tests;
+
+/// <summary>AddBerth's default levels: the libraries' routine Information lines off, configuration and code still in charge.</summary>
+public sealed class BerthLoggingTests
+{
+    private static ILoggerFactory Build(Action<HostApplicationBuilder>? configure, out IHost host)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
+        configure?.Invoke(builder);
+        builder.AddBerth();
+        host = builder.Build();
+        return host.Services.GetRequiredService<ILoggerFactory>();
+    }
+
+    [Theory]
+    [InlineData("Orleans.Runtime.Silo")]
+    [InlineData("Orleans.Configuration.SiloOptions")]
+    [InlineData("Yarp.ReverseProxy.Forwarder.HttpForwarder")]
+    [InlineData("Microsoft.AspNetCore.Hosting.Diagnostics")]
+    [InlineData("Polly")]
+    public void AddBerth_NoLoggingConfig_LibraryCategoryAtWarning(string category)
+    {
+        var factory = Build(null, out var host);
+        using (host)
+        {
+            var logger = factory.CreateLogger(category);
+            Assert.False(logger.IsEnabled(LogLevel.Information));
+            Assert.True(logger.IsEnabled(LogLevel.Warning));
+        }
+    }
+
+    [Fact]
+    public void AddBerth_NoLoggingConfig_OrleansWatchdogAtError()
+    {
+        var factory = Build(null, out var host);
+        using (host)
+        {
+            var logger = factory.CreateLogger("Orleans.Runtime.Watchdog");
+            Assert.False(logger.IsEnabled(LogLevel.Warning));
+            Assert.True(logger.IsEnabled(LogLevel.Error));
+        }
+    }
+
+    [Theory]
+    [InlineData("Microsoft.Hosting.Lifetime")]
+    [InlineData("Berth.Containers.Container")]
+    [InlineData("MyApp.Sandbox")]
+    public void AddBerth_NoLoggingConfig_AppAndStartUpCategoriesAtInformation(string category)
+    {
+        var factory = Build(null, out var host);
+        using (host)
+        {
+            Assert.True(factory.CreateLogger(category).IsEnabled(LogLevel.Information));
+        }
+    }
+
+    [Fact]
+    public void AddBerth_LoggingConfigNamesOrleans_ConfigWins()
+    {
+        var factory = Build(b => b.Configuration["Logging:LogLevel:Orleans"] = "Information", out var host);
+        using (host)
+        {
+            Assert.True(factory.CreateLogger("Orleans.Runtime.Silo").IsEnabled(LogLevel.Information));
+            Assert.False(factory.CreateLogger("Yarp.ReverseProxy.Forwarder.HttpForwarder").IsEnabled(LogLevel.Information));
+        }
+    }
+
+    [Fact]
+    public void AddBerth_FilterInCodeBeforeAddBerth_CodeWins()
+    {
+        var factory = Build(b => b.Logging.AddFilter("Yarp", LogLevel.Debug), out var host);
+        using (host)
+        {
+            Assert.True(factory.CreateLogger("Yarp.ReverseProxy.Forwarder.HttpForwarder").IsEnabled(LogLevel.Debug));
+        }
+    }
+}
