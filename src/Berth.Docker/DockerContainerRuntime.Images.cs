@@ -128,7 +128,8 @@ public sealed partial class DockerContainerRuntime
                     LastStep = trimmed;
                     _stepOutput.Clear();
                 }
-                else if (LastStep is not null && !trimmed.StartsWith(" ---> ", StringComparison.Ordinal) && trimmed.Length > 0)
+                else if (LastStep is not null && trimmed.Length > 0 && !trimmed.StartsWith(" ---> ", StringComparison.Ordinal)
+                    && !trimmed.StartsWith("Removing intermediate container ", StringComparison.Ordinal))
                 {
                     _stepOutput.Enqueue(trimmed);
                     if (_stepOutput.Count > StepOutputLines)
