@@ -73,20 +73,27 @@ public sealed class DevModeTests(EndToEndFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task DevHost_Stopped_StopsTheContainersItStarted()
     {
-        await using var host = await BerthTestHost.StartAsync(
+        var host = await BerthTestHost.StartAsync(
             berth => berth.UseConfigFile().AddContainer<Site>(),
             app => app.MapContainer<Site>("/site/{**path}", _ => "one", stripPrefix: true),
             appName: _app.AppName,
             dataDirectory: _app.Path,
             configureHost: builder => builder.Configuration["BERTH_DEV"] = "1");
-        Assert.Equal("v1", (await host.Client.GetStringAsync("/site/index.html")).Trim());
+        try
+        {
+            Assert.Equal("v1", (await host.Client.GetStringAsync("/site/index.html")).Trim());
 
-        // A production host leaves its containers running here, for the next start to adopt.
-        await host.StopLeavingContainersAsync();
+            // A production host leaves its containers running here, for the next start to adopt.
+            await host.StopLeavingContainersAsync();
 
-        var containers = await fixture.Runtime.ListAsync(BerthNames.ForApp(_app.AppName));
-        Assert.NotEmpty(containers);
-        Assert.DoesNotContain(containers, c => c.State == EngineContainerState.Running);
+            var containers = await fixture.Runtime.ListAsync(BerthNames.ForApp(_app.AppName));
+            Assert.NotEmpty(containers);
+            Assert.DoesNotContain(containers, c => c.State == EngineContainerState.Running);
+        }
+        finally
+        {
+            await BerthTestHost.RemoveAppResourcesAsync(fixture.Runtime, _app.AppName);
+        }
     }
 
     [Fact]

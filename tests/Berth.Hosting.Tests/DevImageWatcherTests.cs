@@ -36,6 +36,7 @@ public sealed class DevImageWatcherTests : IDisposable
     private DevImageWatcher Watcher() => new(
         _config,
         new AppImageBuilder(_runtime, _config, NullLogger<AppImageBuilder>.Instance),
+        new ContainerClassRegistry(),
         _runtime,
         Options.Create(new ContainerOptions { AppName = "demo", NodeId = FakeContainerRuntime.DefaultNodeId }),
         _services,

@@ -18,6 +18,7 @@ namespace Berth.Hosting;
 internal sealed partial class DevImageWatcher(
     BerthAppConfig config,
     AppImageBuilder images,
+    ContainerClassRegistry classes,
     IContainerOperations runtime,
     IOptions<ContainerOptions> node,
     IServiceProvider services,
@@ -139,6 +140,12 @@ internal sealed partial class DevImageWatcher(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return;
+        }
+
+        // New containers of the class start from the new image (the class resolved its image once, at start-up).
+        if (classes.TryGet(className, out var containerClass))
+        {
+            containerClass.UseImage(image.Reference);
         }
 
         var outdated = (await RunningAsync(className, cancellationToken))
