@@ -86,8 +86,8 @@ public sealed class DevModeTests(EndToEndFixture fixture) : IAsyncLifetime
             // A production host leaves its containers running here, for the next start to adopt.
             await host.StopLeavingContainersAsync();
 
+            // Stopped through its object (which may then remove it): none of the app's containers runs any more.
             var containers = await fixture.Runtime.ListAsync(BerthNames.ForApp(_app.AppName));
-            Assert.NotEmpty(containers);
             Assert.DoesNotContain(containers, c => c.State == EngineContainerState.Running);
         }
         finally
