@@ -82,8 +82,8 @@ internal sealed class BerthCli
             Error = _error,
             EnableDefaultExceptionHandler = false,
 
-            // Long enough for `berth dev` to let the app shut down gracefully after Ctrl+C.
-            ProcessTerminationTimeout = TimeSpan.FromSeconds(20),
+            // `berth dev` bounds its own stop (--stop-timeout, at most an hour) and lets the app stop its containers with their grace.
+            ProcessTerminationTimeout = TimeSpan.FromHours(1) + TimeSpan.FromSeconds(30),
         };
         try
         {

@@ -1,22 +1,36 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace Berth.Cli;
 
 /// <summary>
-/// <c>berth dev</c>: runs the app with <c>dotnet run</c> on http://127.0.0.1:&lt;port&gt;, its output going straight to
-/// this terminal, and stops it gracefully on Ctrl+C.
+/// <c>berth dev</c>: runs the app with <c>dotnet run --no-launch-profile</c> on http://127.0.0.1:&lt;port&gt; (the address is
+/// <c>berth dev</c>'s, whatever the project's launch profile or settings say), with free Orleans silo and gateway ports and
+/// the project's own data directory; says loudly when the app does not open its port in time; restarts it when its
+/// sources change; and on Ctrl+C lets it stop the containers it started, waiting for their stop grace.
 /// </summary>
 internal static class DevCommand
 {
     public const int DefaultPort = 8787;
 
-    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(15);
+    /// <summary>How long the app may take to open its port, build included: 120 s.</summary>
+    public const int DefaultStartTimeoutSeconds = 120;
+
+    /// <summary>How long the app may take to stop after Ctrl+C (its containers' stop grace included): 120 s.</summary>
+    public const int DefaultStopTimeoutSeconds = 120;
+
+    /// <summary>The environment variable that tells the host it runs under <c>berth dev</c> (image watch, containers stopped on exit).</summary>
+    public const string DevEnvironmentVariable = "BERTH_DEV";
+
     private static readonly TimeSpan ReadinessPoll = TimeSpan.FromMilliseconds(250);
 
-    public static Command Create(Option<string> dataDirOption, TextWriter output, TextWriter error)
+    public static Command Create(Option<string> dataDirOption, TextWriter output, TextWriter error) =>
+        Create(dataDirOption, output, error, TimeProvider.System);
+
+    internal static Command Create(Option<string> dataDirOption, TextWriter output, TextWriter error, TimeProvider timeProvider)
     {
         var project = new Option<string>("--project", "-p")
         {
@@ -25,7 +39,7 @@ internal static class DevCommand
         };
         var port = new Option<int>("--port")
         {
-            Description = "Port to listen on, on 127.0.0.1",
+            Description = "Port to listen on, on 127.0.0.1 (the launch profile's and appsettings' addresses are not used)",
             DefaultValueFactory = _ => DefaultPort,
         };
         port.Validators.Add(result =>
@@ -35,62 +49,217 @@ internal static class DevCommand
                 result.AddError($"--port {result.GetValueOrDefault<int>()} is not allowed; allowed: 1–65535.");
             }
         });
+        var startTimeout = new Option<int>("--start-timeout")
+        {
+            Description = $"Seconds the app may take to open its port, build included (default {DefaultStartTimeoutSeconds})",
+            DefaultValueFactory = _ => DefaultStartTimeoutSeconds,
+        };
+        startTimeout.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 3600)
+            {
+                result.AddError($"--start-timeout {result.GetValueOrDefault<int>()} is not allowed; allowed: 1–3600 seconds.");
+            }
+        });
+        var stopTimeout = new Option<int>("--stop-timeout")
+        {
+            Description = $"Seconds the app may take to stop after Ctrl+C, its containers' stop grace included (default {DefaultStopTimeoutSeconds})",
+            DefaultValueFactory = _ => DefaultStopTimeoutSeconds,
+        };
+        stopTimeout.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 3600)
+            {
+                result.AddError($"--stop-timeout {result.GetValueOrDefault<int>()} is not allowed; allowed: 1–3600 seconds.");
+            }
+        });
+        var noWatch = new Option<bool>("--no-watch") { Description = "Do not restart the app when its sources change" };
 
-        var command = new Command("dev", $"Run the app locally on http://127.0.0.1:{DefaultPort} with the Docker engine") { project, port };
+        var command = new Command("dev", $"Run the app locally on http://127.0.0.1:{DefaultPort} with the Docker engine, restarting it on change")
+        {
+            project, port, startTimeout, stopTimeout, noWatch,
+        };
         command.SetAction((parse, ct) => RunAsync(
-            parse.GetRequiredValue(project), parse.GetValue(port), parse.GetRequiredValue(dataDirOption), output, error, ct));
+            new DevSettings(
+                parse.GetRequiredValue(project),
+                parse.GetValue(port),
+                parse.GetResult(dataDirOption) is { Implicit: false } ? parse.GetRequiredValue(dataDirOption) : null,
+                TimeSpan.FromSeconds(parse.GetValue(startTimeout)),
+                TimeSpan.FromSeconds(parse.GetValue(stopTimeout)),
+                !parse.GetValue(noWatch)),
+            TextWriter.Synchronized(output), TextWriter.Synchronized(error), timeProvider, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string projectPath, int port, string dataDirectory, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(DevSettings settings, TextWriter output, TextWriter error, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         try
         {
-            var project = FindProject(projectPath);
-            if (await IsListeningAsync(port, cancellationToken))
+            var project = FindProject(settings.ProjectPath);
+            var projectDirectory = Path.GetDirectoryName(project)!;
+            // Each project keeps its own objects, node identity and admin token (not the directory berth is run from).
+            var dataDirectory = Path.GetFullPath(settings.DataDirectory ?? Path.Combine(projectDirectory, "data"));
+            if (await IsListeningAsync(settings.Port, cancellationToken))
             {
-                throw new CliException(ExitCodes.HostUnreachable, $"Port {port} on 127.0.0.1 is already in use. Stop what listens there or pass --port.");
+                throw new CliException(ExitCodes.HostUnreachable, $"Port {settings.Port} on 127.0.0.1 is already in use. Stop what listens there or pass --port.");
             }
 
-            var url = $"http://127.0.0.1:{port}";
-            var start = new ProcessStartInfo("dotnet")
+            using var watcher = settings.Watch ? new DevSourceWatcher(projectDirectory, dataDirectory, timeProvider) : null;
+            var url = $"http://127.0.0.1:{settings.Port}";
+            var first = true;
+            while (true)
             {
-                // The app's content root (where berth.jsonc is found) is the directory it is started in.
-                WorkingDirectory = Path.GetDirectoryName(project)!,
-                UseShellExecute = false,
-                ArgumentList = { "run", "--project", project },
-            };
-            start.Environment["ASPNETCORE_URLS"] = url;
+                await output.WriteLineAsync($"berth dev: building and starting {project}");
+                using var app = DevAppProcess.Start(StartInfo(project, projectDirectory, url, dataDirectory, settings.StopTimeout), output, error);
+                try
+                {
+                    var started = await WaitUntilListeningAsync(app, settings.Port, settings.StartTimeout, timeProvider, cancellationToken);
+                    if (started == StartResult.Listening)
+                    {
+                        await output.WriteLineAsync(
+                            $"berth dev: listening on {url} (data in {dataDirectory}, admin API token in {Path.Combine(dataDirectory, "admin-token")}; "
+                            + (watcher is null ? "Ctrl+C to stop)" : "restarts when the app's sources change; Ctrl+C to stop)"));
+                    }
+                    else
+                    {
+                        await ReportFailedStartAsync(started, app, url, settings.StartTimeout, error);
+                        if (first || watcher is null)
+                        {
+                            await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None);
+                            return started == StartResult.Exited && app.ExitCode != 0 ? app.ExitCode : ExitCodes.HostUnreachable;
+                        }
 
-            // Object storage, alarms and the admin token all live in the one data directory the CLI reads.
-            start.Environment["Berth__Objects__DataDirectory"] = Path.GetFullPath(dataDirectory);
-            start.Environment["Berth__Admin__DataDirectory"] = Path.GetFullPath(dataDirectory);
-            if (Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is null && Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is null)
-            {
-                start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-            }
+                        await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None);
+                        await output.WriteLineAsync("berth dev: waiting for a change to the app's sources to try again.");
+                        await output.WriteLineAsync($"berth dev: {await watcher.WaitForChangeAsync(cancellationToken)} changed, restarting the app.");
+                        continue;
+                    }
 
-            await output.WriteLineAsync($"berth dev: building and starting {project}");
-            using var process = Process.Start(start) ?? throw new CliException(ExitCodes.InternalError, "Could not start 'dotnet run'.");
-            _ = AnnounceWhenListeningAsync(process, port, url, dataDirectory, output, cancellationToken);
-            try
-            {
-                await process.WaitForExitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                await output.WriteLineAsync("berth dev: stopping the app...");
-                await StopAsync(process);
-                return ExitCodes.Interrupted;
-            }
+                    first = false;
+                    var exited = app.WaitForExitAsync(cancellationToken);
+                    if (watcher is null)
+                    {
+                        await exited;
+                        await output.WriteLineAsync($"berth dev: the app exited with code {app.ExitCode}.");
+                        return app.ExitCode;
+                    }
 
-            await output.WriteLineAsync($"berth dev: the app exited with code {process.ExitCode}.");
-            return process.ExitCode;
+                    var changed = watcher.WaitForChangeAsync(cancellationToken);
+                    if (await Task.WhenAny(exited, changed) == exited)
+                    {
+                        await exited;
+                        await output.WriteLineAsync($"berth dev: the app exited with code {app.ExitCode}; waiting for a change to its sources to restart it.");
+                    }
+
+                    var path = await changed;
+                    await output.WriteLineAsync($"berth dev: {path} changed, restarting the app.");
+                    await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    await output.WriteLineAsync($"berth dev: stopping the app and the containers it started (up to {settings.StopTimeout.TotalSeconds:0} s)...");
+                    if (!await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None))
+                    {
+                        await error.WriteLineAsync($"berth dev: the app did not stop within {settings.StopTimeout.TotalSeconds:0} s (--stop-timeout) and was killed.");
+                    }
+
+                    return ExitCodes.Interrupted;
+                }
+            }
         }
         catch (CliException ex)
         {
             await error.WriteLineAsync($"berth: {ex.Message}");
             return ex.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Interrupted;
+        }
+    }
+
+    private static ProcessStartInfo StartInfo(string project, string projectDirectory, string url, string dataDirectory, TimeSpan stopTimeout)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            // The app's content root (where berth.jsonc is found) is the directory it is started in.
+            WorkingDirectory = projectDirectory,
+            // No launch profile: its applicationUrl would win over ours. --urls beats appsettings' Urls too.
+            ArgumentList = { "run", "--no-launch-profile", "--project", project, "--", "--urls", url },
+        };
+        start.Environment["ASPNETCORE_URLS"] = url;
+
+        // Object storage, alarms, node identity and the admin token all live in the project's one data directory.
+        start.Environment["Berth__Objects__DataDirectory"] = dataDirectory;
+        start.Environment["Berth__Admin__DataDirectory"] = dataDirectory;
+
+        // Free silo and gateway ports, so several apps (and a production host) can run side by side.
+        start.Environment["Berth__Cluster__SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
+        start.Environment["Berth__Cluster__GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture);
+
+        // The host watches its container classes' build contexts and stops its containers when it exits.
+        start.Environment[DevEnvironmentVariable] = "1";
+        // The host's own shutdown limit (HostOptions.ShutdownTimeout), so containers get their stop grace.
+        start.Environment["DOTNET_SHUTDOWNTIMEOUTSECONDS"] = stopTimeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture);
+        if (Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is null && Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is null)
+        {
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        }
+
+        return start;
+    }
+
+    private static async Task ReportFailedStartAsync(StartResult result, DevAppProcess app, string url, TimeSpan startTimeout, TextWriter error)
+    {
+        await error.WriteLineAsync(result == StartResult.TimedOut
+            ? $"berth dev: ERROR: the app did not open {url} within {startTimeout.TotalSeconds:0} s (--start-timeout). "
+                + "Does it listen somewhere else (a hard-coded address, or Kestrel endpoints in appsettings.json)? It must listen on the address berth dev gives it (ASPNETCORE_URLS / --urls)."
+            : $"berth dev: ERROR: the app exited with code {app.ExitCode} before it opened {url}.");
+        var last = app.LastLines;
+        if (last.Count > 0)
+        {
+            await error.WriteLineAsync("berth dev: the app's last output:");
+            foreach (var line in last)
+            {
+                await error.WriteLineAsync($"  | {line}");
+            }
+        }
+        else
+        {
+            await error.WriteLineAsync("berth dev: the app printed nothing.");
+        }
+    }
+
+    private enum StartResult
+    {
+        Listening,
+        Exited,
+        TimedOut,
+    }
+
+    private static async Task<StartResult> WaitUntilListeningAsync(
+        DevAppProcess app, int port, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        while (true)
+        {
+            if (await IsListeningAsync(port, cancellationToken))
+            {
+                return StartResult.Listening;
+            }
+
+            if (app.HasExited)
+            {
+                await app.WaitForExitAsync(cancellationToken);
+                return StartResult.Exited;
+            }
+
+            if (timeProvider.GetElapsedTime(started) >= timeout)
+            {
+                return StartResult.TimedOut;
+            }
+
+            await Task.Delay(ReadinessPoll, timeProvider, cancellationToken);
         }
     }
 
@@ -120,28 +289,6 @@ internal static class DevCommand
         };
     }
 
-    private static async Task AnnounceWhenListeningAsync(
-        Process process, int port, string url, string dataDirectory, TextWriter output, CancellationToken cancellationToken)
-    {
-        using var poll = new PeriodicTimer(ReadinessPoll);
-        try
-        {
-            while (!process.HasExited && await poll.WaitForNextTickAsync(cancellationToken))
-            {
-                if (await IsListeningAsync(port, cancellationToken))
-                {
-                    await output.WriteLineAsync(
-                        $"berth dev: listening on {url} (admin API token in {Path.Combine(Path.GetFullPath(dataDirectory), "admin-token")}; Ctrl+C to stop)");
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C before the app was up: nothing to announce.
-        }
-    }
-
     private static async Task<bool> IsListeningAsync(int port, CancellationToken cancellationToken)
     {
         using var client = new TcpClient();
@@ -156,33 +303,13 @@ internal static class DevCommand
         }
     }
 
-    /// <summary>
-    /// SIGTERM to <c>dotnet run</c>, which passes it on to the app (a terminal's Ctrl+C has reached the app already);
-    /// the whole tree is killed if the app has not exited after <see cref="ShutdownGrace"/>.
-    /// </summary>
-    private static async Task StopAsync(Process process)
+    /// <summary>A port nothing listens on now, on 127.0.0.1.</summary>
+    private static int FreePort()
     {
-        if (!OperatingSystem.IsWindows() && !process.HasExited)
-        {
-            _ = NativeMethods.Kill(process.Id, NativeMethods.SigTerm);
-        }
-
-        using var grace = new CancellationTokenSource(ShutdownGrace);
-        try
-        {
-            await process.WaitForExitAsync(grace.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-        }
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static class NativeMethods
-    {
-        public const int SigTerm = 15;
-
-        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-        public static extern int Kill(int pid, int signal);
-    }
+    private sealed record DevSettings(string ProjectPath, int Port, string? DataDirectory, TimeSpan StartTimeout, TimeSpan StopTimeout, bool Watch);
 }

@@ -34,4 +34,15 @@ public sealed class ContainerClass
 
         return image.WaitAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Makes <paramref name="reference"/> the image that containers of this class start from from now on (for example after
+    /// <c>berth dev</c> rebuilt it); running containers keep theirs.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="reference"/> is empty.</exception>
+    public void UseImage(string reference)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reference);
+        _image = Task.FromResult(reference);
+    }
 }

@@ -17,6 +17,14 @@ public sealed partial class DockerContainerRuntime
         }
 
         var tag = spec.Tags[0];
+        var dockerfileText = await ReadDockerfileAsync(spec, cancellationToken);
+        if (DockerfileFeatures.FindBuildKitOnly(dockerfileText) is { } buildKitOnly)
+        {
+            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed,
+                $"Building image '{tag}' failed: {spec.Dockerfile} uses '{buildKitOnly}', which needs BuildKit; Berth builds with the engine's classic builder, "
+                + "which does not support it. Remove it from the Dockerfile (or build the image with 'docker build' and set image to its name).");
+        }
+
         await using var context = await BuildContext.PackAsync(spec.ContextDirectory, spec.Dockerfile, cancellationToken);
         var parameters = new ImageBuildParameters
         {
@@ -46,7 +54,13 @@ public sealed partial class DockerContainerRuntime
         {
             _logger.ImageBuildFailed(tag, error);
             var at = messages.LastStep is { } step ? $" at '{step}'" : "";
-            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' failed{at}: {error}");
+            var stepOutput = messages.StepOutput.Count > 0
+                ? $"{Environment.NewLine}Output of the failing step:{Environment.NewLine}{string.Join(Environment.NewLine, messages.StepOutput)}"
+                : "";
+            var syntaxHint = DockerfileFeatures.FindSyntaxDirective(dockerfileText) is { } directive
+                ? $"{Environment.NewLine}The Dockerfile asks for BuildKit syntax ('{directive}'); the engine's classic builder Berth uses ignores that line."
+                : "";
+            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' failed{at}: {error}{stepOutput}{syntaxHint}");
         }
 
         var image = await InspectImageAsync(tag, cancellationToken)
@@ -55,15 +69,35 @@ public sealed partial class DockerContainerRuntime
         return image;
     }
 
+    private static async Task<string> ReadDockerfileAsync(ImageBuildSpec spec, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Path.GetFullPath(spec.ContextDirectory), spec.Dockerfile);
+        try
+        {
+            return await File.ReadAllTextAsync(path, cancellationToken);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{spec.Tags[0]}' failed: there is no Dockerfile at {path}.");
+        }
+    }
+
     /// <summary>Collects a build's or import's JSON messages: output lines to the caller, the first error kept.</summary>
     private sealed class BuildMessages(DockerContainerRuntime runtime, IProgress<string>? progress) : IProgress<JSONMessage>
     {
+        /// <summary>How many of the current step's last output lines are kept for the error message.</summary>
+        private const int StepOutputLines = 40;
+
         private readonly StringBuilder _partial = new();
+        private readonly Queue<string> _stepOutput = new();
 
         public string? Error { get; set; }
 
         /// <summary>The last <c>Step n/m : INSTRUCTION</c> line, which says where a build failed.</summary>
         public string? LastStep { get; private set; }
+
+        /// <summary>The last output lines of the current (on failure: the failing) step, oldest first.</summary>
+        public IReadOnlyCollection<string> StepOutput => _stepOutput;
 
         public void Report(JSONMessage value)
         {
@@ -92,6 +126,16 @@ public sealed partial class DockerContainerRuntime
                 if (trimmed.StartsWith("Step ", StringComparison.Ordinal))
                 {
                     LastStep = trimmed;
+                    _stepOutput.Clear();
+                }
+                else if (LastStep is not null && trimmed.Length > 0 && !trimmed.StartsWith(" ---> ", StringComparison.Ordinal)
+                    && !trimmed.StartsWith("Removing intermediate container ", StringComparison.Ordinal))
+                {
+                    _stepOutput.Enqueue(trimmed);
+                    if (_stepOutput.Count > StepOutputLines)
+                    {
+                        _stepOutput.Dequeue();
+                    }
                 }
 
                 runtime._logger.BuildOutput(trimmed);

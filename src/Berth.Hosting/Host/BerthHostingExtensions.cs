@@ -16,13 +16,23 @@ public static class BerthHostingExtensions
     /// <summary>The configuration section Berth's options bind from (<c>Berth:Containers</c>, <c>Berth:Objects</c>, …).</summary>
     public const string SectionName = "Berth";
 
+    /// <summary>The Orleans silo-to-silo port when <c>Berth:Cluster:SiloPort</c> is not set: 11111.</summary>
+    public const int DefaultSiloPort = 11111;
+
+    /// <summary>The Orleans client gateway port when <c>Berth:Cluster:GatewayPort</c> is not set: 30000.</summary>
+    public const int DefaultGatewayPort = 30000;
+
     /// <summary>
     /// Adds the platform: an Orleans silo co-hosted in this process (localhost clustering by default), durable
     /// objects with SQLite storage and alarms, the Docker engine driver, container objects, the gateway's data
     /// plane and, with <see cref="BerthBuilder.UseConfigFile"/>, the app's config file, image builds and crons.
     /// The node's identity (<see cref="ContainerOptions.NodeId"/>) is kept in the data directory (<see cref="NodeIdentity"/>).
-    /// Options bind from the <c>Berth</c> configuration section and are validated at start-up. Orleans, YARP and ASP.NET Core
-    /// log at Warning unless configuration says otherwise (<see cref="BerthLogging.DefaultLevels"/>).
+    /// Orleans, YARP and ASP.NET Core log at Warning unless configuration says otherwise (<see cref="BerthLogging.DefaultLevels"/>).
+    /// Options bind from the <c>Berth</c> configuration section and are validated at start-up. The silo listens on
+    /// <c>Berth:Cluster:SiloPort</c> (default <see cref="DefaultSiloPort"/>) and <c>Berth:Cluster:GatewayPort</c> (default
+    /// <see cref="DefaultGatewayPort"/>) on loopback; when either is taken, the host's start fails with a
+    /// <see cref="BerthStartupException"/> naming the port and the setting. With <c>BERTH_DEV=1</c> (set by <c>berth dev</c>)
+    /// the host rebuilds images when their build contexts change and stops its containers when it stops.
     /// </summary>
     public static IHostApplicationBuilder AddBerth(this IHostApplicationBuilder builder, Action<BerthBuilder>? configure = null)
     {
@@ -55,11 +65,13 @@ public static class BerthHostingExtensions
         }
 
         var cluster = section.GetSection("Cluster");
+        // Before the silo's own start: a taken silo or gateway port fails the start with one line naming the setting.
+        services.AddHostedService<ClusterPortCheck>();
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(
-                siloPort: cluster.GetValue("SiloPort", 11111),
-                gatewayPort: cluster.GetValue("GatewayPort", 30000));
+                siloPort: cluster.GetValue("SiloPort", DefaultSiloPort),
+                gatewayPort: cluster.GetValue("GatewayPort", DefaultGatewayPort));
             silo.AddDurableObjects();
             foreach (var configureSilo in berth.SiloConfigurations)
             {
@@ -71,6 +83,14 @@ public static class BerthHostingExtensions
         services.AddBerthContainers();
         services.AddBerthGateway();
         services.AddBerthAdmin();
+
+        // Under `berth dev`: rebuild on build-context changes, stop this host's containers when it stops. Registered after
+        // the silo, so it stops first, while the objects can still stop their containers.
+        if (berth.ConfigFilePath is not null && builder.Configuration[DevImageWatcher.EnabledKey] == "1")
+        {
+            services.AddHostedService<DevImageWatcher>();
+        }
+
         return builder;
     }
 }

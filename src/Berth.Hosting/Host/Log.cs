@@ -14,4 +14,31 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Hosting + 3, LogLevel.Error, "Container class {ClassName} has no usable image: {Message}", EventName = "ClassImageFailed")]
     public static partial void ClassImageFailed(ILogger logger, string className, string message);
+
+    [LoggerMessage(BerthEventIds.Hosting + 4, LogLevel.Critical, "{Message}", EventName = "ClusterPortUnavailable")]
+    public static partial void ClusterPortUnavailable(ILogger logger, string message);
+
+    [LoggerMessage(BerthEventIds.Hosting + 5, LogLevel.Information, "berth dev: watching {ClassName}'s build context {Directory}", EventName = "DevWatching")]
+    public static partial void DevWatching(ILogger logger, string className, string directory);
+
+    [LoggerMessage(BerthEventIds.Hosting + 6, LogLevel.Information, "berth dev: {ClassName}'s build context changed (now {Version}), rebuilding", EventName = "DevContextChanged")]
+    public static partial void DevContextChanged(ILogger logger, string className, string version);
+
+    [LoggerMessage(BerthEventIds.Hosting + 7, LogLevel.Warning, "berth dev: {ClassName}'s image did not build ({Error}); its running containers keep the last image", EventName = "DevRebuildFailed")]
+    public static partial void DevRebuildFailed(ILogger logger, string className, string error);
+
+    [LoggerMessage(BerthEventIds.Hosting + 8, LogLevel.Information, "berth dev: stopping {Count} running {ClassName} container(s) so the next request starts {Image}", EventName = "DevReplacing")]
+    public static partial void DevReplacing(ILogger logger, string className, int count, string image);
+
+    [LoggerMessage(BerthEventIds.Hosting + 9, LogLevel.Information, "berth dev: stopping the {Count} container(s) this host started", EventName = "DevStoppingAll")]
+    public static partial void DevStoppingAll(ILogger logger, int count);
+
+    [LoggerMessage(BerthEventIds.Hosting + 10, LogLevel.Warning, "berth dev: could not list the containers: {Message}", EventName = "DevListFailed")]
+    public static partial void DevListFailed(ILogger logger, string message);
+
+    [LoggerMessage(BerthEventIds.Hosting + 11, LogLevel.Warning, "berth dev: stopping {ClassName} {ObjectId} failed: {Message}", EventName = "DevStopFailed")]
+    public static partial void DevStopFailed(ILogger logger, string className, string objectId, string message);
+
+    [LoggerMessage(BerthEventIds.Hosting + 12, LogLevel.Debug, "berth dev: could not hash {Directory} yet: {Message}", EventName = "DevHashFailed")]
+    public static partial void DevHashFailed(ILogger logger, string directory, string message);
 }

@@ -17,4 +17,10 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Images + 4, LogLevel.Debug, "[build {ClassName}] {Line}", EventName = "AppImageBuildOutput")]
     public static partial void BuildOutput(ILogger logger, string className, string line);
+
+    [LoggerMessage(BerthEventIds.Images + 5, LogLevel.Information, "[build {ClassName}] {Step}", EventName = "AppImageBuildStep")]
+    public static partial void BuildStep(ILogger logger, string className, string step);
+
+    [LoggerMessage(BerthEventIds.Images + 6, LogLevel.Error, "Building image for {ClassName} as {Tag} failed: {Message}", EventName = "AppImageBuildFailed")]
+    public static partial void BuildFailed(ILogger logger, string className, string tag, string message);
 }

@@ -1,0 +1,25 @@
+namespace Berth.Hosting;
+
+/// <summary>
+/// The host cannot start as configured (for example, a port it must listen on is taken). The message is one line that
+/// names what failed and the setting to change; the host's start throws it and the process should exit non-zero.
+/// </summary>
+public sealed class BerthStartupException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public BerthStartupException()
+    {
+    }
+
+    /// <summary>Creates the exception with its one-line message.</summary>
+    public BerthStartupException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with its one-line message and the error that caused it.</summary>
+    public BerthStartupException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
