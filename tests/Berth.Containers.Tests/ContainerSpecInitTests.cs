@@ -4,7 +4,7 @@ namespace Berth.Containers.Tests;
 public sealed class ContainerSpecInitTests
 {
     private static ContainerSpecInput Input(bool classInit) =>
-        new("Web", new string('a', 64), "img:1", "net", 8080, [8080], InstanceType.Lite, [], null, null, classInit);
+        new("Web", new string('a', 64), "img:1", "net", 8080, [8080], InstanceType.Lite, [], null, null, Init: classInit);
 
     [Theory]
     [InlineData(null, false, false)]
