@@ -153,9 +153,10 @@ internal sealed class BerthCli
         {
             logTarget, logId, follow, tail, since, noTimestamps, json,
         };
+        RequireTarget(logs, logTarget);
         logs.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
-            var target = ContainerTarget.Parse(parse.GetRequiredValue(logTarget), parse.GetValue(logId));
+            var target = ContainerTarget.Parse(parse.GetValue(logTarget)!, parse.GetValue(logId));
             var from = parse.GetValue(since) is { } s ? SinceParser.Parse(s, _environment.Time.GetUtcNow()) : (DateTimeOffset?)null;
             var asJson = parse.GetValue(json);
             var timestamps = !parse.GetValue(noTimestamps);
@@ -220,9 +221,10 @@ internal sealed class BerthCli
         var grace = new Option<int?>("--grace") { Description = "Seconds between SIGTERM and SIGKILL (default: the host's, 10)" };
         var (stopTarget, stopId) = TargetArguments();
         var stop = new Command("stop", "Stop a container: SIGTERM, then SIGKILL after the grace period") { stopTarget, stopId, grace, json };
+        RequireTarget(stop, stopTarget);
         stop.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
-            var target = ContainerTarget.Parse(parse.GetRequiredValue(stopTarget), parse.GetValue(stopId));
+            var target = ContainerTarget.Parse(parse.GetValue(stopTarget)!, parse.GetValue(stopId));
             var result = await client.StopAsync(target.Class, target.Object, parse.GetValue(grace), ct);
             await _output.WriteLineAsync(parse.GetValue(json)
                 ? JsonSerializer.Serialize(result, Json)
@@ -235,9 +237,10 @@ internal sealed class BerthCli
         {
             destroyTarget, destroyId, json,
         };
+        RequireTarget(destroy, destroyTarget);
         destroy.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
-            var target = ContainerTarget.Parse(parse.GetRequiredValue(destroyTarget), parse.GetValue(destroyId));
+            var target = ContainerTarget.Parse(parse.GetValue(destroyTarget)!, parse.GetValue(destroyId));
             var result = await client.DestroyAsync(target.Class, target.Object, ct);
             await _output.WriteLineAsync(parse.GetValue(json)
                 ? JsonSerializer.Serialize(result, Json)
@@ -252,9 +255,10 @@ internal sealed class BerthCli
     }
 
     /// <summary>The <c>target</c> argument (<c>Class/name</c>, or the class) and the optional object ID after it.</summary>
-    private static (Argument<string> Target, Argument<string?> Id) TargetArguments()
+    private static (Argument<string?> Target, Argument<string?> Id) TargetArguments()
     {
-        var target = new Argument<string>("target") { Description = ContainerTarget.Usage };
+        // Optional to the parser, so that a missing one is reported by name (RequireTarget), not as "required argument missing".
+        var target = new Argument<string?>("target") { Description = ContainerTarget.Usage, Arity = ArgumentArity.ZeroOrOne };
         var id = new Argument<string?>("id")
         {
             Description = "The object ID or a prefix of it, when target is only the class",
@@ -262,6 +266,16 @@ internal sealed class BerthCli
         };
         return (target, id);
     }
+
+    /// <summary>Makes <paramref name="command"/> refuse a command line without <paramref name="target"/>, naming it and its forms.</summary>
+    private static void RequireTarget(Command command, Argument<string?> target) =>
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(target) is null)
+            {
+                result.AddError($"Missing argument <target>: give {ContainerTarget.Usage}.");
+            }
+        });
 
     private static string FormatLogLine(LogEntry entry, bool timestamps)
     {
