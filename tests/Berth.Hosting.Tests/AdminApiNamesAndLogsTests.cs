@@ -10,6 +10,8 @@ namespace Berth.Hosting.Tests;
 /// <summary>The admin API addresses objects by name, and streams logs as NDJSON with time and stream, from a given time.</summary>
 public sealed class AdminApiNamesAndLogsTests : IAsyncLifetime, IDisposable
 {
+    private static readonly string[] Cat = ["cat"];
+
     private AdminTestHost _host = null!;
     private HttpClient _client = null!;
 
@@ -114,7 +116,7 @@ public sealed class AdminApiNamesAndLogsTests : IAsyncLifetime, IDisposable
         _host.Runtime.AddContainer(AdminTestHost.AppName, "Api", "obj-1");
         var stdin = Convert.ToBase64String(new byte[AdminOptions.MaxExecStdinBytes + 1]);
 
-        using var response = await _client.PostAsJsonAsync("_berth/admin/containers/Api/obj-1/exec", new { command = new[] { "cat" }, stdin });
+        using var response = await _client.PostAsJsonAsync("_berth/admin/containers/Api/obj-1/exec", new { command = Cat, stdin });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Empty(_host.Runtime.Execs);

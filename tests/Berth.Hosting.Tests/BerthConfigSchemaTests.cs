@@ -32,11 +32,7 @@ public sealed class BerthConfigSchemaTests
     public static TheoryData<string> RepoConfigFiles()
     {
         var data = new TheoryData<string>();
-        var root = RepoRoot.Value;
-        foreach (var file in Directory.EnumerateFiles(root, "berth.jsonc", SearchOption.AllDirectories)
-                     .Select(f => Path.GetRelativePath(root, f))
-                     .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj" or ".git" or "node_modules"))
-                     .Order(StringComparer.Ordinal))
+        foreach (var file in ConfigFilePaths())
         {
             data.Add(file);
         }
@@ -44,10 +40,20 @@ public sealed class BerthConfigSchemaTests
         return data;
     }
 
+    /// <summary>Every berth.jsonc in the repository (samples, templates, tests), relative to its root; build output left out.</summary>
+    private static List<string> ConfigFilePaths()
+    {
+        var root = RepoRoot.Value;
+        return [.. Directory.EnumerateFiles(root, "berth.jsonc", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, f))
+            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj" or ".git" or "node_modules"))
+            .Order(StringComparer.Ordinal)];
+    }
+
     [Fact]
     public void RepoConfigFiles_Found_AtLeastTheSamples()
     {
-        var files = RepoConfigFiles().Select(row => (string)row[0]).ToList();
+        var files = ConfigFilePaths();
 
         Assert.Contains(files, f => f.Contains("Sandbox", StringComparison.Ordinal));
         Assert.Contains(files, f => f.Contains("Titanic", StringComparison.Ordinal));
