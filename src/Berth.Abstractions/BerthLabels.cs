@@ -18,6 +18,12 @@ public static class BerthLabels
     /// <summary>The durable object ID that owns the container.</summary>
     public const string ObjectId = "berth.object";
 
+    /// <summary>
+    /// The object's name, when the object was reached by name (<c>IdFromName</c>/<c>GetByName</c>); absent for objects made
+    /// with a unique ID. Shown by <c>berth containers list</c>.
+    /// </summary>
+    public const string ObjectName = "berth.object-name";
+
     /// <summary>The image version the container runs: for images Berth built, the content hash that is also their tag.</summary>
     public const string Version = "berth.version";
 

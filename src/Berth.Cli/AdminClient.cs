@@ -6,7 +6,23 @@ using System.Text.Json;
 namespace Berth.Cli;
 
 /// <summary>A container as the admin API lists it.</summary>
-internal sealed record ContainerInfo(string Id, string Name, string Class, string Object, string State, string Image, string Version, DateTimeOffset Created);
+/// <param name="Id">The engine's container ID.</param>
+/// <param name="Name">The engine's container name.</param>
+/// <param name="Class">The container class.</param>
+/// <param name="Object">The owning object's ID (64 hex characters).</param>
+/// <param name="ObjectName">The object's name (as given to <c>IdFromName</c>) when the host knows it, else <see langword="null"/>.</param>
+/// <param name="State">The engine state, lowercase (<c>running</c>, <c>exited</c>, ...).</param>
+/// <param name="Image">The image reference.</param>
+/// <param name="Version">The image version label.</param>
+/// <param name="Created">When the container was created (it is created when its object starts it).</param>
+internal sealed record ContainerInfo(
+    string Id, string Name, string Class, string Object, string? ObjectName, string State, string Image, string Version, DateTimeOffset Created);
+
+/// <summary>One line of a container's log as the admin API streams it with <c>format=ndjson</c>.</summary>
+/// <param name="Time">When the engine received the line, or <see langword="null"/> when it did not say.</param>
+/// <param name="Stream"><c>stdout</c> or <c>stderr</c>.</param>
+/// <param name="Text">The line, without its line break.</param>
+internal sealed record LogEntry(DateTimeOffset? Time, string Stream, string Text);
 
 /// <summary>One NDJSON line of a streamed exec: output, the exit code, or an error.</summary>
 internal sealed record ExecFrame(string? Stream, string? Data, int? ExitCode, ExecError? Error);
@@ -24,30 +40,64 @@ internal sealed record StopResult(string Id, string Class, string Object, int Ex
 /// Calls a running host's admin API (<c>/_berth/admin</c>) and turns every failure into a <see cref="CliException"/>
 /// that says what happened and what to try.
 /// </summary>
-internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource) : IDisposable
+internal sealed class AdminClient(HttpClient http, Uri host, string hostSource, string tokenSource) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The host as the user gave it, for messages.</summary>
     private string Display => host.OriginalString.TrimEnd('/');
 
+    /// <summary>The app's containers on this host.</summary>
     public async Task<IReadOnlyList<ContainerInfo>> ListAsync(CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Get, "containers", null, HttpCompletionOption.ResponseContentRead, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<List<ContainerInfo>>(Json, cancellationToken) ?? [];
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<List<ContainerInfo>>(Json, cancellationToken) ?? [];
+        }
+        catch (JsonException ex)
+        {
+            throw new CliException(ExitCodes.HostError, $"The host sent a container list berth cannot read ({ex.Message}).");
+        }
     }
 
-    /// <summary>Copies the log stream to <paramref name="output"/> line by line, until it ends or is cancelled.</summary>
-    public async Task StreamLogsAsync(string className, string objectId, bool follow, int? tail, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams the log of the container of <paramref name="className"/>/<paramref name="objectRef"/> as NDJSON, passing each
+    /// line to <paramref name="line"/> as it comes (raw JSON text and its parsed form), until the stream ends or is cancelled.
+    /// <paramref name="since"/>, when set, keeps only lines from that instant on.
+    /// </summary>
+    public async Task StreamLogsAsync(
+        string className, string objectRef, bool follow, int? tail, DateTimeOffset? since,
+        Func<string, LogEntry, CancellationToken, Task> line, CancellationToken cancellationToken)
     {
-        var query = $"?follow={(follow ? "true" : "false")}{(tail is { } n ? $"&tail={n}" : "")}";
-        using var response = await SendAsync(HttpMethod.Get, $"{ContainerPath(className, objectId)}/logs{query}", null,
+        var query = $"?format=ndjson&follow={(follow ? "true" : "false")}{(tail is { } n ? $"&tail={n}" : "")}"
+            + (since is { } s ? $"&since={Uri.EscapeDataString(s.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture))}" : "");
+        using var response = await SendAsync(HttpMethod.Get, $"{ContainerPath(className, objectRef)}/logs{query}", null,
             HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        while (await reader.ReadLineAsync(cancellationToken) is { } text)
         {
-            await output.WriteLineAsync(line);
-            await output.FlushAsync(cancellationToken);
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
+            LogEntry? entry;
+            try
+            {
+                entry = JsonSerializer.Deserialize<LogEntry>(text, Json);
+            }
+            catch (JsonException ex)
+            {
+                throw new CliException(ExitCodes.HostError, $"The host sent a log line berth cannot read ({ex.Message}). Is the host older than this berth?");
+            }
+
+            if (entry is null)
+            {
+                throw new CliException(ExitCodes.HostError, "The host sent an empty log line.");
+            }
+
+            await line(text, entry, cancellationToken);
         }
     }
 
@@ -56,10 +106,12 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
     /// (<see langword="true"/> for standard error); returns the command's exit code.
     /// </summary>
     public async Task<int> ExecAsync(
-        string className, string objectId, IReadOnlyList<string> command, Func<bool, byte[], CancellationToken, Task> output, CancellationToken cancellationToken)
+        string className, string objectId, IReadOnlyList<string> command, byte[]? stdin, Func<bool, byte[], CancellationToken, Task> output,
+        CancellationToken cancellationToken)
     {
+        object body = stdin is null ? new { command } : new { command, stdin = Convert.ToBase64String(stdin) };
         using var response = await SendAsync(HttpMethod.Post, $"{ContainerPath(className, objectId)}/exec",
-            JsonContent.Create(new { command }, options: Json), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            JsonContent.Create(body, options: Json), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
@@ -104,6 +156,7 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
             ?? throw new CliException(ExitCodes.HostError, "The host sent an empty destroy result.");
     }
 
+    /// <summary>Stops a container: SIGTERM, then SIGKILL after the grace period.</summary>
     public async Task<StopResult> StopAsync(string className, string objectId, int? graceSeconds, CancellationToken cancellationToken)
     {
         var query = graceSeconds is { } g ? $"?grace={g}" : "";
@@ -113,6 +166,7 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
             ?? throw new CliException(ExitCodes.HostError, "The host sent an empty stop result.");
     }
 
+    /// <inheritdoc />
     public void Dispose() => http.Dispose();
 
     private static string ContainerPath(string className, string objectId) =>
@@ -130,7 +184,8 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
         catch (HttpRequestException ex)
         {
             throw new CliException(ExitCodes.HostUnreachable,
-                $"Cannot reach the Berth host at {Display}: {ex.Message}\nIs the app running (berth dev)? Use --host to point at another address.");
+                $"Cannot reach the Berth host at {Display} ({hostSource}): {ex.Message}\n"
+                + $"Is the app running (berth dev)? Use --host or ${BerthCli.HostEnvironmentVariable} to point at another address.");
         }
 
         if (response.IsSuccessStatusCode)
@@ -183,13 +238,19 @@ internal sealed class AdminClient(HttpClient http, Uri host, string tokenSource)
     }
 
     /// <summary>Creates a client for <paramref name="host"/> that sends <paramref name="token"/> as a bearer token.</summary>
-    public static AdminClient Create(Uri host, string token, string tokenSource)
+    /// <param name="host">The host's base address.</param>
+    /// <param name="hostSource">Where the address came from (<c>from --host</c>, ...), for messages.</param>
+    /// <param name="token">The admin token.</param>
+    /// <param name="tokenSource">Where the token came from, for messages.</param>
+    /// <param name="handler">The HTTP handler to send through; <see langword="null"/> for a socket handler with a 5 s connect timeout.</param>
+    public static AdminClient Create(Uri host, string hostSource, string token, string tokenSource, HttpMessageHandler? handler = null)
     {
-        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) };
+        var ownsHandler = handler is null;
+        handler ??= new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) };
 
         // No overall timeout: logs --follow and long stop grace periods run until done or Ctrl+C.
-        var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        var http = new HttpClient(handler, ownsHandler) { Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return new AdminClient(http, host, tokenSource);
+        return new AdminClient(http, host, hostSource, tokenSource);
     }
 }

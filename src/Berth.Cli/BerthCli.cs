@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Text.Json;
 
 namespace Berth.Cli;
 
@@ -8,12 +10,17 @@ internal sealed class BerthCli
 {
     public const string DefaultHost = "http://127.0.0.1:8787";
     public const string TokenEnvironmentVariable = "BERTH_ADMIN_TOKEN";
+    public const string HostEnvironmentVariable = "BERTH_HOST";
     private const string TokenFileName = "admin-token";
 
-    private readonly Option<string> _host = new("--host")
+    /// <summary>Most bytes <c>exec -i</c> sends as the command's standard input.</summary>
+    public const int MaxStdinBytes = 1024 * 1024;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    private readonly Option<string?> _host = new("--host")
     {
-        Description = "Address of the running Berth host",
-        DefaultValueFactory = _ => DefaultHost,
+        Description = $"Address of the running Berth host (default: ${HostEnvironmentVariable}, else the address 'berth dev' remembered in .berth/dev.json, else {DefaultHost})",
         Recursive = true,
     };
 
@@ -25,7 +32,7 @@ internal sealed class BerthCli
 
     private readonly Option<string> _dataDir = new("--data-dir")
     {
-        Description = $"The app's data directory, where the host writes its generated '{TokenFileName}'",
+        Description = $"The app's data directory, where the host writes its generated '{TokenFileName}' (default: the one 'berth dev' remembered, else 'data')",
         DefaultValueFactory = _ => "data",
         Recursive = true,
     };
@@ -34,18 +41,20 @@ internal sealed class BerthCli
     private readonly TextWriter _error;
     private readonly Stream? _rawOutput;
     private readonly Stream? _rawError;
+    private readonly CliEnvironment _environment;
 
-    private BerthCli(TextWriter output, TextWriter error, Stream? rawOutput, Stream? rawError)
+    private BerthCli(TextWriter output, TextWriter error, Stream? rawOutput, Stream? rawError, CliEnvironment environment)
     {
         _output = output;
         _error = error;
         _rawOutput = rawOutput;
         _rawError = rawError;
+        _environment = environment;
     }
 
     /// <summary>Parses and runs a command line, writing to the given writers; returns the exit code.</summary>
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
-        new BerthCli(output, error, null, null).InvokeAsync(args, cancellationToken);
+        new BerthCli(output, error, null, null, CliEnvironment.Process(null)).InvokeAsync(args, cancellationToken);
 
     /// <summary>
     /// Parses and runs a command line, writing to the given writers; returns the exit code. When <paramref name="rawOutput"/> and
@@ -54,7 +63,13 @@ internal sealed class BerthCli
     /// </summary>
     public static Task<int> RunAsync(
         string[] args, TextWriter output, TextWriter error, Stream? rawOutput, Stream? rawError, CancellationToken cancellationToken = default) =>
-        new BerthCli(output, error, rawOutput, rawError).InvokeAsync(args, cancellationToken);
+        new BerthCli(output, error, rawOutput, rawError, CliEnvironment.Process(null)).InvokeAsync(args, cancellationToken);
+
+    /// <summary>Parses and runs a command line in <paramref name="environment"/>; returns the exit code.</summary>
+    public static Task<int> RunAsync(
+        string[] args, TextWriter output, TextWriter error, Stream? rawOutput, Stream? rawError, CliEnvironment environment,
+        CancellationToken cancellationToken = default) =>
+        new BerthCli(output, error, rawOutput, rawError, environment).InvokeAsync(args, cancellationToken);
 
     private async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -72,7 +87,13 @@ internal sealed class BerthCli
                 await _error.WriteLineAsync($"berth: {parseError.Message}");
             }
 
-            await _error.WriteLineAsync("Run 'berth --help' for usage.");
+            var names = new List<string>();
+            for (var result = parseResult.CommandResult; result.Parent is CommandResult parent; result = parent)
+            {
+                names.Insert(0, result.Command.Name);
+            }
+
+            await _error.WriteLineAsync(names.Count == 0 ? "Run 'berth --help' for usage." : $"Run 'berth {string.Join(' ', names)} --help' for usage.");
             return ExitCodes.Usage;
         }
 
@@ -98,62 +119,132 @@ internal sealed class BerthCli
 
     private Command CreateContainersCommand()
     {
-        var classArgument = new Argument<string>("class") { Description = "Container class (class_name in berth.jsonc)" };
-        var idArgument = new Argument<string>("id") { Description = "Object ID, or an unambiguous prefix of it" };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table or text (one object per line for logs)" };
 
-        var list = new Command("list", "List the app's containers");
+        var list = new Command("list", "List the app's containers: class, object name, state, image, uptime") { json };
         list.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
             var containers = await client.ListAsync(ct);
-            await WriteTableAsync(_output, containers);
+            if (parse.GetValue(json))
+            {
+                await _output.WriteLineAsync(JsonSerializer.Serialize(containers, Json));
+            }
+            else
+            {
+                await _output.WriteAsync(ContainerTable.Render(containers, _environment.Time.GetUtcNow()));
+            }
+
             return ExitCodes.Success;
         }));
 
-        var follow = new Option<bool>("--follow", "-f") { Description = "Keep streaming new lines" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep streaming new lines until Ctrl+C" };
         var tail = new Option<int?>("--tail", "-n") { Description = "Start with the last N lines" };
-        var logs = new Command("logs", "Print a container's output") { classArgument, idArgument, follow, tail };
+        tail.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 0)
+            {
+                result.AddError($"--tail {result.GetValueOrDefault<int?>()} is not allowed; allowed: a number of lines ≥ 0.");
+            }
+        });
+        var since = new Option<string?>("--since") { Description = $"Only lines since then: {SinceParser.Allowed}" };
+        var noTimestamps = new Option<bool>("--no-timestamps") { Description = "Leave out each line's time" };
+        var (logTarget, logId) = TargetArguments();
+        var logs = new Command("logs", "Print a container's output: each line with its time (UTC) and stream (out/err)")
+        {
+            logTarget, logId, follow, tail, since, noTimestamps, json,
+        };
+        RequireTarget(logs, logTarget);
         logs.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
-            await client.StreamLogsAsync(parse.GetRequiredValue(classArgument), parse.GetRequiredValue(idArgument),
-                parse.GetValue(follow), parse.GetValue(tail), _output, ct);
+            var target = ContainerTarget.Parse(parse.GetValue(logTarget)!, parse.GetValue(logId));
+            var from = parse.GetValue(since) is { } s ? SinceParser.Parse(s, _environment.Time.GetUtcNow()) : (DateTimeOffset?)null;
+            var asJson = parse.GetValue(json);
+            var timestamps = !parse.GetValue(noTimestamps);
+            await client.StreamLogsAsync(target.Class, target.Object, parse.GetValue(follow), parse.GetValue(tail), from, async (raw, entry, token) =>
+            {
+                await _output.WriteLineAsync(asJson ? raw : FormatLogLine(entry, timestamps));
+                await _output.FlushAsync(token);
+            }, ct);
             return ExitCodes.Success;
         }));
 
+        var interactive = new Option<bool>("--interactive", "-i")
+        {
+            Description = $"Send berth's standard input to the command (read to its end first, at most {MaxStdinBytes / 1024 / 1024} MiB)",
+        };
+        var tty = new Option<bool>("--tty", "-t") { Description = "Give the command a terminal (not supported yet: see docs/cli.md)" };
+        var execTarget = new Argument<string?>("target") { Description = ContainerTarget.Usage, Arity = ArgumentArity.ZeroOrOne };
         var command = new Argument<string[]>("command")
         {
-            Description = "Command and arguments to run; put them after --",
-            Arity = ArgumentArity.OneOrMore,
+            Description = "Command and arguments to run; put them after -- (with the two-argument form, the object ID comes first)",
+            Arity = ArgumentArity.ZeroOrMore,
         };
         var exec = new Command("exec", "Run a command in a container and print its output; exits with the command's exit code")
         {
-            classArgument, idArgument, command,
+            execTarget, command, interactive, tty,
         };
+        exec.Validators.Add(result =>
+        {
+            if (result.GetValue(execTarget) is null)
+            {
+                result.AddError($"Missing argument <target>: give {ContainerTarget.Usage}, then -- and the command.");
+            }
+            else if (result.GetValue(command) is not { Length: > 0 } rest || (!result.GetValue(execTarget)!.Contains('/', StringComparison.Ordinal) && rest.Length < 2))
+            {
+                result.AddError("Missing argument <command>: give the command to run after --, such as: berth containers exec Sandbox/session-1 -- ls -l");
+            }
+        });
         exec.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
+            if (parse.GetValue(tty))
+            {
+                throw new CliException(ExitCodes.Usage,
+                    "exec -t is not supported yet: the admin API streams the command's output but gives it no terminal. "
+                    + "Use -i to send standard input (such as: echo 'ls /' | berth containers exec -i Sandbox/s1 -- sh).");
+            }
+
+            var targetText = parse.GetRequiredValue(execTarget)!;
+            var rest = parse.GetRequiredValue(command);
+            var hasSlash = targetText.Contains('/', StringComparison.Ordinal);
+            var target = ContainerTarget.Parse(targetText, hasSlash ? null : rest[0]);
+            var commandLine = hasSlash ? rest : rest[1..];
+            var stdin = parse.GetValue(interactive) ? await ReadStdinAsync(ct) : null;
             var stdout = new ExecOutput(_output, _rawOutput);
             var stderr = new ExecOutput(_error, _rawError);
-            var exitCode = await client.ExecAsync(parse.GetRequiredValue(classArgument), parse.GetRequiredValue(idArgument),
-                parse.GetRequiredValue(command), (isError, data, token) => (isError ? stderr : stdout).WriteAsync(data, token), ct);
+            var exitCode = await client.ExecAsync(target.Class, target.Object, commandLine, stdin,
+                (isError, data, token) => (isError ? stderr : stdout).WriteAsync(data, token), ct);
             await stdout.CompleteAsync(ct);
             await stderr.CompleteAsync(ct);
-            return (int)exitCode;
+            return exitCode;
         }));
 
         var grace = new Option<int?>("--grace") { Description = "Seconds between SIGTERM and SIGKILL (default: the host's, 10)" };
-        var stop = new Command("stop", "Stop a container: SIGTERM, then SIGKILL after the grace period") { classArgument, idArgument, grace };
+        var (stopTarget, stopId) = TargetArguments();
+        var stop = new Command("stop", "Stop a container: SIGTERM, then SIGKILL after the grace period") { stopTarget, stopId, grace, json };
+        RequireTarget(stop, stopTarget);
         stop.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
-            var result = await client.StopAsync(parse.GetRequiredValue(classArgument), parse.GetRequiredValue(idArgument), parse.GetValue(grace), ct);
-            await _output.WriteLineAsync(
-                $"Stopped {result.Class}/{result.Object} (container {Short(result.Id)}), exit code {result.ExitCode}{(result.OomKilled ? ", killed for using too much memory" : "")}.");
+            var target = ContainerTarget.Parse(parse.GetValue(stopTarget)!, parse.GetValue(stopId));
+            var result = await client.StopAsync(target.Class, target.Object, parse.GetValue(grace), ct);
+            await _output.WriteLineAsync(parse.GetValue(json)
+                ? JsonSerializer.Serialize(result, Json)
+                : $"Stopped {result.Class}/{result.Object} (container {Short(result.Id)}), exit code {result.ExitCode}{(result.OomKilled ? ", killed for using too much memory" : "")}.");
             return ExitCodes.Success;
         }));
 
-        var destroy = new Command("destroy", "Remove a container at once (SIGKILL, no grace period); its object records a requested stop") { classArgument, idArgument };
+        var (destroyTarget, destroyId) = TargetArguments();
+        var destroy = new Command("destroy", "Remove a container at once (SIGKILL, no grace period); its object records a requested stop")
+        {
+            destroyTarget, destroyId, json,
+        };
+        RequireTarget(destroy, destroyTarget);
         destroy.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
-            var result = await client.DestroyAsync(parse.GetRequiredValue(classArgument), parse.GetRequiredValue(idArgument), ct);
-            await _output.WriteLineAsync($"Destroyed {result.Class}/{result.Object} (container {Short(result.Id)}).");
+            var target = ContainerTarget.Parse(parse.GetValue(destroyTarget)!, parse.GetValue(destroyId));
+            var result = await client.DestroyAsync(target.Class, target.Object, ct);
+            await _output.WriteLineAsync(parse.GetValue(json)
+                ? JsonSerializer.Serialize(result, Json)
+                : $"Destroyed {result.Class}/{result.Object} (container {Short(result.Id)}).");
             return ExitCodes.Success;
         }));
 
@@ -163,19 +254,68 @@ internal sealed class BerthCli
         };
     }
 
+    /// <summary>The <c>target</c> argument (<c>Class/name</c>, or the class) and the optional object ID after it.</summary>
+    private static (Argument<string?> Target, Argument<string?> Id) TargetArguments()
+    {
+        // Optional to the parser, so that a missing one is reported by name (RequireTarget), not as "required argument missing".
+        var target = new Argument<string?>("target") { Description = ContainerTarget.Usage, Arity = ArgumentArity.ZeroOrOne };
+        var id = new Argument<string?>("id")
+        {
+            Description = "The object ID or a prefix of it, when target is only the class",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        return (target, id);
+    }
+
+    /// <summary>Makes <paramref name="command"/> refuse a command line without <paramref name="target"/>, naming it and its forms.</summary>
+    private static void RequireTarget(Command command, Argument<string?> target) =>
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(target) is null)
+            {
+                result.AddError($"Missing argument <target>: give {ContainerTarget.Usage}.");
+            }
+        });
+
+    private static string FormatLogLine(LogEntry entry, bool timestamps)
+    {
+        var stream = entry.Stream == "stderr" ? "err" : "out";
+        return timestamps && entry.Time is { } time
+            ? $"{time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {stream} | {entry.Text}"
+            : $"{stream} | {entry.Text}";
+    }
+
+    private async Task<byte[]> ReadStdinAsync(CancellationToken cancellationToken)
+    {
+        var input = _environment.Input ?? throw new CliException(ExitCodes.Usage, "exec -i: berth has no standard input to send.");
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await input.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxStdinBytes)
+            {
+                throw new CliException(ExitCodes.Usage,
+                    $"exec -i: standard input is larger than {MaxStdinBytes / 1024 / 1024} MiB; allowed: at most {MaxStdinBytes} bytes. Copy big files into the image instead.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
     /// <summary>Resolves host and token, runs <paramref name="action"/> and maps failures to messages and exit codes.</summary>
     private async Task<int> RunAdminAsync(ParseResult parse, Func<AdminClient, Task<int>> action)
     {
         try
         {
-            var hostText = parse.GetRequiredValue(_host);
-            if (!Uri.TryCreate(hostText.EndsWith('/') ? hostText : hostText + "/", UriKind.Absolute, out var host) || host.Scheme is not ("http" or "https"))
-            {
-                throw new CliException(ExitCodes.Usage, $"--host '{hostText}' is not an http(s) address such as {DefaultHost}.");
-            }
-
-            var (token, source) = ResolveToken(parse.GetValue(_token), parse.GetRequiredValue(_dataDir));
-            using var client = AdminClient.Create(host, token, source);
+            var (host, hostSource, dev) = ResolveHost(parse.GetValue(_host));
+            var dataDirectory = parse.GetResult(_dataDir) is { Implicit: false } || dev is null
+                ? parse.GetRequiredValue(_dataDir)
+                : dev.DataDirectory;
+            var (token, source) = ResolveToken(parse.GetValue(_token), dev, dataDirectory);
+            using var client = AdminClient.Create(host, hostSource, token, source, _environment.Handler);
             return await action(client);
         }
         catch (CliException ex)
@@ -189,20 +329,57 @@ internal sealed class BerthCli
         }
     }
 
-    /// <summary>--token, else $BERTH_ADMIN_TOKEN, else the file the host wrote into its data directory.</summary>
-    private static (string Token, string Source) ResolveToken(string? option, string dataDirectory)
+    /// <summary>--host, else $BERTH_HOST, else the address a running <c>berth dev</c> remembered, else <see cref="DefaultHost"/>.</summary>
+    private (Uri Host, string Source, DevState? Dev) ResolveHost(string? option)
+    {
+        if (!string.IsNullOrWhiteSpace(option))
+        {
+            return (ParseHost(option, "--host"), "from --host", null);
+        }
+
+        if (_environment.GetVariable(HostEnvironmentVariable) is { } variable && !string.IsNullOrWhiteSpace(variable))
+        {
+            return (ParseHost(variable, $"${HostEnvironmentVariable}"), $"from ${HostEnvironmentVariable}", null);
+        }
+
+        if (DevState.Find(_environment.CurrentDirectory) is { } dev)
+        {
+            return (dev.Host, "from the running berth dev", dev);
+        }
+
+        return (ParseHost(DefaultHost, "default"), "the default", null);
+    }
+
+    private static Uri ParseHost(string text, string source)
+    {
+        var trimmed = text.Trim();
+        if (!Uri.TryCreate(trimmed.EndsWith('/') ? trimmed : trimmed + "/", UriKind.Absolute, out var host) || host.Scheme is not ("http" or "https"))
+        {
+            throw new CliException(ExitCodes.Usage, $"{source} '{text}' is not an http(s) address such as {DefaultHost}.");
+        }
+
+        return host;
+    }
+
+    /// <summary>--token, else $BERTH_ADMIN_TOKEN, else <c>berth dev</c>'s token, else the file the host wrote into its data directory.</summary>
+    private (string Token, string Source) ResolveToken(string? option, DevState? dev, string dataDirectory)
     {
         if (!string.IsNullOrWhiteSpace(option))
         {
             return (option.Trim(), "from --token");
         }
 
-        if (Environment.GetEnvironmentVariable(TokenEnvironmentVariable) is { Length: > 0 } fromEnvironment)
+        if (_environment.GetVariable(TokenEnvironmentVariable) is { Length: > 0 } fromEnvironment)
         {
             return (fromEnvironment.Trim(), $"from ${TokenEnvironmentVariable}");
         }
 
-        var file = Path.GetFullPath(Path.Combine(dataDirectory, TokenFileName));
+        if (dev?.Token is { Length: > 0 } devToken)
+        {
+            return (devToken, "from the running berth dev");
+        }
+
+        var file = Path.GetFullPath(Path.Combine(_environment.CurrentDirectory, dataDirectory, TokenFileName));
         if (!File.Exists(file))
         {
             throw new CliException(ExitCodes.Unauthorized,
@@ -213,25 +390,5 @@ internal sealed class BerthCli
         return (File.ReadAllText(file).Trim(), $"from {file}");
     }
 
-    private static async Task WriteTableAsync(TextWriter output, IReadOnlyList<ContainerInfo> containers)
-    {
-        if (containers.Count == 0)
-        {
-            await output.WriteLineAsync("No containers.");
-            return;
-        }
-
-        string[] header = ["CLASS", "OBJECT", "STATE", "CONTAINER", "IMAGE", "CREATED"];
-        var rows = containers
-            .Select(c => new[] { c.Class, c.Object, c.State, Short(c.Id), c.Image, c.Created.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) })
-            .Prepend(header)
-            .ToList();
-        var widths = Enumerable.Range(0, header.Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
-        foreach (var row in rows)
-        {
-            await output.WriteLineAsync(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
-        }
-    }
-
-    private static string Short(string containerId) => containerId.Length > 12 ? containerId[..12] : containerId;
+    internal static string Short(string id) => id.Length > 12 ? id[..12] : id;
 }

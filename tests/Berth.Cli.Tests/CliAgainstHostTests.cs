@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Berth.Runtime;
 using Berth.Hosting.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Berth.Cli.Tests;
 
@@ -31,17 +32,18 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
     public async Task ContainersList_TokenFromDataDir_PrintsTable()
     {
         var container = _host.Runtime.AddContainer("demo", "Sandbox", "session-1");
+        var now = new FakeTimeProvider(new DateTimeOffset(2025, 1, 2, 3, 16, 10, TimeSpan.Zero));
+        var environment = new CliEnvironment(_ => null, Environment.CurrentDirectory, now, null, null);
 
-        var exitCode = await RunAsync("containers", "list");
+        var exitCode = await BerthCli.RunAsync(
+            ["--host", _host.Address.ToString(), "--data-dir", _host.DataDirectory, "containers", "list"], _out, _err, null, null, environment);
 
         Assert.Equal(ExitCodes.Success, exitCode);
-        Assert.Equal(
-            $"""
-            CLASS    OBJECT     STATE    CONTAINER     IMAGE                      CREATED
-            Sandbox  session-1  running  {container.Id[..12]}  berth-demo-sandbox:abc123  2025-01-02 03:04:05Z
-
-            """.ReplaceLineEndings(),
-            _out.ToString());
+        var rows = _out.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => System.Text.RegularExpressions.Regex.Split(line, " {2,}")).ToList();
+        Assert.Equal(["CLASS", "NAME", "STATE", "IMAGE", "UPTIME", "OBJECT ID", "CONTAINER"], rows[0]);
+        Assert.Equal(["Sandbox", "-", "running", "berth-demo-sandbox:abc123", "12m05s", "session-1", container.Id[..12]], rows[1]);
+        Assert.Equal(2, rows.Count);
         Assert.Empty(_err.ToString());
     }
 
@@ -96,7 +98,7 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
             ["containers", "list", "--host", $"http://127.0.0.1:{closedPort}", "--token", "whatever-token-123"], _out, _err);
 
         Assert.Equal(ExitCodes.HostUnreachable, exitCode);
-        Assert.StartsWith($"berth: Cannot reach the Berth host at http://127.0.0.1:{closedPort}:", _err.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"berth: Cannot reach the Berth host at http://127.0.0.1:{closedPort} (from --host):", _err.ToString(), StringComparison.Ordinal);
         Assert.Contains("Is the app running (berth dev)?", _err.ToString(), StringComparison.Ordinal);
     }
 
@@ -109,7 +111,7 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
         var exitCode = await RunAsync("containers", "logs", "Sandbox", "sess", "--tail", "2");
 
         Assert.Equal(ExitCodes.Success, exitCode);
-        Assert.Equal(["listening on 8080", "GET /"], _out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["out | listening on 8080", "out | GET /"], _out.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
@@ -135,7 +137,7 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
         var exitCode = await RunAsync("containers", "logs", "Sandbox", "ghost");
 
         Assert.Equal(ExitCodes.NotFound, exitCode);
-        Assert.Equal("berth: No container of class 'Sandbox' with object ID 'ghost' in app 'demo'.", _err.ToString().Trim());
+        Assert.StartsWith("berth: No container of class 'Sandbox' with object name or ID 'ghost' in app 'demo'.", _err.ToString().Trim(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -168,7 +170,7 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
         var exitCode = await RunAsync("containers", "exec", "Api", "nope", "--", "true");
 
         Assert.Equal(ExitCodes.NotFound, exitCode);
-        Assert.Contains("No container of class 'Api' with object ID 'nope'", _err.ToString(), StringComparison.Ordinal);
+        Assert.Contains("No container of class 'Api' with object name or ID 'nope'", _err.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -189,7 +191,7 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
         var exitCode = await RunAsync("containers", "logs", "Sandbox");
 
         Assert.Equal(ExitCodes.Usage, exitCode);
-        Assert.Contains("Run 'berth --help' for usage.", _err.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Missing the object after class 'Sandbox': give 'Class/name'", _err.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

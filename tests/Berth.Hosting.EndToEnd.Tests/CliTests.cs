@@ -55,7 +55,8 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
         var result = await BerthAsync("containers", "list");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        var row = Assert.Single(result.Stdout.Split('\n'), l => l.Contains(_objectId, StringComparison.Ordinal));
+        // The table shows IDs as 12 characters, as docker ps does; --json has them in full.
+        var row = Assert.Single(result.Stdout.Split('\n'), l => l.Contains(_objectId[..12], StringComparison.Ordinal));
         Assert.StartsWith("EchoApp", row, StringComparison.Ordinal);
         Assert.Contains("running", row, StringComparison.Ordinal);
         Assert.Contains(fixture.Images.App, row, StringComparison.Ordinal);
@@ -65,6 +66,16 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
     public async Task ContainersExec_IdPrefix_PrintsOutputAndExitsZero()
     {
         var result = await BerthAsync("containers", "exec", "EchoApp", _objectId[..8], "--", "echo", "hi");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("hi\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task ContainersExec_ClassSlashName_FindsTheObjectTheGatewayReachedByName()
+    {
+        // The gateway reached the object with GetByName("cli"): the admin API turns the name into the same ID.
+        var result = await BerthAsync("containers", "exec", "EchoApp/cli", "--", "echo", "hi");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("hi\n", result.Stdout);
@@ -102,7 +113,7 @@ public sealed class CliTests(EndToEndFixture fixture) : IAsyncLifetime
         await Eventually.ValueAsync(() => stub.Object.GetStateAsync(), s => s.State == ContainerObjectState.Stopped, "the object to record the stop");
         await Eventually.ValueAsync(() => _host.ContainersAsync(_objectId), c => c.Count == 0, "the stopped container to be removed");
         var listed = await BerthAsync("containers", "list");
-        Assert.DoesNotContain(_objectId, listed.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(_objectId[..12], listed.Stdout, StringComparison.Ordinal);
 
         // The next request starts a fresh one.
         var again = await _host.Client.GetAsync("/echo/cli/env");

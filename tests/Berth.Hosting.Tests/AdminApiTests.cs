@@ -127,7 +127,7 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
         using var response = await _client.GetAsync("_berth/admin/containers/Sandbox/nope/logs");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("No container of class 'Sandbox' with object ID 'nope' in app 'demo'.", await ProblemDetailAsync(response));
+        Assert.Equal("No container of class 'Sandbox' with object name or ID 'nope' in app 'demo'. 'berth containers list' shows the containers that exist; an object has one only while it runs or after it ran.", await ProblemDetailAsync(response));
     }
 
     [Fact]
@@ -136,7 +136,7 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
         using var response = await _client.GetAsync("_berth/admin/containers/Sandbx/x/logs");
 
         Assert.Equal(
-            "No container of class 'Sandbx' with object ID 'x' in app 'demo'. The app has no container class 'Sandbx'; its classes are: Sandbox, Api.",
+            "No container of class 'Sandbx' with object name or ID 'x' in app 'demo'. The app has no container class 'Sandbx'; its classes are: Sandbox, Api.",
             await ProblemDetailAsync(response));
     }
 

@@ -189,7 +189,7 @@ public sealed class BerthConfigFileTests : IDisposable
     [InlineData("""{ "name": "My App" }""",
         "name: 'My App' is not allowed; allowed: lowercase letters, digits and '-', 1–63 characters, starting and ending with a letter or digit")]
     [InlineData("""{ }""", "name: required; allowed: lowercase letters, digits and '-', 1–63 characters, starting and ending with a letter or digit")]
-    [InlineData("""{ "name": "app", "triggers": { "crons": ["*/2 * * *"] } }""", "triggers.crons[0]: '*/2 * * *' is not allowed (")]
+    [InlineData("""{ "name": "app", "triggers": { "crons": ["*/2 * * *"] } }""", "triggers.crons[0]: '*/2 * * *' is not allowed: it has 4 fields, not 5")]
     [InlineData("""{ "name": "app", "triggers": { "crons": ["0 */2 * * * *"] } }""",
         "allowed: five fields 'minute hour day-of-month month day-of-week' in UTC, such as '*/2 * * * *' or '0 9 * * MON-FRI'")]
     [InlineData("""{ "name": "app", "vars": { "A": { "nested": 1 } } }""", "vars.A: { \"nested\": 1 } is not allowed; allowed: a string, number or boolean")]

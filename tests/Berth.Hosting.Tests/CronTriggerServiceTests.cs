@@ -48,7 +48,7 @@ public sealed class CronTriggerServiceTests : IAsyncDisposable
     {
         var ex = Assert.Throws<ArgumentException>(() => _services.AddCronTrigger(cron, (_, _, _) => Task.CompletedTask));
 
-        Assert.StartsWith($"'{cron}' is not a valid cron expression (", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"'{cron}' is not a valid cron expression: ", ex.Message, StringComparison.Ordinal);
         Assert.Contains("allowed: five fields 'minute hour day-of-month month day-of-week' in UTC", ex.Message, StringComparison.Ordinal);
     }
 

@@ -14,6 +14,9 @@ public sealed class AdminOptions
     /// <summary>Shortest token accepted in <see cref="Token"/>.</summary>
     public const int MinimumTokenLength = 16;
 
+    /// <summary>Most bytes of standard input an exec request may carry (1 MiB, after base64 decoding).</summary>
+    public const int MaxExecStdinBytes = 1024 * 1024;
+
     /// <summary>Longest grace period a stop may ask for.</summary>
     public static readonly TimeSpan MaxStopGracePeriod = TimeSpan.FromMinutes(15);
 

@@ -1,7 +1,9 @@
 using Berth.Containers;
 using Berth.Objects;
 using System.Net;
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Berth.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,6 +21,8 @@ namespace Berth.Hosting;
 /// </summary>
 public static partial class BerthAdminExtensions
 {
+    private static readonly JsonSerializerOptions AdminJson = new(JsonSerializerDefaults.Web);
+
     /// <summary>The path prefix of every admin endpoint.</summary>
     public const string RoutePrefix = "/_berth/admin";
 
@@ -42,10 +46,11 @@ public static partial class BerthAdminExtensions
     }
 
     /// <summary>
-    /// Maps <c>GET containers</c>, <c>GET containers/{class}/{objectId}/logs?follow=&amp;tail=</c>,
-    /// <c>POST containers/{class}/{objectId}/exec</c> (streams NDJSON frames, see <c>docs/cli.md</c>), <c>POST containers/{class}/{objectId}/stop?grace=</c>
-    /// and <c>DELETE containers/{class}/{objectId}</c> (destroy); stop, exec and destroy go through the owning object when this host runs its class
-    /// under <see cref="RoutePrefix"/>. An object ID may be given as an unambiguous prefix.
+    /// Maps <c>GET containers</c>, <c>GET containers/{class}/{object}/logs?follow=&amp;tail=&amp;since=&amp;format=</c>,
+    /// <c>POST containers/{class}/{object}/exec</c> (streams NDJSON frames, see <c>docs/cli.md</c>), <c>POST containers/{class}/{object}/stop?grace=</c>
+    /// and <c>DELETE containers/{class}/{object}</c> (destroy); stop, exec and destroy go through the owning object when this host runs its class
+    /// under <see cref="RoutePrefix"/>. <c>{object}</c> is the object's ID, its name (as given to <c>IdFromName</c>), or an unambiguous
+    /// prefix of its ID, tried in that order.
     /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="AddBerthAdmin"/> was not called, or no config file was loaded (<c>UseConfigFile</c>).</exception>
     public static RouteGroupBuilder MapBerthAdmin(this IEndpointRouteBuilder endpoints)
@@ -116,36 +121,69 @@ public static partial class BerthAdminExtensions
             .OrderBy(c => Label(c, BerthLabels.Class), StringComparer.Ordinal)
             .ThenBy(c => Label(c, BerthLabels.ObjectId), StringComparer.Ordinal)
             .Select(c => new AdminContainer(
-                c.Id, c.Name, Label(c, BerthLabels.Class), Label(c, BerthLabels.ObjectId), c.State.ToString().ToLowerInvariant(),
+                c.Id, c.Name, Label(c, BerthLabels.Class), Label(c, BerthLabels.ObjectId), NullIfEmpty(Label(c, BerthLabels.ObjectName)),
+                c.State.ToString().ToLowerInvariant(),
                 c.Image, Label(c, BerthLabels.Version), c.CreatedAt)));
     }
 
     private static async Task<IResult> LogsAsync(
-        string className, string objectId, bool? follow, int? tail,
-        IContainerOperations runtime, IContainerExecOperations exec, BerthAppConfig config, IOptions<ContainerOptions> node, CancellationToken cancellationToken)
+        string className, string objectId, bool? follow, int? tail, string? since, string? format,
+        IContainerOperations runtime, IContainerExecOperations exec, BerthAppConfig config, IOptions<ContainerOptions> node, IServiceProvider services,
+        CancellationToken cancellationToken)
     {
         if (tail is < 0)
         {
             return Results.Problem($"tail: {tail} is not allowed; allowed: a number of lines ≥ 0.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
+        DateTimeOffset? from = null;
+        if (since is not null)
+        {
+            if (!DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+                || parsed < DateTimeOffset.UnixEpoch)
+            {
+                return Results.Problem($"since: '{Shorten(since)}' is not allowed; allowed: an RFC 3339 time such as 2026-01-02T03:04:05Z.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            from = parsed;
+        }
+
+        var ndjson = format switch
+        {
+            null or "text" => false,
+            "ndjson" => true,
+            _ => (bool?)null,
+        };
+        if (ndjson is null)
+        {
+            return Results.Problem($"format: '{Shorten(format!)}' is not allowed; allowed: text (the default) or ndjson.",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var (container, error) = await ResolveAsync(runtime, config, node.Value, services, className, objectId, cancellationToken);
         if (container is null)
         {
             return error!;
         }
 
-        var options = new LogOptions(follow ?? false, tail);
+        var options = new LogOptions(follow ?? false, tail, from);
         return Results.Stream(async body =>
         {
             await foreach (var line in exec.GetLogsAsync(container.Id, options, cancellationToken))
             {
-                await body.WriteAsync(Encoding.UTF8.GetBytes(line.Text.EndsWith('\n') ? line.Text : line.Text + "\n"), cancellationToken);
+                var text = line.Text.EndsWith('\n') ? line.Text[..^1] : line.Text;
+                var bytes = ndjson.Value
+                    ? JsonSerializer.SerializeToUtf8Bytes(
+                        new AdminLogLine(line.Timestamp, line.Stream == LogStream.Stderr ? "stderr" : "stdout", text), AdminJson)
+                    : Encoding.UTF8.GetBytes(text);
+                await body.WriteAsync(bytes, cancellationToken);
+                await body.WriteAsync("\n"u8.ToArray(), cancellationToken);
 
                 // Followers want each line as it comes, not when a buffer fills.
                 await body.FlushAsync(cancellationToken);
             }
-        }, "text/plain; charset=utf-8");
+        }, ndjson.Value ? AdminExecStreamResult.ContentType : "text/plain; charset=utf-8");
     }
 
     private static async Task<IResult> ExecAsync(
@@ -171,9 +209,16 @@ public static partial class BerthAdminExtensions
                 return Results.Problem("stdin: not base64; allowed: the command's standard input as a base64 string.",
                     statusCode: StatusCodes.Status400BadRequest);
             }
+
+            if (stdin.Length > AdminOptions.MaxExecStdinBytes)
+            {
+                return Results.Problem(
+                    $"stdin: {stdin.Length} bytes is not allowed; allowed: at most {AdminOptions.MaxExecStdinBytes} bytes of standard input.",
+                    statusCode: StatusCodes.Status400BadRequest);
+            }
         }
 
-        var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
+        var (container, error) = await ResolveAsync(runtime, config, node.Value, services, className, objectId, cancellationToken);
         if (container is null)
         {
             return error!;
@@ -242,7 +287,7 @@ public static partial class BerthAdminExtensions
                 statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
+        var (container, error) = await ResolveAsync(runtime, config, node.Value, services, className, objectId, cancellationToken);
         if (container is null)
         {
             return error!;
@@ -278,7 +323,7 @@ public static partial class BerthAdminExtensions
         string className, string objectId,
         IContainerOperations runtime, BerthAppConfig config, IOptions<ContainerOptions> node, ILoggerFactory loggers, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var (container, error) = await ResolveAsync(runtime, config, node.Value, className, objectId, cancellationToken);
+        var (container, error) = await ResolveAsync(runtime, config, node.Value, services, className, objectId, cancellationToken);
         if (container is null)
         {
             return error!;
@@ -306,34 +351,49 @@ public static partial class BerthAdminExtensions
             : null;
 
     /// <summary>
-    /// Finds the container of <paramref name="className"/> whose object ID is <paramref name="objectId"/> or, failing
-    /// that, starts with it. Of several containers of one object (a rollout), the running, newest one wins.
+    /// Finds the container of <paramref name="className"/> for <paramref name="objectRef"/>: the object whose ID it is, else
+    /// the object whose name it is (the container's name label, or the ID <c>IdFromName</c> gives when this host runs the
+    /// class), else the one object whose ID starts with it. Of several containers of one object (a rollout), the running,
+    /// newest one wins.
     /// </summary>
     private static async Task<(ContainerSummary? Container, IResult? Error)> ResolveAsync(
-        IContainerOperations runtime, BerthAppConfig config, ContainerOptions node, string className, string objectId, CancellationToken cancellationToken)
+        IContainerOperations runtime, BerthAppConfig config, ContainerOptions node, IServiceProvider services, string className, string objectRef,
+        CancellationToken cancellationToken)
     {
         var labels = new Dictionary<string, string>(NodeLabels(node)) { [BerthLabels.Class] = className };
         var candidates = await runtime.ListAsync(labels, cancellationToken);
-        var exact = candidates.Where(c => Label(c, BerthLabels.ObjectId) == objectId).ToList();
-        var matches = exact.Count > 0
-            ? exact
-            : [.. candidates.Where(c => Label(c, BerthLabels.ObjectId).StartsWith(objectId, StringComparison.Ordinal))];
+        var matches = candidates.Where(c => Label(c, BerthLabels.ObjectId) == objectRef).ToList();
+        if (matches.Count == 0)
+        {
+            matches = [.. candidates.Where(c => Label(c, BerthLabels.ObjectName) == objectRef)];
+        }
 
-        var objects = matches.Select(c => Label(c, BerthLabels.ObjectId)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        if (objects.Count > 1)
+        if (matches.Count == 0 && services.GetKeyedService<DurableObjectNamespace<IContainer>>(className) is { } objects)
+        {
+            var byName = objects.IdFromName(objectRef).ToString();
+            matches = [.. candidates.Where(c => Label(c, BerthLabels.ObjectId) == byName)];
+        }
+
+        if (matches.Count == 0)
+        {
+            matches = [.. candidates.Where(c => Label(c, BerthLabels.ObjectId).StartsWith(objectRef, StringComparison.Ordinal))];
+        }
+
+        var objectIds = matches.Select(c => Label(c, BerthLabels.ObjectId)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (objectIds.Count > 1)
         {
             return (null, Results.Problem(
-                $"Object ID prefix '{objectId}' is ambiguous for class '{className}': it matches {string.Join(", ", objects)}. Give more characters.",
+                $"Object ID prefix '{Shorten(objectRef)}' is ambiguous for class '{Shorten(className)}': it matches {string.Join(", ", objectIds)}. Give more characters.",
                 statusCode: StatusCodes.Status409Conflict, title: "Ambiguous object ID"));
         }
 
-        if (objects.Count == 0)
+        if (objectIds.Count == 0)
         {
             var hint = config.FindContainer(className) is null
-                ? $" The app has no container class '{className}'; its classes are: {string.Join(", ", config.Containers.Select(c => c.ClassName).DefaultIfEmpty("(none)"))}."
-                : "";
+                ? $" The app has no container class '{Shorten(className)}'; its classes are: {string.Join(", ", config.Containers.Select(c => c.ClassName).DefaultIfEmpty("(none)"))}."
+                : " 'berth containers list' shows the containers that exist; an object has one only while it runs or after it ran.";
             return (null, Results.Problem(
-                $"No container of class '{className}' with object ID '{objectId}' in app '{config.Name}'.{hint}",
+                $"No container of class '{Shorten(className)}' with object name or ID '{Shorten(objectRef)}' in app '{config.Name}'.{hint}",
                 statusCode: StatusCodes.Status404NotFound, title: "Not found"));
         }
 
@@ -344,6 +404,11 @@ public static partial class BerthAdminExtensions
         return (chosen, null);
     }
 
+    /// <summary>Client text quoted in a message, cut to 100 characters.</summary>
+    private static string Shorten(string text) => text.Length <= 100 ? text : string.Concat(text.AsSpan(0, 97), "...");
+
+    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
+
     // This node's containers only: another node of the same app on this engine owns its own (issue 9 case 11).
     private static Dictionary<string, string> NodeLabels(ContainerOptions node) => BerthNames.ForNode(node.AppName, node.NodeId);
 
@@ -351,9 +416,12 @@ public static partial class BerthAdminExtensions
 
 }
 
-/// <summary>A container as listed by the admin API.</summary>
+/// <summary>A container as listed by the admin API; <c>ObjectName</c> is <see langword="null"/> when the object was not reached by name.</summary>
 internal sealed record AdminContainer(
-    string Id, string Name, string Class, string Object, string State, string Image, string Version, DateTimeOffset Created);
+    string Id, string Name, string Class, string Object, string? ObjectName, string State, string Image, string Version, DateTimeOffset Created);
+
+/// <summary>One log line of <c>logs?format=ndjson</c>: when the engine got it (or <see langword="null"/>), <c>stdout</c>/<c>stderr</c>, the text.</summary>
+internal sealed record AdminLogLine(DateTimeOffset? Time, string Stream, string Text);
 
 /// <summary>Body of an exec request: the command and, optionally, its standard input as base64.</summary>
 internal sealed record AdminExecRequest(IReadOnlyList<string>? Command, string? Stdin = null);

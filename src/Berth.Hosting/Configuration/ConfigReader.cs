@@ -20,24 +20,24 @@ internal sealed partial class ConfigReader(string baseDirectory)
         $"{string.Join(", ", InstanceType.KnownNames)} or {{vcpu {InstanceType.CustomMinVcpu}–{InstanceType.CustomMaxVcpu}, " +
         $"memory_mib ≤ {InstanceType.CustomMaxMemoryMib}, disk_mb ≤ {InstanceType.CustomMaxDiskMb}}}";
 
-    private static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars"];
-    private static readonly string[] ContainerFields =
+    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars"];
+    internal static readonly string[] ContainerFields =
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
         "runtime",
         "init",
     ];
-    private static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
+    internal static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
 
     /// <summary>
     /// Fields of the seed platform's format that nothing in Berth acts on yet: rejected by name instead of accepted
     /// and ignored, so an app never believes it has a rollout, autoscaling or a binding it does not have.
     /// </summary>
-    private static readonly string[] NotSupportedYet =
+    internal static readonly string[] NotSupportedYet =
     [
         "durable_objects", "rollout_step_percentage", "rollout_active_grace_period", "autoscaling",
     ];
-    private static readonly string[] TriggersFields = ["crons"];
+    internal static readonly string[] TriggersFields = ["crons"];
 
     private readonly List<string> _problems = [];
 
@@ -242,7 +242,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
 
             if (!CronSchedule.TryParse(cron, out _, out var error))
             {
-                Problem(path, $"'{cron}' is not allowed ({error}); allowed: {CronSchedule.Allowed}");
+                Problem(path, $"'{cron}' is not allowed: {error}; allowed: {CronSchedule.Allowed}");
             }
             else if (result.Contains(cron, StringComparer.Ordinal))
             {

@@ -129,6 +129,12 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
 
     public Dictionary<string, List<string>> Logs { get; } = [];
 
+    /// <summary>Log lines with stream and time, per container ID; when a container has some, they are served instead of <see cref="Logs"/>.</summary>
+    public Dictionary<string, List<LogLine>> LogLines { get; } = [];
+
+    /// <summary>The options of every log request, in order.</summary>
+    public List<LogOptions> LogRequests { get; } = [];
+
     public Dictionary<string, ImageInfo> Images { get; } = [];
 
     public List<ImageBuildSpec> Builds { get; } = [];
@@ -172,10 +178,18 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
 
     public async IAsyncEnumerable<LogLine> GetLogsAsync(string containerId, LogOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var lines = Logs.TryGetValue(containerId, out var all) ? all : [];
+        lock (_gate)
+        {
+            LogRequests.Add(options);
+        }
+
+        // Like the engine: since first, then tail.
+        var lines = LogLines.TryGetValue(containerId, out var entries)
+            ? entries.Where(l => options.Since is not { } since || l.Timestamp is not { } time || time >= since).ToList()
+            : (Logs.TryGetValue(containerId, out var all) ? all : []).Select(text => new LogLine(LogStream.Stdout, text, null)).ToList();
         foreach (var line in options.Tail is { } tail ? lines.TakeLast(tail) : lines)
         {
-            yield return new LogLine(LogStream.Stdout, line, null);
+            yield return line;
         }
 
         if (options.Follow)

@@ -1,0 +1,396 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Berth.Cli.Tests;
+
+/// <summary>The CLI's parsing, addressing and output, against a fake admin API (an HTTP handler that records what it is sent).</summary>
+public sealed class CliWithFakeAdminTests : IDisposable
+{
+    private readonly StringWriter _out = new();
+    private readonly StringWriter _err = new();
+    private readonly TempDirectory _dir = new();
+    private readonly FakeAdmin _admin = new();
+    private readonly Dictionary<string, string> _variables = new(StringComparer.Ordinal) { ["BERTH_ADMIN_TOKEN"] = "env-token" };
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 4, 12, 0, 0, TimeSpan.Zero));
+
+    public void Dispose()
+    {
+        _out.Dispose();
+        _err.Dispose();
+        _dir.Dispose();
+        _admin.Dispose();
+    }
+
+    private Task<int> RunAsync(params string[] args) => RunAsync(null, args);
+
+    private Task<int> RunAsync(Stream? input, params string[] args) =>
+        BerthCli.RunAsync(args, _out, _err, null, null,
+            new CliEnvironment(name => _variables.GetValueOrDefault(name), _dir.Path, _time, input, _admin), CancellationToken.None);
+
+    private static string ListJson(string? objectName = "session-1", string state = "running") => JsonSerializer.Serialize(new[]
+    {
+        new
+        {
+            id = "c0ffee0000000000000000000000000000000000000000000000000000000000",
+            name = "berth-demo-node-1-sandbox-aaaa",
+            @class = "Sandbox",
+            @object = new string('a', 64),
+            objectName,
+            state,
+            image = "berth-demo-sandbox:abc123",
+            version = "abc123",
+            created = new DateTimeOffset(2026, 3, 4, 11, 58, 30, TimeSpan.Zero),
+        },
+    });
+
+    [Fact]
+    public async Task Host_NoOptionNoVariableNoDevState_DefaultAddress()
+    {
+        _admin.Respond(HttpStatusCode.OK, "[]");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
+
+        Assert.Equal("http://127.0.0.1:8787/_berth/admin/containers", _admin.Requests.Single().Uri);
+    }
+
+    [Fact]
+    public async Task Host_BerthHostVariable_UsedOverDevState()
+    {
+        await WriteDevStateAsync("http://127.0.0.1:9001/", Environment.ProcessId);
+        _variables["BERTH_HOST"] = "http://127.0.0.1:9002";
+        _admin.Respond(HttpStatusCode.OK, "[]");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
+
+        Assert.StartsWith("http://127.0.0.1:9002/", _admin.Requests.Single().Uri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Host_OptionGiven_WinsOverVariable()
+    {
+        _variables["BERTH_HOST"] = "http://127.0.0.1:9002";
+        _admin.Respond(HttpStatusCode.OK, "[]");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list", "--host", "http://127.0.0.1:9003"));
+
+        Assert.StartsWith("http://127.0.0.1:9003/", _admin.Requests.Single().Uri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Host_RunningDevStateInParentDirectory_AddressAndTokenFromIt()
+    {
+        _variables.Remove("BERTH_ADMIN_TOKEN");
+        await WriteDevStateAsync("http://127.0.0.1:9001/", Environment.ProcessId, token: "dev-token");
+        var below = Directory.CreateDirectory(Path.Combine(_dir.Path, "src", "deeper")).FullName;
+        _admin.Respond(HttpStatusCode.OK, "[]");
+
+        var exitCode = await BerthCli.RunAsync(["containers", "list"], _out, _err, null, null,
+            new CliEnvironment(name => _variables.GetValueOrDefault(name), below, _time, null, _admin), CancellationToken.None);
+
+        Assert.Equal(ExitCodes.Success, exitCode);
+        Assert.Equal("http://127.0.0.1:9001/_berth/admin/containers", _admin.Requests.Single().Uri);
+        Assert.Equal("Bearer dev-token", _admin.Requests.Single().Authorization);
+    }
+
+    [Fact]
+    public async Task Host_DevStateWithoutToken_ReadsTokenFileInItsDataDirectory()
+    {
+        _variables.Remove("BERTH_ADMIN_TOKEN");
+        var data = Directory.CreateDirectory(Path.Combine(_dir.Path, "elsewhere-data")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(data, "admin-token"), "file-token\n");
+        await DevState.WriteAsync(_dir.Path, new DevState(new Uri("http://127.0.0.1:9001/"), data, null, Environment.ProcessId, _time.GetUtcNow()), CancellationToken.None);
+        _admin.Respond(HttpStatusCode.OK, "[]");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
+
+        Assert.Equal("Bearer file-token", _admin.Requests.Single().Authorization);
+    }
+
+    [Fact]
+    public async Task Host_DevStateOfEndedProcess_Ignored()
+    {
+        using var ended = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        await ended.WaitForExitAsync();
+        await WriteDevStateAsync("http://127.0.0.1:9001/", ended.Id);
+        _admin.Respond(HttpStatusCode.OK, "[]");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
+
+        Assert.StartsWith("http://127.0.0.1:8787/", _admin.Requests.Single().Uri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Host_BadBerthHostVariable_UsageErrorNamingIt()
+    {
+        _variables["BERTH_HOST"] = "ftp://x";
+
+        Assert.Equal(ExitCodes.Usage, await RunAsync("containers", "list"));
+
+        Assert.Equal("berth: $BERTH_HOST 'ftp://x' is not an http(s) address such as http://127.0.0.1:8787.", _err.ToString().Trim());
+        Assert.Empty(_admin.Requests);
+    }
+
+    [Fact]
+    public async Task DevState_WriteThenFind_RoundTripsOwnerOnly()
+    {
+        var state = new DevState(new Uri("http://127.0.0.1:9001/"), "/data", "t", Environment.ProcessId, _time.GetUtcNow());
+
+        var path = await DevState.WriteAsync(_dir.Path, state, CancellationToken.None);
+
+        Assert.Equal(Path.Combine(_dir.Path, ".berth", "dev.json"), path);
+        Assert.Equal(state, DevState.Find(_dir.Path));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+
+        DevState.Delete(_dir.Path, Environment.ProcessId);
+        Assert.Null(DevState.Find(_dir.Path));
+    }
+
+    [Fact]
+    public async Task List_Json_PrintsTheContainersAsJson()
+    {
+        _admin.Respond(HttpStatusCode.OK, ListJson());
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list", "--json"));
+
+        using var printed = JsonDocument.Parse(_out.ToString());
+        var item = Assert.Single(printed.RootElement.EnumerateArray().ToList());
+        Assert.Equal("session-1", item.GetProperty("objectName").GetString());
+        Assert.Equal("Sandbox", item.GetProperty("class").GetString());
+        Assert.Equal(new string('a', 64), item.GetProperty("object").GetString());
+    }
+
+    [Fact]
+    public async Task List_Table_ShowsNameStateImageUptime()
+    {
+        _admin.Respond(HttpStatusCode.OK, ListJson());
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
+
+        var rows = _out.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => System.Text.RegularExpressions.Regex.Split(line, " {2,}")).ToList();
+        Assert.Equal(["Sandbox", "session-1", "running", "berth-demo-sandbox:abc123", "1m30s", new string('a', 12), "c0ffee000000"], rows[1]);
+    }
+
+    [Fact]
+    public async Task List_NameWithMarkup_PrintedLiterally()
+    {
+        _admin.Respond(HttpStatusCode.OK, ListJson(objectName: "[red]x[/]", state: "exited"));
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
+
+        Assert.Contains("[red]x[/]  exited", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Sandbox/session-1", null, "containers/Sandbox/session-1/logs")]
+    [InlineData("Sandbox", "a1b2", "containers/Sandbox/a1b2/logs")]
+    [InlineData("Sandbox/team/42", null, "containers/Sandbox/team%2F42/logs")]
+    public async Task Logs_Target_AddressesClassAndObject(string target, string? id, string expectedPath)
+    {
+        _admin.Respond(HttpStatusCode.OK, "");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync(id is null ? ["containers", "logs", target] : ["containers", "logs", target, id]));
+
+        Assert.Equal($"/_berth/admin/{expectedPath}", new Uri(_admin.Requests.Single().Uri).AbsolutePath);
+    }
+
+    [Fact]
+    public async Task Logs_Lines_TimeAndStreamMarker()
+    {
+        _admin.Respond(HttpStatusCode.OK, """
+            {"time":"2026-03-04T11:59:00.5+00:00","stream":"stdout","text":"hello"}
+            {"time":"2026-03-04T11:59:01+00:00","stream":"stderr","text":"oops"}
+            {"time":null,"stream":"stdout","text":"no time"}
+            """);
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "logs", "Sandbox/s1"));
+
+        Assert.Equal(
+            ["2026-03-04T11:59:00.500Z out | hello", "2026-03-04T11:59:01.000Z err | oops", "out | no time"],
+            _out.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Logs_Json_PassesLinesThrough()
+    {
+        const string line = """{"time":"2026-03-04T11:59:00+00:00","stream":"stderr","text":"oops"}""";
+        _admin.Respond(HttpStatusCode.OK, line + "\n");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "logs", "Sandbox/s1", "--json"));
+
+        Assert.Equal(line, _out.ToString().Trim());
+    }
+
+    [Theory]
+    [InlineData("10m", "2026-03-04T11:50:00.0000000Z")]
+    [InlineData("1h30m", "2026-03-04T10:30:00.0000000Z")]
+    [InlineData("2d", "2026-03-02T12:00:00.0000000Z")]
+    [InlineData("2026-03-01T08:00:00+02:00", "2026-03-01T06:00:00.0000000Z")]
+    public async Task Logs_Since_SentAsUtcTime(string since, string expected)
+    {
+        _admin.Respond(HttpStatusCode.OK, "");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "logs", "Sandbox/s1", "--since", since, "--tail", "5", "-f"));
+
+        var query = new Uri(_admin.Requests.Single().Uri).Query;
+        Assert.Equal($"?format=ndjson&follow=true&tail=5&since={Uri.EscapeDataString(expected)}", query);
+    }
+
+    [Theory]
+    [InlineData("yesterday")]
+    [InlineData("2026-03-01")]
+    [InlineData("2026-03-01T08:00:00")]
+    [InlineData("-5m")]
+    public async Task Logs_BadSince_UsageErrorListingTheForms(string since)
+    {
+        Assert.Equal(ExitCodes.Usage, await RunAsync("containers", "logs", "Sandbox/s1", "--since", since));
+
+        Assert.Contains($"--since '{since}' is not allowed; allowed: a duration before now such as 90s", _err.ToString(), StringComparison.Ordinal);
+        Assert.Empty(_admin.Requests);
+    }
+
+    [Theory]
+    [InlineData("logs", "Sandbox/", "The object name or ID is empty.")]
+    [InlineData("logs", "Sandbox", "Missing the object after class 'Sandbox'")]
+    [InlineData("stop", "/x", "The class in '/x' is empty")]
+    [InlineData("destroy", "Sand box/x", "'Sand box' is not a container class name")]
+    public async Task Target_Incomplete_UsageErrorWithAdvice(string command, string target, string expected)
+    {
+        Assert.Equal(ExitCodes.Usage, await RunAsync("containers", command, target));
+
+        Assert.Contains(expected, _err.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("MapBerthAdmin", _err.ToString(), StringComparison.Ordinal);
+        Assert.Empty(_admin.Requests);
+    }
+
+    [Fact]
+    public async Task Target_EmptyId_AdvisesNameOrId()
+    {
+        Assert.Equal(ExitCodes.Usage, await RunAsync("containers", "logs", "Sandbox", ""));
+
+        Assert.Equal(
+            "berth: The object name or ID is empty. Give the object's name (the one the app passes to IdFromName/GetByName), as Sandbox/<name>, or its ID from 'berth containers list'.",
+            _err.ToString().Trim());
+    }
+
+    [Theory]
+    [InlineData("logs", "<target>")]
+    [InlineData("stop", "<target>")]
+    [InlineData("destroy", "<target>")]
+    [InlineData("exec", "<target>")]
+    public async Task MissingArgument_NamesTheArgument(string command, string argument)
+    {
+        Assert.Equal(ExitCodes.Usage, await RunAsync("containers", command));
+
+        Assert.Contains(argument, _err.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"Run 'berth containers {command} --help' for usage.", _err.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Exec_NoCommand_NamesTheCommandArgument()
+    {
+        Assert.Equal(ExitCodes.Usage, await RunAsync("containers", "exec", "Sandbox/s1"));
+
+        Assert.Contains("Missing argument <command>", _err.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Exec_Interactive_SendsStdinAndCommand()
+    {
+        _admin.Respond(HttpStatusCode.OK, """
+            {"stream":"stdout","data":"aGk="}
+            {"exitCode":4}
+            """);
+        using var stdin = new MemoryStream(Encoding.UTF8.GetBytes("echo hi\n"));
+
+        var exitCode = await RunAsync(stdin, "containers", "exec", "-i", "Sandbox/s1", "--", "sh", "-s");
+
+        Assert.Equal(4, exitCode);
+        Assert.Equal("hi", _out.ToString());
+        var request = _admin.Requests.Single();
+        Assert.Equal("/_berth/admin/containers/Sandbox/s1/exec", new Uri(request.Uri).AbsolutePath);
+        using var body = JsonDocument.Parse(request.Body);
+        Assert.Equal(["sh", "-s"], body.RootElement.GetProperty("command").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("echo hi\n", Encoding.UTF8.GetString(Convert.FromBase64String(body.RootElement.GetProperty("stdin").GetString()!)));
+    }
+
+    [Fact]
+    public async Task Exec_StdinTooLarge_UsageErrorBeforeSending()
+    {
+        using var stdin = new MemoryStream(new byte[BerthCli.MaxStdinBytes + 1]);
+
+        Assert.Equal(ExitCodes.Usage, await RunAsync(stdin, "containers", "exec", "-i", "Sandbox/s1", "--", "cat"));
+
+        Assert.Contains("standard input is larger than 1 MiB", _err.ToString(), StringComparison.Ordinal);
+        Assert.Empty(_admin.Requests);
+    }
+
+    [Fact]
+    public async Task Exec_Tty_RefusedSayingWhy()
+    {
+        Assert.Equal(ExitCodes.Usage, await RunAsync("containers", "exec", "-it", "Sandbox/s1", "--", "sh"));
+
+        Assert.Contains("exec -t is not supported yet", _err.ToString(), StringComparison.Ordinal);
+        Assert.Empty(_admin.Requests);
+    }
+
+    [Fact]
+    public async Task Stop_Json_PrintsResult()
+    {
+        _admin.Respond(HttpStatusCode.OK, """{"id":"c1","class":"Sandbox","object":"o1","exitCode":143,"oomKilled":false}""");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "stop", "Sandbox/s1", "--json"));
+
+        using var printed = JsonDocument.Parse(_out.ToString());
+        Assert.Equal(143, printed.RootElement.GetProperty("exitCode").GetInt32());
+    }
+
+    [Fact]
+    public async Task Unreachable_MessageSaysWhereTheAddressCameFrom()
+    {
+        _variables["BERTH_HOST"] = "http://127.0.0.1:9002";
+        _admin.Fail = new HttpRequestException("Connection refused");
+
+        Assert.Equal(ExitCodes.HostUnreachable, await RunAsync("containers", "list"));
+
+        Assert.StartsWith("berth: Cannot reach the Berth host at http://127.0.0.1:9002 (from $BERTH_HOST): Connection refused", _err.ToString(), StringComparison.Ordinal);
+    }
+
+    private Task WriteDevStateAsync(string host, int processId, string? token = null) =>
+        DevState.WriteAsync(_dir.Path, new DevState(new Uri(host), Path.Combine(_dir.Path, "data"), token, processId, _time.GetUtcNow()), CancellationToken.None);
+
+    /// <summary>The admin API, faked: records each request and answers with the configured response.</summary>
+    private sealed class FakeAdmin : HttpMessageHandler
+    {
+        private HttpStatusCode _status = HttpStatusCode.OK;
+        private string _body = "";
+
+        public List<(string Method, string Uri, string? Authorization, string Body)> Requests { get; } = [];
+
+        public HttpRequestException? Fail { get; set; }
+
+        public void Respond(HttpStatusCode status, string body)
+        {
+            _status = status;
+            _body = body;
+        }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var body = request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken);
+            Requests.Add((request.Method.Method, request.RequestUri!.AbsoluteUri, request.Headers.Authorization?.ToString(), body));
+            if (Fail is not null)
+            {
+                throw Fail;
+            }
+
+            return new HttpResponseMessage(_status) { Content = new StringContent(_body, Encoding.UTF8, "application/json") };
+        }
+    }
+}
