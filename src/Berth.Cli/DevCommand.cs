@@ -107,64 +107,73 @@ internal static class DevCommand
             using var watcher = settings.Watch ? new DevSourceWatcher(projectDirectory, dataDirectory, timeProvider) : null;
             var url = $"http://127.0.0.1:{settings.Port}";
             var first = true;
-            while (true)
+            // The other commands, run in this project, find the app and its token through .berth/dev.json.
+            await DevState.WriteAsync(projectDirectory, new DevState(new Uri(url + "/"), dataDirectory, null, Environment.ProcessId, timeProvider.GetUtcNow()), cancellationToken);
+            try
             {
-                await output.WriteLineAsync($"berth dev: building and starting {project}");
-                using var app = DevAppProcess.Start(StartInfo(project, projectDirectory, url, dataDirectory, settings.StopTimeout), output, error);
-                try
+                while (true)
                 {
-                    var started = await WaitUntilListeningAsync(app, settings.Port, settings.StartTimeout, timeProvider, cancellationToken);
-                    if (started == StartResult.Listening)
+                    await output.WriteLineAsync($"berth dev: building and starting {project}");
+                    using var app = DevAppProcess.Start(StartInfo(project, projectDirectory, url, dataDirectory, settings.StopTimeout), output, error);
+                    try
                     {
-                        await output.WriteLineAsync(
-                            $"berth dev: listening on {url} (data in {dataDirectory}, admin API token in {Path.Combine(dataDirectory, "admin-token")}; "
-                            + (watcher is null ? "Ctrl+C to stop)" : "restarts when the app's sources change; Ctrl+C to stop)"));
-                    }
-                    else
-                    {
-                        await ReportFailedStartAsync(started, app, url, settings.StartTimeout, error);
-                        if (first || watcher is null)
+                        var started = await WaitUntilListeningAsync(app, settings.Port, settings.StartTimeout, timeProvider, cancellationToken);
+                        if (started == StartResult.Listening)
                         {
+                            await output.WriteLineAsync(
+                                $"berth dev: listening on {url} (data in {dataDirectory}, admin API token in {Path.Combine(dataDirectory, "admin-token")}; "
+                                + (watcher is null ? "Ctrl+C to stop)" : "restarts when the app's sources change; Ctrl+C to stop)"));
+                        }
+                        else
+                        {
+                            await ReportFailedStartAsync(started, app, url, settings.StartTimeout, error);
+                            if (first || watcher is null)
+                            {
+                                await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None);
+                                return started == StartResult.Exited && app.ExitCode != 0 ? app.ExitCode : ExitCodes.HostUnreachable;
+                            }
+
                             await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None);
-                            return started == StartResult.Exited && app.ExitCode != 0 ? app.ExitCode : ExitCodes.HostUnreachable;
+                            await output.WriteLineAsync("berth dev: waiting for a change to the app's sources to try again.");
+                            await output.WriteLineAsync($"berth dev: {await watcher.WaitForChangeAsync(cancellationToken)} changed, restarting the app.");
+                            continue;
                         }
 
+                        first = false;
+                        var exited = app.WaitForExitAsync(cancellationToken);
+                        if (watcher is null)
+                        {
+                            await exited;
+                            await output.WriteLineAsync($"berth dev: the app exited with code {app.ExitCode}.");
+                            return app.ExitCode;
+                        }
+
+                        var changed = watcher.WaitForChangeAsync(cancellationToken);
+                        if (await Task.WhenAny(exited, changed) == exited)
+                        {
+                            await exited;
+                            await output.WriteLineAsync($"berth dev: the app exited with code {app.ExitCode}; waiting for a change to its sources to restart it.");
+                        }
+
+                        var path = await changed;
+                        await output.WriteLineAsync($"berth dev: {path} changed, restarting the app.");
                         await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None);
-                        await output.WriteLineAsync("berth dev: waiting for a change to the app's sources to try again.");
-                        await output.WriteLineAsync($"berth dev: {await watcher.WaitForChangeAsync(cancellationToken)} changed, restarting the app.");
-                        continue;
                     }
-
-                    first = false;
-                    var exited = app.WaitForExitAsync(cancellationToken);
-                    if (watcher is null)
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {
-                        await exited;
-                        await output.WriteLineAsync($"berth dev: the app exited with code {app.ExitCode}.");
-                        return app.ExitCode;
-                    }
+                        await output.WriteLineAsync($"berth dev: stopping the app and the containers it started (up to {settings.StopTimeout.TotalSeconds:0} s)...");
+                        if (!await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None))
+                        {
+                            await error.WriteLineAsync($"berth dev: the app did not stop within {settings.StopTimeout.TotalSeconds:0} s (--stop-timeout) and was killed.");
+                        }
 
-                    var changed = watcher.WaitForChangeAsync(cancellationToken);
-                    if (await Task.WhenAny(exited, changed) == exited)
-                    {
-                        await exited;
-                        await output.WriteLineAsync($"berth dev: the app exited with code {app.ExitCode}; waiting for a change to its sources to restart it.");
+                        return ExitCodes.Interrupted;
                     }
-
-                    var path = await changed;
-                    await output.WriteLineAsync($"berth dev: {path} changed, restarting the app.");
-                    await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None);
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    await output.WriteLineAsync($"berth dev: stopping the app and the containers it started (up to {settings.StopTimeout.TotalSeconds:0} s)...");
-                    if (!await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None))
-                    {
-                        await error.WriteLineAsync($"berth dev: the app did not stop within {settings.StopTimeout.TotalSeconds:0} s (--stop-timeout) and was killed.");
-                    }
-
-                    return ExitCodes.Interrupted;
-                }
+            }
+            finally
+            {
+                DevState.Delete(projectDirectory, Environment.ProcessId);
             }
         }
         catch (CliException ex)

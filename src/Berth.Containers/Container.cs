@@ -553,7 +553,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             var image = await _class.GetImageAsync(timeout.Token);
             var network = await _networks.EnsureAsync(options?.EnableInternet ?? EnableInternet, timeout.Token);
             var spec = ContainerSpecFactory.Create(_options, _class.Options, new ContainerSpecInput(
-                ClassName, Context.Id.ToString(), image, network, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime, Init));
+                ClassName, Context.Id.ToString(), image, network, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime, Init, Context.Name));
 
             Log.Starting(_logger, ClassName, ObjectName, image);
             _runningInstanceType = spec.InstanceType;

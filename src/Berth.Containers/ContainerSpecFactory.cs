@@ -15,6 +15,7 @@ namespace Berth.Containers;
 /// <param name="StartOptions">The options of this start, overriding the class's.</param>
 /// <param name="Runtime">The class's own OCI runtime, or <see langword="null"/> (the config's, then the node's, win over it).</param>
 /// <param name="Init">The class's own init choice (the config's overrides it).</param>
+/// <param name="ObjectName">The object's name when it was reached by name (label <c>berth.object-name</c>, which the CLI shows), else <see langword="null"/>.</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -27,7 +28,8 @@ internal sealed record ContainerSpecInput(
     IReadOnlyList<string>? Entrypoint,
     ContainerStartOptions? StartOptions,
     string? Runtime = null,
-    bool Init = false);
+    bool Init = false,
+    string? ObjectName = null);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -57,13 +59,19 @@ internal static class ContainerSpecFactory
         environment["BERTH_REGION"] = node.Region;
 
         var instanceType = containerClass.InstanceType ?? input.InstanceType;
+        var labels = BerthNames.ForContainer(node.AppName, node.NodeId, input.ClassName, input.ObjectId, input.Image, node.ExtraLabels);
+        if (input.ObjectName is { Length: > 0 } objectName)
+        {
+            labels[BerthLabels.ObjectName] = objectName;
+        }
+
         return new ContainerSpec
         {
             Name = BerthNames.Container(node.AppName, node.NodeId, input.ClassName, input.ObjectId),
             Image = input.Image,
             Entrypoint = input.StartOptions?.Entrypoint ?? input.Entrypoint,
             Environment = environment,
-            Labels = BerthNames.ForContainer(node.AppName, node.NodeId, input.ClassName, input.ObjectId, input.Image, node.ExtraLabels),
+            Labels = labels,
             Ports = input.Ports,
             InstanceType = instanceType,
             PidsLimit = instanceType.PidsLimit,
