@@ -14,6 +14,7 @@ public sealed class Sandbox : Container
         SleepAfter = TimeSpan.FromMinutes(1);  // idle time before OnActivityExpiredAsync (default: stop)
         PingEndpoint = "/healthz";             // optional HTTP readiness check (any status < 500)
         EnableInternet = false;                // default: a network with no route out
+        Init = true;                           // an init process as PID 1 (the config's "init" overrides it); default false
         EnvVars["MODE"] = "sandbox";
     }
 
