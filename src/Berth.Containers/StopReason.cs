@@ -17,4 +17,10 @@ public enum StopReason
 
     /// <summary>It never became ready, or the engine lost it.</summary>
     Failed,
+
+    /// <summary>
+    /// A rollout (deploy or rollback) replaced it with another version of its class: its in-flight requests
+    /// drained, then SIGTERM, then SIGKILL after the stop grace. The next request starts the new version.
+    /// </summary>
+    Replaced,
 }
