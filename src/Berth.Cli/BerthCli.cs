@@ -228,7 +228,7 @@ internal sealed class BerthCli
             var result = await client.StopAsync(target.Class, target.Object, parse.GetValue(grace), ct);
             await _output.WriteLineAsync(parse.GetValue(json)
                 ? JsonSerializer.Serialize(result, Json)
-                : $"Stopped {result.Class}/{result.Object} (container {Short(result.Id)}), exit code {result.ExitCode}{(result.OomKilled ? ", killed for using too much memory" : "")}.");
+                : $"Stopped {target.Describe(result.Object)} (container {Short(result.Id)}), exit code {result.ExitCode}{(result.OomKilled ? ", killed for using too much memory" : "")}.");
             return ExitCodes.Success;
         }));
 
@@ -244,7 +244,7 @@ internal sealed class BerthCli
             var result = await client.DestroyAsync(target.Class, target.Object, ct);
             await _output.WriteLineAsync(parse.GetValue(json)
                 ? JsonSerializer.Serialize(result, Json)
-                : $"Destroyed {result.Class}/{result.Object} (container {Short(result.Id)}).");
+                : $"Destroyed {target.Describe(result.Object)} (container {Short(result.Id)}).");
             return ExitCodes.Success;
         }));
 

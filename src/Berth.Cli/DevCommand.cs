@@ -25,6 +25,9 @@ internal static class DevCommand
     /// <summary>The environment variable that tells the host it runs under <c>berth dev</c> (image watch, containers stopped on exit).</summary>
     public const string DevEnvironmentVariable = "BERTH_DEV";
 
+    /// <summary>The exit code of a host that refused its config (EX_CONFIG, as BerthConfigException.ExitCode).</summary>
+    internal const int ConfigErrorExitCode = 78;
+
     private static readonly TimeSpan ReadinessPoll = TimeSpan.FromMilliseconds(250);
 
     public static Command Create(Option<string> dataDirOption, TextWriter output, TextWriter error) =>
@@ -225,7 +228,8 @@ internal static class DevCommand
                 + "Does it listen somewhere else (a hard-coded address, or Kestrel endpoints in appsettings.json)? It must listen on the address berth dev gives it (ASPNETCORE_URLS / --urls)."
             : $"berth dev: ERROR: the app exited with code {app.ExitCode} before it opened {url}.");
         var last = app.LastLines;
-        if (last.Count > 0)
+        // A config error (EX_CONFIG) is a complete message the app has just printed: repeating it only doubles it.
+        if (last.Count > 0 && !(result == StartResult.Exited && app.ExitCode == ConfigErrorExitCode))
         {
             await error.WriteLineAsync("berth dev: the app's last output:");
             foreach (var line in last)

@@ -33,12 +33,36 @@ public sealed class ConfigErrorProcessTests : IDisposable
         Assert.Contains(
             "triggers.crons[0]: '0 0 32 * *' is not allowed: field 3 (day-of-month) '32' is not allowed; the day-of-month field takes 1–31",
             stderr, StringComparison.Ordinal);
-        Assert.Contains("exit code 78, EX_CONFIG", stderr, StringComparison.Ordinal);
+        Assert.Contains("exit code 78, EX_CONFIG). Fix the file and start it again.", stderr, StringComparison.Ordinal);
+        Assert.Single(Occurrences(stderr + stdout, "Invalid Berth config"));
         Assert.DoesNotContain("Unhandled exception", stderr + stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr + stdout, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunSampleAsync(string contentRoot)
+    [Fact]
+    public async Task Host_BadConfigUnderBerthDev_LeavesWhatHappensNextToTheCliAndPrintsTheProblemsOnce()
+    {
+        _dir.Write("berth.jsonc", """
+            { "name": "sandbox", "containers": [ { "class_name": "Sandbox", "image": "busybox:1.36", "instance_type": "huge" } ] }
+            """);
+
+        var (exitCode, stdout, stderr) = await RunSampleAsync(_dir.Path, dev: true);
+
+        Assert.Equal(78, exitCode);
+        Assert.Contains("exit code 78, EX_CONFIG). Fix the file.", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("start it again", stderr, StringComparison.Ordinal);
+        Assert.Single(Occurrences(stderr + stdout, "Invalid Berth config"));
+    }
+
+    private static IEnumerable<int> Occurrences(string text, string value)
+    {
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            yield return at;
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunSampleAsync(string contentRoot, bool dev = false)
     {
         var sample = typeof(ConfigErrorProcessTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "SandboxSamplePath").Value!;
@@ -49,6 +73,11 @@ public sealed class ConfigErrorProcessTests : IDisposable
             UseShellExecute = false,
             ArgumentList = { sample, "--contentRoot", contentRoot, "--urls", "http://127.0.0.1:0" },
         };
+        if (dev)
+        {
+            start.Environment["BERTH_DEV"] = "1";
+        }
+
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

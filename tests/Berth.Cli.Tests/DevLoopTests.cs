@@ -113,6 +113,32 @@ public sealed class DevLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Dev_AppRefusesItsConfig_ExitsWithItsCodeAndShowsTheErrorOnce()
+    {
+        _dir.Write("Bad.csproj", """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+              </PropertyGroup>
+            </Project>
+            """);
+        // What a Berth host prints for a bad berth.jsonc, then EX_CONFIG.
+        _dir.Write("Program.cs", """
+            System.Console.Error.WriteLine("Invalid Berth config 'berth.jsonc' (1 problem):\n  containers[0].instance_type: 'huge' is not allowed");
+            return 78;
+            """);
+
+        var exitCode = await BerthCli.RunAsync(
+            ["dev", "--project", _dir.Path, "--port", Text(FreePort()), "--start-timeout", "60", "--stop-timeout", "20"], _out, _err);
+
+        Assert.Equal(78, exitCode);
+        var error = _err.ToString();
+        Assert.Equal(1, error.Split("Invalid Berth config").Length - 1);
+        Assert.Contains("berth dev: ERROR: the app exited with code 78", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DevAppProcess_Output_ForwardedAndLastLinesKept()
     {
         var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", "for i in $(seq 1 20); do echo line $i; done; sleep 1; echo oops >&2" } };

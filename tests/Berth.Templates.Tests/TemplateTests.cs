@@ -48,6 +48,11 @@ public sealed class TemplateTests(PackedFeed feed, ITestOutputHelper log)
         // `berth dev` owns the address: no launch profile may choose another one.
         Assert.False(Directory.Exists(Path.Combine(app, "Properties")), "the template must not ship Properties/launchSettings.json");
         Assert.Empty(Directory.GetFiles(app, "launchSettings.json", SearchOption.AllDirectories));
+
+        // .berth/dev.json holds the admin token and data/ the objects' storage: neither belongs in git.
+        var ignored = await File.ReadAllLinesAsync(Path.Combine(app, ".gitignore"), cancel.Token);
+        Assert.Contains(".berth/", ignored);
+        Assert.Contains("data/", ignored);
     }
 
     [Fact]

@@ -53,7 +53,11 @@ public sealed class BerthConfigException : Exception
             if (exception is BerthConfigException config)
             {
                 Console.Error.WriteLine(config.Message);
-                Console.Error.WriteLine($"The app did not start (exit code {ExitCode}, EX_CONFIG). Fix the file and start it again.");
+                // Under `berth dev` the CLI says what happens next (it exits on the first start, waits for a change later).
+                var next = Environment.GetEnvironmentVariable(DevImageWatcher.EnabledKey) == "1"
+                    ? "Fix the file."
+                    : "Fix the file and start it again.";
+                Console.Error.WriteLine($"The app did not start (exit code {ExitCode}, EX_CONFIG). {next}");
                 Console.Error.Flush();
                 Environment.Exit(ExitCode);
             }
