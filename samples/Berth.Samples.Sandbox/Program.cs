@@ -21,4 +21,7 @@ app.MapSandbox();
 // `berth containers list|logs|exec|stop` (token in data/admin-token).
 app.MapBerthAdmin();
 
+// /_berth/alive and /_berth/health for a prober (no token; they say nothing about objects).
+app.MapBerthHealth();
+
 app.Run();

@@ -18,5 +18,6 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapContainer<FastApiContainer>("/api/{**path}", _ => FastApiContainer.Singleton);
 app.MapBerthAdmin();
+app.MapBerthHealth();
 
 app.Run();

@@ -83,6 +83,8 @@ public static class BerthHostingExtensions
         services.AddBerthContainers();
         services.AddBerthGateway();
         services.AddBerthAdmin();
+        services.AddOptions<BerthHealthOptions>().Bind(section.GetSection("Health"));
+        services.AddBerthHealthChecks();
 
         // Under `berth dev`: rebuild on build-context changes, stop this host's containers when it stops. Registered after
         // the silo, so it stops first, while the objects can still stop their containers.

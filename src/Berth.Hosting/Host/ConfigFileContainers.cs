@@ -60,6 +60,7 @@ internal sealed class ConfigFileImageProvider(AppImageBuilder images, IImageOper
 internal sealed partial class AppImageWarmup(
     ContainerClassRegistry classes,
     BerthAppConfig config,
+    ClassImageStatus images,
     ILogger<AppImageWarmup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -74,15 +75,22 @@ internal sealed partial class AppImageWarmup(
 
         foreach (var containerClass in classes.Classes)
         {
+            images.Pending(containerClass.Options.ClassName);
+        }
+
+        foreach (var containerClass in classes.Classes)
+        {
             try
             {
                 var image = await containerClass.GetImageAsync(cancellationToken);
                 Log.ClassImageReady(logger, containerClass.Options.ClassName, image);
+                images.Ready(containerClass.Options.ClassName);
             }
             catch (ContainerRuntimeException ex)
             {
                 // Serve anyway: requests for this class answer with the reason until the image can be had.
                 Log.ClassImageFailed(logger, containerClass.Options.ClassName, ex.Message);
+                images.Failed(containerClass.Options.ClassName, ex.Message);
             }
         }
     }

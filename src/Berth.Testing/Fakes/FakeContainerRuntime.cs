@@ -262,7 +262,10 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
         return Task.FromResult(image);
     }
 
-    public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+    public Task PingAsync(CancellationToken cancellationToken = default) => OnPing?.Invoke(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>What <see cref="PingAsync"/> does instead of answering at once: hang, throw (an engine that is down).</summary>
+    public Func<CancellationToken, Task>? OnPing { get; set; }
 
     public async Task<string> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken = default)
     {
