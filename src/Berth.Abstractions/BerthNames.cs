@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Berth;
 
 /// <summary>
@@ -59,6 +62,13 @@ public static class BerthNames
         ArgumentException.ThrowIfNullOrEmpty(app);
         return enableInternet ? $"{Prefix}-{app}" : $"{Prefix}-{app}-internal";
     }
+
+    /// <summary>
+    /// The host interface name of a Berth network's bridge: <c>bb-</c> and the first 8 hexadecimal digits of the SHA-256
+    /// of <paramref name="networkName"/> (15 characters at most, as Linux requires); firewall rules match <c>bb-+</c>.
+    /// </summary>
+    /// <param name="networkName">The network's name, for example <c>berth-shop-internal</c>.</param>
+    public static string BridgeInterface(string networkName) => "bb-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(networkName)))[..8];
 
     /// <summary>The image repository of a class's built images: <c>berth-{app}-{class}</c> in lowercase, <c>_</c> as <c>-</c>.</summary>
     /// <param name="app">The app name.</param>

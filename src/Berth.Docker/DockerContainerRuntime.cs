@@ -386,7 +386,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
 
         try
         {
-            var parameters = new NetworksCreateParameters { Name = spec.Name, Driver = "bridge", Internal = spec.Internal, Labels = WithManagedLabel(spec.Labels) };
+            var parameters = new NetworksCreateParameters { Name = spec.Name, Driver = "bridge", Internal = spec.Internal, Labels = WithManagedLabel(spec.Labels), Options = spec.Options?.ToDictionary(kv => kv.Key, kv => kv.Value)! };
             var created = await CallAsync((c, ct) => c.Networks.CreateNetworkAsync(parameters, ct), Subject.Network, spec.Name, cancellationToken);
             _logger.NetworkCreated(spec.Name, created.ID);
             return created.ID;

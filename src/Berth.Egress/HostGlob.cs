@@ -100,6 +100,11 @@ public sealed class HostGlob
         }
 
         var labels = name.Split('.');
+        if (Array.Exists(labels, l => l.Length == 0))
+        {
+            return false;
+        }
+
         if (_labels[0] == "*")
         {
             // Leading "*." : one or more labels, then the rest label by label.
