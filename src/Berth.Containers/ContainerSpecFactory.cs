@@ -13,6 +13,7 @@ namespace Berth.Containers;
 /// <param name="ClassEnvVars">The class's environment variables (code).</param>
 /// <param name="Entrypoint">The class's entrypoint, or <see langword="null"/> for the image's.</param>
 /// <param name="StartOptions">The options of this start, overriding the class's.</param>
+/// <param name="EgressProxy">The node's egress proxy for a filtered class (set as <c>HTTP_PROXY</c>/<c>HTTPS_PROXY</c>), or <see langword="null"/>.</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -23,7 +24,8 @@ internal sealed record ContainerSpecInput(
     InstanceType InstanceType,
     IEnumerable<KeyValuePair<string, string>> ClassEnvVars,
     IReadOnlyList<string>? Entrypoint,
-    ContainerStartOptions? StartOptions);
+    ContainerStartOptions? StartOptions,
+    System.Net.IPEndPoint? EgressProxy = null);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -43,6 +45,14 @@ internal static class ContainerSpecFactory
         foreach (var (key, value) in input.StartOptions?.EnvVars ?? new Dictionary<string, string>())
         {
             environment[key] = value;
+        }
+
+        if (input.EgressProxy is { } proxy)
+        {
+            // Convenience only: the network forces TCP 80/443 through the proxy whether the process reads these or not.
+            var url = $"http://{proxy}";
+            environment["HTTP_PROXY"] = environment["http_proxy"] = url;
+            environment["HTTPS_PROXY"] = environment["https_proxy"] = url;
         }
 
         environment["BERTH_OBJECT_ID"] = input.ObjectId;

@@ -8,15 +8,16 @@ namespace Berth.Egress;
 public interface IEgressFirewall
 {
     /// <summary>
-    /// Makes sure, idempotently, that on bridge <paramref name="bridgeInterface"/> outbound TCP 80 and 443 is redirected to
-    /// the proxy's <paramref name="proxyPort"/>, the proxy port is accepted in <c>BERTH-HOST-ALLOW</c>, and nothing else is
-    /// forwarded out of the bridge.
+    /// Makes sure, idempotently, that on bridge <paramref name="bridgeInterface"/> the proxy port is accepted in
+    /// <c>BERTH-HOST-ALLOW</c>, nothing is forwarded out of the bridge, and (when <paramref name="transparent"/>) outbound
+    /// TCP 80 and 443 is redirected to the proxy's <paramref name="proxyPort"/>.
     /// </summary>
     /// <param name="bridgeInterface">The bridge's interface name (<c>bb-…</c>).</param>
     /// <param name="proxyPort">The proxy's port on the bridge's gateway address.</param>
+    /// <param name="transparent">Whether TCP 80/443 is redirected to the proxy (host lists); off, a direct connection has no route at all.</param>
     /// <param name="cancellationToken">Cancels the commands.</param>
     /// <exception cref="EgressFirewallException">A rule could not be installed (no iptables, not root).</exception>
-    Task EnsureAsync(string bridgeInterface, int proxyPort, CancellationToken cancellationToken);
+    Task EnsureAsync(string bridgeInterface, int proxyPort, bool transparent, CancellationToken cancellationToken);
 
     /// <summary>Removes the rules <see cref="EnsureAsync"/> installed for the bridge (best effort).</summary>
     /// <param name="bridgeInterface">The bridge's interface name.</param>
@@ -49,7 +50,7 @@ public sealed class IptablesEgressFirewall(ILogger<IptablesEgressFirewall> logge
     private static readonly SemaphoreSlim Gate = new(1, 1);
 
     /// <inheritdoc />
-    public async Task EnsureAsync(string bridgeInterface, int proxyPort, CancellationToken cancellationToken)
+    public async Task EnsureAsync(string bridgeInterface, int proxyPort, bool transparent, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(bridgeInterface);
         await Gate.WaitAsync(cancellationToken);
@@ -60,7 +61,7 @@ public sealed class IptablesEgressFirewall(ILogger<IptablesEgressFirewall> logge
             await EnsureChainAsync("filter", ForwardChain, cancellationToken);
             await EnsureJumpAsync("filter", "DOCKER-USER", ForwardChain, cancellationToken);
             await EnsureChainAsync("filter", HostAllowChain, cancellationToken);
-            foreach (var rule in Rules(bridgeInterface, proxyPort))
+            foreach (var rule in Rules(bridgeInterface, proxyPort).Where(r => transparent || r.Table != "nat"))
             {
                 await EnsureRuleAsync(rule.Table, rule.Chain, rule.Spec, cancellationToken);
             }
@@ -79,6 +80,7 @@ public sealed class IptablesEgressFirewall(ILogger<IptablesEgressFirewall> logge
         {
             foreach (var rule in Rules(bridgeInterface, proxyPort))
             {
+                // Absent rules (no redirect on an internal network) fail to delete: nothing to do.
                 await RunAsync(["-t", rule.Table, "-D", rule.Chain, .. rule.Spec], cancellationToken);
             }
         }

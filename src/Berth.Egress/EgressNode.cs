@@ -52,12 +52,13 @@ public sealed class EgressNode : IAsyncDisposable
     /// the bridge's traffic through it; returns the proxy's address and port (what <c>HTTP_PROXY</c> names).
     /// </summary>
     /// <param name="bridgeInterface">The filtered network's bridge interface (<c>bb-…</c>); the network must exist.</param>
+    /// <param name="transparent">Whether the bridge's TCP 80/443 is redirected to the proxy (networks of classes with host lists).</param>
     /// <param name="cancellationToken">Cancels waiting (the setup itself goes on for the next caller).</param>
     /// <exception cref="EgressFirewallException">The firewall rules could not be installed.</exception>
     /// <exception cref="InvalidOperationException">The bridge does not exist on this host or has no IPv4 address.</exception>
-    public async Task<IPEndPoint> EnsureAsync(string bridgeInterface, CancellationToken cancellationToken)
+    public async Task<IPEndPoint> EnsureAsync(string bridgeInterface, bool transparent, CancellationToken cancellationToken)
     {
-        var lazy = _proxies.GetOrAdd(bridgeInterface, bridge => new Lazy<Task<EgressProxy>>(() => StartAsync(bridge)));
+        var lazy = _proxies.GetOrAdd(bridgeInterface, bridge => new Lazy<Task<EgressProxy>>(() => StartAsync(bridge, transparent)));
         try
         {
             var proxy = await lazy.Value.WaitAsync(cancellationToken);
@@ -70,7 +71,7 @@ public sealed class EgressNode : IAsyncDisposable
         }
     }
 
-    private async Task<EgressProxy> StartAsync(string bridge)
+    private async Task<EgressProxy> StartAsync(string bridge, bool transparent)
     {
         var address = BridgeAddress(bridge)
             ?? throw new InvalidOperationException($"Bridge '{bridge}' does not exist on this host or has no IPv4 address; the egress proxy listens on it.");
@@ -80,7 +81,7 @@ public sealed class EgressNode : IAsyncDisposable
             await proxy.StartAsync(new IPEndPoint(address, _options.ProxyPort), CancellationToken.None);
             if (_options.ManageFirewall)
             {
-                await _firewall.EnsureAsync(bridge, _options.ProxyPort, CancellationToken.None);
+                await _firewall.EnsureAsync(bridge, _options.ProxyPort, transparent, CancellationToken.None);
             }
 
             return proxy;

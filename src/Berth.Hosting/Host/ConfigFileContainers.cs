@@ -22,6 +22,9 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.InstanceType = container.InstanceType ?? options.InstanceType;
         options.MaxInstances = container.MaxInstances ?? options.MaxInstances;
         options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
+        options.EnableInternet = container.EnableInternet ?? options.EnableInternet;
+        options.AllowedHosts = container.AllowedHosts is { } allowed ? [.. allowed] : options.AllowedHosts;
+        options.DeniedHosts = container.DeniedHosts is { } denied ? [.. denied] : options.DeniedHosts;
         if (container.Image is ImageReference reference)
         {
             options.Image = reference.Reference;
