@@ -146,7 +146,10 @@ public sealed class EgressEngineTests(EgressEngineFixture fixture) : IClassFixtu
         Assert.Equal(fifty.ToString(System.Globalization.CultureInfo.InvariantCulture), download.Output.Trim());
         Assert.True(client.BytesIn >= fifty, $"in {client.BytesIn}");
 
-        var upload = await fixture.ClientAsync(ProxyEnv + "dd if=/dev/zero of=/tmp/up bs=1048576 count=50 2>/dev/null; wget -q -O - --post-file=/tmp/up http://allowed.test/cgi-bin/count; rm -f /tmp/up");
+        // busybox wget --post-file sends no Content-Length; a raw absolute-form request through the proxy streams the body.
+        var upload = await fixture.ClientAsync(
+            "{ printf 'POST http://allowed.test/cgi-bin/count HTTP/1.1\\r\\nHost: allowed.test\\r\\nContent-Length: 52428800\\r\\n\\r\\n'; " +
+            $"dd if=/dev/zero bs=1048576 count=50 2>/dev/null; sleep 5; }} | nc {fixture.Proxy.Address} {fixture.Proxy.Port} | tail -1");
         Assert.Equal(fifty.ToString(System.Globalization.CultureInfo.InvariantCulture), upload.Output.Trim());
         Assert.True(client.BytesOut >= fifty, $"out {client.BytesOut}");
     }
