@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Egress;
@@ -11,6 +12,17 @@ namespace Berth.Egress;
 /// <param name="logger">The object's logger; allowed and denied connections are logged here.</param>
 public sealed class EgressClient(string name, EgressPolicy policy, ILogger logger)
 {
+    /// <summary>The meter of the egress path (<c>Berth.Egress</c>).</summary>
+    public const string MeterName = "Berth.Egress";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Counter <c>berth.egress.bytes</c> (unit <c>By</c>), tagged <c>direction</c> = <c>out</c> or <c>in</c>.</summary>
+    private static readonly Counter<long> Bytes = Meter.CreateCounter<long>("berth.egress.bytes", "By", "Bytes through the egress proxy, per direction.");
+
+    private static readonly KeyValuePair<string, object?> Out = new("direction", "out");
+    private static readonly KeyValuePair<string, object?> In = new("direction", "in");
+
     private long _bytesOut;
     private long _bytesIn;
 
@@ -29,7 +41,15 @@ public sealed class EgressClient(string name, EgressPolicy policy, ILogger logge
     /// <summary>Bytes the container received through the proxy, in bytes.</summary>
     public long BytesIn => Interlocked.Read(ref _bytesIn);
 
-    internal void AddOut(long count) => Interlocked.Add(ref _bytesOut, count);
+    internal void AddOut(long count)
+    {
+        Interlocked.Add(ref _bytesOut, count);
+        Bytes.Add(count, Out);
+    }
 
-    internal void AddIn(long count) => Interlocked.Add(ref _bytesIn, count);
+    internal void AddIn(long count)
+    {
+        Interlocked.Add(ref _bytesIn, count);
+        Bytes.Add(count, In);
+    }
 }
