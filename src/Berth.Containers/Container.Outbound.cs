@@ -65,11 +65,19 @@ public abstract partial class Container
     /// <summary>Registers an adopted container (after a restart of the platform) with the egress proxy.</summary>
     private async Task AdoptEgressAsync(string containerId, ContainerInspection status, CancellationToken cancellationToken)
     {
-        var policy = EgressPolicyFor(null);
-        var network = await _networks.EnsureAsync(policy, cancellationToken);
-        if (status.Network == network.Name)
+        try
         {
-            await RegisterEgressAsync(containerId, network, policy, status.IpAddress, cancellationToken);
+            var policy = EgressPolicyFor(null);
+            var network = await _networks.EnsureAsync(policy, cancellationToken);
+            if (status.Network == network.Name)
+            {
+                await RegisterEgressAsync(containerId, network, policy, status.IpAddress, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is EgressFirewallException or InvalidOperationException or ContainerRuntimeException or ArgumentException)
+        {
+            // The adopted container keeps running unregistered: the proxy refuses its connections (fail closed).
+            EgressLog.AdoptFailed(_logger, ClassName, Context.Id.ToString(), ex.Message);
         }
     }
 
@@ -78,4 +86,11 @@ public abstract partial class Container
         _egressRegistration?.Dispose();
         _egressRegistration = null;
     }
+}
+
+internal static partial class EgressLog
+{
+    [Microsoft.Extensions.Logging.LoggerMessage(Berth.Diagnostics.BerthEventIds.Containers + 90, Microsoft.Extensions.Logging.LogLevel.Warning,
+        "Container {ClassName} {ObjectId} adopted, but its egress path could not be set up; its outbound connections are refused: {Message}", EventName = "EgressAdoptFailed")]
+    public static partial void AdoptFailed(Microsoft.Extensions.Logging.ILogger logger, string className, string objectId, string message);
 }

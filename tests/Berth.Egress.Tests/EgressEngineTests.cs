@@ -73,8 +73,8 @@ public sealed class EgressEngineTests(EgressEngineFixture fixture) : IClassFixtu
     public async Task AllowedName_ContainerPicksAnotherAddress_ProxyConnectsToTheResolvedOne()
     {
         Use(EgressPolicy.Create(true, ["allowed.test"], []));
-        // 192.0.2.1 (TEST-NET-1) is never routed; a container dialling it for an allowed host still reaches only the allowed host.
-        var (_, output) = await fixture.ClientAsync("wget -q -O - --header 'Host: allowed.test' http://192.0.2.1/");
+        // 198.51.100.1 (TEST-NET-2, documentation only) answers nowhere; a container dialling it for an allowed host still reaches only the allowed host.
+        var (_, output) = await fixture.ClientAsync("wget -q -O - --header 'Host: allowed.test' http://198.51.100.1/");
         Assert.Equal("hello\n", output);
     }
 
