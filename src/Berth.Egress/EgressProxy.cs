@@ -384,8 +384,9 @@ public sealed class EgressProxy : IAsyncDisposable
                     break;
                 }
 
-                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                // Counted before it is passed on: a client that has its answer sees it counted.
                 count(read);
+                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             }
 
             to.Socket.Shutdown(SocketShutdown.Send);
