@@ -398,17 +398,6 @@ internal sealed partial class ConfigReader(string baseDirectory)
             ? number
             : NotAllowed<double?>(path, value, allowed);
 
-    private bool? Bool(JsonElement value, string path)
-    {
-        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
-        {
-            return value.GetBoolean();
-        }
-
-        NotAllowed(path, value, "true or false");
-        return null;
-    }
-
     private List<string> HostGlobs(JsonElement value, string path)
     {
         var result = new List<string>();
