@@ -34,6 +34,9 @@ public sealed partial class ContainerForwarder
     // not yet reaped) or restarting its listener. Nothing was sent, so the request waits this long per attempt and tries again.
     private static readonly TimeSpan RefusedRetryDelay = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Largest over-limit body (bytes, 64 KiB) read and dropped before the 413, so the answer is not lost to a reset.</summary>
+    private const long DrainBeforeRejectBytes = 64 * 1024;
+
     private readonly IHttpForwarder _forwarder;
     private readonly ContainerLeaseRegistry _leases;
     private readonly HttpMessageInvoker _invoker;
@@ -110,7 +113,7 @@ public sealed partial class ContainerForwarder
         var (className, objectId, objectName) = target;
         if (!ApplyBodyLimit(context, classLimit, out var limit))
         {
-            await GatewayErrorWriter.WriteBodyTooLargeAsync(context, limit);
+            await RejectDeclaredBodyAsync(context, limit);
             return;
         }
 
@@ -228,6 +231,39 @@ public sealed partial class ContainerForwarder
         }
 
         return limit is not { } max || context.Request.ContentLength is not { } length || length <= max;
+    }
+
+    /// <summary>
+    /// Answers <c>413 body_too_large</c> to a body whose declared length is over the limit. A small body (up to
+    /// <see cref="DrainBeforeRejectBytes"/>) is read and dropped first: a socket closed with unread bytes is reset by the
+    /// kernel, and the reset can overtake the 413 so that the client sees only a broken connection (CI saw it). A larger
+    /// one is not read; the answer says <c>Connection: close</c> (RFC 9110 §15.5.14).
+    /// </summary>
+    private static async Task RejectDeclaredBodyAsync(HttpContext context, long? limit)
+    {
+        if (context.Request.ContentLength is { } length && length <= DrainBeforeRejectBytes)
+        {
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            {
+                feature.MaxRequestBodySize = length;
+            }
+
+            try
+            {
+                await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is IOException or BadHttpRequestException)
+            {
+                // The client broke off its own body: answer anyway, the connection closes.
+                context.Response.Headers.Connection = "close";
+            }
+        }
+        else
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
+        await GatewayErrorWriter.WriteBodyTooLargeAsync(context, limit);
     }
 
     private static Task WriteClientErrorAsync(HttpContext context, ForwarderError error, Exception? exception, long? limit)

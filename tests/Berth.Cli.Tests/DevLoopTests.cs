@@ -115,7 +115,9 @@ public sealed class DevLoopTests : IDisposable
     [Fact]
     public async Task DevAppProcess_Output_ForwardedAndLastLinesKept()
     {
-        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", "for i in $(seq 1 20); do echo line $i; done; echo oops >&2" } };
+        var start = new ProcessStartInfo("/bin/sh") { ArgumentList = { "-c", "for i in $(seq 1 20); do echo line $i; done; sleep 1; echo oops >&2" } };
+        // stdout and stderr are two pipes read apart: the pause makes "oops" the last line in time, as an app's final
+        // error is; without it a loaded machine delivered stdout lines after it and pushed it out of the window.
         using var app = DevAppProcess.Start(start, _out, _err);
 
         await app.WaitForExitAsync(CancellationToken.None);
