@@ -41,6 +41,26 @@ public sealed class EgressClient(string name, EgressPolicy policy, ILogger logge
     /// <summary>Bytes the container received through the proxy, in bytes.</summary>
     public long BytesIn => Interlocked.Read(ref _bytesIn);
 
+    private int _connections;
+
+    /// <summary>Connections through the proxy this container holds now.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Takes a connection slot if fewer than <paramref name="max"/> are held; pair with <see cref="LeaveConnection"/>.</summary>
+    internal bool TryEnterConnection(int max)
+    {
+        if (Interlocked.Increment(ref _connections) <= max)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _connections);
+        return false;
+    }
+
+    /// <summary>Gives back a slot taken by <see cref="TryEnterConnection"/>.</summary>
+    internal void LeaveConnection() => Interlocked.Decrement(ref _connections);
+
     internal void AddOut(long count)
     {
         Interlocked.Add(ref _bytesOut, count);

@@ -25,11 +25,17 @@ public static class EgressErrorCodes
     /// <summary>400: not an HTTP/1.x request the proxy reads (nor TLS).</summary>
     public const string BadRequest = "egress_bad_request";
 
-    /// <summary>502: the allowed host did not resolve, resolved to an address the proxy never connects to, or refused the connection.</summary>
+    /// <summary>502: the allowed host did not resolve or refused the connection.</summary>
     public const string UpstreamUnreachable = "egress_upstream_unreachable";
 
+    /// <summary>403: the host resolved to an address the proxy never connects to (loopback, private, link-local, this host's or a bridge's network; see <see cref="EgressAddressFilter"/>).</summary>
+    public const string AddressDenied = "egress_address_denied";
+
+    /// <summary>403: the port is not in the node's allowed ports (<see cref="EgressOptions.AllowedPorts"/>, 80 and 443 by default).</summary>
+    public const string PortDenied = "egress_port_denied";
+
     /// <summary>Every code, for the docs test.</summary>
-    public static IReadOnlyList<string> All { get; } = [Denied, BadRequest, UpstreamUnreachable];
+    public static IReadOnlyList<string> All { get; } = [Denied, BadRequest, UpstreamUnreachable, AddressDenied, PortDenied];
 }
 
 [JsonSerializable(typeof(EgressError))]

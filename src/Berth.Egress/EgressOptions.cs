@@ -29,6 +29,38 @@ public sealed class EgressOptions
     /// <value>Defaults to <see langword="true"/>. Off only for hosts where another tool owns the firewall (the proxy alone is no enforcement).</value>
     public bool ManageFirewall { get; set; } = true;
 
+    /// <summary>Default of <see cref="MaxConnectionsPerContainer"/>: 256.</summary>
+    public const int DefaultMaxConnectionsPerContainer = 256;
+
+    /// <summary>
+    /// Private networks (CIDR, for example <c>10.20.0.0/16</c>) the proxy may connect to although they are private,
+    /// link-local, CGNAT, ULA or on one of this host's interfaces (see <see cref="EgressAddressFilter"/>). Loopback,
+    /// unspecified, multicast and broadcast addresses are refused even when listed. Listing a network here lets every
+    /// filtered container whose policy allows a name resolving into it reach it: list only what containers must reach
+    /// (an internal API), never the Docker bridges' subnets.
+    /// </summary>
+    /// <value>Defaults to empty (no private address is reachable). Each entry a valid CIDR (<c>address/prefix</c>).</value>
+    public IList<string> AllowedPrivateNetworks { get; } = [];
+
+    /// <summary>
+    /// The upstream TCP ports filtered containers may reach through the proxy (HTTP to any other port answers
+    /// <c>403 egress_port_denied</c>; a CONNECT tunnel or transparent TLS to another port is refused). Node-wide: every
+    /// filtered class gets the same list.
+    /// </summary>
+    /// <value>Defaults to 80 and 443 (an empty list means those two). Each 1–65535.</value>
+    public IList<int> AllowedPorts { get; } = [];
+
+    /// <summary>How many connections through the proxy one container may hold at once; more are closed at once (a slow or hostile tenant cannot exhaust the node).</summary>
+    /// <value>Defaults to <see cref="DefaultMaxConnectionsPerContainer"/> (256). 1–65536.</value>
+    public int MaxConnectionsPerContainer { get; set; } = DefaultMaxConnectionsPerContainer;
+
+    /// <summary>The ports in effect: <see cref="AllowedPorts"/>, or 80 and 443 when it is empty.</summary>
+    public IReadOnlySet<int> EffectivePorts() => AllowedPorts.Count == 0 ? new HashSet<int> { 80, 443 } : AllowedPorts.ToHashSet();
+
+    /// <summary>The parsed <see cref="AllowedPrivateNetworks"/>.</summary>
+    /// <exception cref="FormatException">An entry is not a valid CIDR (call <see cref="Validate"/> first).</exception>
+    public IReadOnlyList<System.Net.IPNetwork> ParsedPrivateNetworks() => [.. AllowedPrivateNetworks.Select(n => System.Net.IPNetwork.Parse(n.Trim()))];
+
     /// <summary>Checks the values; returns the problems found (empty when valid).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -46,6 +78,27 @@ public sealed class EgressOptions
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             errors.Add($"Berth:Egress:ConnectTimeout must be positive (got {ConnectTimeout}).");
+        }
+
+        foreach (var network in AllowedPrivateNetworks)
+        {
+            if (!System.Net.IPNetwork.TryParse(network?.Trim() ?? "", out _) || network!.IndexOf('/', StringComparison.Ordinal) < 0)
+            {
+                errors.Add($"Berth:Egress:AllowedPrivateNetworks entry '{network}' is not a CIDR network (address/prefix with no host bits set, for example 10.20.0.0/16).");
+            }
+        }
+
+        foreach (var port in AllowedPorts)
+        {
+            if (port is < 1 or > 65535)
+            {
+                errors.Add($"Berth:Egress:AllowedPorts entry {port} must be 1–65535.");
+            }
+        }
+
+        if (MaxConnectionsPerContainer is < 1 or > 65536)
+        {
+            errors.Add($"Berth:Egress:MaxConnectionsPerContainer must be 1–65536 (got {MaxConnectionsPerContainer}).");
         }
 
         return errors;

@@ -44,7 +44,8 @@ public sealed class EgressPolicy
     public bool IsFiltered => !EnableInternet || Allowed.Count > 0 || Denied.Count > 0;
 
     /// <summary>Decides whether a connection to <paramref name="host"/> may go out, and names the rule that decided.</summary>
-    /// <param name="host">The host the client asked for (Host header, CONNECT authority or TLS SNI), without port.</param>
+    /// <param name="host">The host the client asked for (Host header, CONNECT authority or TLS SNI), without port.
+    /// An IP literal in any form (dotted, decimal, octal, hex, IPv6) is always denied: host rules name hosts.</param>
     public EgressDecision Decide(string? host)
     {
         if (!EnableInternet)
@@ -55,6 +56,13 @@ public sealed class EgressPolicy
         if (string.IsNullOrEmpty(host) || !HostName.IsValid(host))
         {
             return EgressDecision.Deny("no valid host name");
+        }
+
+        // Host rules are about names: an address (in any spelling: 1.2.3.4, [::1], 2130706433, 0x7f.1) matches none,
+        // and would walk past a deny list. Refused with either list.
+        if (HostName.IsIpLiteral(host))
+        {
+            return EgressDecision.Deny("ip literal (host rules match names only)");
         }
 
         foreach (var glob in Denied)

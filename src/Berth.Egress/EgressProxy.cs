@@ -35,6 +35,8 @@ public sealed class EgressProxy : IAsyncDisposable
     private readonly EgressOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly EgressAddressFilter _addresses;
+    private readonly IReadOnlySet<int> _ports;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _accepting;
@@ -52,6 +54,8 @@ public sealed class EgressProxy : IAsyncDisposable
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _addresses = new EgressAddressFilter(_options.ParsedPrivateNetworks(), null, time);
+        _ports = _options.EffectivePorts();
     }
 
     /// <summary>The address and port the proxy listens on, once started.</summary>
@@ -134,7 +138,20 @@ public sealed class EgressProxy : IAsyncDisposable
                 return;
             }
 
-            await ServeClientAsync(socket, client, cancellationToken);
+            if (!client.TryEnterConnection(_options.MaxConnectionsPerContainer))
+            {
+                Log.Refused(client.Logger, client.Name, $"more than {_options.MaxConnectionsPerContainer} connections at once (Berth:Egress:MaxConnectionsPerContainer)");
+                return;
+            }
+
+            try
+            {
+                await ServeClientAsync(socket, client, cancellationToken);
+            }
+            finally
+            {
+                client.LeaveConnection();
+            }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -243,22 +260,107 @@ public sealed class EgressProxy : IAsyncDisposable
             return;
         }
 
+        if (!_ports.Contains(port))
+        {
+            var rule = PortRule(port);
+            Log.Denied(client.Logger, client.Name, head.Host, port, "http", rule);
+            await WriteErrorAsync(stream, 403, EgressErrorCodes.PortDenied, $"Outbound requests to port {port} are not allowed ({rule}).", head.Host, rule, cancellationToken);
+            return;
+        }
+
+        var framing = HttpBodyFraming.For(head);
+        if (framing is null)
+        {
+            Log.Refused(client.Logger, client.Name, "ambiguous request body framing (Transfer-Encoding other than chunked, or with Content-Length, or conflicting Content-Length)");
+            await WriteErrorAsync(stream, 400, EgressErrorCodes.BadRequest, "The request's body framing is ambiguous: use one Content-Length or Transfer-Encoding: chunked alone.", head.Host, null, cancellationToken);
+            return;
+        }
+
         Log.Allowed(client.Logger, client.Name, head.Host, port, "http", decision.Rule);
-        using var upstream = await ConnectAsync(client, head.Host, port, cancellationToken);
+        var (upstream, refusal) = await ConnectAsync(client, head.Host, port, cancellationToken);
+        using var _ = upstream;
         if (upstream is null)
         {
-            await WriteErrorAsync(stream, 502, EgressErrorCodes.UpstreamUnreachable, $"'{head.Host}:{port}' could not be resolved or connected to.", head.Host, null, cancellationToken);
+            await WriteUnreachableAsync(stream, head.Host, port, refusal, cancellationToken);
             return;
         }
 
         var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
-        await using var _ = upstreamStream;
+        await using var __ = upstreamStream;
         var upstreamHead = head.ToUpstreamHead();
         await upstreamStream.WriteAsync(upstreamHead, cancellationToken);
-        await upstreamStream.WriteAsync(body, cancellationToken);
-        client.AddOut(head.Length + body.Length);
-        await SpliceAsync(stream, upstreamStream, client, cancellationToken);
+        client.AddOut(head.Length);
+        await ForwardOneRequestAsync(stream, upstreamStream, client, framing, body, cancellationToken);
     }
+
+    /// <summary>
+    /// Passes one request's body upstream and the answer back. What the client sends after the body (a pipelined or
+    /// keep-alive second request, which could name another host) is read and dropped, never forwarded: one request per
+    /// connection; the upstream was asked to close after its answer.
+    /// </summary>
+    private static async Task ForwardOneRequestAsync(NetworkStream stream, NetworkStream upstream, EgressClient client, HttpBodyFraming framing, ReadOnlyMemory<byte> pending, CancellationToken cancellationToken)
+    {
+        var taken = framing.Consume(pending.Span);
+        if (taken < 0)
+        {
+            return;
+        }
+
+        if (taken > 0)
+        {
+            await upstream.WriteAsync(pending[..taken], cancellationToken);
+            client.AddOut(taken);
+        }
+
+        var outbound = CopyRequestBodyAsync(stream, upstream, client, framing, cancellationToken);
+        var inbound = CopyAsync(upstream, stream, client.AddIn, cancellationToken);
+        await Task.WhenAll(outbound, inbound);
+    }
+
+    private static async Task CopyRequestBodyAsync(NetworkStream from, NetworkStream to, EgressClient client, HttpBodyFraming framing, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (!framing.IsComplete)
+            {
+                var read = await from.ReadAsync(buffer, cancellationToken);
+                if (read == 0)
+                {
+                    to.Socket.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+
+                var taken = framing.Consume(buffer.AsSpan(0, read));
+                if (taken < 0)
+                {
+                    from.Socket.Close();
+                    to.Socket.Close();
+                    return;
+                }
+
+                client.AddOut(taken);
+                await to.WriteAsync(buffer.AsMemory(0, taken), cancellationToken);
+            }
+
+            // Drain: read what follows the request and drop it, so closing later does not reset the answer away.
+            while (await from.ReadAsync(buffer, cancellationToken) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            from.Socket.Close();
+            to.Socket.Close();
+        }
+    }
+
+    private static string PortRule(int port) => $"port {port} not in Berth:Egress:AllowedPorts";
+
+    private static Task WriteUnreachableAsync(NetworkStream stream, string host, int port, string? refusal, CancellationToken cancellationToken) =>
+        refusal is not null
+            ? WriteErrorAsync(stream, 403, EgressErrorCodes.AddressDenied, $"'{host}' resolves to an address the egress proxy never connects to ({refusal}).", host, refusal, cancellationToken)
+            : WriteErrorAsync(stream, 502, EgressErrorCodes.UpstreamUnreachable, $"'{host}:{port}' could not be resolved or connected to.", host, null, cancellationToken);
 
     private async Task TunnelAsync(NetworkStream stream, EgressClient client, string host, int port, string kind, ReadOnlyMemory<byte> pending, byte[]? established, CancellationToken cancellationToken)
     {
@@ -274,23 +376,59 @@ public sealed class EgressProxy : IAsyncDisposable
             return;
         }
 
+        if (!_ports.Contains(port))
+        {
+            var rule = PortRule(port);
+            Log.Denied(client.Logger, client.Name, host, port, kind, rule);
+            if (established is not null)
+            {
+                await WriteErrorAsync(stream, 403, EgressErrorCodes.PortDenied, $"Outbound connections to port {port} are not allowed ({rule}).", host, rule, cancellationToken);
+            }
+
+            return;
+        }
+
         Log.Allowed(client.Logger, client.Name, host, port, kind, decision.Rule);
-        using var upstream = await ConnectAsync(client, host, port, cancellationToken);
+        var (upstream, refusal) = await ConnectAsync(client, host, port, cancellationToken);
+        using var _ = upstream;
         if (upstream is null)
         {
             if (established is not null)
             {
-                await WriteErrorAsync(stream, 502, EgressErrorCodes.UpstreamUnreachable, $"'{host}:{port}' could not be resolved or connected to.", host, null, cancellationToken);
+                await WriteUnreachableAsync(stream, host, port, refusal, cancellationToken);
             }
 
             return;
         }
 
         var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
-        await using var _ = upstreamStream;
+        await using var __ = upstreamStream;
         if (established is not null)
         {
             await stream.WriteAsync(established, cancellationToken);
+
+            // What goes through the tunnel is checked too: its TLS SNI or HTTP Host must name the CONNECT host.
+            var inner = await ReadTunnelHeadAsync(stream, client, host, port, pending, cancellationToken);
+            if (inner is null)
+            {
+                return;
+            }
+
+            pending = inner.Value.Pending;
+            if (inner.Value.Head is { } innerHead)
+            {
+                var framing = HttpBodyFraming.For(innerHead);
+                if (framing is null)
+                {
+                    Log.Refused(client.Logger, client.Name, "ambiguous request body framing inside a CONNECT tunnel");
+                    return;
+                }
+
+                await upstreamStream.WriteAsync(innerHead.ToUpstreamHead(), cancellationToken);
+                client.AddOut(innerHead.Length);
+                await ForwardOneRequestAsync(stream, upstreamStream, client, framing, pending[innerHead.Length..], cancellationToken);
+                return;
+            }
         }
 
         if (!pending.IsEmpty)
@@ -302,7 +440,107 @@ public sealed class EgressProxy : IAsyncDisposable
         await SpliceAsync(stream, upstreamStream, client, cancellationToken);
     }
 
-    private async Task<Socket?> ConnectAsync(EgressClient client, string host, int port, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the first bytes a client sends into a CONNECT tunnel (bounded, within the head timeout). TLS: its SNI must
+    /// name <paramref name="host"/> and pass the policy. HTTP: its Host must name <paramref name="host"/> (the head is
+    /// returned, so the request is forwarded as one request). Anything else passes only to a port other than 80 and 443.
+    /// </summary>
+    /// <returns>The bytes read and the HTTP head if any, or <see langword="null"/> when the tunnel is refused (then closed).</returns>
+    private async Task<(ReadOnlyMemory<byte> Pending, HttpRequestHead? Head)?> ReadTunnelHeadAsync(NetworkStream stream, EgressClient client, string host, int port, ReadOnlyMemory<byte> pending, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[TlsClientHello.MaxHelloBytes + 4096];
+        if (pending.Length > buffer.Length)
+        {
+            Log.Refused(client.Logger, client.Name, "CONNECT tunnel's first bytes too large");
+            return null;
+        }
+
+        pending.CopyTo(buffer);
+        var filled = pending.Length;
+        using var headTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), headTimeout, _options.HeadTimeout, Timeout.InfiniteTimeSpan);
+        while (true)
+        {
+            if (filled > 0)
+            {
+                var data = buffer.AsSpan(0, filled);
+                if (TlsClientHello.LooksLikeTls(data[0]))
+                {
+                    var status = TlsClientHello.TryReadServerName(data, out var serverName);
+                    if (status == TlsParseStatus.Found)
+                    {
+                        var sni = serverName!.TrimEnd('.').ToLowerInvariant();
+                        var decision = client.Policy.Decide(sni);
+                        if (!string.Equals(sni, host, StringComparison.Ordinal) || !decision.Allowed)
+                        {
+                            Log.Denied(client.Logger, client.Name, sni, port, "connect-tls", decision.Allowed ? $"SNI does not name the CONNECT host '{host}'" : decision.Rule);
+                            return null;
+                        }
+
+                        return (buffer.AsMemory(0, filled), null);
+                    }
+
+                    if (status != TlsParseStatus.NeedMore)
+                    {
+                        Log.Denied(client.Logger, client.Name, host, port, "connect-tls", status == TlsParseStatus.NoServerName ? "no SNI" : "invalid ClientHello");
+                        return null;
+                    }
+                }
+                else
+                {
+                    var http = HttpRequestHead.TryParse(data, out var head);
+                    if (http == HttpParseStatus.Complete)
+                    {
+                        var decision = client.Policy.Decide(head!.Host);
+                        if (head.Form == HttpTargetForm.Authority || !string.Equals(head.Host, host, StringComparison.Ordinal) || !decision.Allowed)
+                        {
+                            Log.Denied(client.Logger, client.Name, head.Host, port, "connect-http", decision.Allowed ? $"Host does not name the CONNECT host '{host}'" : decision.Rule);
+                            return null;
+                        }
+
+                        return (buffer.AsMemory(0, filled), head);
+                    }
+
+                    if (http == HttpParseStatus.Invalid)
+                    {
+                        if (port is 80 or 443)
+                        {
+                            Log.Denied(client.Logger, client.Name, host, port, "connect", "neither TLS with SNI nor HTTP inside a tunnel to port 80/443");
+                            return null;
+                        }
+
+                        return (buffer.AsMemory(0, filled), null);
+                    }
+                }
+            }
+
+            if (filled == buffer.Length)
+            {
+                Log.Refused(client.Logger, client.Name, "CONNECT tunnel's first bytes too large");
+                return null;
+            }
+
+            int read;
+            try
+            {
+                read = await stream.ReadAsync(buffer.AsMemory(filled), headTimeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Log.Refused(client.Logger, client.Name, "nothing checkable inside the CONNECT tunnel within the head timeout");
+                return null;
+            }
+
+            if (read == 0)
+            {
+                return null;
+            }
+
+            filled += read;
+        }
+    }
+
+    private async Task<(Socket? Socket, string? Refusal)> ConnectAsync(EgressClient client, string host, int port, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), timeout, _options.ConnectTimeout, Timeout.InfiniteTimeSpan);
@@ -314,23 +552,28 @@ public sealed class EgressProxy : IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             Log.Refused(client.Logger, client.Name, $"'{host}' did not resolve: {ex.Message}");
-            return null;
+            return (null, null);
+        }
+
+        // Every address the name resolves to is vetted before any is tried: a name that resolves to a private or host
+        // address at all is refused (no DNS-rebinding mix), and the socket connects to the vetted address, never
+        // to a name resolved again.
+        foreach (var address in addresses)
+        {
+            if (!_addresses.IsAllowed(address, out var reason))
+            {
+                Log.Refused(client.Logger, client.Name, $"'{host}' resolves to {address} ({reason}), which the proxy never connects to");
+                return (null, reason);
+            }
         }
 
         foreach (var address in addresses)
         {
-            if (!IsRoutableUpstream(address))
-            {
-                // A name that resolves to the host itself would reach the node's own services.
-                Log.Refused(client.Logger, client.Name, $"'{host}' resolves to {address}, which the proxy never connects to");
-                continue;
-            }
-
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
                 await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
-                return socket;
+                return (socket, null);
             }
             catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -339,29 +582,7 @@ public sealed class EgressProxy : IAsyncDisposable
             }
         }
 
-        return null;
-    }
-
-    private static bool IsRoutableUpstream(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal || address.IsIPv6Multicast)
-        {
-            return false;
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            // 0.0.0.0/8, 169.254.0.0/16 (link-local, cloud metadata), 224.0.0.0/3 (multicast and reserved).
-            return b[0] != 0 && !(b[0] == 169 && b[1] == 254) && b[0] < 224;
-        }
-
-        return true;
+        return (null, null);
     }
 
     private static async Task SpliceAsync(NetworkStream client, NetworkStream upstream, EgressClient counters, CancellationToken cancellationToken)

@@ -39,6 +39,28 @@ internal static class HostName
     }
 
     /// <summary>
+    /// Whether <paramref name="host"/> is an IP address in any spelling a resolver accepts: dotted IPv4, IPv6, and the
+    /// inet_aton forms (<c>2130706433</c>, <c>0x7f.1</c>, <c>0177.0.0.1</c>, <c>127.1</c>). No top-level domain is numeric
+    /// or starts with <c>0x</c>, so a name whose last label is all digits or hex is treated as an address.
+    /// </summary>
+    public static bool IsIpLiteral(string host)
+    {
+        var name = host.Trim().TrimEnd('.').Trim('[', ']');
+        if (name.Length == 0)
+        {
+            return false;
+        }
+
+        if (IPAddress.TryParse(name, out _))
+        {
+            return true;
+        }
+
+        var last = name[(name.LastIndexOf('.') + 1)..];
+        return last.Length > 0 && (last.All(char.IsAsciiDigit) || (last.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && last[2..].All(char.IsAsciiHexDigit)));
+    }
+
+    /// <summary>
     /// Splits an authority (<c>host</c>, <c>host:port</c>, <c>[v6]:port</c>) into a lowercase host and a port.
     /// </summary>
     /// <param name="authority">The authority as sent.</param>
