@@ -82,7 +82,10 @@ public sealed class EgressOptions
 
         foreach (var network in AllowedPrivateNetworks)
         {
-            if (!System.Net.IPNetwork.TryParse(network?.Trim() ?? "", out _) || network!.IndexOf('/', StringComparison.Ordinal) < 0)
+            var text = network?.Trim() ?? "";
+            var slash = text.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0 || !System.Net.IPNetwork.TryParse(text, out var parsed)
+                || !System.Net.IPAddress.TryParse(text[..slash], out var given) || !parsed.BaseAddress.Equals(given))
             {
                 errors.Add($"Berth:Egress:AllowedPrivateNetworks entry '{network}' is not a CIDR network (address/prefix with no host bits set, for example 10.20.0.0/16).");
             }

@@ -41,6 +41,35 @@ public sealed class EgressPolicyTests
     }
 
     [Theory]
+    [InlineData("10.1.2.3")]
+    [InlineData("1.2.3.4")]
+    [InlineData("2130706433")]
+    [InlineData("0x7f000001")]
+    [InlineData("0x7f.1")]
+    [InlineData("0177.0.0.1")]
+    [InlineData("127.1")]
+    [InlineData("::1")]
+    [InlineData("2001:db8::1")]
+    [InlineData("1.2.3.4.")]
+    public void Decide_IpLiteralWithDenyListOnly_Denied(string host)
+    {
+        var decision = EgressPolicy.Create(true, [], ["*.evil.test"]).Decide(host);
+        Assert.False(decision.Allowed);
+        Assert.StartsWith("ip literal", decision.Rule, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decide_IpLiteralWithAllowAll_Denied() =>
+        Assert.False(EgressPolicy.Create(true, ["*"], []).Decide("93.184.216.34").Allowed);
+
+    [Theory]
+    [InlineData("123.example.test")]
+    [InlineData("0x.test")]
+    [InlineData("1e100.net")]
+    public void Decide_NameWithDigitsButNotAnAddress_Allowed(string host) =>
+        Assert.True(EgressPolicy.Create(true, [], ["*.evil.test"]).Decide(host).Allowed);
+
+    [Theory]
     [InlineData("")]
     [InlineData("bad host")]
     [InlineData("-lead.test")]

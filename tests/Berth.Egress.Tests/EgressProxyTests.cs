@@ -28,9 +28,29 @@ public sealed class EgressProxyTests : IAsyncLifetime
         _names["secret.test"] = _upstream.Address;
         _names["other.test"] = _upstream.Address;
         _names["loop.test"] = IPAddress.Loopback;
-        _proxy = new EgressProxy(_clients, Resolve, Options.Create(new EgressOptions()), _time, NullLogger<EgressProxy>.Instance);
-        await _proxy.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), CancellationToken.None);
         _upstream.Start();
+
+        // The stand-in "internet" is a private host address: reachable only because the tests list it.
+        await StartProxyAsync(options =>
+        {
+            options.AllowedPrivateNetworks.Add($"{_upstream.Address}/32");
+            options.AllowedPorts.Add(_upstream.Port);
+        });
+    }
+
+    /// <summary>Replaces the proxy with one whose options <paramref name="configure"/> sets (from the defaults).</summary>
+    private async Task StartProxyAsync(Action<EgressOptions> configure)
+    {
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
+        }
+
+        var options = new EgressOptions();
+        configure(options);
+        Assert.Empty(options.Validate());
+        _proxy = new EgressProxy(_clients, Resolve, Options.Create(options), _time, NullLogger<EgressProxy>.Instance);
+        await _proxy.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), CancellationToken.None);
     }
 
     public async Task DisposeAsync()
@@ -39,8 +59,11 @@ public sealed class EgressProxyTests : IAsyncLifetime
         _upstream.Dispose();
     }
 
+    private readonly Dictionary<string, IPAddress[]> _multi = new(StringComparer.Ordinal);
+
     private Task<IPAddress[]> Resolve(string host, CancellationToken cancellationToken) =>
-        _names.TryGetValue(host, out var address) ? Task.FromResult(new[] { address }) : throw new SocketException((int)SocketError.HostNotFound);
+        _multi.TryGetValue(host, out var many) ? Task.FromResult(many)
+        : _names.TryGetValue(host, out var address) ? Task.FromResult(new[] { address }) : throw new SocketException((int)SocketError.HostNotFound);
 
     private EgressClient Register(EgressPolicy policy)
     {
@@ -153,13 +176,199 @@ public sealed class EgressProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AllowedNameResolvingToLoopback_502AndNoConnection()
+    public async Task AllowedNameResolvingToLoopback_403AddressDeniedAndNoConnection()
     {
         Register(EgressPolicy.Create(true, ["*.test"], []));
         using var http = ProxiedClient();
         using var response = await http.GetAsync(new Uri($"http://loop.test:{_upstream.Port}/"));
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Contains(EgressErrorCodes.UpstreamUnreachable, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains(EgressErrorCodes.AddressDenied, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExplicitHttp_NameResolvingToHostAddress_403AddressDeniedAndNoConnection()
+    {
+        // Default address rules: the host's own (private, interface) address is what a container must never reach.
+        await StartProxyAsync(options => options.AllowedPorts.Add(_upstream.Port));
+        Register(EgressPolicy.Create(true, ["allowed.test"], []));
+        using var http = ProxiedClient();
+
+        using var response = await http.GetAsync(new Uri($"http://allowed.test:{_upstream.Port}/"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(EgressErrorCodes.AddressDenied, json.RootElement.GetProperty("error").GetString());
+        Assert.Equal(0, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task Connect_NameResolvingToHostAddressAmongPublicOnes_403AddressDeniedAndNoConnection()
+    {
+        // A rebinding-style answer: the host's address first, a public one after. Nothing is connected to.
+        await StartProxyAsync(options => options.AllowedPorts.Add(_upstream.Port));
+        _multi["mixed.test"] = [_upstream.Address, IPAddress.Parse("203.0.113.9")];
+        Register(EgressPolicy.Create(true, ["*.test"], []));
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT mixed.test:{_upstream.Port} HTTP/1.1\r\n\r\n"));
+        var answer = await ReadToEndAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 403", answer, StringComparison.Ordinal);
+        Assert.Contains(EgressErrorCodes.AddressDenied, answer, StringComparison.Ordinal);
+        Assert.Equal(0, _upstream.Connections);
+    }
+
+    [Theory]
+    [InlineData("2130706433")]
+    [InlineData("127.0.0.1")]
+    [InlineData("0x7f.1")]
+    [InlineData("[::1]")]
+    [InlineData("10.1.2.3")]
+    public async Task ExplicitHttp_IpLiteralWithDenyListOnly_403DeniedNeverResolvedOrConnected(string literal)
+    {
+        Register(EgressPolicy.Create(true, [], ["secret.test"]));
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET http://{literal}:{_upstream.Port}/ HTTP/1.1\r\n\r\n"));
+        var answer = await ReadToEndAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 403", answer, StringComparison.Ordinal);
+        Assert.Contains(EgressErrorCodes.Denied, answer, StringComparison.Ordinal);
+        Assert.Contains("ip literal", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExplicitHttp_AllowedHostOnPortNotAllowed_403PortDeniedAndNoConnection()
+    {
+        // Default ports (80, 443); the stand-in listens elsewhere.
+        await StartProxyAsync(options => options.AllowedPrivateNetworks.Add($"{_upstream.Address}/32"));
+        Register(EgressPolicy.Create(true, ["allowed.test"], []));
+        using var http = ProxiedClient();
+
+        using var response = await http.GetAsync(new Uri($"http://allowed.test:{_upstream.Port}/"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(EgressErrorCodes.PortDenied, json.RootElement.GetProperty("error").GetString());
+        Assert.Equal(0, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task Connect_AllowedHostOnPortNotAllowed_403PortDenied()
+    {
+        await StartProxyAsync(options => options.AllowedPrivateNetworks.Add($"{_upstream.Address}/32"));
+        Register(EgressPolicy.Create(true, ["allowed.test"], []));
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT allowed.test:{_upstream.Port} HTTP/1.1\r\n\r\n"));
+        var answer = await ReadToEndAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 403", answer, StringComparison.Ordinal);
+        Assert.Contains(EgressErrorCodes.PortDenied, answer, StringComparison.Ordinal);
+        Assert.Equal(0, _upstream.Connections);
+    }
+
+    [Fact]
+    public async Task Connect_InnerSniNamesDeniedHost_ClosedAndNothingForwarded()
+    {
+        Register(EgressPolicy.Create(true, [], ["secret.test"]));
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT allowed.test:{_upstream.Port} HTTP/1.1\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200", await ReadHeadAsync(stream), StringComparison.Ordinal);
+
+        await stream.WriteAsync(TlsClientHelloTests.Record(TlsClientHelloTests.Handshake(TlsClientHelloTests.HelloBody(TlsClientHelloTests.SniExtension("secret.test")))));
+
+        Assert.Equal("", await ReadToEndAsync(stream));
+        await WaitForUpstreamClosedAsync();
+        Assert.DoesNotContain(_upstream.Heads, h => h.Contains("secret.test", StringComparison.Ordinal));
+        Assert.Contains(_objectLog.Messages, m => m.Contains("secret.test", StringComparison.Ordinal) && m.Contains("connect-tls", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Connect_InnerSniNamesAnotherAllowedHost_ClosedAndNothingForwarded()
+    {
+        Register(EgressPolicy.Create(true, ["allowed.test", "other.test"], []));
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT allowed.test:{_upstream.Port} HTTP/1.1\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200", await ReadHeadAsync(stream), StringComparison.Ordinal);
+
+        await stream.WriteAsync(TlsClientHelloTests.Record(TlsClientHelloTests.Handshake(TlsClientHelloTests.HelloBody(TlsClientHelloTests.SniExtension("other.test")))));
+
+        Assert.Equal("", await ReadToEndAsync(stream));
+        await WaitForUpstreamClosedAsync();
+        Assert.DoesNotContain(_upstream.Heads, h => h.Contains("other.test", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Connect_InnerHttpHostNamesDeniedHost_ClosedAndNothingForwarded()
+    {
+        Register(EgressPolicy.Create(true, [], ["secret.test"]));
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT allowed.test:{_upstream.Port} HTTP/1.1\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 200", await ReadHeadAsync(stream), StringComparison.Ordinal);
+
+        await stream.WriteAsync("GET /x HTTP/1.1\r\nHost: secret.test\r\n\r\n"u8.ToArray());
+
+        Assert.Equal("", await ReadToEndAsync(stream));
+        await WaitForUpstreamClosedAsync();
+        Assert.DoesNotContain(_upstream.Heads, h => h.Contains("secret.test", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ExplicitHttp_PipelinedSecondRequestToDeniedHost_NeverForwarded()
+    {
+        _upstream.KeepReading = true;
+        Register(EgressPolicy.Create(true, [], ["secret.test"]));
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST http://allowed.test:{_upstream.Port}/a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+            + $"GET http://secret.test:{_upstream.Port}/b HTTP/1.1\r\nHost: secret.test:{_upstream.Port}\r\n\r\n"));
+        var answer = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+        socket.Shutdown(SocketShutdown.Send);
+
+        var received = await _upstream.Received.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Contains("abc", received, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret.test", received, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connections_MoreThanTheCapFromOneContainer_ExtraClosedAtOnce()
+    {
+        await StartProxyAsync(options => options.MaxConnectionsPerContainer = 2);
+        var client = Register(EgressPolicy.Create(true, [], []));
+        using var first = await ConnectToProxyAsync();
+        using var second = await ConnectToProxyAsync();
+        await first.SendAsync("GET / HT"u8.ToArray());
+        await second.SendAsync("GET / HT"u8.ToArray());
+        for (var i = 0; i < 100 && client.Connections < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(2, client.Connections);
+        using var third = await ConnectToProxyAsync();
+        var read = ReadToEndAsync(new NetworkStream(third));
+
+        // Closed without any clock advance (the head timeout has not passed); the first two stay open.
+        Assert.Equal("", await read.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, client.Connections);
+    }
+
+    private async Task WaitForUpstreamClosedAsync()
+    {
+        for (var i = 0; i < 100 && _upstream.Heads.Count < _upstream.Connections; i++)
+        {
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
@@ -213,15 +422,15 @@ public sealed class EgressProxyTests : IAsyncLifetime
         return Encoding.ASCII.GetString(bytes.ToArray());
     }
 
-    private static async Task<string> ReadToEndAsync(NetworkStream stream)
+    private static async Task<string> ReadToEndAsync(NetworkStream stream, TimeSpan? limit = null)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var cts = new CancellationTokenSource(limit ?? TimeSpan.FromSeconds(15));
         using var memory = new MemoryStream();
         try
         {
             await stream.CopyToAsync(memory, cts.Token);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException || (limit is not null && ex is OperationCanceledException))
         {
         }
 
@@ -247,6 +456,11 @@ public sealed class EgressProxyTests : IAsyncLifetime
         public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
         public ConcurrentQueue<string> Heads { get; } = new();
+
+        /// <summary>When set, after answering the stand-in reads on until the proxy closes and posts all it received here.</summary>
+        public bool KeepReading { get; set; }
+
+        public System.Threading.Channels.Channel<string> Received { get; } = System.Threading.Channels.Channel.CreateUnbounded<string>();
 
         public int Connections => Volatile.Read(ref _connections);
 
@@ -275,6 +489,12 @@ public sealed class EgressProxyTests : IAsyncLifetime
                         var head = await ReadHeadAsync(stream);
                         Heads.Enqueue(head);
                         await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"u8.ToArray());
+                        if (KeepReading)
+                        {
+                            // Everything after the head until the proxy closes (or 5 s pass without it).
+                            var rest = await ReadToEndAsync(stream, TimeSpan.FromSeconds(5));
+                            Received.Writer.TryWrite(head + rest);
+                        }
                     });
                 }
             });
