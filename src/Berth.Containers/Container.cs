@@ -325,7 +325,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             : _stopped.Task.WaitAsync(cancellationToken).ContinueWith(static t => (ContainerStopInfo?)t.Result, TaskScheduler.Default);
 
     /// <inheritdoc />
-    public Task<ContainerObjectStatus> GetStateAsync(CancellationToken cancellationToken = default) => Task.FromResult(_status);
+    public Task<ContainerObjectStatus> GetStateAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(_status with { EgressBytesOut = EgressBytesOut, EgressBytesIn = EgressBytesIn });
 
     /// <inheritdoc />
     public override Task<FetchResponse> FetchAsync(FetchRequest request, CancellationToken cancellationToken = default) =>

@@ -30,6 +30,9 @@ public sealed class EgressEngineFixture : IAsyncLifetime
 
     public IPAddress StandIn { get; private set; } = null!;
 
+    /// <summary>The proxy's resolver stub: add a name before a test uses it (tests run one at a time in this class).</summary>
+    public Dictionary<string, IPAddress> Names { get; private set; } = null!;
+
     public string StandInId { get; private set; } = null!;
 
     public string ClientId { get; private set; } = null!;
@@ -74,7 +77,12 @@ public sealed class EgressEngineFixture : IAsyncLifetime
             ["other.test"] = StandIn,
             ["secret.test"] = StandIn,
         };
-        Node = new EgressNode(new EgressClients(), new IptablesEgressFirewall(NullLogger<IptablesEgressFirewall>.Instance), Options.Create(new EgressOptions()),
+        Names = names;
+
+        // The stand-in internet is a private address on a host bridge: reachable only because the test lists it.
+        var options = new EgressOptions();
+        options.AllowedPrivateNetworks.Add($"{StandIn}/32");
+        Node = new EgressNode(new EgressClients(), new IptablesEgressFirewall(NullLogger<IptablesEgressFirewall>.Instance), Options.Create(options),
             TimeProvider.System, NullLoggerFactory.Instance,
             (host, _) => names.TryGetValue(host, out var address) ? Task.FromResult(new[] { address }) : throw new SocketException((int)SocketError.HostNotFound));
         Proxy = await Node.EnsureAsync(Bridge, transparent: true, CancellationToken.None);

@@ -11,6 +11,10 @@ public sealed class EgressEngineTests(EgressEngineFixture fixture) : IClassFixtu
 {
     private string ProxyEnv => $"export http_proxy=http://{fixture.Proxy.Address}:{fixture.Proxy.Port}; ";
 
+    /// <summary>A shell command that sends one raw request through the proxy with nc and prints the whole answer (head and JSON body).</summary>
+    private string RawThroughProxy(string target, string host) =>
+        $"printf 'GET {target} HTTP/1.1\\r\\nHost: {host}\\r\\n\\r\\n' | nc -w 5 {fixture.Proxy.Address} {fixture.Proxy.Port}";
+
     private EgressClient Use(EgressPolicy policy)
     {
         var client = new EgressClient("EgressTest/1", policy, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
@@ -67,6 +71,35 @@ public sealed class EgressEngineTests(EgressEngineFixture fixture) : IClassFixtu
         Assert.Contains("403", byAddress.Output, StringComparison.Ordinal);
         var otherPort = await fixture.ClientAsync($"nc -w 3 {s} 8081 </dev/null && echo CONNECTED || echo REFUSED");
         Assert.DoesNotContain("CONNECTED", otherPort.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ssrf_NamesResolvingToHostOrBridgeOrNeighbour_403AddressDenied()
+    {
+        Use(EgressPolicy.Create(true, ["*.test"], []));
+        // The filtered bridge's gateway (the host), the stand-in's network's gateway (another bridge) and the client itself (a tenant container).
+        var standInGateway = new IPAddress([.. fixture.StandIn.GetAddressBytes()[..3], 1]);
+        fixture.Names["gateway.test"] = fixture.Proxy.Address;
+        fixture.Names["bridge.test"] = standInGateway;
+        fixture.Names["neighbour.test"] = fixture.ClientAddress;
+        foreach (var name in new[] { "gateway.test", "bridge.test", "neighbour.test" })
+        {
+            var (_, output) = await fixture.ClientAsync(RawThroughProxy($"http://{name}/", name));
+            Assert.StartsWith("HTTP/1.1 403", output, StringComparison.Ordinal);
+            Assert.Contains(EgressErrorCodes.AddressDenied, output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task IpLiteralAndOtherPort_ThroughHttpProxyWithDenyListOnly_403()
+    {
+        Use(EgressPolicy.Create(true, [], ["secret.test"]));
+        var literal = await fixture.ClientAsync(RawThroughProxy($"http://{fixture.StandIn}/", fixture.StandIn.ToString()));
+        Assert.StartsWith("HTTP/1.1 403", literal.Output, StringComparison.Ordinal);
+        Assert.Contains("ip literal", literal.Output, StringComparison.Ordinal);
+        var port = await fixture.ClientAsync(RawThroughProxy("http://allowed.test:8081/", "allowed.test:8081"));
+        Assert.StartsWith("HTTP/1.1 403", port.Output, StringComparison.Ordinal);
+        Assert.Contains(EgressErrorCodes.PortDenied, port.Output, StringComparison.Ordinal);
     }
 
     [Fact]
