@@ -284,6 +284,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
 
         Assert.Equal("", await ReadToEndAsync(stream));
         await WaitForUpstreamClosedAsync();
+        AssertUpstreamClosedEmpty();
         Assert.DoesNotContain(_upstream.Heads, h => h.Contains("secret.test", StringComparison.Ordinal));
         Assert.Contains(_objectLog.Messages, m => m.Contains("secret.test", StringComparison.Ordinal) && m.Contains("connect-tls", StringComparison.Ordinal));
     }
@@ -301,6 +302,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
 
         Assert.Equal("", await ReadToEndAsync(stream));
         await WaitForUpstreamClosedAsync();
+        AssertUpstreamClosedEmpty();
         Assert.DoesNotContain(_upstream.Heads, h => h.Contains("other.test", StringComparison.Ordinal));
     }
 
@@ -317,6 +319,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
 
         Assert.Equal("", await ReadToEndAsync(stream));
         await WaitForUpstreamClosedAsync();
+        AssertUpstreamClosedEmpty();
         Assert.DoesNotContain(_upstream.Heads, h => h.Contains("secret.test", StringComparison.Ordinal));
     }
 
@@ -361,6 +364,13 @@ public sealed class EgressProxyTests : IAsyncLifetime
         // Closed without any clock advance (the head timeout has not passed); the first two stay open.
         Assert.Equal("", await read.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(2, client.Connections);
+    }
+
+    /// <summary>The proxy connected upstream (before answering 200) and closed it without sending a byte.</summary>
+    private void AssertUpstreamClosedEmpty()
+    {
+        Assert.Equal(1, _upstream.Connections);
+        Assert.Equal("", Assert.Single(_upstream.Heads));
     }
 
     private async Task WaitForUpstreamClosedAsync()
