@@ -13,7 +13,7 @@ public sealed class Sandbox : Container
         RequiredPorts = [8080, 9090];          // all must accept connections before "healthy"
         SleepAfter = TimeSpan.FromMinutes(1);  // idle time before OnActivityExpiredAsync (default: stop)
         PingEndpoint = "/healthz";             // optional HTTP readiness check (any status < 500)
-        EnableInternet = false;                // default: a network with no route out
+        EnableInternet = false;                // default true; false: no route out (see egress.md)
         Init = true;                           // an init process as PID 1 (the config's "init" overrides it); default false
         EnvVars["MODE"] = "sandbox";
     }

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Berth;
 
 /// <summary>
@@ -73,7 +76,7 @@ public static class BerthNames
     public static string BridgeInterface(string networkName)
     {
         ArgumentException.ThrowIfNullOrEmpty(networkName);
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(networkName));
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(networkName));
         return BridgeInterfacePrefix + Convert.ToHexStringLower(hash, 0, 4);
     }
 

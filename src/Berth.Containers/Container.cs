@@ -76,10 +76,6 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     /// <value>Defaults to <see langword="false"/>.</value>
     protected bool Init { get; set; }
 
-    /// <summary>Whether the container may reach the internet.</summary>
-    /// <value>Defaults to <see langword="false"/>: the container sits on a network with no route out.</value>
-    protected bool EnableInternet { get; set; }
-
     /// <summary>HTTP path that must answer (any status below 500) before the container counts as healthy.</summary>
     protected string? PingEndpoint { get; set; }
 
@@ -147,6 +143,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _activityTimer?.Dispose();
         _activityTimer = null;
         CloseLease();
+        CloseEgress();
         ReleaseInstance();
         return Task.CompletedTask;
     }
@@ -328,7 +325,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             : _stopped.Task.WaitAsync(cancellationToken).ContinueWith(static t => (ContainerStopInfo?)t.Result, TaskScheduler.Default);
 
     /// <inheritdoc />
-    public Task<ContainerObjectStatus> GetStateAsync(CancellationToken cancellationToken = default) => Task.FromResult(_status);
+    public Task<ContainerObjectStatus> GetStateAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(_status with { EgressBytesOut = EgressBytesOut, EgressBytesIn = EgressBytesIn });
 
     /// <inheritdoc />
     public override Task<FetchResponse> FetchAsync(FetchRequest request, CancellationToken cancellationToken = default) =>
@@ -551,14 +549,16 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             // Bounded by the user's InstanceStartTimeout alone: the caller's token does not reach here.
             using var timeout = new CancellationTokenSource(_options.InstanceStartTimeout, _time);
             var image = await _class.GetImageAsync(timeout.Token);
-            var network = await _networks.EnsureAsync(options?.EnableInternet ?? EnableInternet, timeout.Token);
+            var policy = EgressPolicyFor(options);
+            var network = await _networks.EnsureAsync(policy, timeout.Token);
             var spec = ContainerSpecFactory.Create(_options, _class.Options, new ContainerSpecInput(
-                ClassName, Context.Id.ToString(), image, network, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime, Init, Context.Name));
+                ClassName, Context.Id.ToString(), image, network.Name, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime, Init, Context.Name, network.Proxy));
 
             Log.Starting(_logger, ClassName, ObjectName, image);
             _runningInstanceType = spec.InstanceType;
             id = await CreateReplacingLeftoverAsync(spec, timeout.Token);
             await _runtime.StartAsync(id, timeout.Token);
+            await RegisterEgressAsync(id, network, policy, null, timeout.Token);
         }
         catch (Exception ex)
         {
@@ -784,6 +784,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _activityTimer?.Dispose();
         _activityTimer = null;
         CloseLease();
+        CloseEgress();
         ReleaseInstance();
 
         var failedStart = reason == StopReason.Failed;
@@ -877,6 +878,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         StartMonitor(containerId);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
         ArmActivityTimer();
+        await AdoptEgressAsync(containerId, status, cancellationToken);
         Log.Adopted(_logger, ClassName, ObjectName, containerId[..Math.Min(12, containerId.Length)]);
 
         // Readiness is checked by work the object owns; the first request waits on it. A failure removed the container.

@@ -71,6 +71,18 @@ public sealed class ContainerClassOptions
     public static string RuntimeError(string where, string? runtime) =>
         $"{where}: '{runtime}' is not allowed; use one of: {string.Join(", ", AllowedRuntimes.Select(r => $"\"{r}\""))}, or leave it out for the default.";
 
+    /// <summary>Whether the class's containers may reach the internet (<c>enable_internet</c>); overrides the class's <c>EnableInternet</c> when set.</summary>
+    /// <value>Defaults to <see langword="null"/> (the class's own, which defaults to <see langword="true"/>).</value>
+    public bool? EnableInternet { get; set; }
+
+    /// <summary>Host globs the class's containers may reach (<c>allowed_hosts</c>); replaces the class's <c>AllowedHosts</c> when set. See <see cref="Berth.Egress.HostGlob"/>.</summary>
+    /// <value>Defaults to <see langword="null"/> (the class's own list).</value>
+    public IList<string>? AllowedHosts { get; set; }
+
+    /// <summary>Host globs the class's containers may never reach (<c>denied_hosts</c>); replaces the class's <c>DeniedHosts</c> when set. Deny wins over allow.</summary>
+    /// <value>Defaults to <see langword="null"/> (the class's own list).</value>
+    public IList<string>? DeniedHosts { get; set; }
+
     /// <summary>Environment variables added to every instance of the class.</summary>
     public IDictionary<string, string> EnvVars { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -21,4 +21,17 @@ public sealed record ContainerObjectStatus(
     /// <value>Empty when the container stopped cleanly or had no output.</value>
     [Id(5)]
     public IReadOnlyList<string> LastOutput { get; init; } = [];
+
+    /// <summary>
+    /// Bytes the object's current (or last) container sent out through the node's egress proxy since the object was
+    /// activated: request heads and bodies, TLS records. For metering.
+    /// </summary>
+    /// <value>In bytes; 0 when the class is not filtered (its traffic does not pass the proxy) or nothing went out.</value>
+    [Id(6)]
+    public long EgressBytesOut { get; init; }
+
+    /// <summary>Bytes the object's current (or last) container received through the node's egress proxy since the object was activated.</summary>
+    /// <value>In bytes; 0 when the class is not filtered or nothing came in.</value>
+    [Id(7)]
+    public long EgressBytesIn { get; init; }
 }

@@ -16,6 +16,7 @@ namespace Berth.Containers;
 /// <param name="Runtime">The class's own OCI runtime, or <see langword="null"/> (the config's, then the node's, win over it).</param>
 /// <param name="Init">The class's own init choice (the config's overrides it).</param>
 /// <param name="ObjectName">The object's name when it was reached by name (label <c>berth.object-name</c>, which the CLI shows), else <see langword="null"/>.</param>
+/// <param name="EgressProxy">The node's egress proxy for a filtered class (set as <c>HTTP_PROXY</c>/<c>HTTPS_PROXY</c>), or <see langword="null"/>.</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -29,7 +30,8 @@ internal sealed record ContainerSpecInput(
     ContainerStartOptions? StartOptions,
     string? Runtime = null,
     bool Init = false,
-    string? ObjectName = null);
+    string? ObjectName = null,
+    System.Net.IPEndPoint? EgressProxy = null);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -49,6 +51,14 @@ internal static class ContainerSpecFactory
         foreach (var (key, value) in input.StartOptions?.EnvVars ?? new Dictionary<string, string>())
         {
             environment[key] = value;
+        }
+
+        if (input.EgressProxy is { } proxy)
+        {
+            // Convenience only: the network forces TCP 80/443 through the proxy whether the process reads these or not.
+            var url = $"http://{proxy}";
+            environment["HTTP_PROXY"] = environment["http_proxy"] = url;
+            environment["HTTPS_PROXY"] = environment["https_proxy"] = url;
         }
 
         environment["BERTH_OBJECT_ID"] = input.ObjectId;

@@ -483,11 +483,11 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
             throw new ArgumentException($"Bridge interface name '{bridge}' must be 1 to 15 characters (a Linux interface name).", nameof(spec));
         }
 
-        return new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [BridgeNameOption] = bridge,
-            [IccOption] = spec.InterContainerCommunication ? "true" : "false",
-        };
+        // The caller's driver options first; the bridge name and ICC are Berth's isolation contract and always win.
+        var options = spec.Options is { } extra ? new Dictionary<string, string>(extra, StringComparer.Ordinal) : new Dictionary<string, string>(StringComparer.Ordinal);
+        options[BridgeNameOption] = bridge;
+        options[IccOption] = spec.InterContainerCommunication ? "true" : "false";
+        return options;
     }
 
     private static bool HasOptions(NetworkResponse network, Dictionary<string, string> wanted) =>

@@ -194,12 +194,37 @@ public sealed class BerthConfigFileTests : IDisposable
         "allowed: five fields 'minute hour day-of-month month day-of-week' in UTC, such as '*/2 * * * *' or '0 9 * * MON-FRI'")]
     [InlineData("""{ "name": "app", "vars": { "A": { "nested": 1 } } }""", "vars.A: { \"nested\": 1 } is not allowed; allowed: a string, number or boolean")]
     [InlineData("""{ "name": "app", "containers": {} }""", "containers: {} is not allowed; allowed: an array of container objects")]
+    [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "enable_internet": "no" } ] }""", "containers[0].enable_internet: 'no' is not allowed; allowed: true or false")]
+    [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "allowed_hosts": ["ok.test", "bad host"] } ] }""", "containers[0].allowed_hosts[1]: 'bad host' is not allowed")]
+    [InlineData("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "denied_hosts": "*.test" } ] }""", "containers[0].denied_hosts: '*.test' is not allowed; allowed: an array of host globs")]
     public void Parse_BadValue_NamesFieldValueAndAllowed(string json, string expected)
     {
         var ex = Assert.Throws<BerthConfigException>(() => BerthConfigFile.Parse(json, _dir.Path));
 
         Assert.Contains(ex.Problems, p => p.Contains(expected, StringComparison.Ordinal));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_EgressFields_ReadAsWritten()
+    {
+        var config = BerthConfigFile.Parse(
+            """{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "enable_internet": false, "allowed_hosts": ["*.example.com", "api.*.internal"], "denied_hosts": ["secret.example.com"] } ] }""",
+            _dir.Path);
+
+        var container = Assert.Single(config.Containers);
+        Assert.False(container.EnableInternet);
+        Assert.Equal(["*.example.com", "api.*.internal"], container.AllowedHosts);
+        Assert.Equal(["secret.example.com"], container.DeniedHosts);
+    }
+
+    [Fact]
+    public void Parse_EgressFieldsAbsent_LeaveTheClassesOwn()
+    {
+        var container = Assert.Single(BerthConfigFile.Parse("""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox" } ] }""", _dir.Path).Containers);
+        Assert.Null(container.EnableInternet);
+        Assert.Null(container.AllowedHosts);
+        Assert.Null(container.DeniedHosts);
     }
 
     [Fact]
@@ -210,7 +235,7 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Equal(
             "containers[0].max_instance: unknown field 'max_instance' is not allowed; did you mean 'max_instances'? allowed: class_name, image, "
-            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init",
+            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init, enable_internet, allowed_hosts, denied_hosts",
             Assert.Single(ex.Problems));
     }
 

@@ -14,6 +14,7 @@ public sealed class EventIdTests
         ["Berth.Objects"] = [nameof(BerthEventIds.Objects)],
         ["Berth.Containers"] = [nameof(BerthEventIds.Containers)],
         ["Berth.Docker"] = [nameof(BerthEventIds.Docker)],
+        ["Berth.Egress"] = [nameof(BerthEventIds.Egress)],
         ["Berth.Gateway"] = [nameof(BerthEventIds.Gateway)],
         ["Berth.Hosting"] = [nameof(BerthEventIds.Hosting), nameof(BerthEventIds.Admin), nameof(BerthEventIds.Cron), nameof(BerthEventIds.Images), nameof(BerthEventIds.Config)],
         ["Berth.Cli"] = [nameof(BerthEventIds.Cli)],
@@ -31,7 +32,7 @@ public sealed class EventIdTests
         var messages = BerthAssemblies().SelectMany(LoggerMessages).ToList();
 
         // Not vacuous: each component that logs today is found.
-        foreach (var assembly in new[] { "Berth.Objects", "Berth.Containers", "Berth.Docker", "Berth.Gateway", "Berth.Hosting" })
+        foreach (var assembly in new[] { "Berth.Objects", "Berth.Containers", "Berth.Docker", "Berth.Egress", "Berth.Gateway", "Berth.Hosting" })
         {
             Assert.Contains(messages, m => m.Assembly == assembly);
         }

@@ -45,4 +45,7 @@ public static class BerthEventIds
 
     /// <summary>The <c>berth</c> command-line tool (<c>Berth.Cli</c>): 1900–1999.</summary>
     public const int Cli = 1900;
+
+    /// <summary>The egress proxy and firewall (<c>Berth.Egress</c>): 2100–2199.</summary>
+    public const int Egress = 2100;
 }

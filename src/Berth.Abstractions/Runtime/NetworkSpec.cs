@@ -27,6 +27,13 @@ public sealed record NetworkSpec
     /// <value>Defaults to <see langword="null"/>.</value>
     public string? BridgeInterface { get; init; }
 
+    /// <summary>
+    /// Driver options of the network, for example <c>com.docker.network.bridge.name</c> (the bridge's host interface name,
+    /// <see cref="BerthNames.BridgeInterface"/>) that the host firewall matches.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (the driver's defaults).</value>
+    public IReadOnlyDictionary<string, string>? Options { get; init; }
+
     /// <summary>Labels; see <see cref="BerthLabels"/>.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 }

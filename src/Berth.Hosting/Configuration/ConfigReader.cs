@@ -24,9 +24,9 @@ internal sealed partial class ConfigReader(string baseDirectory)
     internal static readonly string[] ContainerFields =
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
-        "runtime",
-        "init",
+        "runtime", "init", "enable_internet", "allowed_hosts", "denied_hosts",
     ];
+    private const string HostsAllowed = "an array of host globs such as \"api.example.com\", \"*.example.com\" or \"api.*.internal\"";
     internal static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
 
     /// <summary>
@@ -119,6 +119,9 @@ internal sealed partial class ConfigReader(string baseDirectory)
             SleepAfter = fields.TryGetValue("sleep_after", out var s) ? Duration(s, $"{path}.sleep_after") : null,
             Runtime = fields.TryGetValue("runtime", out var r) ? ReadRuntime(r, $"{path}.runtime") : null,
             Init = fields.TryGetValue("init", out var i) ? Bool(i, $"{path}.init") : null,
+            EnableInternet = fields.TryGetValue("enable_internet", out var ei) ? Bool(ei, $"{path}.enable_internet") : null,
+            AllowedHosts = fields.TryGetValue("allowed_hosts", out var ah) ? HostGlobs(ah, $"{path}.allowed_hosts") : null,
+            DeniedHosts = fields.TryGetValue("denied_hosts", out var dh) ? HostGlobs(dh, $"{path}.denied_hosts") : null,
         };
     }
 
@@ -394,6 +397,31 @@ internal sealed partial class ConfigReader(string baseDirectory)
         value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && number >= min && number <= max
             ? number
             : NotAllowed<double?>(path, value, allowed);
+
+    private List<string> HostGlobs(JsonElement value, string path)
+    {
+        var result = new List<string>();
+        var items = Array(value, path, HostsAllowed);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var itemPath = $"{path}[{i}]";
+            if (String(items[i], itemPath, HostsAllowed) is not { } pattern)
+            {
+                continue;
+            }
+
+            if (Berth.Egress.HostGlob.TryParse(pattern, out _, out var error))
+            {
+                result.Add(pattern);
+            }
+            else
+            {
+                Problem(itemPath, $"'{pattern}' is not allowed: {error} Allowed: {HostsAllowed}");
+            }
+        }
+
+        return result;
+    }
 
     private string ResolvePath(string path) => Path.GetFullPath(Path.Combine(baseDirectory, path));
 

@@ -35,4 +35,16 @@ public sealed record ContainerConfig
     /// </summary>
     /// <value>Default: <see langword="null"/>.</value>
     public bool? Init { get; init; }
+
+    /// <summary>Whether the class's containers may reach the internet (<c>enable_internet</c>); <see langword="null"/> leaves the class's own (default <see langword="true"/>).</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public bool? EnableInternet { get; init; }
+
+    /// <summary>Host globs the class's containers may reach (<c>allowed_hosts</c>); <see langword="null"/> leaves the class's own list.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public IReadOnlyList<string>? AllowedHosts { get; init; }
+
+    /// <summary>Host globs the class's containers may never reach (<c>denied_hosts</c>); <see langword="null"/> leaves the class's own list.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public IReadOnlyList<string>? DeniedHosts { get; init; }
 }

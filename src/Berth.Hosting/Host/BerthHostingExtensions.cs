@@ -1,5 +1,6 @@
 using Berth.Containers;
 using Berth.Docker;
+using Berth.Egress;
 using Berth.Gateway;
 using Berth.Objects;
 using Microsoft.Extensions.Configuration;
@@ -47,6 +48,7 @@ public static class BerthHostingExtensions
         services.AddOptions<DurableObjectOptions>().Bind(section.GetSection("Objects"));
         services.AddOptions<GatewayOptions>().Bind(section.GetSection("Gateway"));
         services.AddOptions<DockerRuntimeOptions>().Bind(section.GetSection("Docker"));
+        services.AddOptions<Berth.Egress.EgressOptions>().Bind(section.GetSection("Egress"));
         // The node's identity (which containers it reconciles, part of their names) lives in its data directory.
         services.AddSingleton<IPostConfigureOptions<ContainerOptions>, NodeIdentityOptions>();
         services.AddOptions<AdminOptions>().Configure<IOptions<DurableObjectOptions>>((admin, objects) => admin.DataDirectory = objects.Value.DataDirectory);
@@ -80,6 +82,7 @@ public static class BerthHostingExtensions
         });
 
         services.AddDockerContainerRuntime();
+        services.AddBerthEgress();
         services.AddBerthContainers();
         services.AddBerthGateway();
         services.AddBerthAdmin();

@@ -280,4 +280,18 @@ public sealed class ContainerLifecycleTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task EnsureReady_ClassSetsNoEgressRules_JoinsTheNetworkWithARouteOut()
+    {
+        // EnableInternet defaults to true (the seed's default): an unconfigured class is not cut off.
+        await using var silo = await LifecycleSilo.StartAsync();
+
+        var result = await silo.DriveAsync(silo.Get("open").EnsureReadyAsync(0), Minute);
+
+        Assert.Equal(ContainerReadyError.None, result.Error);
+        var spec = Assert.Single(silo.Runtime.Specs);
+        Assert.Equal(BerthNames.Network(spec.Labels[BerthLabels.App], enableInternet: true), spec.Network);
+        Assert.False(spec.Environment.ContainsKey("HTTP_PROXY"));
+    }
 }
