@@ -55,8 +55,10 @@ public sealed class OutboundSandbox : Container, IOutboundSandbox
                     received += read;
                 }
 
-                Context.Storage.Put("uploaded", received.ToString(CultureInfo.InvariantCulture));
-                await response.WriteAsync(received.ToString(CultureInfo.InvariantCulture) + "\n", ct);
+                var answer = received.ToString(CultureInfo.InvariantCulture) + "\n";
+                Context.Storage.Put("uploaded", answer.Trim());
+                response.ContentLength = answer.Length;
+                await response.WriteAsync(answer, ct);
                 return;
             }
 
