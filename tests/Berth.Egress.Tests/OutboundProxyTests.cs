@@ -305,6 +305,22 @@ public sealed class OutboundProxyTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => response.WriteAsync("abc"));
     }
 
+    [Theory]
+    [InlineData("docs/egress.md")]
+    [InlineData("docs/errors.md")]
+    public void ErrorCodes_EveryOutboundCode_IsDocumented(string doc)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Berth.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        var text = File.ReadAllText(Path.Combine(directory.FullName, doc));
+        Assert.All(OutboundErrorCodes.All, code => Assert.Contains($"| `{code}` |", text, StringComparison.Ordinal));
+    }
+
     private async Task<string> RawAsync(byte[] request)
     {
         using var socket = new TcpClient();
