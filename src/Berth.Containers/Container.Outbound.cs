@@ -174,10 +174,12 @@ public abstract partial class Container : IContainerOutbound
         _egressRegistration?.Dispose();
         _egressRegistration = null;
 
-        // Handlers still running answer a container that is gone (or an object that deactivates): cancel them.
+        // Handlers still running answer a container that is gone (or an object that deactivates): cancel them, and let
+        // the proxy's side end now rather than wait on a handler that may never be scheduled again.
         foreach (var exchange in _outboundRunning.Values)
         {
             exchange.Cancel();
+            exchange.Done.TrySetCanceled();
         }
     }
 }
