@@ -550,9 +550,10 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             using var timeout = new CancellationTokenSource(_options.InstanceStartTimeout, _time);
             var image = await _class.GetImageAsync(timeout.Token);
             var policy = EgressPolicyFor(options);
-            var network = await _networks.EnsureAsync(policy, timeout.Token);
+            var network = await EnsureEgressNetworkAsync(policy, timeout.Token);
             var spec = ContainerSpecFactory.Create(_options, _class.Options, new ContainerSpecInput(
-                ClassName, Context.Id.ToString(), image, network.Name, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime, Init, Context.Name, network.Proxy));
+                ClassName, Context.Id.ToString(), image, network.Name, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime, Init, Context.Name, network.Proxy,
+                OutboundExtraHosts(network)));
 
             Log.Starting(_logger, ClassName, ObjectName, image);
             _runningInstanceType = spec.InstanceType;

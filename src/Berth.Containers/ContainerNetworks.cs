@@ -45,10 +45,24 @@ public sealed class ContainerNetworks(INetworkOperations runtime, IOptions<Conta
     /// <exception cref="ContainerRuntimeException">The engine failed to create the network.</exception>
     /// <exception cref="EgressFirewallException">The egress firewall rules could not be installed.</exception>
     /// <exception cref="InvalidOperationException">The network's bridge is not named <see cref="BerthNames.BridgeInterface"/> (created by an older Berth: remove it).</exception>
-    public async Task<ContainerNetwork> EnsureAsync(EgressPolicy policy, CancellationToken cancellationToken)
+    public Task<ContainerNetwork> EnsureAsync(EgressPolicy policy, CancellationToken cancellationToken) =>
+        EnsureAsync(policy, outboundHandlers: false, cancellationToken);
+
+    /// <summary>
+    /// Makes sure the network for <paramref name="policy"/> exists, with its egress proxy when filtered. A class with
+    /// outbound handlers always joins the <c>-egress</c> network (its TCP 80/443 is redirected to the proxy, which answers
+    /// the handlers' hosts and applies the policy to the rest), internet on or off.
+    /// </summary>
+    /// <param name="policy">The class's egress policy for this start.</param>
+    /// <param name="outboundHandlers">Whether the class has outbound handlers (<c>OutboundByHost</c> or <c>Outbound</c>).</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <exception cref="ContainerRuntimeException">The engine failed to create the network.</exception>
+    /// <exception cref="EgressFirewallException">The egress firewall rules could not be installed.</exception>
+    /// <exception cref="InvalidOperationException">The network's bridge is not named <see cref="BerthNames.BridgeInterface"/> (created by an older Berth: remove it).</exception>
+    public async Task<ContainerNetwork> EnsureAsync(EgressPolicy policy, bool outboundHandlers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var kind = !policy.EnableInternet ? NetworkKind.Internal : policy.IsFiltered ? NetworkKind.Egress : NetworkKind.Open;
+        var kind = outboundHandlers ? NetworkKind.Egress : !policy.EnableInternet ? NetworkKind.Internal : policy.IsFiltered ? NetworkKind.Egress : NetworkKind.Open;
         var name = await EnsureAsync(kind, cancellationToken);
         if (kind == NetworkKind.Open || egress is null)
         {

@@ -17,6 +17,7 @@ namespace Berth.Containers;
 /// <param name="Init">The class's own init choice (the config's overrides it).</param>
 /// <param name="ObjectName">The object's name when it was reached by name (label <c>berth.object-name</c>, which the CLI shows), else <see langword="null"/>.</param>
 /// <param name="EgressProxy">The node's egress proxy for a filtered class (set as <c>HTTP_PROXY</c>/<c>HTTPS_PROXY</c>), or <see langword="null"/>.</param>
+/// <param name="ExtraHosts">Hosts-file entries (<c>name:address</c>): the exact hosts of the class's outbound handlers, pointing at the egress proxy.</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -31,7 +32,8 @@ internal sealed record ContainerSpecInput(
     string? Runtime = null,
     bool Init = false,
     string? ObjectName = null,
-    System.Net.IPEndPoint? EgressProxy = null);
+    System.Net.IPEndPoint? EgressProxy = null,
+    IReadOnlyList<string>? ExtraHosts = null);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -87,6 +89,7 @@ internal static class ContainerSpecFactory
             PidsLimit = instanceType.PidsLimit,
             PublishPorts = containerClass.PublishPorts,
             Network = input.Network,
+            ExtraHosts = input.ExtraHosts ?? [],
             Runtime = containerClass.Runtime ?? input.Runtime ?? node.Runtime,
             Init = containerClass.Init ?? input.Init,
         };

@@ -178,6 +178,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
                 Ulimits = [new Ulimit { Name = "nofile", Soft = OpenFiles(spec), Hard = OpenFiles(spec) }],
                 Tmpfs = spec.ScratchMounts.Count == 0 ? null! : spec.ScratchMounts.ToDictionary(m => m, _ => ScratchOptions(instanceType), StringComparer.Ordinal),
                 NetworkMode = spec.Network!,
+                ExtraHosts = spec.ExtraHosts.Count == 0 ? null! : spec.ExtraHosts.ToList(),
                 Runtime = spec.Runtime!,
                 // null, not false, when off: the engine then applies its own default (dockerd's "init" setting).
                 Init = spec.Init ? true : null,

@@ -35,6 +35,13 @@ public sealed class EgressClient(string name, EgressPolicy policy, ILogger logge
     /// <summary>The object's logger.</summary>
     public ILogger Logger { get; } = logger;
 
+    /// <summary>
+    /// The object's outbound handlers: plain-HTTP requests to the hosts it routes are answered by the object before
+    /// the policy is consulted (TLS to a by-host handler's host is refused). See <see cref="IOutboundHandler"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: the policy decides every connection.</value>
+    public IOutboundHandler? Outbound { get; init; }
+
     /// <summary>Bytes the container sent out through the proxy (request heads and bodies, TLS records), in bytes.</summary>
     public long BytesOut => Interlocked.Read(ref _bytesOut);
 

@@ -252,6 +252,13 @@ public sealed class EgressProxy : IAsyncDisposable
 
     private async Task ForwardHttpAsync(NetworkStream stream, EgressClient client, HttpRequestHead head, int port, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
+        if (client.Outbound is { } outbound && outbound.Route(head.Host) != OutboundRoute.None)
+        {
+            // Answered by the object's outbound handler, before (and whatever) the policy (OutboundDispatch.cs).
+            await OutboundDispatch.ServeAsync(stream, client, outbound, head, port, body, _time, cancellationToken);
+            return;
+        }
+
         var decision = client.Policy.Decide(head.Host);
         if (!decision.Allowed)
         {
@@ -364,6 +371,13 @@ public sealed class EgressProxy : IAsyncDisposable
 
     private async Task TunnelAsync(NetworkStream stream, EgressClient client, string host, int port, string kind, ReadOnlyMemory<byte> pending, byte[]? established, CancellationToken cancellationToken)
     {
+        if (client.Outbound is { } outbound && outbound.Route(host) == OutboundRoute.ByHost)
+        {
+            // A handler's host is answered over plain HTTP only: refused, never sent out (OutboundDispatch.cs).
+            await OutboundDispatch.RefuseTlsAsync(stream, client, host, port, kind, established is not null, cancellationToken);
+            return;
+        }
+
         var decision = client.Policy.Decide(host);
         if (!decision.Allowed)
         {

@@ -54,6 +54,13 @@ public sealed record ContainerSpec
     public string? Network { get; init; }
 
     /// <summary>
+    /// Entries added to the container's hosts file, each <c>name:address</c> (the engine's <c>--add-host</c>), for
+    /// example <c>api.internal:172.20.0.1</c>: the hosts a class's outbound handlers answer point at the egress proxy.
+    /// </summary>
+    /// <value>Defaults to none.</value>
+    public IReadOnlyList<string> ExtraHosts { get; init; } = [];
+
+    /// <summary>
     /// OCI runtime the engine runs the container with, for example <c>runsc</c> for gVisor (registered with the engine by
     /// <c>scripts/register-runsc.sh</c>); <see langword="null"/> means the engine's default (<c>runc</c>).
     /// </summary>
