@@ -12,9 +12,11 @@ internal sealed record ProjectClass(string ClassName, string? Dockerfile, string
 /// <summary>Reads the classes of <c>berth.jsonc</c> (or <c>berth.json</c>) in a directory; the host validates the file, this only finds paths.</summary>
 internal static class ProjectClasses
 {
+    private static readonly string[] FileNames = ["berth.jsonc", "berth.json"];
+
     public static IReadOnlyList<ProjectClass>? Load(string directory)
     {
-        var file = new[] { "berth.jsonc", "berth.json" }.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
+        var file = FileNames.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
         if (file is null)
         {
             return null;

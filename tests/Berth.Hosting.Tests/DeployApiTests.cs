@@ -20,7 +20,7 @@ namespace Berth.Hosting.Tests;
 /// The deploy, versions and rollback endpoints against the real engine and the node's registry (127.0.0.1:5000, started by
 /// scripts/bootstrap.sh). No rollout coordinator is registered here: a deploy sets the class's traffic directly.
 /// </summary>
-public sealed class DeployApiTests : IAsyncLifetime
+public sealed class DeployApiTests : IAsyncLifetime, IDisposable
 {
     private const string Token = "deploy-test-token-0123456789abcdef";
     private const string Registry = "127.0.0.1:5000";
@@ -68,14 +68,17 @@ public sealed class DeployApiTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        _client.Dispose();
         await _host.StopAsync();
         await _host.DisposeAsync();
         foreach (var image in await _engine.ListImagesAsync(BerthNames.ForApp(_app)))
         {
             await _engine.RemoveImageAsync(image.Id, force: true);
         }
+    }
 
+    public void Dispose()
+    {
+        _client?.Dispose();
         _engine.Dispose();
         _dir.Dispose();
     }

@@ -168,6 +168,7 @@ public sealed partial class ClassDeployer(
         var rollout = traffic is null
             ? await SetFirstAsync(version, cancellationToken)
             : await RollOutAsync(className, version.Number, percent, "deploy", cancellationToken);
+        await CollectAsync(className, cancellationToken);
         return new DeployResult(version, rollout);
     }
 
@@ -196,6 +197,78 @@ public sealed partial class ClassDeployer(
 
         var rollout = await RollOutAsync(className, target.Number, 100, "rollback", cancellationToken);
         return new DeployResult(target, rollout);
+    }
+
+    /// <summary>
+    /// Image garbage collection: removes the versions of <paramref name="className"/> older than the newest
+    /// <see cref="RegistryOptions.KeepVersions"/> that no container runs (no container labelled <see cref="BerthLabels.Version"/>
+    /// with the version's number, none created from its image) and that get no traffic: from the engine, from the registry
+    /// (its manifest is deleted; <c>docker-registry garbage-collect</c> frees the blobs) and from the store. Answers the
+    /// numbers removed. An image the engine still needs (a conflict) is left, with its version, for a later run.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> CollectAsync(string className, CancellationToken cancellationToken = default)
+    {
+        if (store is not SqliteClassVersionStore sqlite || services.GetService<IContainerOperations>() is not { } containers)
+        {
+            return [];
+        }
+
+        var keep = registry.Value.KeepVersions;
+        var traffic = await store.GetTrafficAsync(className, cancellationToken);
+        var versions = await store.ListAsync(className, cancellationToken);
+        var running = await containers.ListAsync(BerthNames.ForClass(config.Name, className), cancellationToken);
+        var usedNumbers = running.Select(c => BerthNames.Label(c.Labels, BerthLabels.Version)).ToHashSet(StringComparer.Ordinal);
+        var usedImages = running.Select(c => c.Image).ToHashSet(StringComparer.Ordinal);
+        var removed = new List<int>();
+        foreach (var version in versions.Skip(keep))
+        {
+            if (version.Number == traffic?.Current || version.Number == traffic?.Candidate
+                || usedNumbers.Contains(version.Number.ToString(CultureInfo.InvariantCulture)) || usedImages.Contains(version.Image)
+                || versions.Take(keep).Any(v => v.Image == version.Image))
+            {
+                continue;
+            }
+
+            try
+            {
+                await engine.RemoveImageAsync(version.Image, force: false, cancellationToken);
+            }
+            catch (ContainerRuntimeException ex) when (ex.Error == ContainerRuntimeError.Conflict)
+            {
+                continue;
+            }
+
+            if (version.Image.Contains('@', StringComparison.Ordinal) && version.Digest is { } digest)
+            {
+                await DeleteFromRegistryAsync(className, version, digest, cancellationToken);
+            }
+
+            await sqlite.DeleteAsync(className, version.Number, cancellationToken);
+            Log.VersionCollected(logger, className, version.Number, version.Image, keep);
+            removed.Add(version.Number);
+        }
+
+        return removed;
+    }
+
+    private static readonly HttpClient RegistryHttp = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    private async Task DeleteFromRegistryAsync(string className, ClassVersion version, string digest, CancellationToken cancellationToken)
+    {
+        var repository = BerthNames.ImageRepository(config.Name, className);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri($"http://{registry.Value.Address}/v2/{repository}/manifests/{digest}"));
+            using var response = await RegistryHttp.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode && response.StatusCode != System.Net.HttpStatusCode.NotFound)
+            {
+                Log.VersionCollectFailed(logger, className, version.Number, $"the registry answered {(int)response.StatusCode}");
+            }
+        }
+        catch (HttpRequestException ex)
+        {
+            Log.VersionCollectFailed(logger, className, version.Number, ex.Message);
+        }
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ public sealed class RegistryOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>How many of a class's newest versions image garbage collection keeps (older ones are removed when no container runs them).</summary>
-    /// <value>Default: 5. Allowed: 1–1000. The config file's <c>keep_versions</c> sets it too.</value>
+    /// <value>Default: 5. Allowed: 1–1000.</value>
     public int KeepVersions { get; set; } = 5;
 }
 
