@@ -220,6 +220,7 @@ public sealed partial class ClassDeployer(
         var usedNumbers = running.Select(c => BerthNames.Label(c.Labels, BerthLabels.Version)).ToHashSet(StringComparer.Ordinal);
         var usedImages = running.Select(c => c.Image).ToHashSet(StringComparer.Ordinal);
         var removed = new List<int>();
+        var registryDeletes = 0;
         foreach (var version in versions.Skip(keep))
         {
             if (version.Number == traffic?.Current || version.Number == traffic?.Candidate
@@ -240,7 +241,7 @@ public sealed partial class ClassDeployer(
 
             if (version.Image.Contains('@', StringComparison.Ordinal) && version.Digest is { } digest)
             {
-                await DeleteFromRegistryAsync(className, version, digest, cancellationToken);
+                registryDeletes += await DeleteFromRegistryAsync(className, version, digest, cancellationToken) ? 1 : 0;
             }
 
             await sqlite.DeleteAsync(className, version.Number, cancellationToken);
@@ -248,19 +249,62 @@ public sealed partial class ClassDeployer(
             removed.Add(version.Number);
         }
 
+        if (registryDeletes > 0)
+        {
+            await GarbageCollectRegistryAsync(className, cancellationToken);
+        }
+
         return removed;
+    }
+
+    /// <summary>Frees the blobs of deleted manifests: <c>docker-registry garbage-collect {ConfigFile}</c>, when both exist.</summary>
+    private async Task GarbageCollectRegistryAsync(string className, CancellationToken cancellationToken)
+    {
+        var binary = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Select(d => Path.Combine(d, "docker-registry")).FirstOrDefault(File.Exists);
+        if (binary is null || !File.Exists(registry.Value.ConfigFile))
+        {
+            return;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(binary, ["garbage-collect", registry.Value.ConfigFile])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var error = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            if (process.ExitCode != 0)
+            {
+                Log.VersionCollectFailed(logger, className, 0, $"docker-registry garbage-collect exited with {process.ExitCode}: {(await error).Trim()}");
+            }
+
+            await output;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            Log.VersionCollectFailed(logger, className, 0, ex.Message);
+        }
     }
 
     private static readonly HttpClient RegistryHttp = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    private async Task DeleteFromRegistryAsync(string className, ClassVersion version, string digest, CancellationToken cancellationToken)
+    private async Task<bool> DeleteFromRegistryAsync(string className, ClassVersion version, string digest, CancellationToken cancellationToken)
     {
         var repository = BerthNames.ImageRepository(config.Name, className);
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri($"http://{registry.Value.Address}/v2/{repository}/manifests/{digest}"));
             using var response = await RegistryHttp.SendAsync(request, cancellationToken);
-            if (!response.IsSuccessStatusCode && response.StatusCode != System.Net.HttpStatusCode.NotFound)
+            if (response.IsSuccessStatusCode)
+            {
+                return true;
+            }
+
+            if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
             {
                 Log.VersionCollectFailed(logger, className, version.Number, $"the registry answered {(int)response.StatusCode}");
             }
@@ -269,6 +313,8 @@ public sealed partial class ClassDeployer(
         {
             Log.VersionCollectFailed(logger, className, version.Number, ex.Message);
         }
+
+        return false;
     }
 
     /// <summary>

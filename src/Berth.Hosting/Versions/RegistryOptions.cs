@@ -19,6 +19,13 @@ public sealed class RegistryOptions
     /// <value>Default: <see langword="true"/>.</value>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// The registry's config file, passed to <c>docker-registry garbage-collect</c> after image garbage collection deleted
+    /// manifests, so their blobs are freed too. Nothing is run when the file or <c>docker-registry</c> is absent.
+    /// </summary>
+    /// <value>Default: <c>/etc/docker/registry/config.yml</c> (written by <c>scripts/bootstrap.sh</c>).</value>
+    public string ConfigFile { get; set; } = "/etc/docker/registry/config.yml";
+
     /// <summary>How many of a class's newest versions image garbage collection keeps (older ones are removed when no container runs them).</summary>
     /// <value>Default: 5. Allowed: 1–1000.</value>
     public int KeepVersions { get; set; } = 5;
