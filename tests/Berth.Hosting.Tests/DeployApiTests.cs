@@ -26,6 +26,7 @@ public sealed class DeployApiTests : IAsyncLifetime, IDisposable
     private const string Registry = "127.0.0.1:5000";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly TempDirectory _dir = new();
+    // Owned by the host (its container disposes it).
     private readonly DockerContainerRuntime _engine = new(new DockerRuntimeOptions());
     private readonly string _app = "tdeploy" + Guid.NewGuid().ToString("N")[..10];
     private WebApplication _host = null!;
@@ -68,18 +69,19 @@ public sealed class DeployApiTests : IAsyncLifetime, IDisposable
 
     public async Task DisposeAsync()
     {
-        await _host.StopAsync();
-        await _host.DisposeAsync();
+        // Before the host stops: disposing it disposes the engine driver it was given.
         foreach (var image in await _engine.ListImagesAsync(BerthNames.ForApp(_app)))
         {
             await _engine.RemoveImageAsync(image.Id, force: true);
         }
+
+        await _host.StopAsync();
+        await _host.DisposeAsync();
     }
 
     public void Dispose()
     {
         _client?.Dispose();
-        _engine.Dispose();
         _dir.Dispose();
     }
 
