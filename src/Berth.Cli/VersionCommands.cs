@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Spectre.Console;
 
 namespace Berth.Cli;
 
@@ -108,9 +109,47 @@ internal sealed partial class BerthCli
         return deploy;
     }
 
-    /// <summary>Polls the rollout until it ends, printing each change (instances replaced / total, per step).</summary>
+    /// <summary>
+    /// Polls the rollout until it ends: on a terminal, a live Spectre progress bar per step (instances replaced / total);
+    /// otherwise one line per change.
+    /// </summary>
     private async Task<int> FollowRolloutAsync(AdminClient client, string className, RolloutInfo rollout, CancellationToken cancellationToken)
     {
+        if (ReferenceEquals(_output, Console.Out) && !Console.IsOutputRedirected)
+        {
+            var ended = rollout;
+            await AnsiConsole.Progress().AutoClear(false).StartAsync(async progress =>
+            {
+                var bars = new Dictionary<int, ProgressTask>();
+                while (true)
+                {
+                    var step = Math.Min(ended.StepIndex, Math.Max(ended.Steps.Count - 1, 0));
+                    if (!bars.TryGetValue(step, out var bar))
+                    {
+                        var percent = ended.Steps.Count == 0 ? 100 : ended.Steps[step];
+                        bar = bars[step] = progress.AddTask($"v{ended.ToVersion} step {step + 1}/{Math.Max(ended.Steps.Count, 1)} ({percent}%)", maxValue: Math.Max(ended.Total, 1));
+                    }
+
+                    foreach (var done in bars.Where(b => b.Key < step))
+                    {
+                        done.Value.Value = done.Value.MaxValue;
+                    }
+
+                    bar.Value = ended.Total == 0 ? bar.MaxValue : ended.Replaced;
+                    if (ended.State != "running")
+                    {
+                        bar.Value = ended.State == "completed" ? bar.MaxValue : bar.Value;
+                        return;
+                    }
+
+                    await Task.Delay(RolloutPollInterval, _environment.Time, cancellationToken);
+                    ended = await client.RolloutAsync(className, cancellationToken) ?? ended;
+                }
+            });
+            await _output.WriteLineAsync(Describe(ended));
+            return ended.State == "failed" ? ExitCodes.DeployFailed : ExitCodes.Success;
+        }
+
         var last = "";
         while (true)
         {
