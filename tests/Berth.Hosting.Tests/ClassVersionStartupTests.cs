@@ -32,9 +32,12 @@ public sealed class ClassVersionStartupTests : IDisposable
 
     private void SetImage(string id) => _engine.Images["my-api:1"] = new ImageInfo(id, ["my-api:1"], new Dictionary<string, string>(), 10);
 
+    private RegistryOptions _registry = new() { Enabled = false };
+
     private ClassVersionStartup Startup(bool withCoordinator, FakeLifetime lifetime)
     {
         var services = new ServiceCollection();
+        services.AddSingleton<IImageDistribution>(new NoDistribution());
         if (withCoordinator)
         {
             services.AddSingleton<IRolloutCoordinator>(_coordinator);
@@ -42,7 +45,7 @@ public sealed class ClassVersionStartupTests : IDisposable
 
         var provider = services.BuildServiceProvider();
         var deployer = new ClassDeployer(_store, new AppImageBuilder(_engine, _config, NullLogger<AppImageBuilder>.Instance), _engine, _config,
-            Options.Create(new RegistryOptions { Enabled = false }), provider, NullLogger<ClassDeployer>.Instance);
+            Options.Create(_registry), provider, NullLogger<ClassDeployer>.Instance);
         return new ClassVersionStartup(deployer, _config, provider, lifetime, NullLogger<ClassVersionStartup>.Instance);
     }
 
@@ -112,6 +115,33 @@ public sealed class ClassVersionStartupTests : IDisposable
         await StartAsync();
 
         Assert.Empty(await _store.ListAsync("Api"));
+    }
+
+    [Fact]
+    public async Task Start_RegistryEnabledButNothingListens_VersionUsesTheLocalTagWithoutAPush()
+    {
+        _registry = new RegistryOptions { Address = "127.0.0.1:9" };
+
+        await StartAsync();
+
+        var version = Assert.Single(await _store.ListAsync("Api"));
+        Assert.Equal(("my-api:1", "sha256:1111"), (version.Image, version.Digest));
+    }
+
+    /// <summary>A registry client that must not be used: a push would wait on a dead registry.</summary>
+    private sealed class NoDistribution : IImageDistribution
+    {
+        public Task<ImageInfo> BuildImageFromContextAsync(Stream contextTar, string dockerfile, IReadOnlyList<string> tags, IReadOnlyDictionary<string, string> labels,
+            IProgress<string>? progress = null, CancellationToken cancellationToken = default) => throw new InvalidOperationException("no builds here");
+
+        public Task TagImageAsync(string source, string target, CancellationToken cancellationToken = default) => throw new InvalidOperationException("no tag expected");
+
+        public Task<string> PushImageAsync(string reference, CancellationToken cancellationToken = default) => throw new InvalidOperationException("no push expected");
+
+        public Task PullImageAsync(string reference, CancellationToken cancellationToken = default) => throw new InvalidOperationException("no pull expected");
+
+        public Task<IReadOnlyList<string>?> GetRepoDigestsAsync(string reference, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("no registry look-up expected");
     }
 
     private sealed class RecordingCoordinator : IRolloutCoordinator

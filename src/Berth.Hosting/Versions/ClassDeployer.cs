@@ -292,6 +292,22 @@ public sealed partial class ClassDeployer(
 
     private static readonly HttpClient RegistryHttp = new() { Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary><see langword="null"/> when the registry answers <c>GET /v2/</c> within 3 s, else why not.</summary>
+    private async Task<string?> ProbeRegistryAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3), services.GetService<TimeProvider>() ?? TimeProvider.System);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var response = await RegistryHttp.GetAsync(new Uri($"http://{registry.Value.Address}/v2/"), linked.Token);
+            return response.IsSuccessStatusCode ? null : $"GET /v2/ answered {(int)response.StatusCode}";
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return ex is OperationCanceledException ? "no answer within 3 s" : ex.Message;
+        }
+    }
+
     private async Task<bool> DeleteFromRegistryAsync(string className, ClassVersion version, string digest, CancellationToken cancellationToken)
     {
         var repository = BerthNames.ImageRepository(config.Name, className);
@@ -373,6 +389,13 @@ public sealed partial class ClassDeployer(
         }
 
         var repository = RegistryRepository(className);
+        if (!required && await ProbeRegistryAsync(cancellationToken) is { } unreachable)
+        {
+            // At start-up the engine would retry a push to a dead registry for a long while; a quick look first.
+            Log.RegistryUnreachable(logger, className, registry.Value.Address, localReference, unreachable);
+            return (localReference, local.Id);
+        }
+
         var pushed = (await distribution.GetRepoDigestsAsync(localReference, cancellationToken) ?? [])
             .FirstOrDefault(d => d.StartsWith(repository + "@", StringComparison.Ordinal));
         if (pushed is not null)
