@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what Berth needs on a fresh Debian machine: the Docker engine (Debian's
-# docker.io, started in the background when none runs), busybox-static for the test images,
-# and the .NET SDK check. Safe to run again: every step is skipped when already done.
+# docker.io, started in the background when none runs), busybox-static for the test images, the node's image
+# registry (docker-registry on 127.0.0.1:5000), and the .NET SDK check. Safe to run again: every step is skipped when already done.
 set -euo pipefail
 
 log() { printf '[bootstrap] %s\n' "$*"; }
@@ -65,4 +65,51 @@ fi
 # scripts/register-runsc.sh and docs/security.md). dockerd is reloaded (SIGHUP) only when daemon.json changed.
 if ! bash "$(dirname "$0")/register-runsc.sh"; then
   log "runsc could not be registered; classes with runtime \"runsc\" will fail to start (runc classes are unaffected)"
+fi
+
+# The node's image registry (issue 13): Debian's docker-registry on 127.0.0.1:5000, storage under
+# /var/lib/docker-registry, deletes enabled (Berth's image GC deletes old versions and runs garbage-collect).
+# The engine pushes to a 127.0.0.1 registry over plain HTTP without any daemon.json change.
+registry_conf=/etc/docker/registry/config.yml
+registry_addr=127.0.0.1:5000
+registry_up() { curl -sf --max-time 2 "http://$registry_addr/v2/" >/dev/null 2>&1; }
+command -v docker-registry >/dev/null 2>&1 || apt_install docker-registry
+if ! grep -q '^# berth-registry' "$registry_conf" 2>/dev/null; then
+  log "writing $registry_conf (listen $registry_addr, storage /var/lib/docker-registry, deletes enabled)"
+  as_root mkdir -p /etc/docker/registry /var/lib/docker-registry
+  as_root sh -c "cat > $registry_conf" <<CONF
+# berth-registry: written by Berth's scripts/bootstrap.sh; remove this line to keep your own edits.
+version: 0.1
+log:
+  level: warn
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  delete:
+    enabled: true
+http:
+  addr: $registry_addr
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+CONF
+fi
+if registry_up; then
+  log "image registry already running on http://$registry_addr"
+else
+  log "starting docker-registry in the background on http://$registry_addr (log: /var/log/berth-registry.log)"
+  as_root sh -c "setsid nohup docker-registry serve $registry_conf >/var/log/berth-registry.log 2>&1 < /dev/null &"
+  for _ in $(seq 1 30); do
+    registry_up && break
+    sleep 1
+  done
+  registry_up || log "docker-registry did not come up (see /var/log/berth-registry.log); versions will use local image tags"
 fi

@@ -40,7 +40,7 @@ internal sealed record StopResult(string Id, string Class, string Object, int Ex
 /// Calls a running host's admin API (<c>/_berth/admin</c>) and turns every failure into a <see cref="CliException"/>
 /// that says what happened and what to try.
 /// </summary>
-internal sealed class AdminClient(HttpClient http, Uri host, string hostSource, string tokenSource) : IDisposable
+internal sealed partial class AdminClient(HttpClient http, Uri host, string hostSource, string tokenSource) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -208,6 +208,8 @@ internal sealed class AdminClient(HttpClient http, Uri host, string hostSource, 
                 HttpStatusCode.Conflict when title == "Not running" => new CliException(ExitCodes.NotRunning, detail),
                 HttpStatusCode.Conflict => new CliException(ExitCodes.Ambiguous, detail),
                 HttpStatusCode.BadRequest => new CliException(ExitCodes.Usage, detail),
+                HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadGateway or HttpStatusCode.RequestEntityTooLarge
+                    => new CliException(ExitCodes.DeployFailed, $"{title}: {detail}"),
                 _ => new CliException(ExitCodes.HostError, $"The host answered {(int)response.StatusCode} {response.ReasonPhrase}: {detail}"),
             };
         }

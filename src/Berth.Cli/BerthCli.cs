@@ -5,8 +5,8 @@ using System.Text.Json;
 
 namespace Berth.Cli;
 
-/// <summary>The <c>berth</c> command tree: <c>dev</c> and <c>containers list|logs|exec|stop|destroy</c>.</summary>
-internal sealed class BerthCli
+/// <summary>The <c>berth</c> command tree: <c>dev</c>, <c>containers list|logs|exec|stop|destroy</c>, <c>deploy</c>, <c>versions list|show</c>, <c>rollouts status</c> and <c>rollback</c>.</summary>
+internal sealed partial class BerthCli
 {
     public const string DefaultHost = "http://127.0.0.1:8787";
     public const string TokenEnvironmentVariable = "BERTH_ADMIN_TOKEN";
@@ -76,7 +76,7 @@ internal sealed class BerthCli
         var root = new RootCommand("Berth: run container apps written in C# locally, and inspect their containers.")
         {
             Options = { _host, _token, _dataDir },
-            Subcommands = { DevCommand.Create(_dataDir, _output, _error), CreateContainersCommand() },
+            Subcommands = { DevCommand.Create(_dataDir, _output, _error), CreateContainersCommand(), CreateDeployCommand(), CreateVersionsCommand(), CreateRolloutsCommand(), CreateRollbackCommand() },
         };
 
         var parseResult = root.Parse(args);

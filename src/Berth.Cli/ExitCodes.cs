@@ -9,6 +9,9 @@ internal static class ExitCodes
     /// <summary>Done.</summary>
     public const int Success = 0;
 
+    /// <summary>A deploy's build or push failed (nothing changed), its build context was too large, or its rollout failed.</summary>
+    public const int DeployFailed = 1;
+
     /// <summary>The command line was wrong (EX_USAGE).</summary>
     public const int Usage = 64;
 

@@ -38,6 +38,7 @@ public static class DockerServiceCollectionExtensions
         services.TryAddSingleton<IContainerExecOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
         services.TryAddSingleton<INetworkOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
         services.TryAddSingleton<IImageOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
+        services.TryAddSingleton<IImageDistribution>(sp => sp.GetRequiredService<DockerContainerRuntime>());
         return services;
     }
 }

@@ -17,6 +17,9 @@ public sealed class AdminOptions
     /// <summary>Most bytes of standard input an exec request may carry (1 MiB, after base64 decoding).</summary>
     public const int MaxExecStdinBytes = 1024 * 1024;
 
+    /// <summary>Most bytes of JSON a deploy or rollback request may carry (64 KiB).</summary>
+    public const int MaxDeployJsonBytes = 64 * 1024;
+
     /// <summary>Longest grace period a stop may ask for.</summary>
     public static readonly TimeSpan MaxStopGracePeriod = TimeSpan.FromMinutes(15);
 
@@ -30,6 +33,10 @@ public sealed class AdminOptions
     /// <summary>Directory for the generated token file; relative paths are resolved against the content root.</summary>
     /// <value>Default: <c>data</c>.</value>
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Most bytes of build context (the tar stream) a deploy may upload; it is streamed to the engine, never held in memory whole.</summary>
+    /// <value>Default: 536,870,912 (512 MiB). Allowed: 1 MiB–64 GiB.</value>
+    public long MaxDeployContextBytes { get; set; } = 512L * 1024 * 1024;
 }
 
 internal sealed class AdminOptionsValidator : IValidateOptions<AdminOptions>
@@ -45,6 +52,11 @@ internal sealed class AdminOptionsValidator : IValidateOptions<AdminOptions>
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             failures.Add("Berth:Admin:DataDirectory is empty; allowed: a directory path such as 'data'.");
+        }
+
+        if (options.MaxDeployContextBytes is < 1024 * 1024 or > 64L * 1024 * 1024 * 1024)
+        {
+            failures.Add($"Berth:Admin:MaxDeployContextBytes: {options.MaxDeployContextBytes} is not allowed; allowed: 1048576–68719476736 bytes.");
         }
 
         return failures.Count > 0 ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;

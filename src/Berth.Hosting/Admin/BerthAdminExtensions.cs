@@ -50,7 +50,9 @@ public static partial class BerthAdminExtensions
     /// <c>POST containers/{class}/{object}/exec</c> (streams NDJSON frames, see <c>docs/cli.md</c>), <c>POST containers/{class}/{object}/stop?grace=</c>
     /// and <c>DELETE containers/{class}/{object}</c> (destroy); stop, exec and destroy go through the owning object when this host runs its class
     /// under <see cref="RoutePrefix"/>. <c>{object}</c> is the object's ID, its name (as given to <c>IdFromName</c>), or an unambiguous
-    /// prefix of its ID, tried in that order.
+    /// prefix of its ID, tried in that order. Versions and deploys (docs/deploys.md): <c>POST classes/{class}/deploy?percent=&amp;dockerfile=</c>,
+    /// <c>GET classes/{class}/versions</c>, <c>GET classes/{class}/versions/{n}</c>, <c>POST classes/{class}/rollback</c>,
+    /// <c>GET classes/{class}/rollout</c> and <c>GET rollouts</c>.
     /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="AddBerthAdmin"/> was not called, or no config file was loaded (<c>UseConfigFile</c>).</exception>
     public static RouteGroupBuilder MapBerthAdmin(this IEndpointRouteBuilder endpoints)
@@ -73,6 +75,7 @@ public static partial class BerthAdminExtensions
         group.MapPost("/containers/{className}/{objectId}/exec", ExecAsync);
         group.MapPost("/containers/{className}/{objectId}/stop", StopAsync);
         group.MapDelete("/containers/{className}/{objectId}", DestroyAsync);
+        MapVersions(group);
         return group;
     }
 

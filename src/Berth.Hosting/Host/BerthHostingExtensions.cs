@@ -49,6 +49,12 @@ public static class BerthHostingExtensions
         services.AddOptions<GatewayOptions>().Bind(section.GetSection("Gateway"));
         services.AddOptions<DockerRuntimeOptions>().Bind(section.GetSection("Docker"));
         services.AddOptions<Berth.Egress.EgressOptions>().Bind(section.GetSection("Egress"));
+        services.AddOptions<RegistryOptions>().Bind(section.GetSection("Registry")).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RegistryOptions>, RegistryOptionsValidator>());
+        // The node's versions of every class (issue 13), in {DataDirectory}/versions.db.
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SqliteClassVersionStore>();
+        services.TryAddSingleton<IClassVersionStore>(sp => sp.GetRequiredService<SqliteClassVersionStore>());
         // The node's identity (which containers it reconciles, part of their names) lives in its data directory.
         services.AddSingleton<IPostConfigureOptions<ContainerOptions>, NodeIdentityOptions>();
         services.AddOptions<AdminOptions>().Configure<IOptions<DurableObjectOptions>>((admin, objects) => admin.DataDirectory = objects.Value.DataDirectory);
@@ -64,6 +70,9 @@ public static class BerthHostingExtensions
             services.TryAddSingleton<AppImageBuilder>();
             services.TryAddSingleton<IContainerImageProvider, ConfigFileImageProvider>();
             services.AddHostedService<AppImageWarmup>();
+            // Versions (issue 13): a changed image or config at start-up is recorded and rolled out like a deploy.
+            services.TryAddSingleton<ClassDeployer>();
+            services.AddHostedService<ClassVersionStartup>();
         }
 
         var cluster = section.GetSection("Cluster");

@@ -113,13 +113,18 @@ public sealed partial class AppImageBuilder(IImageOperations runtime, BerthAppCo
                 continue;
             }
 
-            try
+            // Tag by tag: a version pushed to the node's registry carries its registry tag too, and the engine refuses to
+            // delete an image by ID while several repositories name it. The last tag removed deletes the image.
+            foreach (var reference in image.Tags.Count > 0 ? image.Tags : [image.Id])
             {
-                await runtime.RemoveImageAsync(image.Id, force: false, cancellationToken);
-            }
-            catch (ContainerRuntimeException ex) when (ex.Error == ContainerRuntimeError.Conflict)
-            {
-                // In use by a running container.
+                try
+                {
+                    await runtime.RemoveImageAsync(reference, force: false, cancellationToken);
+                }
+                catch (ContainerRuntimeException ex) when (ex.Error == ContainerRuntimeError.Conflict)
+                {
+                    // In use by a running container.
+                }
             }
         }
     }
