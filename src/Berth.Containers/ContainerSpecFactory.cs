@@ -16,6 +16,7 @@ namespace Berth.Containers;
 /// <param name="Runtime">The class's own OCI runtime, or <see langword="null"/> (the config's, then the node's, win over it).</param>
 /// <param name="Init">The class's own init choice (the config's overrides it).</param>
 /// <param name="ObjectName">The object's name when it was reached by name (label <c>berth.object-name</c>, which the CLI shows), else <see langword="null"/>.</param>
+/// <param name="Version">The recorded class version it runs (label <c>berth.version</c>), or <see langword="null"/> when the node records no versions (the label is then the image's tag).</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -29,7 +30,8 @@ internal sealed record ContainerSpecInput(
     ContainerStartOptions? StartOptions,
     string? Runtime = null,
     bool Init = false,
-    string? ObjectName = null);
+    string? ObjectName = null,
+    int? Version = null);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -63,6 +65,11 @@ internal static class ContainerSpecFactory
         if (input.ObjectName is { Length: > 0 } objectName)
         {
             labels[BerthLabels.ObjectName] = objectName;
+        }
+
+        if (input.Version is { } version)
+        {
+            labels[BerthLabels.Version] = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return new ContainerSpec
