@@ -352,7 +352,8 @@ internal sealed class RolloutCoordinator : IRolloutCoordinator, ILifecyclePartic
             long generation = 0;
             while (true)
             {
-                var slice = await owner.ReplaceSliceAsync(request, generation, cancellationToken);
+                // WaitAsync: a stopping node does not wait on a slice (the object's replacement goes on; the next start resumes the rollout).
+                var slice = await owner.ReplaceSliceAsync(request, generation, cancellationToken).WaitAsync(cancellationToken);
                 if (slice.Outcome != ContainerReplaceOutcome.Pending)
                 {
                     return slice.Outcome;

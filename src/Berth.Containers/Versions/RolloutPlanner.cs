@@ -42,7 +42,7 @@ internal static class RolloutPlanner
         }
 
         var due = outdated.Take(need).ToList();
-        var ready = due.Where(i => now - i.CreatedAt >= activeGrace).ToList();
+        var ready = due.Where(i => activeGrace <= TimeSpan.Zero || now - i.CreatedAt >= activeGrace).ToList();
         if (ready.Count > 0)
         {
             return new RolloutPick(ready, TimeSpan.Zero);
