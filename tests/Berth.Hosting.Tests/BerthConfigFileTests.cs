@@ -90,9 +90,6 @@ public sealed class BerthConfigFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("rollout_step_percentage", "[25, 50, 100]")]
-    [InlineData("rollout_step_percentage", "30")]
-    [InlineData("rollout_active_grace_period", "60")]
     [InlineData("autoscaling", "{ \"minimum_instances\": 1, \"cpu_target\": 75 }")]
     public void Parse_ContainerFieldNothingActsOn_RejectedAsNotSupportedYet(string field, string value)
     {

@@ -24,6 +24,9 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
         options.Runtime = container.Runtime ?? options.Runtime;
         options.Init = container.Init ?? options.Init;
+        options.RolloutStepPercentage = container.RolloutStepPercentage ?? options.RolloutStepPercentage;
+        options.RolloutActiveGracePeriod = container.RolloutActiveGracePeriod ?? options.RolloutActiveGracePeriod;
+        options.RolloutStopGracePeriod = container.RolloutStopGracePeriod ?? options.RolloutStopGracePeriod;
         if (container.Image is ImageReference reference)
         {
             options.Image = reference.Reference;
