@@ -19,6 +19,9 @@ internal sealed class RolloutCoordinator : IRolloutCoordinator, ILifecyclePartic
     /// <summary>Most containers of one class replaced at the same time.</summary>
     internal const int MaxParallelReplacements = 16;
 
+    /// <summary>How often a rollout tries to replace one container whose replacement failed before it leaves it.</summary>
+    internal const int MaxReplaceAttempts = 3;
+
     private readonly IServiceProvider _services;
     private readonly IContainerOperations _runtime;
     private readonly ContainerClassRegistry _classes;
@@ -265,7 +268,8 @@ internal sealed class RolloutCoordinator : IRolloutCoordinator, ILifecyclePartic
             await _active.Task.WaitAsync(cancellationToken);
             var containerClass = _classes.Get(className);
             var steps = run.Record.Status.Steps;
-            var attempted = new HashSet<string>(StringComparer.Ordinal);
+            // Containers whose replacement failed (a call timed out, the engine erred), by how often: retried, up to MaxReplaceAttempts.
+            var failed = new Dictionary<string, int>(StringComparer.Ordinal);
             while (run.Record.Status.StepIndex < steps.Count)
             {
                 var step = run.Record.Status.StepIndex;
@@ -274,7 +278,8 @@ internal sealed class RolloutCoordinator : IRolloutCoordinator, ILifecyclePartic
                 {
                     var traffic = await Versions.GetTrafficAsync(className, cancellationToken)
                         ?? throw new InvalidOperationException($"Container class '{className}' lost its traffic during the rollout.");
-                    var outdated = (await ListOutdatedAsync(className, traffic, cancellationToken)).Where(i => !attempted.Contains(i.ContainerId)).ToList();
+                    var outdated = (await ListOutdatedAsync(className, traffic, cancellationToken))
+                        .Where(i => failed.GetValueOrDefault(i.ContainerId) < MaxReplaceAttempts).ToList();
                     var pick = RolloutPlanner.Pick(outdated, target - run.Record.Status.Replaced, _time.GetUtcNow(), containerClass.Options.RolloutActiveGracePeriod);
                     if (outdated.Count == 0)
                     {
@@ -288,13 +293,17 @@ internal sealed class RolloutCoordinator : IRolloutCoordinator, ILifecyclePartic
                         continue;
                     }
 
-                    attempted.UnionWith(pick.Now.Select(i => i.ContainerId));
                     await Parallel.ForEachAsync(pick.Now, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelReplacements, CancellationToken = cancellationToken },
                         async (instance, ct) =>
                         {
                             var outcome = await ReplaceAsync(className, instance, traffic.VersionFor(instance.ObjectId), containerClass.Options.RolloutStopGracePeriod, ct);
                             if (outcome is null)
                             {
+                                lock (failed)
+                                {
+                                    failed[instance.ContainerId] = failed.GetValueOrDefault(instance.ContainerId) + 1;
+                                }
+
                                 return;
                             }
 
