@@ -121,7 +121,7 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public string Network => BerthNames.Network(AppName, BenchApp.InternetEnabled);
 
-    public static async Task<BenchHost> StartAsync(ClassSettings settings, CancellationToken cancellationToken)
+    public static async Task<BenchHost> StartAsync(ClassSettings settings, CancellationToken cancellationToken, IClassVersionStore? versions = null)
     {
         TimingRuntime? timing = null;
         var options = new BerthTestHostOptions
@@ -144,19 +144,27 @@ internal sealed class BenchHost : IAsyncDisposable
 
         var host = await BerthTestHost.StartAsync(
             options,
-            berth => berth.AddContainer<BenchApp>(o =>
+            berth =>
             {
-                o.Image = settings.Image;
-                o.InstanceType = settings.InstanceType;
-                o.MaxInstances = settings.MaxInstances;
-                o.SleepAfter = settings.SleepAfter;
-                // The warm scenario compares the gateway with Docker's published-port proxy, so this class asks for it.
-                o.PublishPorts = true;
-                foreach (var (key, value) in AppEnvironment)
+                if (versions is not null)
                 {
-                    o.EnvVars[key] = value;
+                    berth.Services.AddSingleton(versions);
                 }
-            }),
+
+                berth.AddContainer<BenchApp>(o =>
+                {
+                    o.Image = settings.Image;
+                    o.InstanceType = settings.InstanceType;
+                    o.MaxInstances = settings.MaxInstances;
+                    o.SleepAfter = settings.SleepAfter;
+                    // The warm scenario compares the gateway with Docker's published-port proxy, so this class asks for it.
+                    o.PublishPorts = true;
+                    foreach (var (key, value) in AppEnvironment)
+                    {
+                        o.EnvVars[key] = value;
+                    }
+                });
+            },
             app =>
             {
                 app.MapContainer<BenchApp>(Route, ctx => (string)ctx.Request.RouteValues["name"]!, stripPrefix: true);

@@ -548,12 +548,13 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         {
             // Bounded by the user's InstanceStartTimeout alone: the caller's token does not reach here.
             using var timeout = new CancellationTokenSource(_options.InstanceStartTimeout, _time);
-            var image = await _class.GetImageAsync(timeout.Token);
+            var (image, version) = await ResolveImageAsync(timeout.Token);
             var policy = EgressPolicyFor(options);
             var network = await EnsureEgressNetworkAsync(policy, timeout.Token);
             var spec = ContainerSpecFactory.Create(_options, _class.Options, new ContainerSpecInput(
                 ClassName, Context.Id.ToString(), image, network.Name, DefaultPort, PortsFor(DefaultPort), InstanceType, EnvVars, Entrypoint, options, Runtime, Init, Context.Name, network.Proxy,
-                OutboundExtraHosts(network)));
+                OutboundExtraHosts(network), version));
+            _runningVersion = version;
 
             Log.Starting(_logger, ClassName, ObjectName, image);
             _runningInstanceType = spec.InstanceType;
@@ -730,7 +731,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private async Task StopCoreAsync(ContainerSignal signal, StopReason reason, CancellationToken cancellationToken)
+    private async Task StopCoreAsync(ContainerSignal signal, StopReason reason, CancellationToken cancellationToken, TimeSpan? grace = null)
     {
         if (_currentContainerId is not { } id)
         {
@@ -745,7 +746,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         ContainerExit exit;
         try
         {
-            exit = await _runtime.StopAsync(id, new StopOptions(signal, _options.StopGracePeriod), cancellationToken);
+            exit = await _runtime.StopAsync(id, new StopOptions(signal, grace ?? _options.StopGracePeriod), cancellationToken);
         }
         catch (ContainerRuntimeException ex) when (ex.Error == ContainerRuntimeError.ContainerNotFound)
         {
@@ -836,10 +837,10 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             var instanceType = _runningInstanceType ?? _class.Options.InstanceType ?? InstanceType;
             Log.OutOfMemory(_logger, ClassName, ObjectName, exit.ExitCode, instanceType.MemoryBytes / (1024 * 1024), instanceType);
         }
-        else if (reason is StopReason.Sleep or StopReason.Requested && stopSignal is { } signal && signal != ContainerSignal.SIGKILL && exit.ExitCode == 137)
+        else if (reason is StopReason.Sleep or StopReason.Requested or StopReason.Replaced && stopSignal is { } signal && signal != ContainerSignal.SIGKILL && exit.ExitCode == 137)
         {
             // 137 = 128 + SIGKILL: the stop signal did not end it, the kill after the grace did.
-            Log.KilledAfterGrace(_logger, ClassName, ObjectName, reason, _options.StopGracePeriod, signal.ToSignalName(), exit.ExitCode);
+            Log.KilledAfterGrace(_logger, ClassName, ObjectName, reason, reason == StopReason.Replaced ? _class.Options.RolloutStopGracePeriod : _options.StopGracePeriod, signal.ToSignalName(), exit.ExitCode);
         }
         else if (reason is StopReason.Exited or StopReason.Failed && exit.ExitCode != 0)
         {
@@ -875,6 +876,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         _registry.TryReserveInstance(ClassName, int.MaxValue);
         _instanceReserved = true;
+        _runningVersion = VersionOf(status.Labels);
         _stopped = NewExitSignal();
         StartMonitor(containerId);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());

@@ -83,6 +83,37 @@ public sealed class ContainerClassOptions
     /// <value>Defaults to <see langword="null"/> (the class's own list).</value>
     public IList<string>? DeniedHosts { get; set; }
 
+    /// <summary>Default of <see cref="RolloutStepPercentage"/>: 10 %, then 100 %.</summary>
+    public static IReadOnlyList<int> DefaultRolloutSteps { get; } = [10, 100];
+
+    /// <summary>Default and largest value of <see cref="RolloutStopGracePeriod"/>: 15 minutes.</summary>
+    public static readonly TimeSpan MaxRolloutStopGracePeriod = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// The steps of a rollout (<c>rollout_step_percentage</c>, a number or a list): each step replaces running containers until
+    /// this percentage (of those on another version when the rollout started, rounded up) runs the new version, oldest first.
+    /// </summary>
+    /// <value>Defaults to <see cref="DefaultRolloutSteps"/> (<c>[10, 100]</c>). Each 1–100, strictly increasing; a list that does not end with 100 gets 100 appended.</value>
+    public IReadOnlyList<int> RolloutStepPercentage { get; set; } = DefaultRolloutSteps;
+
+    /// <summary>
+    /// How old a running container must be before a rollout replaces it (<c>rollout_active_grace_period</c>, seconds in the
+    /// config): a younger one is left until it is this old.
+    /// </summary>
+    /// <value>Defaults to zero (any age). Zero or positive.</value>
+    public TimeSpan RolloutActiveGracePeriod { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// How long a replaced container has, from the moment a rollout takes it, to finish its in-flight requests, streams and
+    /// WebSockets and then exit on SIGTERM (<c>rollout_stop_grace_period</c>, seconds in the config); at its end it is SIGKILLed.
+    /// </summary>
+    /// <value>Defaults to <see cref="MaxRolloutStopGracePeriod"/> (15 minutes). Positive, at most 15 minutes.</value>
+    public TimeSpan RolloutStopGracePeriod { get; set; } = MaxRolloutStopGracePeriod;
+
+    /// <summary>The steps a rollout of this class takes: <see cref="RolloutStepPercentage"/>, ending with 100.</summary>
+    internal IReadOnlyList<int> EffectiveRolloutSteps =>
+        RolloutStepPercentage is { Count: > 0 } steps ? steps[^1] == 100 ? steps : [.. steps, 100] : DefaultRolloutSteps;
+
     /// <summary>Environment variables added to every instance of the class.</summary>
     public IDictionary<string, string> EnvVars { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -22,6 +22,7 @@ public sealed class ContainerLease
     private ContainerEndpoint? _endpoint;
     private int _state;
     private int _inFlight;
+    private bool _retiring;
     private long _lastActivity;
 
     internal ContainerLease(TimeProvider timeProvider)
@@ -72,6 +73,12 @@ public sealed class ContainerLease
 
     internal void OpenFor(ContainerEndpoint endpoint)
     {
+        if (Volatile.Read(ref _retiring))
+        {
+            // A rollout is replacing the container: no request enters it again.
+            return;
+        }
+
         Volatile.Write(ref _endpoint, endpoint);
         Touch();
         Volatile.Write(ref _state, Open);
@@ -92,6 +99,16 @@ public sealed class ContainerLease
 
         Volatile.Write(ref _state, Open);
         return false;
+    }
+
+    /// <summary>
+    /// Stops new requests from entering for good (a rollout replaces the container), whatever is in flight: those finish,
+    /// and <see cref="InFlight"/> says when they have.
+    /// </summary>
+    internal void Retire()
+    {
+        Volatile.Write(ref _retiring, true);
+        Volatile.Write(ref _state, Draining);
     }
 
     internal void Close()

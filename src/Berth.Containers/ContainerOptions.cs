@@ -225,6 +225,28 @@ internal sealed class ContainerClassOptionsValidator : IValidateOptions<Containe
             failures.Add(ContainerClassOptions.RuntimeError($"{where}.runtime", runtime));
         }
 
+        if (options.RolloutStepPercentage is { } steps)
+        {
+            for (var i = 0; i < steps.Count; i++)
+            {
+                if (steps[i] is < 1 or > 100 || i > 0 && steps[i] <= steps[i - 1])
+                {
+                    failures.Add($"{where}.rollout_step_percentage: '{string.Join(", ", steps)}' is not allowed; use a number 1-100 or a strictly increasing list of them, such as [10, 100].");
+                    break;
+                }
+            }
+        }
+
+        if (options.RolloutActiveGracePeriod < TimeSpan.Zero)
+        {
+            failures.Add($"{where}.rollout_active_grace_period: '{options.RolloutActiveGracePeriod.TotalSeconds}' is not allowed; use 0 or more seconds.");
+        }
+
+        if (options.RolloutStopGracePeriod <= TimeSpan.Zero || options.RolloutStopGracePeriod > ContainerClassOptions.MaxRolloutStopGracePeriod)
+        {
+            failures.Add($"{where}.rollout_stop_grace_period: '{options.RolloutStopGracePeriod.TotalSeconds}' is not allowed; use 1 to 900 seconds.");
+        }
+
         if (options.Image is { } image && string.IsNullOrWhiteSpace(image))
         {
             failures.Add($"{where}.image: is empty; set an image reference such as 'my-api:1.0', or leave it out to take it from the config file.");

@@ -41,6 +41,11 @@ public static class ContainerServiceCollectionExtensions
         services.TryAddSingleton(sp => BuildRegistry(sp));
         services.TryAddSingleton<ContainerReconciler>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ContainerReconciler>());
+
+        // Rollouts of class versions; they need an IClassVersionStore (Berth.Hosting registers the node's), else they are idle.
+        services.TryAddSingleton<RolloutCoordinator>();
+        services.TryAddSingleton<IRolloutCoordinator>(sp => sp.GetRequiredService<RolloutCoordinator>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RolloutCoordinator>());
         return services;
     }
 

@@ -18,6 +18,7 @@ namespace Berth.Containers;
 /// <param name="ObjectName">The object's name when it was reached by name (label <c>berth.object-name</c>, which the CLI shows), else <see langword="null"/>.</param>
 /// <param name="EgressProxy">The node's egress proxy for a filtered class (set as <c>HTTP_PROXY</c>/<c>HTTPS_PROXY</c>), or <see langword="null"/>.</param>
 /// <param name="ExtraHosts">Hosts-file entries (<c>name:address</c>): the exact hosts of the class's outbound handlers, pointing at the egress proxy.</param>
+/// <param name="Version">The recorded class version it runs (label <c>berth.version</c>), or <see langword="null"/> when the node records no versions (the label is then the image's tag).</param>
 internal sealed record ContainerSpecInput(
     string ClassName,
     string ObjectId,
@@ -33,7 +34,8 @@ internal sealed record ContainerSpecInput(
     bool Init = false,
     string? ObjectName = null,
     System.Net.IPEndPoint? EgressProxy = null,
-    IReadOnlyList<string>? ExtraHosts = null);
+    IReadOnlyList<string>? ExtraHosts = null,
+    int? Version = null);
 
 /// <summary>
 /// Builds the engine's container spec for a container object: name, labels, environment, ports and resources. The one
@@ -75,6 +77,11 @@ internal static class ContainerSpecFactory
         if (input.ObjectName is { Length: > 0 } objectName)
         {
             labels[BerthLabels.ObjectName] = objectName;
+        }
+
+        if (input.Version is { } version)
+        {
+            labels[BerthLabels.Version] = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return new ContainerSpec

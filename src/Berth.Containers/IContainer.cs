@@ -80,6 +80,15 @@ internal interface IContainerLifecycle : IGrainWithStringKey
     Task AdoptAsync(string containerId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Waits at most <see cref="ContainerOptions.CallSlice"/> for a rollout's replacement of this object's container to end,
+    /// starting it when the container runs a version other than <see cref="ContainerReplaceRequest.ToVersion"/>: its lease
+    /// drains (in-flight requests, streams and WebSockets finish), then SIGTERM, then SIGKILL at the grace. Pass the answer's
+    /// generation to the next slice.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<ContainerReplaceSlice> ReplaceSliceAsync(ContainerReplaceRequest request, long generation, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// After the gateway failed to reach <paramref name="containerId"/> (connection refused or reset), checks that it is
     /// alive: its engine state, then its default port, then (bounded by <see cref="ContainerOptions.ExitSettleTimeout"/>)
     /// the exit the monitor reports. Returns <see langword="false"/> when it is dead or no longer the current container; the

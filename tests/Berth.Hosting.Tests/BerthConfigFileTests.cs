@@ -90,9 +90,6 @@ public sealed class BerthConfigFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("rollout_step_percentage", "[25, 50, 100]")]
-    [InlineData("rollout_step_percentage", "30")]
-    [InlineData("rollout_active_grace_period", "60")]
     [InlineData("autoscaling", "{ \"minimum_instances\": 1, \"cpu_target\": 75 }")]
     public void Parse_ContainerFieldNothingActsOn_RejectedAsNotSupportedYet(string field, string value)
     {
@@ -235,7 +232,8 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Equal(
             "containers[0].max_instance: unknown field 'max_instance' is not allowed; did you mean 'max_instances'? allowed: class_name, image, "
-            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init, enable_internet, allowed_hosts, denied_hosts",
+            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init, enable_internet, allowed_hosts, denied_hosts, "
+            + "rollout_step_percentage, rollout_active_grace_period, rollout_stop_grace_period",
             Assert.Single(ex.Problems));
     }
 

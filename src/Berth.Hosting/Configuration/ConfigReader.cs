@@ -25,6 +25,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
         "runtime", "init", "enable_internet", "allowed_hosts", "denied_hosts",
+        "rollout_step_percentage", "rollout_active_grace_period", "rollout_stop_grace_period",
     ];
     private const string HostsAllowed = "an array of host globs such as \"api.example.com\", \"*.example.com\" or \"api.*.internal\"";
     internal static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
@@ -35,7 +36,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
     /// </summary>
     internal static readonly string[] NotSupportedYet =
     [
-        "durable_objects", "rollout_step_percentage", "rollout_active_grace_period", "autoscaling",
+        "durable_objects", "autoscaling",
     ];
     internal static readonly string[] TriggersFields = ["crons"];
 
@@ -122,7 +123,40 @@ internal sealed partial class ConfigReader(string baseDirectory)
             EnableInternet = fields.TryGetValue("enable_internet", out var ei) ? Bool(ei, $"{path}.enable_internet") : null,
             AllowedHosts = fields.TryGetValue("allowed_hosts", out var ah) ? HostGlobs(ah, $"{path}.allowed_hosts") : null,
             DeniedHosts = fields.TryGetValue("denied_hosts", out var dh) ? HostGlobs(dh, $"{path}.denied_hosts") : null,
+            RolloutStepPercentage = fields.TryGetValue("rollout_step_percentage", out var rs) ? ReadRolloutSteps(rs, $"{path}.rollout_step_percentage") : null,
+            RolloutActiveGracePeriod = fields.TryGetValue("rollout_active_grace_period", out var ra) && Number(ra, $"{path}.rollout_active_grace_period", 0, 7 * 86400, "a number of seconds from 0 to 604800") is { } active
+                ? TimeSpan.FromSeconds(active) : null,
+            RolloutStopGracePeriod = fields.TryGetValue("rollout_stop_grace_period", out var rg) && Number(rg, $"{path}.rollout_stop_grace_period", 1, 900, "a number of seconds from 1 to 900 (15 minutes)") is { } stop
+                ? TimeSpan.FromSeconds(stop) : null,
         };
+    }
+
+    /// <summary><c>rollout_step_percentage</c>: one number 1–100, or a strictly increasing list of them.</summary>
+    private IReadOnlyList<int>? ReadRolloutSteps(JsonElement value, string path)
+    {
+        const string allowed = "a number 1-100, or a strictly increasing list of them such as [10, 100]";
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            return Int(value, path, 1, 100, allowed) is { } single ? [single] : null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
+        {
+            return NotAllowed<IReadOnlyList<int>>(path, value, allowed);
+        }
+
+        var steps = new List<int>();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out var step) || step is < 1 or > 100 || steps.Count > 0 && step <= steps[^1])
+            {
+                return NotAllowed<IReadOnlyList<int>>(path, value, allowed);
+            }
+
+            steps.Add(step);
+        }
+
+        return steps;
     }
 
     private string? ReadRuntime(JsonElement value, string path)

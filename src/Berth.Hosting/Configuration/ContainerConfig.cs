@@ -47,4 +47,22 @@ public sealed record ContainerConfig
     /// <summary>Host globs the class's containers may never reach (<c>denied_hosts</c>); <see langword="null"/> leaves the class's own list.</summary>
     /// <value>Default: <see langword="null"/>.</value>
     public IReadOnlyList<string>? DeniedHosts { get; init; }
+
+    /// <summary>
+    /// The steps of a rollout (<c>rollout_step_percentage</c>, a number or a list, each 1–100, strictly increasing); <see langword="null"/>
+    /// leaves <see cref="Berth.Containers.ContainerClassOptions.RolloutStepPercentage"/> (<c>[10, 100]</c>).
+    /// </summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public IReadOnlyList<int>? RolloutStepPercentage { get; init; }
+
+    /// <summary>How old a container must be before a rollout replaces it (<c>rollout_active_grace_period</c>, seconds); <see langword="null"/> leaves 0.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public TimeSpan? RolloutActiveGracePeriod { get; init; }
+
+    /// <summary>
+    /// How long a replaced container has to drain and exit on SIGTERM before SIGKILL (<c>rollout_stop_grace_period</c>, seconds, 1–900);
+    /// <see langword="null"/> leaves 15 minutes.
+    /// </summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public TimeSpan? RolloutStopGracePeriod { get; init; }
 }

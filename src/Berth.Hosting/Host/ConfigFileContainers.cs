@@ -27,6 +27,9 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.EnableInternet = container.EnableInternet ?? options.EnableInternet;
         options.AllowedHosts = container.AllowedHosts is { } allowed ? [.. allowed] : options.AllowedHosts;
         options.DeniedHosts = container.DeniedHosts is { } denied ? [.. denied] : options.DeniedHosts;
+        options.RolloutStepPercentage = container.RolloutStepPercentage ?? options.RolloutStepPercentage;
+        options.RolloutActiveGracePeriod = container.RolloutActiveGracePeriod ?? options.RolloutActiveGracePeriod;
+        options.RolloutStopGracePeriod = container.RolloutStopGracePeriod ?? options.RolloutStopGracePeriod;
         if (container.Image is ImageReference reference)
         {
             options.Image = reference.Reference;

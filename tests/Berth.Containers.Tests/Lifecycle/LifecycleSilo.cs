@@ -91,6 +91,8 @@ public sealed class LifecycleSilo : IAsyncDisposable
 
     public string DataDirectory => _dataDirectory;
 
+    public IServiceProvider Services => _host.Services;
+
     public ContainerLeaseRegistry Leases => _host.Services.GetRequiredService<ContainerLeaseRegistry>();
 
     public IContainer Get(string name) =>
@@ -99,7 +101,7 @@ public sealed class LifecycleSilo : IAsyncDisposable
     internal IContainerLifecycle Lifecycle(IContainer container) => container.AsReference<IContainerLifecycle>();
 
     public static async Task<LifecycleSilo> StartAsync(Action<ContainerOptions>? configure = null, int maxInstances = 20,
-        FakeContainerRuntime? runtime = null, FakeTimeProvider? time = null, string? dataDirectory = null)
+        FakeContainerRuntime? runtime = null, FakeTimeProvider? time = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
     {
         time ??= new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         runtime ??= new FakeContainerRuntime(time);
@@ -127,6 +129,7 @@ public sealed class LifecycleSilo : IAsyncDisposable
             options.Image = "berth/web:1";
             options.MaxInstances = maxInstances;
         });
+        services?.Invoke(builder.Services);
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(FreePort(), FreePort())
             .AddDurableObjects(options => options.DataDirectory = dataDirectory));

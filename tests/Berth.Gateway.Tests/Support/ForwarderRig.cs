@@ -255,6 +255,8 @@ public sealed class FakeContainerObject(ContainerEndpoint live) : IContainer, IC
 
     public Task AdoptAsync(string containerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+    Task<ContainerReplaceSlice> IContainerLifecycle.ReplaceSliceAsync(ContainerReplaceRequest request, long generation, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     public Task<ContainerStopSlice> StopSliceAsync(ContainerSignal signal, long generation, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task DestroyAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
