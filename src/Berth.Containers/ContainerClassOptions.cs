@@ -71,6 +71,13 @@ public sealed class ContainerClassOptions
     public static string RuntimeError(string where, string? runtime) =>
         $"{where}: '{runtime}' is not allowed; use one of: {string.Join(", ", AllowedRuntimes.Select(r => $"\"{r}\""))}, or leave it out for the default.";
 
+    /// <summary>
+    /// How the class scales when it is used as a pool (<c>GetPool()</c>, <c>MapPool</c>): <c>minimum_instances</c>,
+    /// <c>target_concurrency</c>, <c>scale_down_delay</c>, <c>max_queued_requests</c>, <c>queue_timeout</c>. See docs/scaling.md.
+    /// </summary>
+    /// <value>Defaults to a new <see cref="Scaling.ContainerPoolOptions"/> with its documented defaults.</value>
+    public Scaling.ContainerPoolOptions Pool { get; } = new();
+
     /// <summary>Environment variables added to every instance of the class.</summary>
     public IDictionary<string, string> EnvVars { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

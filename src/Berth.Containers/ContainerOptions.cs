@@ -225,6 +225,8 @@ internal sealed class ContainerClassOptionsValidator : IValidateOptions<Containe
             failures.Add(ContainerClassOptions.RuntimeError($"{where}.runtime", runtime));
         }
 
+        failures.AddRange(options.Pool.Validate(where, options.MaxInstances));
+
         if (options.Image is { } image && string.IsNullOrWhiteSpace(image))
         {
             failures.Add($"{where}.image: is empty; set an image reference such as 'my-api:1.0', or leave it out to take it from the config file.");

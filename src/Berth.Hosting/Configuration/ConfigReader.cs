@@ -26,8 +26,11 @@ internal sealed partial class ConfigReader(string baseDirectory)
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
         "runtime",
         "init",
+        "autoscaling",
     ];
     internal static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
+    internal static readonly string[] AutoscalingFields =
+        ["minimum_instances", "target_concurrency", "cpu_target", "scale_down_delay", "max_queued_requests", "queue_timeout"];
 
     /// <summary>
     /// Fields of the seed platform's format that nothing in Berth acts on yet: rejected by name instead of accepted
@@ -35,7 +38,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
     /// </summary>
     internal static readonly string[] NotSupportedYet =
     [
-        "durable_objects", "rollout_step_percentage", "rollout_active_grace_period", "autoscaling",
+        "durable_objects", "rollout_step_percentage", "rollout_active_grace_period",
     ];
     internal static readonly string[] TriggersFields = ["crons"];
 
@@ -119,6 +122,25 @@ internal sealed partial class ConfigReader(string baseDirectory)
             SleepAfter = fields.TryGetValue("sleep_after", out var s) ? Duration(s, $"{path}.sleep_after") : null,
             Runtime = fields.TryGetValue("runtime", out var r) ? ReadRuntime(r, $"{path}.runtime") : null,
             Init = fields.TryGetValue("init", out var i) ? Bool(i, $"{path}.init") : null,
+            Autoscaling = fields.TryGetValue("autoscaling", out var a) ? ReadAutoscaling(a, $"{path}.autoscaling") : null,
+        };
+    }
+
+    private AutoscalingConfig? ReadAutoscaling(JsonElement value, string path)
+    {
+        if (Fields(value, path, AutoscalingFields) is not { } fields)
+        {
+            return null;
+        }
+
+        return new AutoscalingConfig
+        {
+            MinimumInstances = fields.TryGetValue("minimum_instances", out var min) ? Int(min, $"{path}.minimum_instances", 0, int.MaxValue, "an integer ≥ 0") : null,
+            TargetConcurrency = fields.TryGetValue("target_concurrency", out var tc) ? Int(tc, $"{path}.target_concurrency", 1, int.MaxValue, "an integer ≥ 1") : null,
+            CpuTarget = fields.TryGetValue("cpu_target", out var cpu) ? Number(cpu, $"{path}.cpu_target", 1, 1000, "a number of percent of one CPU core, 1–1000") : null,
+            ScaleDownDelay = fields.TryGetValue("scale_down_delay", out var sd) ? Duration(sd, $"{path}.scale_down_delay") : null,
+            MaxQueuedRequests = fields.TryGetValue("max_queued_requests", out var mq) ? Int(mq, $"{path}.max_queued_requests", 1, int.MaxValue, "an integer ≥ 1") : null,
+            QueueTimeout = fields.TryGetValue("queue_timeout", out var qt) ? Duration(qt, $"{path}.queue_timeout") : null,
         };
     }
 

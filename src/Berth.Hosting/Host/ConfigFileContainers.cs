@@ -24,6 +24,17 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
         options.Runtime = container.Runtime ?? options.Runtime;
         options.Init = container.Init ?? options.Init;
+        if (container.Autoscaling is { } autoscaling)
+        {
+            var pool = options.Pool;
+            pool.MinimumInstances = autoscaling.MinimumInstances ?? pool.MinimumInstances;
+            pool.TargetConcurrency = autoscaling.TargetConcurrency ?? pool.TargetConcurrency;
+            pool.CpuTarget = autoscaling.CpuTarget ?? pool.CpuTarget;
+            pool.ScaleDownDelay = autoscaling.ScaleDownDelay ?? pool.ScaleDownDelay;
+            pool.MaxQueuedRequests = autoscaling.MaxQueuedRequests ?? pool.MaxQueuedRequests;
+            pool.QueueTimeout = autoscaling.QueueTimeout ?? pool.QueueTimeout;
+        }
+
         if (container.Image is ImageReference reference)
         {
             options.Image = reference.Reference;
