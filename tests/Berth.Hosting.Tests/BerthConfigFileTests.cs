@@ -93,7 +93,6 @@ public sealed class BerthConfigFileTests : IDisposable
     [InlineData("rollout_step_percentage", "[25, 50, 100]")]
     [InlineData("rollout_step_percentage", "30")]
     [InlineData("rollout_active_grace_period", "60")]
-    [InlineData("autoscaling", "{ \"minimum_instances\": 1, \"cpu_target\": 75 }")]
     public void Parse_ContainerFieldNothingActsOn_RejectedAsNotSupportedYet(string field, string value)
     {
         var ex = Assert.Throws<BerthConfigException>(() => BerthConfigFile.Parse(
@@ -210,7 +209,7 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Equal(
             "containers[0].max_instance: unknown field 'max_instance' is not allowed; did you mean 'max_instances'? allowed: class_name, image, "
-            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init",
+            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init, autoscaling",
             Assert.Single(ex.Problems));
     }
 
