@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! python3 -c "import matplotlib" >/dev/null 2>&1; then
+# Debian's interpreter: the package installs for it, whatever python3 comes first on PATH.
+PY=/usr/bin/python3
+if ! "$PY" -c "import matplotlib" >/dev/null 2>&1; then
   echo "installing python3-matplotlib from Debian…" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-matplotlib >&2 \
@@ -19,4 +21,4 @@ dotnet build -c Release bench/Berth.Bench.EndToEnd -nologo -v q >&2
 echo "load before: $(cat /proc/loadavg)" >&2
 timeout 300 dotnet bench/Berth.Bench.EndToEnd/bin/Release/net10.0/Berth.Bench.EndToEnd.dll step-load --csv bench/step-load.csv "$@"
 echo "load after: $(cat /proc/loadavg)" >&2
-python3 bench/plot-step-load.py bench/step-load.csv bench/step-load.png
+"$PY" bench/plot-step-load.py bench/step-load.csv bench/step-load.png
