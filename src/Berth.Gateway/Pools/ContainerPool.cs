@@ -32,6 +32,8 @@ public sealed class ContainerPool : IAsyncDisposable
     private readonly Slot[] _slots;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
+    // Read once: the source is disposed when the pool is, and a start or stop still running then must see a cancelled token.
+    private readonly CancellationToken _stoppingToken;
     private Task? _loop;
     private int _active;
     private int _disposed;
@@ -53,6 +55,7 @@ public sealed class ContainerPool : IAsyncDisposable
         _queue = new PoolHoldQueue(options.MaxQueuedRequests, options.QueueTimeout, timeProvider);
         _slots = new Slot[maxInstances];
         _active = Math.Min(options.MinimumInstances, maxInstances);
+        _stoppingToken = _stopping.Token;
     }
 
     /// <summary>The container class name.</summary>
@@ -174,7 +177,7 @@ public sealed class ContainerPool : IAsyncDisposable
         {
             lock (_gate)
             {
-                _loop ??= Task.Run(() => LoopAsync(_stopping.Token));
+                _loop ??= Task.Run(() => LoopAsync(_stoppingToken));
             }
         }
     }
@@ -336,7 +339,7 @@ public sealed class ContainerPool : IAsyncDisposable
     {
         try
         {
-            var stats = await _stats!.GetStatsAsync(containerId, _stopping.Token);
+            var stats = await _stats!.GetStatsAsync(containerId, _stoppingToken);
             slot.CpuPercent = stats.CpuPercent;
         }
         catch (Exception ex) when (ex is ContainerRuntimeException or OperationCanceledException or HttpRequestException or IOException)
@@ -390,7 +393,7 @@ public sealed class ContainerPool : IAsyncDisposable
                 await stopping;
             }
 
-            var result = await slot.Stub.Object.EnsureReadyAsync(0, _stopping.Token);
+            var result = await slot.Stub.Object.EnsureReadyAsync(0, _stoppingToken);
             if (result.Endpoint is null)
             {
                 Log.PoolStartFailed(_logger, ClassName, slot.Stub.Id.Name ?? slot.ObjectId, result.Error, result.Message);
@@ -398,7 +401,7 @@ public sealed class ContainerPool : IAsyncDisposable
                 Interlocked.Increment(ref _startFailures);
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stoppingToken.IsCancellationRequested)
         {
             return;
         }
@@ -454,9 +457,9 @@ public sealed class ContainerPool : IAsyncDisposable
         try
         {
             Log.PoolStopping(_logger, ClassName, slot.Stub.Id.Name ?? slot.ObjectId);
-            await slot.Stub.Object.StopAsync(Berth.Runtime.ContainerSignal.SIGTERM, _stopping.Token);
+            await slot.Stub.Object.StopAsync(ContainerSignal.SIGTERM, _stoppingToken);
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stoppingToken.IsCancellationRequested)
         {
             // The host stops.
         }
