@@ -182,6 +182,8 @@ public sealed class PoolTests(GatewayFixture fixture)
         {
             o.EnvVars["STARTUP_DELAY_MS"] = "5000";
             o.Pool.QueueTimeout = TimeSpan.FromSeconds(1);
+            // Without demand the pool would scale the instance back to zero as soon as it is up; keep it to serve the next request.
+            o.Pool.ScaleDownDelay = TimeSpan.FromSeconds(60);
         });
         var waited = Stopwatch.StartNew();
 
