@@ -15,19 +15,20 @@ namespace Berth.Gateway.Pools;
 public sealed class ContainerPoolRegistry : IHostedService, IAsyncDisposable
 {
     private readonly IServiceProvider _services;
-    private readonly ContainerClassRegistry _classes;
+    private readonly ContainerClassRegistry? _classes;
     private readonly ContainerLeaseRegistry _leases;
     private readonly ContainerForwarder _forwarder;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ContainerPool> _logger;
     private readonly ConcurrentDictionary<string, Lazy<ContainerPool>> _pools = new(StringComparer.Ordinal);
 
-    /// <summary>Creates the registry.</summary>
-    public ContainerPoolRegistry(IServiceProvider services, ContainerClassRegistry classes, ContainerLeaseRegistry leases,
+    /// <summary>Creates the registry. A gateway without container classes (no <c>AddBerthContainers</c>) gets an empty one.</summary>
+    public ContainerPoolRegistry(IServiceProvider services, ContainerLeaseRegistry leases,
         ContainerForwarder forwarder, TimeProvider timeProvider, ILogger<ContainerPool> logger)
     {
+        ArgumentNullException.ThrowIfNull(services);
         _services = services;
-        _classes = classes;
+        _classes = services.GetService<ContainerClassRegistry>();
         _leases = leases;
         _forwarder = forwarder;
         _timeProvider = timeProvider;
@@ -46,7 +47,7 @@ public sealed class ContainerPoolRegistry : IHostedService, IAsyncDisposable
     /// <summary>Starts the pools of the classes with <c>minimum_instances</c> above zero.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var containerClass in _classes.Classes)
+        foreach (var containerClass in _classes?.Classes ?? [])
         {
             if (containerClass.Options.Pool.MinimumInstances > 0)
             {
@@ -74,7 +75,8 @@ public sealed class ContainerPoolRegistry : IHostedService, IAsyncDisposable
 
     private ContainerPool Create(string className)
     {
-        var containerClass = _classes.Get(className);
+        var containerClass = (_classes ?? throw new InvalidOperationException($"Container class '{className}' is not registered: no container classes (AddBerthContainers) on this host."))
+            .Get(className);
         var objects = _services.GetRequiredKeyedService<DurableObjectNamespace<IContainer>>(className);
         var options = containerClass.Options;
         return new ContainerPool(className, options.MaxInstances, options.Pool,
