@@ -114,6 +114,13 @@ public sealed class ContainerClassOptions
     internal IReadOnlyList<int> EffectiveRolloutSteps =>
         RolloutStepPercentage is { Count: > 0 } steps ? steps[^1] == 100 ? steps : [.. steps, 100] : DefaultRolloutSteps;
 
+    /// <summary>
+    /// How the class scales when it is used as a pool (<c>GetPool()</c>, <c>MapPool</c>): <c>minimum_instances</c>,
+    /// <c>target_concurrency</c>, <c>scale_down_delay</c>, <c>max_queued_requests</c>, <c>queue_timeout</c>. See docs/scaling.md.
+    /// </summary>
+    /// <value>Defaults to a new <see cref="Scaling.ContainerPoolOptions"/> with its documented defaults.</value>
+    public Scaling.ContainerPoolOptions Pool { get; } = new();
+
     /// <summary>Environment variables added to every instance of the class.</summary>
     public IDictionary<string, string> EnvVars { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

@@ -34,6 +34,9 @@ public sealed class ContainerLease
     /// <summary>Requests being served right now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>Where the container listens while the lease is open; <see langword="null"/> when closed. Reading it does not enter the lease.</summary>
+    public ContainerEndpoint? Endpoint => Volatile.Read(ref _endpoint);
+
     /// <summary>Whether requests may enter.</summary>
     public bool IsOpen => Volatile.Read(ref _state) == Open;
 

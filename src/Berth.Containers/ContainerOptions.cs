@@ -247,6 +247,8 @@ internal sealed class ContainerClassOptionsValidator : IValidateOptions<Containe
             failures.Add($"{where}.rollout_stop_grace_period: '{options.RolloutStopGracePeriod.TotalSeconds}' is not allowed; use 1 to 900 seconds.");
         }
 
+        failures.AddRange(options.Pool.Validate(where, options.MaxInstances));
+
         if (options.Image is { } image && string.IsNullOrWhiteSpace(image))
         {
             failures.Add($"{where}.image: is empty; set an image reference such as 'my-api:1.0', or leave it out to take it from the config file.");

@@ -16,6 +16,7 @@ public sealed class ContainerNamespace<TContainer>
     private readonly DurableObjectNamespace<IContainer> _objects;
     private readonly ContainerForwarder _forwarder;
     private readonly long? _maxRequestBodySize;
+    private readonly Pools.ContainerPoolRegistry? _pools;
 
     /// <summary>Creates the binding.</summary>
     public ContainerNamespace(IServiceProvider services, ContainerForwarder forwarder)
@@ -23,6 +24,7 @@ public sealed class ContainerNamespace<TContainer>
         ArgumentNullException.ThrowIfNull(services);
         _objects = services.GetRequiredKeyedService<DurableObjectNamespace<IContainer>>(typeof(TContainer).Name);
         _forwarder = forwarder;
+        _pools = services.GetService<Pools.ContainerPoolRegistry>();
         // Read once: the class's own body limit, between a route's and the gateway's.
         _maxRequestBodySize = services.GetService<ContainerClassRegistry>() is { } classes && classes.TryGet(ClassName, out var containerClass)
             ? containerClass.Options.MaxRequestBodySize
@@ -54,6 +56,15 @@ public sealed class ContainerNamespace<TContainer>
         ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
         return GetByName(RandomInstanceNames.Get(Random.Shared.Next(instances)));
     }
+
+    /// <summary>
+    /// The class used as a pool of interchangeable instances: each request goes to the least-loaded running instance and the
+    /// pool scales itself (<see cref="ContainerClassOptions.Pool"/>; docs/scaling.md). The instances are the objects
+    /// <see cref="GetRandom"/> also uses (<c>instance-0</c>, <c>instance-1</c>, …).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The gateway was added without its pools (<see cref="GatewayExtensions.AddBerthGateway"/> adds them).</exception>
+    public Pools.ContainerPool GetPool() =>
+        (_pools ?? throw new InvalidOperationException("Pools need AddBerthGateway(): it registers ContainerPoolRegistry.")).Get(ClassName);
 
     /// <summary>Typed RPC to the container object through your own interface deriving from <see cref="IContainer"/>.</summary>
     public TInterface Get<TInterface>(DurableObjectId id, string? locationHint = null)

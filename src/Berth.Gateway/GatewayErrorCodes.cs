@@ -36,6 +36,12 @@ public static class GatewayErrorCodes
     /// <summary>400: the client's request body could not be read (malformed chunking, early end).</summary>
     public const string BadRequestBody = "bad_request_body";
 
+    /// <summary>503: a pool had no running instance and its hold queue already held <c>max_queued_requests</c> requests.</summary>
+    public const string QueueFull = "queue_full";
+
+    /// <summary>503: a pool had no instance ready within <c>queue_timeout</c> while the request waited.</summary>
+    public const string QueueTimeout = "queue_timeout";
+
     /// <summary>500: an unexpected failure in the gateway; the host log has the details.</summary>
     public const string InternalError = "internal_error";
 
@@ -63,6 +69,7 @@ public static class GatewayErrorCodes
     [
         ImageNotFound, PortTimeout, ExitedDuringStart, EngineUnavailable, MaxInstances, CrashLoop, StartFailed,
         BodyTooLarge, BadRequestBody, InternalError,
+        QueueFull, QueueTimeout,
         .. DestinationErrors.Select(ForUpstream),
     ];
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,6 +30,8 @@ public static class GatewayExtensions
         services.TryAddSingleton<ContainerForwarder>();
         services.TryAdd(ServiceDescriptor.Singleton(typeof(ContainerNamespace<>), typeof(ContainerNamespace<>)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, GatewayErrorStartupFilter>());
+        services.TryAddSingleton<Pools.ContainerPoolRegistry>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Pools.ContainerPoolRegistry>(sp => sp.GetRequiredService<Pools.ContainerPoolRegistry>()));
         return services;
     }
 
@@ -93,6 +96,35 @@ public static class GatewayExtensions
             }
 
             return containers.GetByName(name).FetchAsync(context);
+        });
+    }
+
+    /// <summary>
+    /// Forwards every request matching <paramref name="pattern"/> to the pool of <typeparamref name="TContainer"/>
+    /// (<see cref="ContainerNamespace{TContainer}.GetPool"/>): the least-loaded running instance, scaled by the class's
+    /// pool settings (docs/scaling.md).
+    /// </summary>
+    /// <param name="endpoints">The app's endpoints.</param>
+    /// <param name="pattern">A route pattern; with <paramref name="stripPrefix"/> it must end in a catch-all parameter (<c>{**path}</c>).</param>
+    /// <param name="stripPrefix">As for <see cref="MapContainer{TContainer}(IEndpointRouteBuilder, string, Func{HttpContext, string}, bool)"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="stripPrefix"/> is set and the pattern has no catch-all parameter.</exception>
+    public static IEndpointConventionBuilder MapPool<TContainer>(this IEndpointRouteBuilder endpoints, string pattern, bool stripPrefix = false)
+        where TContainer : Container
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var catchAll = stripPrefix
+            ? RoutePatternFactory.Parse(pattern).Parameters.FirstOrDefault(p => p.IsCatchAll)?.Name
+                ?? throw new ArgumentException($"Route pattern '{pattern}' needs a catch-all parameter such as {{**path}} to strip its prefix.", nameof(pattern))
+            : null;
+        var containers = endpoints.ServiceProvider.GetRequiredService<ContainerNamespace<TContainer>>();
+        return endpoints.Map(pattern, context =>
+        {
+            if (catchAll is not null)
+            {
+                StripPrefix(context.Request, catchAll);
+            }
+
+            return containers.GetPool().FetchAsync(context);
         });
     }
 

@@ -24,3 +24,31 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Gateway + 6, LogLevel.Error, "The container name selector of route {Pattern} failed", EventName = "RouteSelectorFailed")]
     public static partial void SelectorFailed(ILogger logger, string pattern, Exception exception);
 }
+
+// The pools' messages (src/Berth.Gateway/Pools) take 1350–1369 of the gateway's range.
+internal static partial class Log
+{
+    [LoggerMessage(BerthEventIds.Gateway + 50, LogLevel.Information,
+        "Pool {ClassName}: {From} → {To} instances (running {Ready}; in flight over the stable window {StableConcurrency:0.##}, over the panic window {PanicConcurrency:0.##}; wanted stable {StableWanted}, panic {PanicWanted}; target {TargetConcurrency} per instance; panic {Panic}; CPU {CpuPercent:0.#}% wanting {CpuWanted})",
+        EventName = "PoolScaled")]
+    public static partial void PoolScaled(ILogger logger, string className, int from, int to, int ready, double stableConcurrency, double panicConcurrency,
+        int stableWanted, int panicWanted, int targetConcurrency, bool panic, double cpuPercent, int cpuWanted);
+
+    [LoggerMessage(BerthEventIds.Gateway + 51, LogLevel.Warning, "Pool {ClassName}: instance {ObjectName} could not be started: {Error} {Detail}", EventName = "PoolStartFailed")]
+    public static partial void PoolStartFailed(ILogger logger, string className, string objectName, Berth.Containers.ContainerReadyError error, string? detail);
+
+    [LoggerMessage(BerthEventIds.Gateway + 52, LogLevel.Information, "Pool {ClassName}: stopping instance {ObjectName}, no longer in use and drained", EventName = "PoolStopping")]
+    public static partial void PoolStopping(ILogger logger, string className, string objectName);
+
+    [LoggerMessage(BerthEventIds.Gateway + 53, LogLevel.Warning, "Pool {ClassName}: stopping instance {ObjectName} failed", EventName = "PoolStopFailed")]
+    public static partial void PoolStopFailed(ILogger logger, string className, string objectName, Exception exception);
+
+    [LoggerMessage(BerthEventIds.Gateway + 54, LogLevel.Warning, "Pool {ClassName}: a request was refused, the hold queue already holds its {Capacity} requests", EventName = "PoolQueueFull")]
+    public static partial void PoolQueueFull(ILogger logger, string className, int capacity);
+
+    [LoggerMessage(BerthEventIds.Gateway + 55, LogLevel.Warning, "Pool {ClassName}: a request waited its queue timeout of {Timeout} for an instance", EventName = "PoolQueueTimeout")]
+    public static partial void PoolQueueTimeout(ILogger logger, string className, TimeSpan timeout);
+
+    [LoggerMessage(BerthEventIds.Gateway + 56, LogLevel.Error, "Pool {ClassName}: the autoscaler's step failed", EventName = "PoolTickFailed")]
+    public static partial void PoolTickFailed(ILogger logger, string className, Exception exception);
+}

@@ -89,18 +89,6 @@ public sealed class BerthConfigFileTests : IDisposable
         Assert.Equal("1", config.Vars["A"]);
     }
 
-    [Theory]
-    [InlineData("autoscaling", "{ \"minimum_instances\": 1, \"cpu_target\": 75 }")]
-    public void Parse_ContainerFieldNothingActsOn_RejectedAsNotSupportedYet(string field, string value)
-    {
-        var ex = Assert.Throws<BerthConfigException>(() => BerthConfigFile.Parse(
-            $$"""{ "name": "app", "containers": [ { "class_name": "C", "image": "busybox", "{{field}}": {{value}} } ] }""", _dir.Path));
-
-        Assert.Equal(
-            $"containers[0].{field}: field '{field}' is not supported yet; remove it (Berth does not act on it, so it would be silently ignored)",
-            Assert.Single(ex.Problems));
-    }
-
     [Fact]
     public void Parse_DurableObjectBindings_RejectedAsNotSupportedYet()
     {
@@ -233,7 +221,7 @@ public sealed class BerthConfigFileTests : IDisposable
         Assert.Equal(
             "containers[0].max_instance: unknown field 'max_instance' is not allowed; did you mean 'max_instances'? allowed: class_name, image, "
             + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init, enable_internet, allowed_hosts, denied_hosts, "
-            + "rollout_step_percentage, rollout_active_grace_period, rollout_stop_grace_period",
+            + "rollout_step_percentage, rollout_active_grace_period, rollout_stop_grace_period, autoscaling",
             Assert.Single(ex.Problems));
     }
 

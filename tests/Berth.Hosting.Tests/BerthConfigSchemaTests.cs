@@ -85,6 +85,7 @@ public sealed class BerthConfigSchemaTests
         Assert.Equal(Sorted(ConfigReader.InstanceTypeFields), PropertyNames(instanceType[1]!.AsObject()));
         Assert.Equal(Sorted(InstanceType.KnownNames), instanceType[0]!["enum"]!.AsArray().Select(n => n!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.Equal(2, instanceType.Count);
+        Assert.Equal(Sorted(ConfigReader.AutoscalingFields), PropertyNames(container["properties"]!["autoscaling"]!.AsObject()));
     }
 
     [Fact]
@@ -97,6 +98,7 @@ public sealed class BerthConfigSchemaTests
         [
             root, container, root["properties"]!["triggers"]!.AsObject(),
             container["properties"]!["instance_type"]!["oneOf"]![1]!.AsObject(),
+            container["properties"]!["autoscaling"]!.AsObject(),
         ];
 
         Assert.All(closed, o => Assert.False(o["additionalProperties"]!.GetValue<bool>()));

@@ -26,9 +26,12 @@ internal sealed partial class ConfigReader(string baseDirectory)
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
         "runtime", "init", "enable_internet", "allowed_hosts", "denied_hosts",
         "rollout_step_percentage", "rollout_active_grace_period", "rollout_stop_grace_period",
+        "autoscaling",
     ];
     private const string HostsAllowed = "an array of host globs such as \"api.example.com\", \"*.example.com\" or \"api.*.internal\"";
     internal static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
+    internal static readonly string[] AutoscalingFields =
+        ["minimum_instances", "target_concurrency", "cpu_target", "scale_down_delay", "max_queued_requests", "queue_timeout"];
 
     /// <summary>
     /// Fields of the seed platform's format that nothing in Berth acts on yet: rejected by name instead of accepted
@@ -36,7 +39,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
     /// </summary>
     internal static readonly string[] NotSupportedYet =
     [
-        "durable_objects", "autoscaling",
+        "durable_objects",
     ];
     internal static readonly string[] TriggersFields = ["crons"];
 
@@ -128,6 +131,25 @@ internal sealed partial class ConfigReader(string baseDirectory)
                 ? TimeSpan.FromSeconds(active) : null,
             RolloutStopGracePeriod = fields.TryGetValue("rollout_stop_grace_period", out var rg) && Number(rg, $"{path}.rollout_stop_grace_period", 1, 900, "a number of seconds from 1 to 900 (15 minutes)") is { } stop
                 ? TimeSpan.FromSeconds(stop) : null,
+            Autoscaling = fields.TryGetValue("autoscaling", out var a) ? ReadAutoscaling(a, $"{path}.autoscaling") : null,
+        };
+    }
+
+    private AutoscalingConfig? ReadAutoscaling(JsonElement value, string path)
+    {
+        if (Fields(value, path, AutoscalingFields) is not { } fields)
+        {
+            return null;
+        }
+
+        return new AutoscalingConfig
+        {
+            MinimumInstances = fields.TryGetValue("minimum_instances", out var min) ? Int(min, $"{path}.minimum_instances", 0, int.MaxValue, "an integer ≥ 0") : null,
+            TargetConcurrency = fields.TryGetValue("target_concurrency", out var tc) ? Int(tc, $"{path}.target_concurrency", 1, int.MaxValue, "an integer ≥ 1") : null,
+            CpuTarget = fields.TryGetValue("cpu_target", out var cpu) ? Number(cpu, $"{path}.cpu_target", 1, 1000, "a number of percent of one CPU core, 1–1000") : null,
+            ScaleDownDelay = fields.TryGetValue("scale_down_delay", out var sd) ? Duration(sd, $"{path}.scale_down_delay") : null,
+            MaxQueuedRequests = fields.TryGetValue("max_queued_requests", out var mq) ? Int(mq, $"{path}.max_queued_requests", 1, int.MaxValue, "an integer ≥ 1") : null,
+            QueueTimeout = fields.TryGetValue("queue_timeout", out var qt) ? Duration(qt, $"{path}.queue_timeout") : null,
         };
     }
 

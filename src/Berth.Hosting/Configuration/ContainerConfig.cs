@@ -65,4 +65,11 @@ public sealed record ContainerConfig
     /// </summary>
     /// <value>Default: <see langword="null"/>.</value>
     public TimeSpan? RolloutStopGracePeriod { get; init; }
+
+    /// <summary>
+    /// How the class scales when it is used as a pool (<c>autoscaling</c>: <c>minimum_instances</c>, <c>target_concurrency</c>,
+    /// <c>cpu_target</c>, <c>scale_down_delay</c>, <c>max_queued_requests</c>, <c>queue_timeout</c>); <see langword="null"/> when absent.
+    /// </summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public AutoscalingConfig? Autoscaling { get; init; }
 }

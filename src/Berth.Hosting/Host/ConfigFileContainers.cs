@@ -30,6 +30,17 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.RolloutStepPercentage = container.RolloutStepPercentage ?? options.RolloutStepPercentage;
         options.RolloutActiveGracePeriod = container.RolloutActiveGracePeriod ?? options.RolloutActiveGracePeriod;
         options.RolloutStopGracePeriod = container.RolloutStopGracePeriod ?? options.RolloutStopGracePeriod;
+        if (container.Autoscaling is { } autoscaling)
+        {
+            var pool = options.Pool;
+            pool.MinimumInstances = autoscaling.MinimumInstances ?? pool.MinimumInstances;
+            pool.TargetConcurrency = autoscaling.TargetConcurrency ?? pool.TargetConcurrency;
+            pool.CpuTarget = autoscaling.CpuTarget ?? pool.CpuTarget;
+            pool.ScaleDownDelay = autoscaling.ScaleDownDelay ?? pool.ScaleDownDelay;
+            pool.MaxQueuedRequests = autoscaling.MaxQueuedRequests ?? pool.MaxQueuedRequests;
+            pool.QueueTimeout = autoscaling.QueueTimeout ?? pool.QueueTimeout;
+        }
+
         if (container.Image is ImageReference reference)
         {
             options.Image = reference.Reference;
