@@ -26,6 +26,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
         "runtime",
         "init",
+        "prewarmed_instances",
     ];
     internal static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
 
@@ -119,6 +120,9 @@ internal sealed partial class ConfigReader(string baseDirectory)
             SleepAfter = fields.TryGetValue("sleep_after", out var s) ? Duration(s, $"{path}.sleep_after") : null,
             Runtime = fields.TryGetValue("runtime", out var r) ? ReadRuntime(r, $"{path}.runtime") : null,
             Init = fields.TryGetValue("init", out var i) ? Bool(i, $"{path}.init") : null,
+            PrewarmedInstances = fields.TryGetValue("prewarmed_instances", out var pw)
+                ? Int(pw, $"{path}.prewarmed_instances", 0, Berth.Containers.ContainerClassOptions.MaxPrewarmedInstances, $"an integer from 0 to {Berth.Containers.ContainerClassOptions.MaxPrewarmedInstances}")
+                : null,
         };
     }
 

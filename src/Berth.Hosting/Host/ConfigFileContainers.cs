@@ -24,6 +24,7 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
         options.Runtime = container.Runtime ?? options.Runtime;
         options.Init = container.Init ?? options.Init;
+        options.PrewarmedInstances = container.PrewarmedInstances ?? options.PrewarmedInstances;
         if (container.Image is ImageReference reference)
         {
             options.Image = reference.Reference;
