@@ -46,6 +46,7 @@ public static class ContainerServiceCollectionExtensions
         services.TryAddSingleton(sp => new WarmPool(sp.GetRequiredService<IContainerOperations>(), sp.GetRequiredService<IContainerProbe>(),
             sp.GetRequiredService<ContainerLeaseRegistry>(), sp.GetRequiredService<IOptions<ContainerOptions>>(), sp.GetRequiredService<IOptions<WarmPoolOptions>>(),
             sp.GetRequiredService<IOptions<Berth.Objects.DurableObjectOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WarmPool>>()));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<WarmPool>());
         services.TryAddSingleton<ContainerReconciler>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ContainerReconciler>());
         return services;

@@ -5,6 +5,8 @@ using Berth.Objects;
 using Berth.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans;
+using Orleans.Runtime;
 
 namespace Berth.Containers;
 
@@ -22,7 +24,7 @@ namespace Berth.Containers;
 /// image drains the pool and refills it with the new one. A prewarmed container that exits (crash, OOM, removed) is
 /// replaced.
 /// </remarks>
-public sealed partial class WarmPool : IAsyncDisposable
+public sealed class WarmPool : IAsyncDisposable, ILifecycleParticipant<ISiloLifecycle>
 {
     /// <summary>Where a prewarmed container finds its object's identity once claimed (a read-only mount).</summary>
     public const string IdentityMountPath = "/run/berth";
@@ -195,6 +197,11 @@ public sealed partial class WarmPool : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Removes the unclaimed prewarmed containers when the node stops (while the engine client still works).</summary>
+    /// <param name="lifecycle">The silo's lifecycle.</param>
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(WarmPool), ServiceLifecycleStage.Active, _ => Task.CompletedTask, _ => DisposeAsync().AsTask());
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -226,7 +233,7 @@ public sealed partial class WarmPool : IAsyncDisposable
         {
             await Task.WhenAll(work).WaitAsync(timeout.Token);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ContainerRuntimeException or IOException)
+        catch (Exception)
         {
             // Creations in flight remove what they made when they see the node stopping; the next reconcile removes the rest.
         }
@@ -236,7 +243,6 @@ public sealed partial class WarmPool : IAsyncDisposable
             pooled.Monitor?.Dispose();
             await RemoveQuietlyAsync(pooled, ct);
         });
-        _stopping.Dispose();
     }
 
     /// <summary>The spec's fingerprint without the object's identity: two objects whose containers would differ only in identity share it.</summary>
@@ -528,8 +534,9 @@ public sealed partial class WarmPool : IAsyncDisposable
             using var timeout = new CancellationTokenSource(_settings.ShutdownTimeout, _time);
             await _runtime.RemoveAsync(id, timeout.Token);
         }
-        catch (Exception ex) when (ex is ContainerRuntimeException or OperationCanceledException)
+        catch (Exception ex)
         {
+            // Best effort (the engine may be gone, or its client disposed at shutdown): the next reconcile removes it.
             Log.RemoveFailed(_logger, Short(id), ex.Message);
         }
     }
