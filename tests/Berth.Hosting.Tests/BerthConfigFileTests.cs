@@ -210,7 +210,7 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Equal(
             "containers[0].max_instance: unknown field 'max_instance' is not allowed; did you mean 'max_instances'? allowed: class_name, image, "
-            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init",
+            + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init, prewarmed_instances",
             Assert.Single(ex.Problems));
     }
 

@@ -147,9 +147,10 @@ public sealed class WarmPool : IAsyncDisposable, ILifecycleParticipant<ISiloLife
             try
             {
                 // Durable first: after a crash from here on, the reconciler hands the container to this object, never to another.
-                await Claims.RecordAsync(pooled.Id, containerClass.ClassName, objectId, cancellationToken);
+                // The claim is on disk before the container serves (both awaited); the unpause need not wait for the disk.
+                var record = Claims.RecordAsync(pooled.Id, containerClass.ClassName, objectId, cancellationToken);
                 await Claims.WriteIdentityAsync(pooled.IdentityDirectory, objectId, objectName, containerClass.ClassName, cancellationToken);
-                await _runtime.UnpauseAsync(pooled.Id, cancellationToken);
+                await Task.WhenAll(record, _runtime.UnpauseAsync(pooled.Id, cancellationToken));
             }
             catch (Exception ex) when (ex is ContainerRuntimeException or IOException)
             {

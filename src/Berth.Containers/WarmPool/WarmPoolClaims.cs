@@ -42,21 +42,22 @@ internal sealed class WarmPoolClaims
     /// <summary>Writes the claiming object's identity into the container's identity directory (each file replaced atomically).</summary>
     public async Task WriteIdentityAsync(string directory, string objectId, string? objectName, string className, CancellationToken cancellationToken)
     {
-        await WriteAtomicAsync(Path.Combine(directory, "class"), className + "\n", cancellationToken);
+        // Not flushed to disk: the files live as long as the container, and a node restart keeps the container's own view.
+        await WriteAtomicAsync(Path.Combine(directory, "class"), className + "\n", durable: false, cancellationToken);
         if (objectName is { Length: > 0 })
         {
-            await WriteAtomicAsync(Path.Combine(directory, "object-name"), objectName + "\n", cancellationToken);
+            await WriteAtomicAsync(Path.Combine(directory, "object-name"), objectName + "\n", durable: false, cancellationToken);
         }
 
         // Last: an app that waits for object-id finds the other files already there.
-        await WriteAtomicAsync(Path.Combine(directory, "object-id"), objectId + "\n", cancellationToken);
+        await WriteAtomicAsync(Path.Combine(directory, "object-id"), objectId + "\n", durable: false, cancellationToken);
     }
 
     /// <summary>Records, durably (written through to disk before it returns), that <paramref name="objectId"/> owns <paramref name="containerId"/>.</summary>
     public Task RecordAsync(string containerId, string className, string objectId, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_claims);
-        return WriteAtomicAsync(ClaimFile(containerId), $"{className}\n{objectId}\n", cancellationToken);
+        return WriteAtomicAsync(ClaimFile(containerId), $"{className}\n{objectId}\n", durable: true, cancellationToken);
     }
 
     /// <summary>The object that claimed <paramref name="containerId"/>, or <see langword="null"/>.</summary>
@@ -138,10 +139,10 @@ internal sealed class WarmPoolClaims
         return Path.Combine(_claims, containerId);
     }
 
-    private static async Task WriteAtomicAsync(string path, string text, CancellationToken cancellationToken)
+    private static async Task WriteAtomicAsync(string path, string text, bool durable, CancellationToken cancellationToken)
     {
         var temporary = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Options = durable ? FileOptions.WriteThrough : FileOptions.None };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -150,7 +151,10 @@ internal sealed class WarmPoolClaims
         await using (var stream = new FileStream(temporary, options))
         {
             await stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
-            stream.Flush(flushToDisk: true);
+            if (durable)
+            {
+                stream.Flush(flushToDisk: true);
+            }
         }
 
         File.Move(temporary, path, overwrite: true);
