@@ -40,7 +40,9 @@ for s in "${scenarios[@]}"; do
     fanout) timeout 600 "${BIN[@]}" fanout --sizes 100,500 --concurrency 16 --duration 10 --instance-type lite "${OUT_ARGS[@]}" ;;
     # 10 IDs with SleepAfter 1 s, bursts and pauses for 60 s; no leaks, steady memory.
     churn) timeout 200 "${BIN[@]}" churn --ids 10 --duration 60 --sleep-after-ms 1000 --max-pause-ms 2500 --instance-type lite "${OUT_ARGS[@]}" ;;
-    *) echo "unknown scenario $s (cold-start, warm, fanout, churn)" >&2; exit 2 ;;
+    # 20 fresh IDs without, then 20 with prewarmed_instances 2 (the pool refills between two, not counted).
+    warm-pool) timeout 300 "${BIN[@]}" warm-pool --count 20 --prewarmed 2 --instance-type standard-3 "${OUT_ARGS[@]}" ;;
+    *) echo "unknown scenario $s (cold-start, warm, fanout, churn, warm-pool)" >&2; exit 2 ;;
   esac
 done
 echo "load after: $(cat /proc/loadavg)" >&2

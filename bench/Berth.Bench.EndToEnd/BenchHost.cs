@@ -64,7 +64,7 @@ public sealed class BenchApp : Container
 }
 
 /// <summary>Settings of the benchmark host's one container class.</summary>
-internal sealed record ClassSettings(string Image, InstanceType InstanceType, int MaxInstances, TimeSpan? SleepAfter, TimeSpan StopGrace);
+internal sealed record ClassSettings(string Image, InstanceType InstanceType, int MaxInstances, TimeSpan? SleepAfter, TimeSpan StopGrace, int PrewarmedInstances = 0);
 
 /// <summary>
 /// The benchmark's app: one <see cref="BerthTestHost"/> (the same in-process host the functional tests use) with
@@ -157,6 +157,7 @@ internal sealed class BenchHost : IAsyncDisposable
                     o.InstanceType = settings.InstanceType;
                     o.MaxInstances = settings.MaxInstances;
                     o.SleepAfter = settings.SleepAfter;
+                    o.PrewarmedInstances = settings.PrewarmedInstances;
                     // The warm scenario compares the gateway with Docker's published-port proxy, so this class asks for it.
                     o.PublishPorts = true;
                     foreach (var (key, value) in AppEnvironment)

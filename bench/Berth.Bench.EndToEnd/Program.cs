@@ -11,6 +11,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
     Console.WriteLine("""
         usage: Berth.Bench.EndToEnd <scenario> [--key value ...]
           cold-start  --count 20 --concurrent 10 --instance-type standard-3
+          warm-pool   --count 20 --prewarmed 2 --instance-type standard-3
           warm        --reps 3 --duration 10 --connections 32 --threads 1 --instance-type standard-3
           fanout      --sizes 100,500 --concurrency 8 --duration 10 --connections 32 --instance-type lite
           churn       --ids 10 --duration 60 --sleep-after-ms 1000 --max-pause-ms 2500 --instance-type lite
@@ -52,6 +53,7 @@ try
     return benchArgs.Scenario switch
     {
         "cold-start" => await ColdStart.RunAsync(benchArgs, image, cancellation.Token),
+        "warm-pool" => await WarmPoolStart.RunAsync(benchArgs, image, cancellation.Token),
         "warm" => await WarmProxy.RunAsync(benchArgs, image, cancellation.Token),
         "fanout" => await FanOut.RunAsync(benchArgs, image, cancellation.Token),
         "churn" => await Churn.RunAsync(benchArgs, image, cancellation.Token),

@@ -73,6 +73,12 @@ internal sealed class TimingRuntime(IContainerRuntime inner) : IContainerRuntime
     public Task<ContainerInspection?> InspectAsync(string containerId, CancellationToken cancellationToken = default) =>
         TimeAsync("inspect", containerId, () => inner.InspectAsync(containerId, cancellationToken));
 
+    public Task PauseAsync(string containerId, CancellationToken cancellationToken = default) =>
+        TimeAsync("pause", containerId, () => inner.PauseAsync(containerId, cancellationToken));
+
+    public Task UnpauseAsync(string containerId, CancellationToken cancellationToken = default) =>
+        TimeAsync("unpause", containerId, () => inner.UnpauseAsync(containerId, cancellationToken));
+
     public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken = default) =>
         inner.WaitForExitAsync(containerId, cancellationToken);
 

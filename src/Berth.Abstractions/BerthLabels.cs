@@ -35,4 +35,11 @@ public static class BerthLabels
 
     /// <summary>Present (value <c>1</c>) on everything a test creates; test runs remove leftovers by it.</summary>
     public const string Test = "berth.test";
+
+    /// <summary>
+    /// Present (value <c>1</c>) on a container the node created for a class's warm pool. It carries no
+    /// <see cref="ObjectId"/>: labels cannot change after create, so the object that claims it is recorded by the node
+    /// (<c>{data}/warm-pool/claims</c>) and in the object's own storage.
+    /// </summary>
+    public const string WarmPool = "berth.warm-pool";
 }

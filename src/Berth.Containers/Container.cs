@@ -533,7 +533,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             return;
         }
 
-        if (!_registry.TryReserveInstance(ClassName, _class.Options.MaxInstances))
+        if (!_registry.TryReserveInstance(ClassName, _class.Options.MaxInstances) && !await TryTakeWarmPoolSlotAsync())
         {
             var error = new ContainerStartException(ContainerReadyError.CapacityExceeded,
                 $"Container class '{ClassName}' already runs its max_instances of {_class.Options.MaxInstances} containers on this node; " +
@@ -558,8 +558,13 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
             Log.Starting(_logger, ClassName, ObjectName, image);
             _runningInstanceType = spec.InstanceType;
-            id = await CreateReplacingLeftoverAsync(spec, timeout.Token);
-            await _runtime.StartAsync(id, timeout.Token);
+            // The warm pool's hook: a prewarmed container of this spec is unpaused instead of created and started.
+            var claimed = await TryClaimPrewarmedAsync(spec, timeout.Token);
+            id = claimed ?? await CreateReplacingLeftoverAsync(spec, timeout.Token);
+            if (claimed is null)
+            {
+                await _runtime.StartAsync(id, timeout.Token);
+            }
             await RegisterEgressAsync(id, network, policy, null, timeout.Token);
         }
         catch (Exception ex)

@@ -22,6 +22,19 @@ public sealed class ContainerClassOptions
     /// <value>Defaults to <see cref="DefaultMaxInstances"/> (20). At least 1.</value>
     public int MaxInstances { get; set; } = DefaultMaxInstances;
 
+    /// <summary>Largest <see cref="PrewarmedInstances"/>: 64.</summary>
+    public const int MaxPrewarmedInstances = 64;
+
+    /// <summary>
+    /// Containers of this class the node keeps created, started, ready (ports open) and paused ahead of demand
+    /// (<c>prewarmed_instances</c>): a new object's first start claims one (unpause) instead of creating and starting its own.
+    /// They count toward <see cref="MaxInstances"/>. A prewarmed container is created before its object is known, so it has
+    /// no <c>BERTH_OBJECT_ID</c> in its environment: the object's ID appears in the file <c>/run/berth/object-id</c> at claim
+    /// (see docs/warm-pool.md). Leave it 0 for a class whose container needs its identity at boot.
+    /// </summary>
+    /// <value>Defaults to 0 (no warm pool: every start is a cold start). From 0 to <see cref="MaxPrewarmedInstances"/>, at most <see cref="MaxInstances"/>.</value>
+    public int PrewarmedInstances { get; set; }
+
     /// <summary>Idle time before sleep; overrides <see cref="Container.SleepAfter"/> when set.</summary>
     /// <value>Defaults to <see langword="null"/> (the class's own <see cref="Container.SleepAfter"/>). Positive when set.</value>
     public TimeSpan? SleepAfter { get; set; }

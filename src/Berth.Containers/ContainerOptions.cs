@@ -210,6 +210,15 @@ internal sealed class ContainerClassOptionsValidator : IValidateOptions<Containe
             failures.Add($"{where}.max_instances: '{options.MaxInstances}' is not allowed; use 1 or more.");
         }
 
+        if (options.PrewarmedInstances < 0 || options.PrewarmedInstances > ContainerClassOptions.MaxPrewarmedInstances)
+        {
+            failures.Add($"{where}.prewarmed_instances: '{options.PrewarmedInstances}' is not allowed; use an integer from 0 to {ContainerClassOptions.MaxPrewarmedInstances}.");
+        }
+        else if (options.PrewarmedInstances > options.MaxInstances && options.MaxInstances >= 1)
+        {
+            failures.Add($"{where}.prewarmed_instances: '{options.PrewarmedInstances}' is not allowed; use at most max_instances ({options.MaxInstances}): prewarmed containers count toward it.");
+        }
+
         if (options.SleepAfter is { } sleepAfter && sleepAfter <= TimeSpan.Zero)
         {
             failures.Add($"{where}.sleep_after: '{sleepAfter}' is not allowed; use a positive time span, or leave it out for the class's default.");

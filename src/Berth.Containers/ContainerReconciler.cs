@@ -17,6 +17,7 @@ internal sealed class ContainerReconciler(
     IContainerOperations runtime,
     IServiceProvider services,
     ContainerClassRegistry classes,
+    WarmPool warmPool,
     IOptions<ContainerOptions> options,
     ILogger<ContainerReconciler> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -38,6 +39,8 @@ internal sealed class ContainerReconciler(
             return;
         }
 
+        // Claims and identity directories of prewarmed containers that are gone.
+        warmPool.Claims.Prune(leftovers);
         if (leftovers.Count == 0)
         {
             return;
@@ -48,6 +51,19 @@ internal sealed class ContainerReconciler(
         {
             var className = BerthNames.Label(container.Labels, BerthLabels.Class);
             var objectId = BerthNames.Label(container.Labels, BerthLabels.ObjectId);
+            if (objectId.Length == 0 && BerthNames.Label(container.Labels, BerthLabels.WarmPool) == "1")
+            {
+                // A prewarmed container carries no object label: the node's claim table names its one owner, if any.
+                if (warmPool.Claims.OwnerOf(container.Id) is not { } claim || claim.ClassName != className)
+                {
+                    Log.PoolLeftoverRemoved(logger, container.Id[..12]);
+                    await runtime.RemoveAsync(container.Id, ct);
+                    return;
+                }
+
+                objectId = claim.ObjectId;
+            }
+
             if (!classes.TryGet(className, out var containerClass) || objectId.Length == 0)
             {
                 Log.UnknownClassRemoved(logger, container.Id[..12], className);

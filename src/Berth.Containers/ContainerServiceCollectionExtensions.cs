@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Berth.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime;
@@ -39,6 +41,12 @@ public static class ContainerServiceCollectionExtensions
         services.TryAddSingleton<ContainerNetworks>();
         services.TryAddSingleton<ContainerHttpClient>();
         services.TryAddSingleton(sp => BuildRegistry(sp));
+        services.AddOptions<WarmPoolOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WarmPoolOptions>, WarmPoolOptionsValidator>());
+        services.TryAddSingleton(sp => new WarmPool(sp.GetRequiredService<IContainerOperations>(), sp.GetRequiredService<IContainerProbe>(),
+            sp.GetRequiredService<ContainerLeaseRegistry>(), sp.GetRequiredService<IOptions<ContainerOptions>>(), sp.GetRequiredService<IOptions<WarmPoolOptions>>(),
+            sp.GetRequiredService<IOptions<Berth.Objects.DurableObjectOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WarmPool>>()));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<WarmPool>());
         services.TryAddSingleton<ContainerReconciler>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ContainerReconciler>());
 

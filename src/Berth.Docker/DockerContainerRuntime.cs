@@ -182,6 +182,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
                 Runtime = spec.Runtime!,
                 // null, not false, when off: the engine then applies its own default (dockerd's "init" setting).
                 Init = spec.Init ? true : null,
+                Binds = spec.BindMounts.Count == 0 ? null! : spec.BindMounts.Select(b => $"{b.HostPath}:{b.ContainerPath}:{(b.ReadOnly ? "ro" : "rw")}").ToList(),
             },
         };
     }
@@ -206,6 +207,20 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IDisposa
     {
         await CallAsync((c, ct) => c.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), ct), Subject.Container, containerId, cancellationToken);
         _logger.ContainerStarted(containerId);
+    }
+
+    /// <inheritdoc />
+    public async Task PauseAsync(string containerId, CancellationToken cancellationToken = default)
+    {
+        await CallAsync((c, ct) => c.Containers.PauseContainerAsync(containerId, ct), Subject.Container, containerId, cancellationToken);
+        _logger.ContainerPaused(containerId);
+    }
+
+    /// <inheritdoc />
+    public async Task UnpauseAsync(string containerId, CancellationToken cancellationToken = default)
+    {
+        await CallAsync((c, ct) => c.Containers.UnpauseContainerAsync(containerId, ct), Subject.Container, containerId, cancellationToken);
+        _logger.ContainerUnpaused(containerId);
     }
 
     /// <inheritdoc />

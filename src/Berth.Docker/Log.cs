@@ -57,4 +57,10 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Docker + 17, LogLevel.Error, "Host firewall NOT installed; containers could reach the host's services: {Error}", EventName = "HostFirewallFailed")]
     public static partial void HostFirewallFailed(this ILogger logger, string error);
+
+    [LoggerMessage(BerthEventIds.Docker + 40, LogLevel.Debug, "Paused container {ContainerId}", EventName = "ContainerPaused")]
+    public static partial void ContainerPaused(this ILogger logger, string containerId);
+
+    [LoggerMessage(BerthEventIds.Docker + 41, LogLevel.Debug, "Unpaused container {ContainerId}", EventName = "ContainerUnpaused")]
+    public static partial void ContainerUnpaused(this ILogger logger, string containerId);
 }

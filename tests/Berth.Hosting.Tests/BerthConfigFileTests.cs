@@ -221,7 +221,7 @@ public sealed class BerthConfigFileTests : IDisposable
         Assert.Equal(
             "containers[0].max_instance: unknown field 'max_instance' is not allowed; did you mean 'max_instances'? allowed: class_name, image, "
             + "image_build_context, image_vars, instance_type, max_instances, sleep_after, runtime, init, enable_internet, allowed_hosts, denied_hosts, "
-            + "rollout_step_percentage, rollout_active_grace_period, rollout_stop_grace_period, autoscaling",
+            + "rollout_step_percentage, rollout_active_grace_period, rollout_stop_grace_period, autoscaling, prewarmed_instances",
             Assert.Single(ex.Problems));
     }
 

@@ -78,4 +78,17 @@ public sealed record ContainerSpec
 
     /// <summary>Signal the engine sends on stop when none is given; <see langword="null"/> means the image's or SIGTERM.</summary>
     public ContainerSignal? StopSignal { get; init; }
+
+    /// <summary>
+    /// Host directories mounted into the container (bind mounts). Berth uses one, read-only, to hand a warm-pool container
+    /// its object's identity at claim time; the host path must be absolute and on the engine's machine.
+    /// </summary>
+    /// <value>Defaults to none.</value>
+    public IReadOnlyList<BindMount> BindMounts { get; init; } = [];
 }
+
+/// <summary>A host directory mounted into a container.</summary>
+/// <param name="HostPath">Absolute directory on the engine's host.</param>
+/// <param name="ContainerPath">Absolute path inside the container.</param>
+/// <param name="ReadOnly">Whether the container may only read it.</param>
+public sealed record BindMount(string HostPath, string ContainerPath, bool ReadOnly = true);

@@ -32,4 +32,19 @@ public interface IContainerOperations
 
     /// <summary>Lists containers, running or not, that carry all the given labels (a value of <c>*</c> matches any value).</summary>
     Task<IReadOnlyList<ContainerSummary>> ListAsync(IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Freezes every process of a running container (the engine's pause: the cgroup freezer). Its memory, sockets and
+    /// listening ports stay; nothing it runs gets CPU time until <see cref="UnpauseAsync"/>. Used by the warm pool.
+    /// </summary>
+    /// <exception cref="ContainerRuntimeException">The container is not running or is gone; or a driver without pause
+    /// (the default implementation) answers <see cref="ContainerRuntimeError.Conflict"/>.</exception>
+    Task PauseAsync(string containerId, CancellationToken cancellationToken = default) =>
+        throw new ContainerRuntimeException(ContainerRuntimeError.Conflict, $"This container runtime cannot pause container {containerId}.");
+
+    /// <summary>Thaws a container frozen by <see cref="PauseAsync"/>; its processes resume where they were.</summary>
+    /// <exception cref="ContainerRuntimeException">The container is not paused or is gone; or a driver without pause
+    /// (the default implementation) answers <see cref="ContainerRuntimeError.Conflict"/>.</exception>
+    Task UnpauseAsync(string containerId, CancellationToken cancellationToken = default) =>
+        throw new ContainerRuntimeException(ContainerRuntimeError.Conflict, $"This container runtime cannot unpause container {containerId}.");
 }

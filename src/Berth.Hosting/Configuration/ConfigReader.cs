@@ -27,6 +27,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
         "runtime", "init", "enable_internet", "allowed_hosts", "denied_hosts",
         "rollout_step_percentage", "rollout_active_grace_period", "rollout_stop_grace_period",
         "autoscaling",
+        "prewarmed_instances",
     ];
     private const string HostsAllowed = "an array of host globs such as \"api.example.com\", \"*.example.com\" or \"api.*.internal\"";
     internal static readonly string[] InstanceTypeFields = ["vcpu", "memory_mib", "disk_mb"];
@@ -132,6 +133,9 @@ internal sealed partial class ConfigReader(string baseDirectory)
             RolloutStopGracePeriod = fields.TryGetValue("rollout_stop_grace_period", out var rg) && Number(rg, $"{path}.rollout_stop_grace_period", 1, 900, "a number of seconds from 1 to 900 (15 minutes)") is { } stop
                 ? TimeSpan.FromSeconds(stop) : null,
             Autoscaling = fields.TryGetValue("autoscaling", out var a) ? ReadAutoscaling(a, $"{path}.autoscaling") : null,
+            PrewarmedInstances = fields.TryGetValue("prewarmed_instances", out var pw)
+                ? Int(pw, $"{path}.prewarmed_instances", 0, Berth.Containers.ContainerClassOptions.MaxPrewarmedInstances, $"an integer from 0 to {Berth.Containers.ContainerClassOptions.MaxPrewarmedInstances}")
+                : null,
         };
     }
 

@@ -22,6 +22,14 @@ public sealed record ContainerConfig
     /// <value>Default: <see langword="null"/>.</value>
     public int? MaxInstances { get; init; }
 
+    /// <summary>
+    /// Containers of this class the node keeps started and paused ahead of demand (<c>prewarmed_instances</c>), claimed by
+    /// new objects instead of a cold start; <see langword="null"/> when absent, leaving
+    /// <see cref="Berth.Containers.ContainerClassOptions.PrewarmedInstances"/> (0: no warm pool).
+    /// </summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public int? PrewarmedInstances { get; init; }
+
     /// <summary>Idle time before a container is stopped (<c>sleep_after</c>); <see langword="null"/> leaves it to the container class.</summary>
     /// <value>Default: <see langword="null"/>.</value>
     public TimeSpan? SleepAfter { get; init; }

@@ -24,6 +24,7 @@ internal sealed class ConfigFileClassOptions(BerthAppConfig config) : IConfigure
         options.SleepAfter = container.SleepAfter ?? options.SleepAfter;
         options.Runtime = container.Runtime ?? options.Runtime;
         options.Init = container.Init ?? options.Init;
+        options.PrewarmedInstances = container.PrewarmedInstances ?? options.PrewarmedInstances;
         options.EnableInternet = container.EnableInternet ?? options.EnableInternet;
         options.AllowedHosts = container.AllowedHosts is { } allowed ? [.. allowed] : options.AllowedHosts;
         options.DeniedHosts = container.DeniedHosts is { } denied ? [.. denied] : options.DeniedHosts;
