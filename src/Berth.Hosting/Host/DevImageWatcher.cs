@@ -142,6 +142,26 @@ internal sealed partial class DevImageWatcher(
             return;
         }
 
+        // A host that records versions (AddBerth with a config file): the rebuild is a version like a deploy's, rolled out
+        // under the class's rollout rules, so new containers start on it and running ones are drained and replaced.
+        if (services.GetService<ClassDeployer>() is { } deployer)
+        {
+            try
+            {
+                if (await deployer.RecordBuiltAsync(container, "dev", cancellationToken) is { First: false } recorded)
+                {
+                    Log.DevRollingOut(logger, className, recorded.Version.Number, recorded.Version.Image);
+                    await deployer.RollOutAsync(className, recorded.Version.Number, 100, "dev", cancellationToken);
+                }
+            }
+            catch (Exception ex) when (ex is ContainerRuntimeException or ArgumentException or InvalidOperationException)
+            {
+                Log.DevRebuildFailed(logger, className, ex.Message);
+            }
+
+            return;
+        }
+
         // New containers of the class start from the new image (the class resolved its image once, at start-up).
         if (classes.TryGet(className, out var containerClass))
         {

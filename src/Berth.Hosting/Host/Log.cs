@@ -41,4 +41,7 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Hosting + 12, LogLevel.Debug, "berth dev: could not hash {Directory} yet: {Message}", EventName = "DevHashFailed")]
     public static partial void DevHashFailed(ILogger logger, string directory, string message);
+
+    [LoggerMessage(BerthEventIds.Hosting + 13, LogLevel.Information, "berth dev: {ClassName} rebuilt as version {Version} ({Image}); rolling it out", EventName = "DevRollingOut")]
+    public static partial void DevRollingOut(ILogger logger, string className, int version, string image);
 }

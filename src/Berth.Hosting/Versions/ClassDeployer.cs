@@ -47,7 +47,15 @@ public sealed partial class ClassDeployer(
     /// caller to roll out (<see cref="RollOutAsync"/>). Answers <see langword="null"/> when nothing changed.
     /// </summary>
     /// <exception cref="ContainerRuntimeException">The image could not be built or found.</exception>
-    public async Task<StartupVersion?> RecordStartupAsync(ContainerConfig container, CancellationToken cancellationToken = default)
+    public Task<StartupVersion?> RecordStartupAsync(ContainerConfig container, CancellationToken cancellationToken = default) =>
+        RecordBuiltAsync(container, "startup", cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RecordStartupAsync"/>, with another trigger: <c>dev</c> when <c>berth dev</c> rebuilt the image after its
+    /// build context changed.
+    /// </summary>
+    /// <exception cref="ContainerRuntimeException">The image could not be built or found.</exception>
+    public async Task<StartupVersion?> RecordBuiltAsync(ContainerConfig container, string trigger, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(container);
         var className = container.ClassName;
@@ -63,8 +71,8 @@ public sealed partial class ClassDeployer(
         }
 
         var (reference, digest) = await PublishAsync(className, image.Reference, local, required: false, cancellationToken);
-        var version = await store.RecordAsync(className, reference, digest, hash, "startup", cancellationToken);
-        Log.VersionRecorded(logger, className, version.Number, reference, "startup");
+        var version = await store.RecordAsync(className, reference, digest, hash, trigger, cancellationToken);
+        Log.VersionRecorded(logger, className, version.Number, reference, trigger);
         if (traffic is null)
         {
             await store.SetTrafficAsync(new ClassTraffic(className, version.Number, null, 0), cancellationToken);
