@@ -1023,7 +1023,12 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var last = _lastStop;
         var wait = _crashes.BlockedUntil - _time.GetUtcNow();
         return $"Container {ClassName} {Context.Id} is in a crash loop: it crashed {_crashes.RecentCrashes} times within {_options.CrashLoopWindow.TotalSeconds:0.#} s" +
-            (last is null ? "" : $"; it last exited with code {last.ExitCode}{(last.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")}") +
+            (last is null ? "" : $"; it last exited with code {last.ExitCode}{last.Reason switch
+            {
+                StopReason.OutOfMemory => " (out of memory)",
+                StopReason.DiskLimitExceeded => " (killed: it wrote past its disk)",
+                _ => "",
+            }}") +
             $". Berth tries again in {Math.Max(1, Math.Ceiling(wait.TotalSeconds)):0} s." + OutputSuffix(_status.LastOutput);
     }
 

@@ -18,7 +18,6 @@ public sealed class EventIdTests
         ["Berth.Gateway"] = [nameof(BerthEventIds.Gateway)],
         ["Berth.Hosting"] = [nameof(BerthEventIds.Hosting), nameof(BerthEventIds.Admin), nameof(BerthEventIds.Cron), nameof(BerthEventIds.Images), nameof(BerthEventIds.Config)],
         ["Berth.Cli"] = [nameof(BerthEventIds.Cli)],
-        ["Berth.Egress"] = [nameof(BerthEventIds.Egress)],
         ["Berth.Storage"] = [],
         ["Berth.Abstractions"] = [],
         ["Berth.Testing"] = [],
