@@ -27,6 +27,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private TimeProvider _time = null!;
     private ILogger _logger = null!;
     private CrashLoopTracker _crashes = null!;
+    private ContainerDiskWatch? _diskWatch;
 
     private ContainerObjectStatus _status = new(ContainerObjectState.Stopped, null, null, null, DateTimeOffset.MinValue);
     private string? _ociRuntime;
@@ -127,6 +128,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _time = Context.TimeProvider;
         _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
         _crashes = new CrashLoopTracker(_options);
+        _diskWatch = services.GetService<ContainerDiskWatch>();
 
         _status = Context.Storage.Get<ContainerObjectStatus>(StatusKey) ?? _status;
         if (_status.State is ContainerObjectState.Running or ContainerObjectState.Healthy or ContainerObjectState.Stopping && _status.ContainerId is { } leftOver)
@@ -800,9 +802,16 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             reason = StopReason.OutOfMemory;
         }
 
+        // The disk watch killed it for what it wrote: that, not the SIGKILL's exit code, is why it stopped.
+        var disk = _diskWatch?.TakeVerdict(id);
+        if (disk is not null)
+        {
+            reason = StopReason.DiskLimitExceeded;
+        }
+
         // Output first: the container is removed next, and with it its logs.
         IReadOnlyList<string> output = [];
-        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed && (exit.ExitCode != 0 || reason != StopReason.Exited))
+        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded && (exit.ExitCode != 0 || reason != StopReason.Exited))
         {
             output = await ReadOutputTailAsync(id);
             if (output.Count > 0)
@@ -813,14 +822,14 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         monitor?.Dispose();
         await TryRemoveAsync(id);
-        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed)
+        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded)
         {
             _crashes.RecordCrash(_time.GetUtcNow());
         }
 
         var stop = new ContainerStopInfo(exit.ExitCode, reason, id);
         _lastStop = stop;
-        SetStatus(exit.ExitCode == 0 ? ContainerObjectState.Stopped : ContainerObjectState.StoppedWithCode, id, exit.ExitCode, reason.ToString().ToLowerInvariant(), output);
+        SetStatus(exit.ExitCode == 0 ? ContainerObjectState.Stopped : ContainerObjectState.StoppedWithCode, id, exit.ExitCode, disk?.Reason ?? reason.ToString().ToLowerInvariant(), output);
         LogExit(id, exit, reason, stopSignal, failedStart);
         _stopped.TrySetResult(stop);
         DelayDeactivation(TimeSpan.FromMilliseconds(-1));
@@ -909,6 +918,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         // Off the grain's scheduler: waiting for the exit must not hold the object's turn.
         _monitor = ContainerExitMonitor.Start(_runtime, id, _time, _options.MonitorRetryInitialDelay, _options.MonitorRetryMaxDelay, _logger,
             exit => self.OnContainerExitedAsync(id, exit.ExitCode, exit.OomKilled));
+        _diskWatch?.Watch(id, (_runningInstanceType ?? _class.Options.InstanceType ?? InstanceType).DiskBytes, ClassName, ObjectName);
     }
 
     private void ArmActivityTimer()
@@ -1020,7 +1030,12 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var last = _lastStop;
         var wait = _crashes.BlockedUntil - _time.GetUtcNow();
         return $"Container {ClassName} {Context.Id} is in a crash loop: it crashed {_crashes.RecentCrashes} times within {_options.CrashLoopWindow.TotalSeconds:0.#} s" +
-            (last is null ? "" : $"; it last exited with code {last.ExitCode}{(last.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")}") +
+            (last is null ? "" : $"; it last exited with code {last.ExitCode}{last.Reason switch
+            {
+                StopReason.OutOfMemory => " (out of memory)",
+                StopReason.DiskLimitExceeded => " (killed: it wrote past its disk)",
+                _ => "",
+            }}") +
             $". Berth tries again in {Math.Max(1, Math.Ceiling(wait.TotalSeconds)):0} s." + OutputSuffix(_status.LastOutput);
     }
 

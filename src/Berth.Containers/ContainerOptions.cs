@@ -116,6 +116,14 @@ public sealed class ContainerOptions
     /// <value>Defaults to 5 minutes. Must be at least <see cref="CrashLoopInitialBackoff"/>.</value>
     public TimeSpan CrashLoopMaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How often the node's disk watch measures the writable layer of each running container, on engines whose storage
+    /// driver cannot bound it (overlay2 on ext4): a container over its instance type's disk is killed
+    /// (<see cref="StopReason.DiskLimitExceeded"/>). A fast writer can exceed the disk by at most its write rate times this interval.
+    /// </summary>
+    /// <value>Defaults to 5 seconds. Must be between 100 milliseconds and 10 minutes.</value>
+    public TimeSpan DiskWatchInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Labels added to every container and network Berth creates (tests add <c>berth.test=1</c>).</summary>
     public IDictionary<string, string> ExtraLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
@@ -178,6 +186,10 @@ internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOpti
         Range(options.CrashLoopThreshold, 1, 1000, nameof(options.CrashLoopThreshold));
         Range(options.ExitOutputLines, 0, 1000, nameof(options.ExitOutputLines));
         Range(options.ExitOutputBytes, 0, 65536, nameof(options.ExitOutputBytes));
+        if (options.DiskWatchInterval < TimeSpan.FromMilliseconds(100) || options.DiskWatchInterval > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"Berth:Containers:DiskWatchInterval: '{options.DiskWatchInterval}' is not allowed; use a time span from 00:00:00.1 to 00:10:00.");
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 

@@ -39,6 +39,7 @@ public static class ContainerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ContainerLeaseRegistry>();
         services.TryAddSingleton<ContainerNetworks>();
+        services.TryAddSingleton<ContainerDiskWatch>();
         services.TryAddSingleton<ContainerHttpClient>();
         services.TryAddSingleton(sp => BuildRegistry(sp));
         services.AddOptions<WarmPoolOptions>().ValidateOnStart();

@@ -23,4 +23,11 @@ public enum StopReason
     /// drained, then SIGTERM, then SIGKILL after the stop grace. The next request starts the new version.
     /// </summary>
     Replaced,
+
+    /// <summary>
+    /// The node's disk watch killed it (SIGKILL) because its writable layer grew past its instance type's disk
+    /// (<see cref="InstanceType.DiskMb"/>), on an engine whose storage driver cannot bound it. The object's status reason
+    /// says how much it wrote; the next request starts a fresh container.
+    /// </summary>
+    DiskLimitExceeded,
 }
