@@ -64,13 +64,11 @@ internal sealed partial record ContainerTarget(string Class, string Object)
     public override string ToString() => $"{Class}/{Object}";
 
     /// <summary>
-    /// The object as the user knows it, for messages: <c>Class/name</c> when it was given by name, else
-    /// <c>Class/</c> and the first 12 characters of <paramref name="objectId"/> (the resolved 64-hex ID).
+    /// The object as the user knows it, for messages: <c>Class/name</c> when it was given by name, else <c>Class/</c> and the
+    /// whole resolved ID <paramref name="objectId"/> (64 hex characters), whatever prefix was typed.
     /// </summary>
     public string Describe(string objectId) =>
-        objectId.StartsWith(Object, StringComparison.OrdinalIgnoreCase)
-            ? $"{Class}/{BerthCli.Short(objectId)}"
-            : ToString();
+        objectId.StartsWith(Object, StringComparison.OrdinalIgnoreCase) ? $"{Class}/{objectId}" : ToString();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex ClassRegex();

@@ -77,12 +77,12 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Containers + 14, LogLevel.Error, "Reconciling containers failed: {Message}", EventName = "ReconcileFailed")]
     public static partial void ReconcileFailed(ILogger logger, string message);
 
-    // 60–61: the node's disk watch (ContainerDiskWatch).
-    [LoggerMessage(BerthEventIds.Containers + 60, LogLevel.Warning,
+    // 95–96: the node's disk watch (ContainerDiskWatch).
+    [LoggerMessage(BerthEventIds.Containers + 95, LogLevel.Warning,
         "{ClassName} {ObjectName}: container {ContainerId} wrote {WrittenMb} MB to its writable layer, over its {LimitMb} MB disk; killing it (SIGKILL)",
         EventName = "ContainerDiskLimitExceeded")]
     public static partial void DiskLimitExceeded(ILogger logger, string className, string objectName, string containerId, long writtenMb, long limitMb);
 
-    [LoggerMessage(BerthEventIds.Containers + 61, LogLevel.Warning, "Disk watch: measuring or killing container {ContainerId} failed: {Message}", EventName = "ContainerDiskMeasureFailed")]
+    [LoggerMessage(BerthEventIds.Containers + 96, LogLevel.Warning, "Disk watch: measuring or killing container {ContainerId} failed: {Message}", EventName = "ContainerDiskMeasureFailed")]
     public static partial void DiskMeasureFailed(ILogger logger, string containerId, string message);
 }

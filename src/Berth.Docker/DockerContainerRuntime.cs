@@ -178,6 +178,10 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
                 Ulimits = [new Ulimit { Name = "nofile", Soft = OpenFiles(spec), Hard = OpenFiles(spec) }],
                 Tmpfs = spec.ScratchMounts.Count == 0 ? null! : spec.ScratchMounts.ToDictionary(m => m, _ => ScratchOptions(instanceType), StringComparer.Ordinal),
                 NetworkMode = spec.Network!,
+                // Without NET_RAW a container cannot forge frames: no ARP or IP spoofing of a neighbour on its bridge (the
+                // egress proxy and the host firewall tell containers apart by source address), no raw IPv6 around its
+                // disabled stack. Only ping-like tools need it; Docker's other default capabilities stay.
+                CapDrop = DroppedCapabilities,
                 ExtraHosts = spec.ExtraHosts.Count == 0 ? null! : spec.ExtraHosts.ToList(),
                 Runtime = spec.Runtime!,
                 // null, not false, when off: the engine then applies its own default (dockerd's "init" setting).
@@ -186,6 +190,9 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
             },
         };
     }
+
+    /// <summary>Capabilities no Berth container gets, from Docker's default set: <c>NET_RAW</c> (see docs/security.md).</summary>
+    internal static readonly IList<string> DroppedCapabilities = ["NET_RAW"];
 
     /// <summary>The container's RLIMIT_NOFILE: the spec's, else its instance type's, never above <see cref="DockerRuntimeOptions.MaxOpenFilesLimit"/>.</summary>
     private long OpenFiles(ContainerSpec spec) =>

@@ -11,6 +11,25 @@ namespace Berth.Egress;
 public sealed class EgressClients
 {
     private readonly ConcurrentDictionary<IPAddress, EgressClient> _clients = new();
+    private int _connections;
+
+    /// <summary>Connections through the node's proxies that all containers hold now.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Takes a node-wide connection slot if fewer than <paramref name="max"/> are held; pair with <see cref="LeaveConnection"/>.</summary>
+    internal bool TryEnterConnection(int max)
+    {
+        if (Interlocked.Increment(ref _connections) <= max)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _connections);
+        return false;
+    }
+
+    /// <summary>Gives back a slot taken by <see cref="TryEnterConnection"/>.</summary>
+    internal void LeaveConnection() => Interlocked.Decrement(ref _connections);
 
     /// <summary>Registers <paramref name="client"/> for <paramref name="address"/>, replacing an earlier one; dispose the result to remove it.</summary>
     /// <param name="address">The container's address on its network.</param>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Egress;
@@ -91,11 +92,19 @@ public sealed class IptablesEgressFirewall(ILogger<IptablesEgressFirewall> logge
     }
 
     /// <summary>The rules for one bridge, in order.</summary>
-    internal static IEnumerable<(string Table, string Chain, string[] Spec)> Rules(string bridge, int proxyPort)
+    internal static IEnumerable<(string Table, string Chain, string[] Spec)> Rules(string bridge, int proxyPort) =>
+        Rules(bridge, proxyPort, EgressNode.BridgeAddress(bridge));
+
+    /// <summary>The rules for one bridge whose gateway address is <paramref name="gateway"/> (the proxy listens there).</summary>
+    internal static IEnumerable<(string Table, string Chain, string[] Spec)> Rules(string bridge, int proxyPort, IPAddress? gateway)
     {
         var port = proxyPort.ToString(CultureInfo.InvariantCulture);
         yield return ("nat", NatChain, ["-i", bridge, "-p", "tcp", "-m", "multiport", "--dports", "80,443", "-j", "REDIRECT", "--to-ports", port]);
-        yield return ("filter", HostAllowChain, ["-i", bridge, "-p", "tcp", "--dport", port, "-j", "ACCEPT"]);
+        // Only the proxy's own address: the same port on another host address (another bridge's gateway, a host service
+        // that happens to use it) stays closed. REDIRECT rewrites to this address too.
+        yield return ("filter", HostAllowChain, gateway is null
+            ? ["-i", bridge, "-p", "tcp", "--dport", port, "-j", "ACCEPT"]
+            : ["-i", bridge, "-d", gateway.ToString(), "-p", "tcp", "--dport", port, "-j", "ACCEPT"]);
         yield return ("filter", ForwardChain, ["-i", bridge, "!", "-o", bridge, "-j", "DROP"]);
     }
 

@@ -32,6 +32,9 @@ public sealed class EgressOptions
     /// <summary>Default of <see cref="MaxConnectionsPerContainer"/>: 256.</summary>
     public const int DefaultMaxConnectionsPerContainer = 256;
 
+    /// <summary>Default of <see cref="MaxConnections"/>: 4,096.</summary>
+    public const int DefaultMaxConnections = 4096;
+
     /// <summary>
     /// Private networks (CIDR, for example <c>10.20.0.0/16</c>) the proxy may connect to although they are private,
     /// link-local, CGNAT, ULA or on one of this host's interfaces (see <see cref="EgressAddressFilter"/>). Loopback,
@@ -53,6 +56,14 @@ public sealed class EgressOptions
     /// <summary>How many connections through the proxy one container may hold at once; more are closed at once (a slow or hostile tenant cannot exhaust the node).</summary>
     /// <value>Defaults to <see cref="DefaultMaxConnectionsPerContainer"/> (256). 1–65536.</value>
     public int MaxConnectionsPerContainer { get; set; } = DefaultMaxConnectionsPerContainer;
+
+    /// <summary>
+    /// How many connections through the node's proxies all containers together may hold at once; more are closed at once.
+    /// Each proxied connection holds two sockets (the container's and the upstream's), so this bounds the node's open files
+    /// whatever many tenants do together.
+    /// </summary>
+    /// <value>Defaults to <see cref="DefaultMaxConnections"/> (4,096). 1–1,000,000.</value>
+    public int MaxConnections { get; set; } = DefaultMaxConnections;
 
     /// <summary>The ports in effect: <see cref="AllowedPorts"/>, or 80 and 443 when it is empty.</summary>
     public IReadOnlySet<int> EffectivePorts() => AllowedPorts.Count == 0 ? new HashSet<int> { 80, 443 } : AllowedPorts.ToHashSet();
@@ -97,6 +108,11 @@ public sealed class EgressOptions
             {
                 errors.Add($"Berth:Egress:AllowedPorts entry {port} must be 1–65535.");
             }
+        }
+
+        if (MaxConnections is < 1 or > 1_000_000)
+        {
+            errors.Add($"Berth:Egress:MaxConnections must be 1–1000000 (got {MaxConnections}).");
         }
 
         if (MaxConnectionsPerContainer is < 1 or > 65536)

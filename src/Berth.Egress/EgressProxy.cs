@@ -146,7 +146,20 @@ public sealed class EgressProxy : IAsyncDisposable
 
             try
             {
-                await ServeClientAsync(socket, client, cancellationToken);
+                if (!_clients.TryEnterConnection(_options.MaxConnections))
+                {
+                    Log.Refused(client.Logger, client.Name, $"the node holds {_options.MaxConnections} egress connections already (Berth:Egress:MaxConnections)");
+                    return;
+                }
+
+                try
+                {
+                    await ServeClientAsync(socket, client, cancellationToken);
+                }
+                finally
+                {
+                    _clients.LeaveConnection();
+                }
             }
             finally
             {

@@ -13,10 +13,10 @@ public sealed class ContainerTargetTests
     }
 
     [Fact]
-    public void Describe_GivenByIdPrefix_ClassAndShortId()
+    public void Describe_GivenByIdPrefix_ClassAndWholeId()
     {
         var target = ContainerTarget.Parse("Sandbox", "3F2A9C");
 
-        Assert.Equal("Sandbox/3f2a9c0d4b5e", target.Describe(ObjectId));
+        Assert.Equal($"Sandbox/{ObjectId}", target.Describe(ObjectId));
     }
 }

@@ -366,6 +366,32 @@ public sealed class EgressProxyTests : IAsyncLifetime
         Assert.Equal(2, client.Connections);
     }
 
+    [Fact]
+    public async Task Connections_MoreThanTheNodesCap_ExtraClosedAtOnceWhateverTheContainersCap()
+    {
+        await StartProxyAsync(options =>
+        {
+            options.MaxConnectionsPerContainer = 100;
+            options.MaxConnections = 2;
+        });
+        Register(EgressPolicy.Create(true, [], []));
+        using var first = await ConnectToProxyAsync();
+        using var second = await ConnectToProxyAsync();
+        await first.SendAsync("GET / HT"u8.ToArray());
+        await second.SendAsync("GET / HT"u8.ToArray());
+        for (var i = 0; i < 100 && _clients.Connections < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(2, _clients.Connections);
+        using var third = await ConnectToProxyAsync();
+        var read = ReadToEndAsync(new NetworkStream(third));
+
+        Assert.Equal("", await read.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, _clients.Connections);
+    }
+
     /// <summary>The proxy connected upstream (before answering 200) and closed it without sending a byte.</summary>
     private void AssertUpstreamClosedEmpty()
     {

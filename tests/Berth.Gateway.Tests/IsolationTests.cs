@@ -81,6 +81,26 @@ public sealed class IsolationTests(GatewayFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Container_NoNetRaw_CannotForgeFramesToPoseAsANeighbour()
+    {
+        await using var host = await StartAsync();
+        using var answer = await host.Client.GetAsync("/w/raw/hello");
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var container = await ContainerOfAsync(host, nameof(IsolatedWeb), "raw");
+
+        // CAP_NET_RAW is bit 13 of the effective set: without it no ARP/IP spoofing of another container on the bridge
+        // (the egress proxy and the host firewall identify containers by source address) and no raw IPv6.
+        var hasNetRaw = await ExecAsync(host, container.Id, "cap=$(awk '/^CapEff/{print $2}' /proc/self/status); [ $(( 0x$cap & 0x2000 )) -ne 0 ]");
+        var ping = await ExecAsync(host, container.Id, "ping -c 1 -W 1 127.0.0.1");
+        // The control: the container's root still has Docker's other defaults, such as CAP_CHOWN (bit 0).
+        var hasChown = await ExecAsync(host, container.Id, "cap=$(awk '/^CapEff/{print $2}' /proc/self/status); [ $(( 0x$cap & 0x1 )) -ne 0 ]");
+
+        Assert.NotEqual(0, hasNetRaw);
+        Assert.NotEqual(0, ping);
+        Assert.Equal(0, hasChown);
+    }
+
     private static async Task<ContainerInspection> ContainerOfAsync(BerthTestHost host, string className, string name)
     {
         var objectId = className == nameof(IsolatedWeb)
