@@ -23,6 +23,13 @@ public sealed record BerthAppConfig
     /// <summary>Plain variables (<c>vars</c>), also exposed as configuration keys by <see cref="BerthConfigExtensions.AddBerthConfig(Microsoft.Extensions.Hosting.IHostApplicationBuilder, string)"/>.</summary>
     public IReadOnlyDictionary<string, string> Vars { get; init; } = FrozenDictionary<string, string>.Empty;
 
+    /// <summary>
+    /// How many of each class's newest versions image garbage collection keeps (<c>keep_versions</c>, 1–1000); it sets
+    /// <see cref="RegistryOptions.KeepVersions"/> with the lowest precedence (the <c>Berth:Registry:KeepVersions</c> key).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: <see cref="RegistryOptions.KeepVersions"/> keeps its own default (5).</value>
+    public int? KeepVersions { get; init; }
+
     /// <summary>The container class named <paramref name="className"/> (ordinal match), or <see langword="null"/>.</summary>
     public ContainerConfig? FindContainer(string className) =>
         Containers.FirstOrDefault(c => string.Equals(c.ClassName, className, StringComparison.Ordinal));

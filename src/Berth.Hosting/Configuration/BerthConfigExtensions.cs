@@ -10,6 +10,9 @@ namespace Berth.Hosting;
 /// <summary>Registers an app's <c>berth.jsonc</c> with the host.</summary>
 public static class BerthConfigExtensions
 {
+    /// <summary>The configuration key <c>keep_versions</c> feeds (<see cref="RegistryOptions.KeepVersions"/>).</summary>
+    public const string KeepVersionsKey = "Berth:Registry:KeepVersions";
+
     /// <summary>
     /// Loads <paramref name="path"/> (default <c>berth.jsonc</c>, relative to the content root), makes its <c>vars</c>
     /// configuration keys with the lowest precedence (so <c>appsettings.json</c>, environment variables and the command
@@ -44,13 +47,19 @@ public static class BerthConfigExtensions
     }
 
     /// <summary>
-    /// Adds the config's <c>vars</c> as top-level configuration keys (<c>configuration["GREETING"]</c>), inserted
-    /// first so that every other source overrides them.
+    /// Adds the config's <c>vars</c> as top-level configuration keys (<c>configuration["GREETING"]</c>), and its
+    /// <c>keep_versions</c> as <c>Berth:Registry:KeepVersions</c>, inserted first so that every other source overrides them.
     /// </summary>
     public static IConfigurationBuilder AddBerthVars(this IConfigurationBuilder configuration, BerthAppConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var source = new MemoryConfigurationSource { InitialData = config.Vars.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value)) };
+        var data = config.Vars.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value)).ToList();
+        if (config.KeepVersions is { } keep)
+        {
+            data.Add(KeyValuePair.Create(KeepVersionsKey, (string?)keep.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        var source = new MemoryConfigurationSource { InitialData = data };
         configuration.Sources.Insert(0, source);
         return configuration;
     }

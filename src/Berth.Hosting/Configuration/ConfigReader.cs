@@ -20,7 +20,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
         $"{string.Join(", ", InstanceType.KnownNames)} or {{vcpu {InstanceType.CustomMinVcpu}–{InstanceType.CustomMaxVcpu}, " +
         $"memory_mib ≤ {InstanceType.CustomMaxMemoryMib}, disk_mb ≤ {InstanceType.CustomMaxDiskMb}}}";
 
-    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars"];
+    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars", "keep_versions"];
     internal static readonly string[] ContainerFields =
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
@@ -69,6 +69,10 @@ internal sealed partial class ConfigReader(string baseDirectory)
         var containers = fields.TryGetValue("containers", out var c) ? ReadContainers(c) : [];
         var crons = fields.TryGetValue("triggers", out var t) ? ReadTriggers(t) : [];
         var vars = fields.TryGetValue("vars", out var v) ? ReadVars(v) : FrozenDictionary<string, string>.Empty;
+        var keepVersions = fields.TryGetValue("keep_versions", out var kv)
+            ? Int(kv, "keep_versions", RegistryOptions.MinKeepVersions, RegistryOptions.MaxKeepVersions,
+                $"an integer from {RegistryOptions.MinKeepVersions} to {RegistryOptions.MaxKeepVersions}")
+            : null;
 
         return new BerthAppConfig
         {
@@ -76,6 +80,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
             Containers = containers,
             Crons = crons,
             Vars = vars,
+            KeepVersions = keepVersions,
         };
     }
 

@@ -27,8 +27,14 @@ public sealed class RegistryOptions
     public string ConfigFile { get; set; } = "/etc/docker/registry/config.yml";
 
     /// <summary>How many of a class's newest versions image garbage collection keeps (older ones are removed when no container runs them).</summary>
-    /// <value>Default: 5. Allowed: 1–1000.</value>
+    /// <value>Default: 5. Allowed: <see cref="MinKeepVersions"/>–<see cref="MaxKeepVersions"/> (1–1000). berth.jsonc's <c>keep_versions</c> sets it.</value>
     public int KeepVersions { get; set; } = 5;
+
+    /// <summary>The fewest versions <see cref="KeepVersions"/> allows: 1.</summary>
+    public const int MinKeepVersions = 1;
+
+    /// <summary>The most versions <see cref="KeepVersions"/> allows: 1000.</summary>
+    public const int MaxKeepVersions = 1000;
 }
 
 internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOptions>
@@ -41,7 +47,7 @@ internal sealed class RegistryOptionsValidator : IValidateOptions<RegistryOption
             failures.Add($"Berth:Registry:Address: '{options.Address}' is not allowed; allowed: host:port without a scheme, such as 127.0.0.1:5000.");
         }
 
-        if (options.KeepVersions is < 1 or > 1000)
+        if (options.KeepVersions is < RegistryOptions.MinKeepVersions or > RegistryOptions.MaxKeepVersions)
         {
             failures.Add($"Berth:Registry:KeepVersions: {options.KeepVersions} is not allowed; allowed: 1–1000.");
         }
