@@ -28,34 +28,7 @@ public sealed partial class DockerContainerRuntime : IImageDistribution
             Remove = true,
             ForceRemove = true,
         };
-        var messages = new BuildMessages(this, progress);
-        try
-        {
-            await _client.Images.BuildImageFromDockerfileAsync(parameters, contextTar, [], new Dictionary<string, string>(), messages, cancellationToken);
-        }
-        catch (DockerApiException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            messages.Error ??= DockerErrors.EngineMessage(e);
-        }
-        catch (Exception e) when (DockerErrors.Translate(e, Subject.Image, tag, Endpoint, cancellationToken) is { } translated)
-        {
-            throw translated;
-        }
-
-        if (messages.Error is { } error)
-        {
-            _logger.ImageBuildFailed(tag, error);
-            var at = messages.LastStep is { } step ? $" at '{step}'" : "";
-            var stepOutput = messages.StepOutput.Count > 0
-                ? $"{Environment.NewLine}Output of the failing step:{Environment.NewLine}{string.Join(Environment.NewLine, messages.StepOutput)}"
-                : "";
-            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' failed{at}: {error}{stepOutput}");
-        }
-
-        var image = await InspectImageAsync(tag, cancellationToken)
-            ?? throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' reported success but the engine has no such image.");
-        _logger.ImageBuilt(tag, image.Id);
-        return image;
+        return await RunBuildAsync(parameters, contextTar, tag, progress, "", cancellationToken);
     }
 
     /// <inheritdoc />

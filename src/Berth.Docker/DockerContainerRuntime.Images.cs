@@ -36,6 +36,20 @@ public sealed partial class DockerContainerRuntime
             Remove = true,
             ForceRemove = true,
         };
+        var syntaxHint = DockerfileFeatures.FindSyntaxDirective(dockerfileText) is { } directive
+            ? $"{Environment.NewLine}The Dockerfile asks for BuildKit syntax ('{directive}'); the engine's classic builder Berth uses ignores that line."
+            : "";
+        return await RunBuildAsync(parameters, context, tag, progress, syntaxHint, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one classic-builder build of <paramref name="context"/> (a tar stream, read as it goes) and answers the image;
+    /// a failed build throws <see cref="ContainerRuntimeError.BuildFailed"/> naming the failing step, its output and
+    /// <paramref name="failureHint"/>.
+    /// </summary>
+    private async Task<ImageInfo> RunBuildAsync(
+        ImageBuildParameters parameters, Stream context, string tag, IProgress<string>? progress, string failureHint, CancellationToken cancellationToken)
+    {
         var messages = new BuildMessages(this, progress);
         try
         {
@@ -57,10 +71,7 @@ public sealed partial class DockerContainerRuntime
             var stepOutput = messages.StepOutput.Count > 0
                 ? $"{Environment.NewLine}Output of the failing step:{Environment.NewLine}{string.Join(Environment.NewLine, messages.StepOutput)}"
                 : "";
-            var syntaxHint = DockerfileFeatures.FindSyntaxDirective(dockerfileText) is { } directive
-                ? $"{Environment.NewLine}The Dockerfile asks for BuildKit syntax ('{directive}'); the engine's classic builder Berth uses ignores that line."
-                : "";
-            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' failed{at}: {error}{stepOutput}{syntaxHint}");
+            throw new ContainerRuntimeException(ContainerRuntimeError.BuildFailed, $"Building image '{tag}' failed{at}: {error}{stepOutput}{failureHint}");
         }
 
         var image = await InspectImageAsync(tag, cancellationToken)

@@ -48,25 +48,16 @@ public sealed class EgressClient(string name, EgressPolicy policy, ILogger logge
     /// <summary>Bytes the container received through the proxy, in bytes.</summary>
     public long BytesIn => Interlocked.Read(ref _bytesIn);
 
-    private int _connections;
+    private readonly ConnectionSlots _connections = new();
 
     /// <summary>Connections through the proxy this container holds now.</summary>
-    public int Connections => Volatile.Read(ref _connections);
+    public int Connections => _connections.Held;
 
     /// <summary>Takes a connection slot if fewer than <paramref name="max"/> are held; pair with <see cref="LeaveConnection"/>.</summary>
-    internal bool TryEnterConnection(int max)
-    {
-        if (Interlocked.Increment(ref _connections) <= max)
-        {
-            return true;
-        }
-
-        Interlocked.Decrement(ref _connections);
-        return false;
-    }
+    internal bool TryEnterConnection(int max) => _connections.TryEnter(max);
 
     /// <summary>Gives back a slot taken by <see cref="TryEnterConnection"/>.</summary>
-    internal void LeaveConnection() => Interlocked.Decrement(ref _connections);
+    internal void LeaveConnection() => _connections.Leave();
 
     internal void AddOut(long count)
     {

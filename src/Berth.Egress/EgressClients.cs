@@ -11,25 +11,16 @@ namespace Berth.Egress;
 public sealed class EgressClients
 {
     private readonly ConcurrentDictionary<IPAddress, EgressClient> _clients = new();
-    private int _connections;
+    private readonly ConnectionSlots _connections = new();
 
     /// <summary>Connections through the node's proxies that all containers hold now.</summary>
-    public int Connections => Volatile.Read(ref _connections);
+    public int Connections => _connections.Held;
 
     /// <summary>Takes a node-wide connection slot if fewer than <paramref name="max"/> are held; pair with <see cref="LeaveConnection"/>.</summary>
-    internal bool TryEnterConnection(int max)
-    {
-        if (Interlocked.Increment(ref _connections) <= max)
-        {
-            return true;
-        }
-
-        Interlocked.Decrement(ref _connections);
-        return false;
-    }
+    internal bool TryEnterConnection(int max) => _connections.TryEnter(max);
 
     /// <summary>Gives back a slot taken by <see cref="TryEnterConnection"/>.</summary>
-    internal void LeaveConnection() => Interlocked.Decrement(ref _connections);
+    internal void LeaveConnection() => _connections.Leave();
 
     /// <summary>Registers <paramref name="client"/> for <paramref name="address"/>, replacing an earlier one; dispose the result to remove it.</summary>
     /// <param name="address">The container's address on its network.</param>
