@@ -632,6 +632,14 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             await _runtime.RemoveAsync(spec.Name, cancellationToken);
             return await _runtime.CreateAsync(spec, cancellationToken);
         }
+        catch (ContainerRuntimeException ex) when (ex.Error == ContainerRuntimeError.ImageNotFound
+            && spec.Image.Contains("@sha256:", StringComparison.Ordinal) && ServiceProvider.GetService<IImageDistribution>() is { } registry)
+        {
+            // A recorded version runs by digest from the node's registry: an image the engine no longer has (a later build
+            // removed its tags, another node pushed it) is pulled by that digest once, then created.
+            await registry.PullImageAsync(spec.Image, cancellationToken);
+            return await _runtime.CreateAsync(spec, cancellationToken);
+        }
     }
 
     /// <summary>The container exited, and its exit was recorded, before its readiness was checked.</summary>
