@@ -28,6 +28,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private ILogger _logger = null!;
     private CrashLoopTracker _crashes = null!;
     private ContainerDiskWatch? _diskWatch;
+    private IContainerStateObserver[] _observers = [];
 
     private ContainerObjectStatus _status = new(ContainerObjectState.Stopped, null, null, null, DateTimeOffset.MinValue);
     private string? _ociRuntime;
@@ -128,6 +129,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _time = Context.TimeProvider;
         _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
         _crashes = new CrashLoopTracker(_options);
+        _observers = [.. services.GetServices<IContainerStateObserver>()];
         _diskWatch = services.GetService<ContainerDiskWatch>();
 
         _status = Context.Storage.Get<ContainerObjectStatus>(StatusKey) ?? _status;
@@ -977,8 +979,33 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     private void SetStatus(ContainerObjectState state, string? containerId, int? exitCode, string? reason, IReadOnlyList<string>? output = null)
     {
+        var previous = _status;
         _status = new ContainerObjectStatus(state, containerId, exitCode, reason, _time.GetUtcNow()) { LastOutput = output ?? _status.LastOutput };
         Context.Storage.Put(StatusKey, _status);
+        NotifyObservers(previous.State, state == ContainerObjectState.Healthy && previous.State != ContainerObjectState.Healthy ? _time.GetElapsedTime(_startedAt) : null);
+    }
+
+    private void NotifyObservers(ContainerObjectState previous, TimeSpan? startDuration)
+    {
+        if (_observers.Length == 0)
+        {
+            return;
+        }
+
+        var change = new ContainerStateChange(
+            _options.AppName, _options.NodeId, ClassName, Context.Id.ToString(), Context.Name, _status.ContainerId, previous, _status.State,
+            _status.Reason, _runningInstanceType, _runningVersion, _status.ChangedAt, startDuration, _status.EgressBytesOut);
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnStateChanged(change);
+            }
+            catch (Exception ex)
+            {
+                Log.ObserverFailed(_logger, ClassName, ObjectName, observer.GetType().Name, ex);
+            }
+        }
     }
 
     private async Task TryRemoveAsync(string id)

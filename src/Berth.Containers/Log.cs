@@ -85,4 +85,7 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Containers + 96, LogLevel.Warning, "Disk watch: measuring or killing container {ContainerId} failed: {Message}", EventName = "ContainerDiskMeasureFailed")]
     public static partial void DiskMeasureFailed(ILogger logger, string containerId, string message);
+
+    [LoggerMessage(BerthEventIds.Containers + 97, LogLevel.Warning, "Container {ClassName} {ObjectName}: state observer {Observer} failed", EventName = "ContainerStateObserverFailed")]
+    public static partial void ObserverFailed(ILogger logger, string className, string objectName, string observer, Exception exception);
 }

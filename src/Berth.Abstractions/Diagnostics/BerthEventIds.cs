@@ -48,4 +48,22 @@ public static class BerthEventIds
 
     /// <summary>The egress proxy and firewall (<c>Berth.Egress</c>): 2100–2199.</summary>
     public const int Egress = 2100;
+
+    /// <summary>Metering and usage reports (<c>Berth.Hosting</c>, folder <c>Metering</c>): 2200–2299.</summary>
+    public const int Metering = 2200;
+
+    /// <summary>OpenTelemetry metrics and traces (<c>Berth.Hosting</c>, folder <c>Telemetry</c>): 2300–2399.</summary>
+    public const int Telemetry = 2300;
+
+    /// <summary>Live logs: the platform's log buffer and followers (<c>Berth.Hosting</c>, folder <c>Logs</c>): 2400–2499.</summary>
+    public const int Logs = 2400;
+
+    /// <summary>The web dashboard (<c>Berth.Hosting</c>, folder <c>Dashboard</c>): 2500–2599.</summary>
+    public const int Dashboard = 2500;
+
+    /// <summary>Cluster membership, cross-node routing and locations (<c>Berth.Cluster</c>): 2600–2699.</summary>
+    public const int Cluster = 2600;
+
+    /// <summary>Replication of object storage to the cluster's durable store and point-in-time recovery: 2700–2799.</summary>
+    public const int Replication = 2700;
 }
