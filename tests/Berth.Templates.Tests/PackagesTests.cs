@@ -10,7 +10,7 @@ public sealed class PackagesTests(PackedFeed feed)
 {
     /// <summary>The libraries an app needs; Berth.Hosting brings all of them.</summary>
     private static readonly string[] Libraries =
-        ["Berth.Abstractions", "Berth.Storage", "Berth.Objects", "Berth.Docker", "Berth.Egress", "Berth.Containers", "Berth.Gateway", "Berth.Hosting"];
+        ["Berth.Abstractions", "Berth.Storage", "Berth.Objects", "Berth.Docker", "Berth.Egress", "Berth.Containers", "Berth.Gateway", "Berth.Replication", "Berth.Cluster", "Berth.Hosting"];
 
     [Fact]
     public void Pack_Solution_EveryPackageHasTheVersionReadmeLicenceAndDescription()
