@@ -53,7 +53,9 @@ public sealed class DurableObjectNamespace<TObject>
 
     /// <summary>Gets a reference to the object with <paramref name="id"/>.</summary>
     /// <param name="id">An id from this namespace.</param>
-    /// <param name="locationHint">Where to place a new object; accepted for compatibility and not used by a single-node cluster.</param>
+    /// <param name="locationHint">The location label of the node a NEW object should be placed on (<c>Berth:Cluster:Location</c>);
+    /// <see langword="null"/>: the node that receives the call. An existing object stays where it is; a single node ignores it,
+    /// and a cluster places the object as without a hint when no live node has that location.</param>
     /// <exception cref="ArgumentException"><paramref name="id"/> was made by another namespace.</exception>
     public TObject Get(DurableObjectId id, string? locationHint = null)
     {
@@ -64,6 +66,7 @@ public sealed class DurableObjectNamespace<TObject>
 
         // Calls that follow in this flow carry the object's name, so it can name itself in logs (DurableObjectContext.Name).
         DurableObjectNames.Carry(id);
+        DurableObjectLocations.Carry(locationHint);
         var grainId = GrainId.Create(_grainType, id.ToString());
         if (_interfaceType is { } interfaceType)
         {

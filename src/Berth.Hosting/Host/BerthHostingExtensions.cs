@@ -1,3 +1,4 @@
+using Berth.Cluster;
 using Berth.Containers;
 using Berth.Docker;
 using Berth.Egress;
@@ -76,13 +77,29 @@ public static class BerthHostingExtensions
         }
 
         var cluster = section.GetSection("Cluster");
+        var clusterSettings = ReadClusterSettings(cluster);
         // Before the silo's own start: a taken silo or gateway port fails the start with one line naming the setting.
         services.AddHostedService<ClusterPortCheck>();
+        if (clusterSettings.IsCluster)
+        {
+            // Also before the silo: the membership schema exists, and an unreachable database fails the start in one line.
+            services.AddSingleton(clusterSettings);
+            services.AddHostedService<ClusterDatabaseStartup>();
+        }
+
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(
-                siloPort: cluster.GetValue("SiloPort", DefaultSiloPort),
-                gatewayPort: cluster.GetValue("GatewayPort", DefaultGatewayPort));
+            var siloPort = cluster.GetValue("SiloPort", DefaultSiloPort);
+            var gatewayPort = cluster.GetValue("GatewayPort", DefaultGatewayPort);
+            if (clusterSettings.IsCluster)
+            {
+                silo.UseBerthCluster(clusterSettings, siloPort, gatewayPort);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(siloPort: siloPort, gatewayPort: gatewayPort);
+            }
+
             silo.AddDurableObjects();
             foreach (var configureSilo in berth.SiloConfigurations)
             {
@@ -106,5 +123,17 @@ public static class BerthHostingExtensions
         }
 
         return builder;
+    }
+
+    private static BerthClusterSettings ReadClusterSettings(IConfiguration cluster)
+    {
+        try
+        {
+            return BerthClusterSettings.Read(cluster);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new BerthStartupException(ex.Message, ex);
+        }
     }
 }

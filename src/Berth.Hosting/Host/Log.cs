@@ -44,4 +44,11 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Hosting + 13, LogLevel.Information, "berth dev: {ClassName} rebuilt as version {Version} ({Image}); rolling it out", EventName = "DevRollingOut")]
     public static partial void DevRollingOut(ILogger logger, string className, int version, string image);
+
+    // Cluster start-up (issue 16): 1460-1469.
+    [LoggerMessage(BerthEventIds.Hosting + 60, LogLevel.Information, "Cluster {ClusterId}: node {NodeId} (location '{Location}') joins through PostgreSQL membership", EventName = "ClusterJoining")]
+    public static partial void ClusterJoining(ILogger logger, string clusterId, string nodeId, string location);
+
+    [LoggerMessage(BerthEventIds.Hosting + 61, LogLevel.Critical, "{Message}", EventName = "ClusterDatabaseUnavailable")]
+    public static partial void ClusterDatabaseUnavailable(ILogger logger, string message);
 }

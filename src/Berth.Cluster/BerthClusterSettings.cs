@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+
+namespace Berth.Cluster;
+
+/// <summary>
+/// How a node joins its cluster, read from the <c>Berth:Cluster</c> configuration section (berth.jsonc's <c>cluster</c> object
+/// feeds the app-wide keys; per-node values come from environment variables such as <c>Berth__Cluster__Location</c>).
+/// </summary>
+public sealed partial class BerthClusterSettings
+{
+    /// <summary>The provider with no configuration: one node, Orleans localhost clustering, nothing to install.</summary>
+    public const string LocalhostProvider = "localhost";
+
+    /// <summary>The provider of a cluster of nodes: Orleans ADO.NET membership on PostgreSQL.</summary>
+    public const string PostgresProvider = "postgres";
+
+    /// <summary>The configuration key of <see cref="Provider"/>.</summary>
+    public const string ProviderKey = "Berth:Cluster:Provider";
+
+    /// <summary>The configuration key of <see cref="Connection"/>.</summary>
+    public const string ConnectionKey = "Berth:Cluster:Connection";
+
+    /// <summary>The configuration key of <see cref="Location"/>.</summary>
+    public const string LocationKey = "Berth:Cluster:Location";
+
+    /// <summary>The configuration key of <see cref="ClusterId"/>.</summary>
+    public const string ClusterIdKey = "Berth:Cluster:ClusterId";
+
+    /// <summary>The configuration key of <see cref="AdvertiseAddress"/>.</summary>
+    public const string AdvertiseAddressKey = "Berth:Cluster:AdvertiseAddress";
+
+    /// <summary>Largest length of a location label: 63 characters.</summary>
+    public const int MaxLocationLength = 63;
+
+    private BerthClusterSettings(string provider, string? connection, string location, string? clusterId, IPAddress? advertiseAddress)
+    {
+        Provider = provider;
+        Connection = connection;
+        Location = location;
+        ClusterId = clusterId;
+        AdvertiseAddress = advertiseAddress;
+    }
+
+    /// <summary><see cref="LocalhostProvider"/> or <see cref="PostgresProvider"/>.</summary>
+    /// <value>Defaults to <see cref="LocalhostProvider"/>.</value>
+    public string Provider { get; }
+
+    /// <summary>The Npgsql connection string of the cluster's PostgreSQL database (required with <see cref="PostgresProvider"/>).</summary>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public string? Connection { get; }
+
+    /// <summary>This node's location label (lowercase letters, digits, '-', '_' and '.', at most <see cref="MaxLocationLength"/>).</summary>
+    /// <value>Defaults to the empty string: the node has no location, and location hints never choose it.</value>
+    public string Location { get; }
+
+    /// <summary>The Orleans cluster and service ID: nodes with the same one form one cluster.</summary>
+    /// <value>Defaults to <see langword="null"/>: the app's name (<c>ContainerOptions.AppName</c>).</value>
+    public string? ClusterId { get; }
+
+    /// <summary>The address other nodes reach this node's silo on.</summary>
+    /// <value>Defaults to <see langword="null"/>: Orleans picks the machine's first non-loopback address.</value>
+    public IPAddress? AdvertiseAddress { get; }
+
+    /// <summary>Whether the node is part of a PostgreSQL cluster.</summary>
+    public bool IsCluster => Provider == PostgresProvider;
+
+    /// <summary>Reads and validates the <c>Berth:Cluster</c> section.</summary>
+    /// <param name="cluster">The <c>Berth:Cluster</c> configuration section.</param>
+    /// <exception cref="ArgumentException">A field is invalid: the message is one line that names the key and the allowed values.</exception>
+    public static BerthClusterSettings Read(IConfiguration cluster)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var provider = (cluster["Provider"] ?? "").Trim();
+        provider = provider.Length == 0 ? LocalhostProvider : provider.ToLowerInvariant();
+        if (provider is not (LocalhostProvider or PostgresProvider))
+        {
+            throw new ArgumentException($"{ProviderKey} (berth.jsonc cluster.provider) is '{cluster["Provider"]}'; allowed: '{LocalhostProvider}' (one node, the default) or '{PostgresProvider}'.");
+        }
+
+        var connection = cluster["Connection"];
+        if (provider == PostgresProvider && string.IsNullOrWhiteSpace(connection))
+        {
+            throw new ArgumentException($"{ConnectionKey} (berth.jsonc cluster.connection) is required with provider '{PostgresProvider}'; allowed: an Npgsql connection string such as 'Host=db;Username=berth;Password=…;Database=berth'.");
+        }
+
+        if (provider == PostgresProvider)
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(connection);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"{ConnectionKey} (berth.jsonc cluster.connection) is not a valid Npgsql connection string ({ex.Message}).", ex);
+            }
+        }
+
+        var location = cluster["Location"] ?? "";
+        if (location.Length > 0 && !LocationRegex().IsMatch(location))
+        {
+            throw new ArgumentException($"{LocationKey} is '{location}'; allowed: 1–{MaxLocationLength} lowercase letters, digits, '-', '_' or '.'.");
+        }
+
+        var clusterId = cluster["ClusterId"];
+        if (clusterId is not null && (clusterId.Length is 0 or > 150 || clusterId.Any(char.IsControl)))
+        {
+            throw new ArgumentException($"{ClusterIdKey} is '{clusterId}'; allowed: 1–150 printable characters.");
+        }
+
+        IPAddress? advertise = null;
+        if (cluster["AdvertiseAddress"] is { Length: > 0 } text && !IPAddress.TryParse(text, out advertise))
+        {
+            throw new ArgumentException($"{AdvertiseAddressKey} is '{text}'; allowed: an IPv4 or IPv6 address other nodes can reach this node on.");
+        }
+
+        return new BerthClusterSettings(provider, connection, location, clusterId, advertise);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex LocationRegex();
+}

@@ -1,0 +1,71 @@
+using Berth.Containers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace Berth.Cluster;
+
+/// <summary>Configures a node's silo for a cluster on PostgreSQL.</summary>
+public static class ClusterSiloBuilderExtensions
+{
+    /// <summary>The ADO.NET invariant of Npgsql, which Orleans' ADO.NET clustering loads.</summary>
+    public const string NpgsqlInvariant = "Npgsql";
+
+    /// <summary>
+    /// Joins the cluster <paramref name="settings"/> describe: Orleans ADO.NET membership on PostgreSQL, the cluster and
+    /// service ID <see cref="BerthClusterSettings.ClusterId"/> (default: the app's name), the silo listening on
+    /// <paramref name="siloPort"/> and <paramref name="gatewayPort"/> at <see cref="BerthClusterSettings.AdvertiseAddress"/>,
+    /// the node's ID as its silo name, its location as silo metadata, and <see cref="LocationPlacement"/> as the default
+    /// placement. Failure detection is tuned so a killed node is declared dead in about 6 seconds (probes every 2 s, 3 missed).
+    /// </summary>
+    /// <param name="silo">The silo.</param>
+    /// <param name="settings">The validated cluster settings; <see cref="BerthClusterSettings.IsCluster"/> must be true.</param>
+    /// <param name="siloPort">The silo-to-silo port.</param>
+    /// <param name="gatewayPort">The Orleans client gateway port.</param>
+    /// <exception cref="ArgumentException"><paramref name="settings"/> is not a PostgreSQL cluster.</exception>
+    public static ISiloBuilder UseBerthCluster(this ISiloBuilder silo, BerthClusterSettings settings, int siloPort, int gatewayPort)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!settings.IsCluster)
+        {
+            throw new ArgumentException("Only a PostgreSQL cluster is configured with UseBerthCluster.", nameof(settings));
+        }
+
+        silo.UseAdoNetClustering(options =>
+        {
+            options.Invariant = NpgsqlInvariant;
+            options.ConnectionString = settings.Connection;
+        });
+        if (settings.AdvertiseAddress is { } address)
+        {
+            silo.ConfigureEndpoints(address, siloPort, gatewayPort, listenOnAnyHostAddress: false);
+        }
+        else
+        {
+            silo.ConfigureEndpoints(siloPort, gatewayPort, listenOnAnyHostAddress: true);
+        }
+
+        silo.UseSiloMetadata(new Dictionary<string, string> { [LocationPlacement.LocationMetadataKey] = settings.Location });
+        var services = silo.Services;
+        services.AddOptions<ClusterOptions>().Configure<IOptions<ContainerOptions>>((cluster, containers) =>
+        {
+            cluster.ClusterId = settings.ClusterId ?? containers.Value.AppName;
+            cluster.ServiceId = cluster.ClusterId;
+        });
+        services.AddOptions<SiloOptions>().Configure<IOptions<ContainerOptions>>((options, containers) => options.SiloName = containers.Value.NodeId);
+        services.Configure<ClusterMembershipOptions>(options =>
+        {
+            options.ProbeTimeout = TimeSpan.FromSeconds(2);
+            options.NumMissedProbesLimit = 3;
+            options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+        });
+        services.AddSingleton<PlacementStrategy>(LocationPlacement.Singleton);
+        services.AddPlacementDirector<LocationPlacement, LocationPlacementDirector>();
+        services.AddSingleton(settings);
+        return silo;
+    }
+}
