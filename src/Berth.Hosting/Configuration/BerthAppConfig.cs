@@ -30,7 +30,20 @@ public sealed record BerthAppConfig
     /// <value>Defaults to <see langword="null"/>: <see cref="RegistryOptions.KeepVersions"/> keeps its own default (5).</value>
     public int? KeepVersions { get; init; }
 
+    /// <summary>
+    /// The cluster (<c>cluster</c>): its fields feed <c>Berth:Cluster:Provider</c>, <c>Berth:Cluster:Connection</c> and
+    /// <c>Berth:Cluster:ClusterId</c> with the lowest precedence (see docs/cluster.md).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: one node (localhost clustering) unless configuration says otherwise.</value>
+    public ClusterConfig? Cluster { get; init; }
+
     /// <summary>The container class named <paramref name="className"/> (ordinal match), or <see langword="null"/>.</summary>
     public ContainerConfig? FindContainer(string className) =>
         Containers.FirstOrDefault(c => string.Equals(c.ClassName, className, StringComparison.Ordinal));
 }
+
+/// <summary>The <c>cluster</c> object of <c>berth.jsonc</c>; a <see langword="null"/> field is not set by the file.</summary>
+/// <param name="Provider"><c>provider</c>: <c>localhost</c> or <c>postgres</c>.</param>
+/// <param name="Connection"><c>connection</c>: the Npgsql connection string of the cluster's PostgreSQL database.</param>
+/// <param name="ClusterId"><c>cluster_id</c>: the Orleans cluster and service ID (default: the app's name).</param>
+public sealed record ClusterConfig(string? Provider, string? Connection, string? ClusterId);

@@ -48,7 +48,7 @@ public static class BerthConfigExtensions
 
     /// <summary>
     /// Adds the config's <c>vars</c> as top-level configuration keys (<c>configuration["GREETING"]</c>), and its
-    /// <c>keep_versions</c> as <c>Berth:Registry:KeepVersions</c>, inserted first so that every other source overrides them.
+    /// <c>keep_versions</c> as <c>Berth:Registry:KeepVersions</c> and its <c>cluster</c> fields as <c>Berth:Cluster:*</c>, inserted first so that every other source overrides them.
     /// </summary>
     public static IConfigurationBuilder AddBerthVars(this IConfigurationBuilder configuration, BerthAppConfig config)
     {
@@ -57,6 +57,17 @@ public static class BerthConfigExtensions
         if (config.KeepVersions is { } keep)
         {
             data.Add(KeyValuePair.Create(KeepVersionsKey, (string?)keep.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        if (config.Cluster is { } cluster)
+        {
+            foreach (var (key, value) in new[] { ("Provider", cluster.Provider), ("Connection", cluster.Connection), ("ClusterId", cluster.ClusterId) })
+            {
+                if (value is not null)
+                {
+                    data.Add(KeyValuePair.Create($"Berth:Cluster:{key}", (string?)value));
+                }
+            }
         }
 
         var source = new MemoryConfigurationSource { InitialData = data };

@@ -20,7 +20,8 @@ internal sealed partial class ConfigReader(string baseDirectory)
         $"{string.Join(", ", InstanceType.KnownNames)} or {{vcpu {InstanceType.CustomMinVcpu}–{InstanceType.CustomMaxVcpu}, " +
         $"memory_mib ≤ {InstanceType.CustomMaxMemoryMib}, disk_mb ≤ {InstanceType.CustomMaxDiskMb}}}";
 
-    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars", "keep_versions"];
+    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars", "keep_versions", "cluster"];
+    internal static readonly string[] ClusterFields = ["provider", "connection", "cluster_id"];
     internal static readonly string[] ContainerFields =
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
@@ -74,9 +75,12 @@ internal sealed partial class ConfigReader(string baseDirectory)
                 $"an integer from {RegistryOptions.MinKeepVersions} to {RegistryOptions.MaxKeepVersions}")
             : null;
 
+        var cluster = fields.TryGetValue("cluster", out var cl) ? ReadCluster(cl) : null;
+
         return new BerthAppConfig
         {
             Name = name,
+            Cluster = cluster,
             Containers = containers,
             Crons = crons,
             Vars = vars,
@@ -289,6 +293,30 @@ internal sealed partial class ConfigReader(string baseDirectory)
         var disk = RequiredField(fields, "disk_mb", path, v => Int(v, $"{path}.disk_mb", 1, InstanceType.CustomMaxDiskMb,
             $"an integer 1–{InstanceType.CustomMaxDiskMb}"));
         return vcpu is { } c && memory is { } mem && disk is { } d ? InstanceType.Custom(c, mem, d) : null;
+    }
+
+    private ClusterConfig? ReadCluster(JsonElement value)
+    {
+        if (Fields(value, "cluster", ClusterFields) is not { } fields)
+        {
+            return null;
+        }
+
+        const string ProviderAllowed = "'localhost' (one node, the default) or 'postgres'";
+        string? provider = null;
+        if (fields.TryGetValue("provider", out var p) && String(p, "cluster.provider", ProviderAllowed) is { } text)
+        {
+            provider = text is "localhost" or "postgres" ? text : NotAllowed("cluster.provider", p, ProviderAllowed);
+        }
+
+        var connection = fields.TryGetValue("connection", out var c) ? String(c, "cluster.connection", "an Npgsql connection string") : null;
+        if (provider == "postgres" && string.IsNullOrWhiteSpace(connection))
+        {
+            Problem("cluster.connection", "required with provider 'postgres' (or set Berth:Cluster:Connection); allowed: an Npgsql connection string");
+        }
+
+        var clusterId = fields.TryGetValue("cluster_id", out var id) ? String(id, "cluster.cluster_id", "1–150 printable characters") : null;
+        return new ClusterConfig(provider, connection, clusterId);
     }
 
     private List<string> ReadTriggers(JsonElement value)

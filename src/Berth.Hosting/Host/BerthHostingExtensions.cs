@@ -85,6 +85,7 @@ public static class BerthHostingExtensions
             // Also before the silo: the membership schema exists, and an unreachable database fails the start in one line.
             services.AddSingleton(clusterSettings);
             services.AddHostedService<ClusterDatabaseStartup>();
+            services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClusterNodeHeader>();
         }
 
         builder.UseOrleans(silo =>

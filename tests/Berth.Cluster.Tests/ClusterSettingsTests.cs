@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Berth.Cluster.Tests;
+
+public sealed class ClusterSettingsTests
+{
+    private static IConfiguration Section(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
+
+    [Fact]
+    public void Read_NothingConfigured_IsOneLocalhostNode()
+    {
+        var settings = BerthClusterSettings.Read(Section());
+
+        Assert.Equal(BerthClusterSettings.LocalhostProvider, settings.Provider);
+        Assert.False(settings.IsCluster);
+        Assert.Equal("", settings.Location);
+    }
+
+    [Fact]
+    public void Read_UnknownProvider_NamesTheKeyAndTheAllowedValues()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Provider", "etcd"))));
+
+        Assert.Contains(BerthClusterSettings.ProviderKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains("'etcd'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'postgres'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Read_PostgresWithoutConnection_NamesTheConnectionKey()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Provider", "postgres"))));
+
+        Assert.Contains(BerthClusterSettings.ConnectionKey, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_MalformedConnection_NamesTheConnectionKey()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Provider", "postgres"), ("Connection", "Host=x;NoSuchKeyword=1"))));
+
+        Assert.Contains(BerthClusterSettings.ConnectionKey, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("EU West")]
+    [InlineData("-eu")]
+    [InlineData("eu/west")]
+    public void Read_InvalidLocation_NamesTheLocationKey(string location)
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Location", location))));
+
+        Assert.Contains(BerthClusterSettings.LocationKey, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_FullPostgresSection_KeepsEveryField()
+    {
+        var settings = BerthClusterSettings.Read(Section(
+            ("Provider", "Postgres"), ("Connection", "Host=db;Username=berth"), ("Location", "eu-west"), ("ClusterId", "shop"), ("AdvertiseAddress", "10.0.0.5")));
+
+        Assert.True(settings.IsCluster);
+        Assert.Equal("Host=db;Username=berth", settings.Connection);
+        Assert.Equal("eu-west", settings.Location);
+        Assert.Equal("shop", settings.ClusterId);
+        Assert.Equal("10.0.0.5", settings.AdvertiseAddress?.ToString());
+    }
+}
