@@ -11,7 +11,7 @@ namespace Berth.Cluster.Tests;
 /// joined through one PostgreSQL database of their own. Nodes start in parallel; <see cref="StartAsync"/> returns once every
 /// node answers HTTP and the membership table lists them all as active.
 /// </summary>
-internal sealed class ClusterHarness : IAsyncDisposable
+public sealed class ClusterHarness : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly ITestOutputHelper _output;
@@ -86,7 +86,7 @@ internal sealed class ClusterHarness : IAsyncDisposable
 }
 
 /// <summary>One node process.</summary>
-internal sealed class ClusterNode : IDisposable
+public sealed class ClusterNode : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log;

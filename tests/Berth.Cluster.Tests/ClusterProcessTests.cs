@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace Berth.Cluster.Tests;
 
-/// <summary>Three real node processes on loopback ports with one PostgreSQL database (issue 16).</summary>
+/// <summary>Three real node processes on loopback ports with one PostgreSQL database (issue 16); each test kills a node, so each has its own cluster.</summary>
 public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly string[] Names = ["one", "two", "three"];
@@ -17,48 +17,6 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
     private sealed record ProbeAlarm(long ScheduledMs, long FiredMs, string Node);
 
     public void Dispose() => _http.Dispose();
-
-    [Fact]
-    public async Task ThreeNodes_ConcurrentRequestsToEveryGateway_OneActivationClusterWide()
-    {
-        await using var cluster = await ClusterHarness.StartAsync(output, "a", "b", "c");
-
-        // 3 objects × 3 gateways × 20 requests at once.
-        var answers = await Task.WhenAll(
-            from name in Names
-            from node in cluster.Nodes
-            from i in Enumerable.Range(0, 20)
-            select HitAsync(node, name).ContinueWith(t => (Name: name, Answer: t.Result), TaskScheduler.Default));
-
-        foreach (var group in answers.GroupBy(a => a.Name))
-        {
-            Assert.Single(group.Select(a => a.Answer.Activation).Distinct());
-            Assert.Single(group.Select(a => a.Answer.Node).Distinct());
-            // Every call counted by that one activation: 1..60, each once.
-            Assert.Equal(Enumerable.Range(1, 60).Select(i => (long)i), group.Select(a => a.Answer.Calls).Order());
-        }
-    }
-
-    [Fact]
-    public async Task NewObjectWithoutHint_LandsOnTheNodeThatReceivedItsFirstRequest_AndHintPlacesOnThatLocation()
-    {
-        await using var cluster = await ClusterHarness.StartAsync(output, "a", "b", "c");
-
-        foreach (var node in cluster.Nodes)
-        {
-            Assert.Equal(node.NodeId, (await HitAsync(node, $"local-{node.Location}")).Node);
-        }
-
-        foreach (var target in cluster.Nodes)
-        {
-            // Asked through node a (index 0) for a new object hinted at each location.
-            var answer = await HitAsync(cluster.Nodes[0], $"hinted-{target.Location}", target.Location);
-            Assert.Equal(target.NodeId, answer.Node);
-        }
-
-        // A location no node has: placed as without a hint (on the receiving node), not refused.
-        Assert.Equal(cluster.Nodes[1].NodeId, (await HitAsync(cluster.Nodes[1], "hinted-nowhere", "mars")).Node);
-    }
 
     [Fact]
     public async Task NodeHostingAnObject_Killed_NextRequestSucceedsOnAnotherNodeWithin20Seconds()

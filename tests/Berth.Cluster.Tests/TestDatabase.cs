@@ -3,7 +3,7 @@ using Npgsql;
 namespace Berth.Cluster.Tests;
 
 /// <summary>A database of its own for one test (<c>berth_t_…</c>), created on the server BERTH_POSTGRES names and dropped at the end.</summary>
-internal sealed class TestDatabase : IAsyncDisposable
+public sealed class TestDatabase : IAsyncDisposable
 {
     private const string DefaultServer = "Host=127.0.0.1;Port=5432;Username=berth;Password=berth;Database=berth";
     private readonly string _server;
