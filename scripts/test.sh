@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 # The cluster tests (issue 16) need PostgreSQL: Debian's postgresql on 127.0.0.1:5432, role and database berth.
 bash scripts/postgres.sh
+# The web dashboard's assets and its browser test's needs (Node.js, npm, Debian's chromium).
+bash scripts/dashboard.sh
 
 # Removes everything a test run left on the engine; images too once the run is over.
 cleanup() {

@@ -15,4 +15,7 @@ app.MapContainer<MyContainer>("/u/{user}/{**path}", "user", stripPrefix: true);
 // The admin API the `berth` CLI talks to (token-guarded, loopback only).
 app.MapBerthAdmin();
 
+// The web dashboard at /_berth/dashboard/ (same token, loopback only): docs/dashboard.md.
+app.MapBerthDashboard();
+
 app.Run();

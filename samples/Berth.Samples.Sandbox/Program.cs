@@ -21,6 +21,9 @@ app.MapSandbox();
 // `berth containers list|logs|exec|stop` (token in data/admin-token).
 app.MapBerthAdmin();
 
+// The web dashboard at /_berth/dashboard/ (same token, loopback only).
+app.MapBerthDashboard();
+
 // /_berth/alive and /_berth/health for a prober (no token; they say nothing about objects).
 app.MapBerthHealth();
 

@@ -18,6 +18,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapContainer<FastApiContainer>("/api/{**path}", _ => FastApiContainer.Singleton);
 app.MapBerthAdmin();
+app.MapBerthDashboard();
 app.MapBerthHealth();
 
 app.Run();
