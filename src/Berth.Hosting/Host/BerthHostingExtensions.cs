@@ -76,6 +76,11 @@ public static class BerthHostingExtensions
         }
 
         var cluster = section.GetSection("Cluster");
+        if (string.Equals(cluster["Provider"], "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddBerthClusterScheduling(cluster); // alarms and crons once for the cluster (issue 16 §5)
+        }
+
         // Before the silo's own start: a taken silo or gateway port fails the start with one line naming the setting.
         services.AddHostedService<ClusterPortCheck>();
         builder.UseOrleans(silo =>

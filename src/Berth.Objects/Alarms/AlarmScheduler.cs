@@ -93,6 +93,11 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
                 _index.Remove(grainId);
                 ArmLocked();
             }
+            else if (_index.IsShared)
+            {
+                // Woken by another node (its node died, or its timer was late): the shared row is this node's to clear.
+                _index.Remove(grainId);
+            }
         }
     }
 
