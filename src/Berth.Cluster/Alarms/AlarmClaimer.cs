@@ -29,6 +29,7 @@ internal sealed class AlarmClaimer : ILifecycleParticipant<ISiloLifecycle>, IDis
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
+    private int _disposed;
 
     public AlarmClaimer(
         SchedulingDatabase database,
@@ -68,8 +69,12 @@ internal sealed class AlarmClaimer : ILifecycleParticipant<ISiloLifecycle>, IDis
 
     public void Dispose()
     {
-        _stopping.Cancel();
-        _stopping.Dispose();
+        // Idempotent: the container disposes it once per registration (itself and as a lifecycle participant).
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Cancel();
+            _stopping.Dispose();
+        }
     }
 
     /// <summary>
