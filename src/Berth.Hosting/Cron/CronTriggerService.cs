@@ -1,3 +1,4 @@
+using Berth.Cluster.Cron;
 using Cronos;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,13 +7,22 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Hosting;
 
 /// <summary>A cron expression and what runs when it fires.</summary>
-internal sealed record CronTrigger(string Cron, CronExpression Expression, Func<ScheduledEvent, IServiceProvider, CancellationToken, Task> Handler);
+internal sealed record CronTrigger(string Cron, CronExpression Expression, Func<ScheduledEvent, IServiceProvider, CancellationToken, Task> Handler)
+{
+    /// <summary>
+    /// Gets the trigger's name in a cluster's cron claims: where it was registered, its position there and its expression
+    /// (<c>code/0/*/5 * * * *</c>, <c>config/1/0 9 * * *</c>), the same on every node that runs the same app.
+    /// </summary>
+    public string Key { get; init; } = Cron;
+}
 
 /// <summary>
 /// Fires the triggers registered with <see cref="CronTriggerExtensions.AddCronTrigger"/> and, for each cron of the
 /// config's <c>triggers.crons</c>, every <see cref="IScheduledHandler"/>. Each trigger runs its own loop: it sleeps
 /// on the injected <see cref="TimeProvider"/> until the next occurrence (UTC), starts the handler without waiting
-/// for it, and skips an occurrence while the previous run is still going.
+/// for it, and skips an occurrence while the previous run is still going. In a cluster (an <see cref="ICronOccurrenceClaims"/>
+/// is registered) each node claims an occurrence before firing it and fires only when it wins: once per occurrence for the
+/// cluster, at most once (a claim that cannot be made skips the occurrence).
 /// </summary>
 internal sealed partial class CronTriggerService(
     IEnumerable<CronTrigger> triggers,
@@ -20,7 +30,8 @@ internal sealed partial class CronTriggerService(
     TimeProvider time,
     ILogger<CronTriggerService> logger,
     BerthAppConfig? config = null,
-    IHostApplicationLifetime? lifetime = null) : BackgroundService
+    IHostApplicationLifetime? lifetime = null,
+    ICronOccurrenceClaims? claims = null) : BackgroundService
 {
     // Timers cannot wait longer than about 49 days; rare crons (29 February) sleep in steps.
     private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(1);
@@ -46,7 +57,8 @@ internal sealed partial class CronTriggerService(
         }
 
         var all = triggers
-            .Concat((config?.Crons ?? []).Select(cron => new CronTrigger(cron, CronSchedule.Parse(cron), DispatchToHandlersAsync)))
+            .Select((trigger, i) => trigger with { Key = $"code/{i}/{trigger.Cron}" })
+            .Concat((config?.Crons ?? []).Select((cron, i) => new CronTrigger(cron, CronSchedule.Parse(cron), DispatchToHandlersAsync) { Key = $"config/{i}/{cron}" }))
             .ToList();
         foreach (var trigger in all)
         {
@@ -115,6 +127,12 @@ internal sealed partial class CronTriggerService(
     {
         // Return to the scheduling loop at once, even if the handler does synchronous work first.
         await Task.Yield();
+        if (claims is not null && !await TryClaimAsync(trigger, scheduledEvent.ScheduledTime, stoppingToken))
+        {
+            run.InProgress = false;
+            return;
+        }
+
         var started = time.GetTimestamp();
         Log.Firing(logger, trigger.Cron, scheduledEvent.ScheduledTime);
         Exception? failure = null;
@@ -142,6 +160,30 @@ internal sealed partial class CronTriggerService(
                 Log.Failed(logger, failure, trigger.Cron, scheduledEvent.ScheduledTime);
                 break;
         }
+    }
+
+    /// <summary>Whether this node fires the occurrence; never throws: a claim that fails is a lost occurrence, never a duplicate.</summary>
+    private async Task<bool> TryClaimAsync(CronTrigger trigger, DateTimeOffset occurrence, CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (await claims!.TryClaimAsync(trigger.Key, occurrence, stoppingToken))
+            {
+                return true;
+            }
+
+            Log.ClaimedElsewhere(logger, trigger.Cron, occurrence);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Host stopping.
+        }
+        catch (Exception ex)
+        {
+            Log.ClaimFailed(logger, ex, trigger.Cron, occurrence);
+        }
+
+        return false;
     }
 
     private async Task DispatchToHandlersAsync(ScheduledEvent scheduledEvent, IServiceProvider services, CancellationToken cancellationToken)

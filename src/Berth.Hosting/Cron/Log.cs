@@ -35,4 +35,10 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Cron + 10, LogLevel.Warning, "Cron '{Cron}' has no further occurrence; its trigger stops", EventName = "CronNoMoreOccurrences")]
     public static partial void NoMoreOccurrences(ILogger logger, string cron);
+
+    [LoggerMessage(BerthEventIds.Cron + 11, LogLevel.Debug, "Cron '{Cron}' occurrence {ScheduledTime:u} is fired by another node of the cluster", EventName = "CronClaimedElsewhere")]
+    public static partial void ClaimedElsewhere(ILogger logger, string cron, DateTimeOffset scheduledTime);
+
+    [LoggerMessage(BerthEventIds.Cron + 12, LogLevel.Error, "Cron '{Cron}' skipped the occurrence at {ScheduledTime:u}: it could not be claimed in the cluster database, and an unclaimed occurrence could fire on several nodes", EventName = "CronClaimFailed")]
+    public static partial void ClaimFailed(ILogger logger, Exception exception, string cron, DateTimeOffset scheduledTime);
 }

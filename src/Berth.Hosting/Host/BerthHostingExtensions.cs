@@ -86,6 +86,7 @@ public static class BerthHostingExtensions
             services.AddSingleton(clusterSettings);
             services.AddHostedService<ClusterDatabaseStartup>();
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClusterNodeHeader>();
+            services.AddBerthClusterScheduling(cluster); // alarms and crons once for the cluster (issue 16 §5)
         }
 
         builder.UseOrleans(silo =>

@@ -7,7 +7,7 @@ namespace Berth.Objects.Alarms;
 /// read at start so that alarms set before a crash fire after it. Each object's own database stays the
 /// source of truth; this index only says whom to wake and when. Not thread-safe: the scheduler serialises access.
 /// </summary>
-internal sealed class AlarmIndex : IDisposable
+internal sealed class AlarmIndex : IAlarmIndex
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _upsert;
@@ -40,6 +40,10 @@ internal sealed class AlarmIndex : IDisposable
 
     public string FilePath { get; }
 
+    public string Description => FilePath;
+
+    public bool IsShared => false;
+
     public void Upsert(string grainId, long dueMs)
     {
         _upsert.Parameters[0].Value = grainId;
@@ -52,6 +56,9 @@ internal sealed class AlarmIndex : IDisposable
         _remove.Parameters[0].Value = grainId;
         _remove.ExecuteNonQuery();
     }
+
+    public Task<IReadOnlyList<(string GrainId, long DueMs)>> LoadAllAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<(string GrainId, long DueMs)>>(LoadAll());
 
     public List<(string GrainId, long DueMs)> LoadAll()
     {
@@ -69,6 +76,7 @@ internal sealed class AlarmIndex : IDisposable
 
     public void Dispose()
     {
+        // Idempotent: the scheduler that uses the index and the container that created it may both dispose it.
         _upsert.Dispose();
         _remove.Dispose();
         _connection.Dispose();

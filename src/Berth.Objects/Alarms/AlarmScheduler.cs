@@ -4,13 +4,16 @@ namespace Berth.Objects.Alarms;
 
 /// <summary>
 /// Delivers the alarms of the objects on this silo with millisecond precision: one timer, armed for the
-/// earliest due alarm, no polling per object. Pending alarms are kept in the silo's <see cref="AlarmIndex"/>
-/// so that they survive a crash; on start every alarm in the index is loaded and overdue ones fire at once.
+/// earliest due alarm, no polling per object. Pending alarms are kept in the silo's <see cref="IAlarmIndex"/>
+/// (<see cref="AlarmIndex"/> by default) so that they survive a crash; on start every alarm in the index is loaded
+/// and overdue ones fire at once.
 /// </summary>
 /// <remarks>
 /// A delivered alarm stays pending under a lease: the object reports back (<see cref="Schedule"/> for a retry or
 /// a new alarm, <see cref="Cancel"/> when done), and if it never does (activation failed, silo busy) the lease
 /// runs out and the alarm is delivered again. The object's own database decides whether anything is due.
+/// With a shared index (a cluster), a delivery that succeeds without the object reporting back here means the object
+/// lives on another node and reported to that node's scheduler: the entry is dropped here (its index row is that node's now).
 /// </remarks>
 internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
@@ -20,7 +23,7 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
     private static readonly long MaxTimerDelayMs = (long)TimeSpan.FromHours(1).TotalMilliseconds;
 
     private readonly Lock _lock = new();
-    private readonly AlarmIndex _index;
+    private readonly IAlarmIndex _index;
     private readonly IAlarmDispatcher _dispatcher;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -31,17 +34,12 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
     private ITimer? _timer;
     private long _armedMs = long.MaxValue;
 
-    public AlarmScheduler(AlarmIndex index, IAlarmDispatcher dispatcher, TimeProvider time, ILogger<AlarmScheduler> logger)
+    public AlarmScheduler(IAlarmIndex index, IAlarmDispatcher dispatcher, TimeProvider time, ILogger<AlarmScheduler> logger)
     {
         _index = index;
         _dispatcher = dispatcher;
         _time = time;
         _logger = logger;
-        foreach (var (grainId, dueMs) in index.LoadAll())
-        {
-            _entries[grainId] = new Entry(dueMs, dueMs);
-            _queue.Add((dueMs, grainId));
-        }
     }
 
     /// <summary>Gets the number of objects with a pending alarm.</summary>
@@ -95,21 +93,35 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
                 _index.Remove(grainId);
                 ArmLocked();
             }
+            else if (_index.IsShared)
+            {
+                // Woken by another node (its node died, or its timer was late): the shared row is this node's to clear.
+                _index.Remove(grainId);
+            }
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var stored = await _index.LoadAllAsync(cancellationToken);
         int count;
         lock (_lock)
         {
+            foreach (var (grainId, dueMs) in stored)
+            {
+                // An object that reported before the start knows better than the index.
+                if (_entries.TryAdd(grainId, new Entry(dueMs, dueMs)))
+                {
+                    _queue.Add((dueMs, grainId));
+                }
+            }
+
             _timer ??= _time.CreateTimer(static state => ((AlarmScheduler)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             ArmLocked();
             count = _entries.Count;
         }
 
-        Log.SchedulerStarted(_logger, count, _index.FilePath);
-        return Task.CompletedTask;
+        Log.SchedulerStarted(_logger, count, _index.Description);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -169,6 +181,7 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
     private void OnTimer()
     {
         List<string>? due = null;
+        long leaseMs;
         lock (_lock)
         {
             if (_timer is null)
@@ -178,7 +191,7 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
 
             _armedMs = long.MaxValue;
             var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            var leaseMs = nowMs + (long)DeliveryLease.TotalMilliseconds;
+            leaseMs = nowMs + (long)DeliveryLease.TotalMilliseconds;
             while (_queue.Count > 0 && _queue.Min.DueMs <= nowMs)
             {
                 var (_, grainId) = _queue.Min;
@@ -193,7 +206,7 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
 
         foreach (var grainId in due ?? [])
         {
-            var delivery = DeliverAsync(grainId);
+            var delivery = DeliverAsync(grainId, leaseMs);
             lock (_lock)
             {
                 _deliveries.Add(delivery);
@@ -215,11 +228,15 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
         }
     }
 
-    private async Task DeliverAsync(string grainId)
+    private async Task DeliverAsync(string grainId, long leaseMs)
     {
         try
         {
             await _dispatcher.DeliverAsync(grainId, _stopping.Token);
+            if (_index.IsShared)
+            {
+                DropIfHostedElsewhere(grainId, leaseMs);
+            }
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
@@ -228,6 +245,23 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
         catch (Exception)
         {
             // Stopping: the alarm stays in the index and is delivered after the next start.
+        }
+    }
+
+    /// <summary>
+    /// After a successful delivery, an entry still under this delivery's lease means the object reported to another node's
+    /// scheduler (an object on this node reports here before its call returns): that node owns the alarm now.
+    /// </summary>
+    private void DropIfHostedElsewhere(string grainId, long leaseMs)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(grainId, out var entry) && entry.NextMs == leaseMs)
+            {
+                _entries.Remove(grainId);
+                _queue.Remove((leaseMs, grainId));
+                ArmLocked();
+            }
         }
     }
 

@@ -13,7 +13,8 @@ public static class DurableObjectHostingExtensions
 {
     /// <summary>
     /// Adds durable object support to the silo: options (validated at start-up), the alarm scheduler with its
-    /// index in <c>{DataDirectory}/alarms.db</c>, and idle deactivation after <see cref="DurableObjectOptions.IdleTimeout"/>.
+    /// index in <c>{DataDirectory}/alarms.db</c> (unless a cluster registered a shared index first or after),
+    /// and idle deactivation after <see cref="DurableObjectOptions.IdleTimeout"/>.
     /// </summary>
     /// <remarks>The idle timeout becomes the silo's <see cref="GrainCollectionOptions.CollectionAge"/>, so it applies to every grain of the silo.</remarks>
     public static ISiloBuilder AddDurableObjects(this ISiloBuilder builder, Action<DurableObjectOptions>? configure = null)
@@ -42,8 +43,10 @@ public static class DurableObjectHostingExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IAlarmDispatcher, GrainAlarmDispatcher>();
+        services.TryAddSingleton<IAlarmIndex>(sp =>
+            new AlarmIndex(Path.Combine(Path.GetFullPath(sp.GetRequiredService<IOptions<DurableObjectOptions>>().Value.DataDirectory), "alarms.db")));
         services.AddSingleton(sp => new AlarmScheduler(
-            new AlarmIndex(Path.Combine(Path.GetFullPath(sp.GetRequiredService<IOptions<DurableObjectOptions>>().Value.DataDirectory), "alarms.db")),
+            sp.GetRequiredService<IAlarmIndex>(),
             sp.GetRequiredService<IAlarmDispatcher>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<AlarmScheduler>>()));
