@@ -30,6 +30,9 @@ public sealed record BerthAppConfig
     /// <value>Defaults to <see langword="null"/>: <see cref="RegistryOptions.KeepVersions"/> keeps its own default (5).</value>
     public int? KeepVersions { get; init; }
 
+    /// <summary>The <c>metering</c> section (rates and allowances, docs/metering.md); <see langword="null"/> when absent.</summary>
+    public MeteringConfig? Metering { get; init; }
+
     /// <summary>The container class named <paramref name="className"/> (ordinal match), or <see langword="null"/>.</summary>
     public ContainerConfig? FindContainer(string className) =>
         Containers.FirstOrDefault(c => string.Equals(c.ClassName, className, StringComparison.Ordinal));

@@ -59,6 +59,7 @@ public static class BerthConfigExtensions
             data.Add(KeyValuePair.Create(KeepVersionsKey, (string?)keep.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
+        data.AddRange(config.Metering?.ConfigurationKeys() ?? []);
         var source = new MemoryConfigurationSource { InitialData = data };
         configuration.Sources.Insert(0, source);
         return configuration;

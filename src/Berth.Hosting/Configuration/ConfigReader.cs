@@ -20,7 +20,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
         $"{string.Join(", ", InstanceType.KnownNames)} or {{vcpu {InstanceType.CustomMinVcpu}–{InstanceType.CustomMaxVcpu}, " +
         $"memory_mib ≤ {InstanceType.CustomMaxMemoryMib}, disk_mb ≤ {InstanceType.CustomMaxDiskMb}}}";
 
-    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars", "keep_versions"];
+    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars", "keep_versions", "metering"];
     internal static readonly string[] ContainerFields =
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
@@ -74,9 +74,12 @@ internal sealed partial class ConfigReader(string baseDirectory)
                 $"an integer from {RegistryOptions.MinKeepVersions} to {RegistryOptions.MaxKeepVersions}")
             : null;
 
+        var metering = fields.TryGetValue("metering", out var me) ? ReadMetering(me) : null;
+
         return new BerthAppConfig
         {
             Name = name,
+            Metering = metering,
             Containers = containers,
             Crons = crons,
             Vars = vars,
