@@ -148,6 +148,8 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
             return;
         }
 
+        // Changes are applied as they come, so a stop's CPU sample is read while the container is still there.
+        var consume = ConsumeAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -171,6 +173,31 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
             {
                 Log.UsageFlushFailed(_logger, _store.FilePath, ex.Message);
             }
+        }
+
+        await consume;
+    }
+
+    private async Task ConsumeAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _changes.Reader.WaitToReadAsync(stoppingToken))
+            {
+                await _work.WaitAsync(stoppingToken);
+                try
+                {
+                    await ApplyChangesAsync(stoppingToken);
+                }
+                finally
+                {
+                    _work.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the last flush applies what is left.
         }
     }
 
