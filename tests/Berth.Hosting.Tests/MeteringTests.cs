@@ -43,10 +43,12 @@ public sealed class MeteringTests : IDisposable
         recorder.OnStateChanged(Change(objectId, id, ContainerObjectState.Stopped, ContainerObjectState.Running, _time.GetUtcNow(), type: type, className: className));
         _time.Advance(TimeSpan.FromMilliseconds(3));
         recorder.OnStateChanged(Change(objectId, id, ContainerObjectState.Running, ContainerObjectState.Healthy, _time.GetUtcNow(), type: type, className: className));
-        _time.Advance(duration - TimeSpan.FromMilliseconds(3));
+        _time.Advance(duration - TimeSpan.FromMilliseconds(4));
         recorder.OnStateChanged(Change(objectId, id, ContainerObjectState.Healthy, ContainerObjectState.Stopping, _time.GetUtcNow(), type: type, className: className));
-        _time.Advance(TimeSpan.FromMilliseconds(250));
+        // The stop's grace: still running until it exits.
+        _time.Advance(TimeSpan.FromMilliseconds(1));
         recorder.OnStateChanged(Change(objectId, id, ContainerObjectState.Stopping, ContainerObjectState.Stopped, _time.GetUtcNow(), type: type, className: className));
+        _time.Advance(TimeSpan.FromMilliseconds(250));
         return id;
     }
 
@@ -121,7 +123,7 @@ public sealed class MeteringTests : IDisposable
         }
 
         _time.Advance(TimeSpan.FromMilliseconds(1.5));
-        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Running, ContainerObjectState.Stopping, _time.GetUtcNow()));
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Running, ContainerObjectState.StoppedWithCode, _time.GetUtcNow()));
         await recorder.FlushAsync();
 
         var rows = await StoredAsync();

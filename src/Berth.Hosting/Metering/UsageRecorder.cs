@@ -14,9 +14,9 @@ namespace Berth.Hosting;
 /// </summary>
 /// <remarks>
 /// <para>An interval runs from the change into <see cref="ContainerObjectState.Running"/> (the engine started the container:
-/// billing starts at the start, as the seed's "charges start when containers … are started") to the first change out of
-/// Running/Healthy (<see cref="ContainerObjectState.Stopping"/>, or a stop straight to Stopped when the container exited by
-/// itself). Each interval's duration is rounded up to the next 10 ms (the seed bills "per 10ms"), and split across the UTC
+/// billing starts at the start, as the seed's "charges start when containers … are started") to the change into
+/// <see cref="ContainerObjectState.Stopped"/> or <see cref="ContainerObjectState.StoppedWithCode"/> (the container exited:
+/// its shutdown after the stop signal runs, and is billed, like the engine counts it). Each interval's duration is rounded up to the next 10 ms (the seed bills "per 10ms"), and split across the UTC
 /// hours it spans. Memory (GiB-s) and disk (GB-s) are the instance type's over that duration; CPU is the container's cgroup
 /// counter, since its creation, sampled every flush and at the stop; egress is the growth of the change's egress byte count.</para>
 /// <para><see cref="OnStateChanged"/> only enqueues; the work happens on the service's loop, never on the request path.</para>
@@ -249,7 +249,12 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
                 {
                     instance.ObjectName = change.ObjectName ?? instance.ObjectName;
                     AddEgress(key, instance, change.EgressBytesOut, change.At);
-                    if (!isRunning)
+                    if (change.State == ContainerObjectState.Stopping)
+                    {
+                        // Still running until it exits: its CPU so far is counted now, while the container is there.
+                        AddCpu(key, instance, final, change.At);
+                    }
+                    else if (!isRunning)
                     {
                         Close(key, instance, change.At, final);
                     }
