@@ -19,7 +19,7 @@ public static partial class BerthAdminExtensions
 
     private static async Task<IResult> UsageAsync(
         string? since, string? until, string? by, string? @class, IServiceProvider services, BerthAppConfig config, IOptions<ContainerOptions> node,
-        TimeProvider time, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         if (services.GetService<UsageRecorder>() is not { } recorder)
         {
@@ -27,7 +27,7 @@ public static partial class BerthAdminExtensions
                 title: "Metering unavailable");
         }
 
-        var now = time.GetUtcNow();
+        var now = (services.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
         var grouping = by switch
         {
             null or "class" => UsageGrouping.Class,
