@@ -76,7 +76,7 @@ internal sealed partial class BerthCli
         var root = new RootCommand("Berth: run container apps written in C# locally, and inspect their containers.")
         {
             Options = { _host, _token, _dataDir },
-            Subcommands = { DevCommand.Create(_dataDir, _output, _error), CreateContainersCommand(), CreateDeployCommand(), CreateVersionsCommand(), CreateRolloutsCommand(), CreateRollbackCommand() },
+            Subcommands = { DevCommand.Create(_dataDir, _output, _error), CreateContainersCommand(), CreateDeployCommand(), CreateVersionsCommand(), CreateRolloutsCommand(), CreateRollbackCommand(), CreateUsageCommand() },
         };
 
         var parseResult = root.Parse(args);

@@ -232,8 +232,8 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Equal(
         [
-            "main: unknown field 'main' is not allowed; allowed: $schema, name, containers, triggers, vars, keep_versions",
-            "trigers: unknown field 'trigers' is not allowed; did you mean 'triggers'? allowed: $schema, name, containers, triggers, vars, keep_versions",
+            "main: unknown field 'main' is not allowed; allowed: $schema, name, containers, triggers, vars, keep_versions, metering",
+            "trigers: unknown field 'trigers' is not allowed; did you mean 'triggers'? allowed: $schema, name, containers, triggers, vars, keep_versions, metering",
         ], ex.Problems);
     }
 

@@ -76,6 +76,7 @@ public static partial class BerthAdminExtensions
         group.MapPost("/containers/{className}/{objectId}/stop", StopAsync);
         group.MapDelete("/containers/{className}/{objectId}", DestroyAsync);
         MapVersions(group);
+        MapUsage(group);
         return group;
     }
 
@@ -117,16 +118,21 @@ public static partial class BerthAdminExtensions
         }
     }
 
-    private static async Task<IResult> ListAsync(IContainerOperations runtime, IOptions<ContainerOptions> node, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(IContainerOperations runtime, IOptions<ContainerOptions> node, IServiceProvider services, CancellationToken cancellationToken)
     {
         var containers = await runtime.ListAsync(NodeLabels(node.Value), cancellationToken);
+        // CPU and memory of the running ones (metering's reader: cgroup files, bounded in time).
+        var resources = await ReadResourcesAsync(containers, services, cancellationToken);
+        var recorder = services.GetService<UsageRecorder>();
         return Results.Ok(containers
             .OrderBy(c => Label(c, BerthLabels.Class), StringComparer.Ordinal)
             .ThenBy(c => Label(c, BerthLabels.ObjectId), StringComparer.Ordinal)
             .Select(c => new AdminContainer(
                 c.Id, c.Name, Label(c, BerthLabels.Class), Label(c, BerthLabels.ObjectId), NullIfEmpty(Label(c, BerthLabels.ObjectName)),
                 c.State.ToString().ToLowerInvariant(),
-                c.Image, Label(c, BerthLabels.Version), c.CreatedAt)));
+                c.Image, Label(c, BerthLabels.Version), c.CreatedAt,
+                resources.GetValueOrDefault(c.Id)?.CpuNanoseconds / 1e9, resources.GetValueOrDefault(c.Id)?.MemoryBytes,
+                c.State == EngineContainerState.Running ? recorder?.GetStartedAt(c.Id) : null)));
     }
 
     private static async Task<IResult> LogsAsync(
@@ -420,8 +426,15 @@ public static partial class BerthAdminExtensions
 }
 
 /// <summary>A container as listed by the admin API; <c>ObjectName</c> is <see langword="null"/> when the object was not reached by name.</summary>
+/// <remarks>
+/// <c>cpu_seconds</c> (CPU used since the container was created, in seconds), <c>memory_bytes</c> (memory in use) and <c>started_at</c>
+/// (when it started running, as metering saw it) are set for running containers, <see langword="null"/> otherwise (docs/metering.md).
+/// </remarks>
 internal sealed record AdminContainer(
-    string Id, string Name, string Class, string Object, string? ObjectName, string State, string Image, string Version, DateTimeOffset Created);
+    string Id, string Name, string Class, string Object, string? ObjectName, string State, string Image, string Version, DateTimeOffset Created,
+    [property: System.Text.Json.Serialization.JsonPropertyName("cpu_seconds")] double? CpuSeconds = null,
+    [property: System.Text.Json.Serialization.JsonPropertyName("memory_bytes")] long? MemoryBytes = null,
+    [property: System.Text.Json.Serialization.JsonPropertyName("started_at")] DateTimeOffset? StartedAt = null);
 
 /// <summary>One log line of <c>logs?format=ndjson</c>: when the engine got it (or <see langword="null"/>), <c>stdout</c>/<c>stderr</c>, the text.</summary>
 internal sealed record AdminLogLine(DateTimeOffset? Time, string Stream, string Text);

@@ -36,6 +36,8 @@ public sealed record BerthAppConfig
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: one node (localhost clustering) unless configuration says otherwise.</value>
     public ClusterConfig? Cluster { get; init; }
+    /// <summary>The <c>metering</c> section (rates and allowances, docs/metering.md); <see langword="null"/> when absent.</summary>
+    public MeteringConfig? Metering { get; init; }
 
     /// <summary>The container class named <paramref name="className"/> (ordinal match), or <see langword="null"/>.</summary>
     public ContainerConfig? FindContainer(string className) =>

@@ -70,6 +70,7 @@ public static class BerthConfigExtensions
             }
         }
 
+        data.AddRange(config.Metering?.ConfigurationKeys() ?? []);
         var source = new MemoryConfigurationSource { InitialData = data };
         configuration.Sources.Insert(0, source);
         return configuration;

@@ -20,7 +20,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
         $"{string.Join(", ", InstanceType.KnownNames)} or {{vcpu {InstanceType.CustomMinVcpu}–{InstanceType.CustomMaxVcpu}, " +
         $"memory_mib ≤ {InstanceType.CustomMaxMemoryMib}, disk_mb ≤ {InstanceType.CustomMaxDiskMb}}}";
 
-    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars", "keep_versions", "cluster"];
+    internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars", "keep_versions", "cluster", "metering"];
     internal static readonly string[] ClusterFields = ["provider", "connection", "cluster_id"];
     internal static readonly string[] ContainerFields =
     [
@@ -76,11 +76,13 @@ internal sealed partial class ConfigReader(string baseDirectory)
             : null;
 
         var cluster = fields.TryGetValue("cluster", out var cl) ? ReadCluster(cl) : null;
+        var metering = fields.TryGetValue("metering", out var me) ? ReadMetering(me) : null;
 
         return new BerthAppConfig
         {
             Name = name,
             Cluster = cluster,
+            Metering = metering,
             Containers = containers,
             Crons = crons,
             Vars = vars,

@@ -76,6 +76,9 @@ public static class BerthHostingExtensions
             services.AddHostedService<ClassVersionStartup>();
         }
 
+        // Metering (issue 15): before the silo, so its last flush runs after the silo stopped.
+        services.AddBerthMetering();
+
         var cluster = section.GetSection("Cluster");
         var clusterSettings = ReadClusterSettings(cluster);
         // Before the silo's own start: a taken silo or gateway port fails the start with one line naming the setting.

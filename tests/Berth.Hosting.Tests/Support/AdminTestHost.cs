@@ -32,11 +32,13 @@ public sealed class AdminTestHost : IAsyncDisposable
     /// <summary>Base address, such as http://127.0.0.1:41234/.</summary>
     public Uri Address { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     public string DataDirectory => Path.Combine(_directory.Path, "data");
 
     public string TokenFile => Path.Combine(DataDirectory, AdminOptions.TokenFileName);
 
-    public static async Task<AdminTestHost> StartAsync(Action<AdminOptions>? configure = null)
+    public static async Task<AdminTestHost> StartAsync(Action<AdminOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var directory = new TempDirectory();
         var runtime = new FakeContainerRuntime();
@@ -53,6 +55,7 @@ public sealed class AdminTestHost : IAsyncDisposable
             """{ "name": "demo", "containers": [ { "class_name": "Sandbox", "image": "sandbox:1" }, { "class_name": "Api", "image": "api:1" } ] }""",
             directory.Path));
         builder.Services.AddBerthAdmin(configure);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapBerthAdmin();
         await app.StartAsync();
