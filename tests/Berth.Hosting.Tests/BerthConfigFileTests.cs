@@ -232,8 +232,8 @@ public sealed class BerthConfigFileTests : IDisposable
 
         Assert.Equal(
         [
-            "main: unknown field 'main' is not allowed; allowed: $schema, name, containers, triggers, vars, keep_versions, metering",
-            "trigers: unknown field 'trigers' is not allowed; did you mean 'triggers'? allowed: $schema, name, containers, triggers, vars, keep_versions, metering",
+            "main: unknown field 'main' is not allowed; allowed: $schema, name, containers, triggers, vars, keep_versions, cluster, metering",
+            "trigers: unknown field 'trigers' is not allowed; did you mean 'triggers'? allowed: $schema, name, containers, triggers, vars, keep_versions, cluster, metering",
         ], ex.Problems);
     }
 
