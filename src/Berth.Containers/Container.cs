@@ -994,7 +994,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         var change = new ContainerStateChange(
             _options.AppName, _options.NodeId, ClassName, Context.Id.ToString(), Context.Name, _status.ContainerId, previous, _status.State,
-            _status.Reason, _runningInstanceType, _runningVersion, _status.ChangedAt, startDuration, _status.EgressBytesOut);
+            _status.Reason, _runningInstanceType, _runningVersion, _status.ChangedAt, startDuration, EgressBytesOut);
         foreach (var observer in _observers)
         {
             try
