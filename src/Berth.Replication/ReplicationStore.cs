@@ -141,12 +141,9 @@ internal sealed class ReplicationStore : IAsyncDisposable
         }
 
         // A generation number abandoned by a failed start may have left rows: a new start replaces them.
-        await using (var clear = new NpgsqlCommand("""
-            DELETE FROM berth_storage_frames WHERE object_key = $1 AND generation >= $2;
-            DELETE FROM berth_storage_snapshot_chunks WHERE object_key = $1 AND generation >= $2;
-            DELETE FROM berth_storage_snapshots WHERE object_key = $1 AND generation >= $2;
-            """, connection, transaction))
+        foreach (var table in (string[])["berth_storage_frames", "berth_storage_snapshot_chunks", "berth_storage_snapshots"])
         {
+            await using var clear = new NpgsqlCommand($"DELETE FROM {table} WHERE object_key = $1 AND generation >= $2", connection, transaction);
             clear.Parameters.Add(new() { Value = key });
             clear.Parameters.Add(new() { Value = generation });
             await clear.ExecuteNonQueryAsync(cancellationToken);
