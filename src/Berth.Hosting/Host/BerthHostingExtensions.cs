@@ -76,6 +76,11 @@ public static class BerthHostingExtensions
         }
 
         var cluster = section.GetSection("Cluster");
+        if (string.Equals(cluster["Provider"], "postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddBerthReplication(cluster); // cluster storage: object storage shipped to PostgreSQL (issue 16 §3-4)
+        }
+
         // Before the silo's own start: a taken silo or gateway port fails the start with one line naming the setting.
         services.AddHostedService<ClusterPortCheck>();
         builder.UseOrleans(silo =>
