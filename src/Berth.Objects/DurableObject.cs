@@ -103,7 +103,7 @@ public abstract class DurableObject : Grain, IDurableObject, IAlarmReceiver, IIn
 
         // Cluster storage's output gate: the result leaves only once every transaction committed so far is in the durable store;
         // if shipping fails, the call fails. A failed call still ships what it committed, but keeps its own exception.
-        static async Task InvokeGatedAsync(Task? gate, IObjectStorageReplica replica, IIncomingGrainCallContext context)
+        async Task InvokeGatedAsync(Task? gate, IObjectStorageReplica replica, IIncomingGrainCallContext context)
         {
             if (gate is not null)
             {
@@ -117,10 +117,27 @@ public abstract class DurableObject : Grain, IDurableObject, IAlarmReceiver, IIn
             catch
             {
                 await replica.FlushAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+                DeactivateIfFenced(replica);
                 throw;
             }
 
-            await replica.FlushAsync(CancellationToken.None);
+            try
+            {
+                await replica.FlushAsync(CancellationToken.None);
+            }
+            catch
+            {
+                DeactivateIfFenced(replica);
+                throw;
+            }
+        }
+
+        void DeactivateIfFenced(IObjectStorageReplica replica)
+        {
+            if (replica.IsFenced)
+            {
+                DeactivateOnIdle(); // a newer activation owns the storage: this one must not serve another call
+            }
         }
     }
 }

@@ -22,6 +22,9 @@ public interface IObjectStorageReplicator
 /// <summary>One activation's handle on its replicated storage. Not thread-safe beyond what an object's turns need.</summary>
 public interface IObjectStorageReplica
 {
+    /// <summary>Gets whether a newer activation took the object's storage over: this activation can no longer ship and should deactivate.</summary>
+    bool IsFenced { get; }
+
     /// <summary>Opens the local database (already current) with the options the replica needs.</summary>
     ObjectStorage Open(ObjectStorageOptions options);
 

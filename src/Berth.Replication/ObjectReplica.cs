@@ -37,6 +37,9 @@ internal sealed class ObjectReplica : IObjectStorageReplica
     private string LogPath => _filePath + "-wal";
 
     /// <inheritdoc />
+    public bool IsFenced => _fenced;
+
+    /// <inheritdoc />
     public ObjectStorage Open(ObjectStorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -96,6 +96,33 @@ public sealed class OutputGateTests
     }
 
     [Fact]
+    public async Task Call_AfterAnotherNodeTookTheObjectOver_FailsAndTheObjectReactivatesFromTheStore()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        using var host = await StartSiloAsync(database, out var directory);
+        try
+        {
+            var objects = host.Services.GetRequiredService<DurableObjectNamespace<IKeyValue>>();
+            var id = objects.IdFromName("taken");
+            await objects.Get(id).PutAsync("v", "silo");
+
+            await using var other = TestNode.Create(database); // the object moved while this silo was cut off
+            var session = await other.OpenAsync($"{nameof(KeyValueObject)}/{id}");
+            session.Storage.Put("v", "other node");
+            await session.FlushAsync();
+            await session.CloseAsync();
+
+            await Assert.ThrowsAnyAsync<Exception>(() => objects.Get(id).PutAsync("v", "stale"));
+            Assert.Equal("other node", await objects.Get(id).GetAsync("v")); // deactivated, reactivated, restored
+        }
+        finally
+        {
+            await host.StopAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Bookmarks_OnASingleNodeWithoutClusterStorage_AreNotSupported()
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-replication-tests", Guid.NewGuid().ToString("N"));
