@@ -5,9 +5,11 @@ using System.Net;
 using System.Net.Sockets;
 using Berth.Bench.Objects;
 using Berth.Objects;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 var measure = TimeSpan.FromSeconds(3);
 const int Concurrency = 64;
@@ -73,6 +75,40 @@ try
         rows.Add(($"Memory per idle object{(withStorage ? " with open storage" : ", no storage opened")} ({N:N0} objects): GC heap / working set, KiB",
             $"{(heapAfter - heapBefore) / 1024.0 / N:F1} / {(setAfter - setBefore) / 1024.0 / N:F1}"));
     }
+
+    // Cluster storage (issue 16): KV put latency, one RPC per put, one call at a time, without and with the durable store
+    // (each committed put shipped to PostgreSQL before the call returns). PostgreSQL from BERTH_POSTGRES (scripts/postgres.sh).
+    await using (var silo = await Silo.StartAsync(Path.Combine(root, "put-local")))
+    {
+        rows.Add(("KV put latency, one RPC per put, sequential, single node (no replication), ms: p50 / p99", await PutLatency(silo)));
+    }
+
+    var admin = Environment.GetEnvironmentVariable("BERTH_POSTGRES") is { Length: > 0 } configured
+        ? configured
+        : "Host=127.0.0.1;Port=5432;Username=berth;Password=berth;Database=berth";
+    var benchDatabase = $"berth_bench_{Guid.NewGuid():N}";
+    await using (var connection = new NpgsqlConnection(admin))
+    {
+        await connection.OpenAsync();
+        await new NpgsqlCommand($"CREATE DATABASE {benchDatabase}", connection).ExecuteNonQueryAsync();
+    }
+
+    try
+    {
+        var cluster = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Connection"] = new NpgsqlConnectionStringBuilder(admin) { Database = benchDatabase }.ConnectionString,
+        }).Build();
+        await using var silo = await Silo.StartAsync(Path.Combine(root, "put-durable"), services => services.AddBerthReplication(cluster));
+        rows.Add(("KV put latency, one RPC per put, sequential, durable store on (PostgreSQL on loopback), ms: p50 / p99", await PutLatency(silo)));
+    }
+    finally
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await new NpgsqlCommand($"DROP DATABASE IF EXISTS {benchDatabase} WITH (FORCE)", connection).ExecuteNonQueryAsync();
+    }
 }
 finally
 {
@@ -94,6 +130,26 @@ static (long Heap, long WorkingSet) Memory()
     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     using var process = Process.GetCurrentProcess();
     return (GC.GetTotalMemory(forceFullCollection: false), process.WorkingSet64);
+}
+
+static async Task<string> PutLatency(Silo silo)
+{
+    var target = silo.Namespace.GetByName("put-latency");
+    for (var i = 0; i < 200; i++)
+    {
+        await target.PutAsync($"warm:{i & 255}", i); // warm-up: activation, first snapshot, connection pool
+    }
+
+    var latencies = new List<double>();
+    for (var i = 0; i < 3000; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await target.PutAsync($"key:{i & 1023}", i);
+        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    latencies.Sort();
+    return $"{latencies[latencies.Count / 2]:F3} / {latencies[(int)(latencies.Count * 0.99)]:F3}";
 }
 
 static async Task<double> Throughput(Func<Task> call, TimeSpan duration)
@@ -119,11 +175,12 @@ internal sealed class Silo : IAsyncDisposable
 
     public DurableObjectNamespace<IBenchObject> Namespace => _host.Services.GetRequiredService<DurableObjectNamespace<IBenchObject>>();
 
-    public static async Task<Silo> StartAsync(string dataDirectory)
+    public static async Task<Silo> StartAsync(string dataDirectory, Action<IServiceCollection>? configureServices = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddDurableObject<IBenchObject, BenchObject>("BENCH");
+        configureServices?.Invoke(builder.Services);
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(FreePort(), FreePort())
             .AddDurableObjects(options => options.DataDirectory = dataDirectory));

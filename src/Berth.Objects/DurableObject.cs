@@ -28,13 +28,18 @@ public abstract class DurableObject : Grain, IDurableObject, IAlarmReceiver, IIn
         _context = new DurableObjectContext(this, runtime, GrainContext.GrainId, GrainFactory);
         try
         {
+            if (runtime.Replicator is { } replicator)
+            {
+                await _context.AttachReplicaAsync(replicator, cancellationToken);
+            }
+
             _context.RestoreAlarm();
             await OnObjectActivateAsync(cancellationToken);
         }
         catch
         {
             // Orleans does not call OnDeactivateAsync for a failed activation: release the database here.
-            _context.Close();
+            await _context.CloseAsync(CancellationToken.None);
             throw;
         }
     }
@@ -49,7 +54,7 @@ public abstract class DurableObject : Grain, IDurableObject, IAlarmReceiver, IIn
         }
         finally
         {
-            Context.Close();
+            await Context.CloseAsync(cancellationToken);
         }
     }
 
@@ -83,12 +88,56 @@ public abstract class DurableObject : Grain, IDurableObject, IAlarmReceiver, IIn
         }
 
         var gate = _context?.Gate;
+        if (_context?.Replica is { } replica)
+        {
+            return InvokeGatedAsync(gate, replica, context);
+        }
+
         return gate is null ? context.Invoke() : InvokeAfterAsync(gate, context);
 
         static async Task InvokeAfterAsync(Task gate, IIncomingGrainCallContext context)
         {
             await gate; // a call Orleans interleaves waits for BlockConcurrencyWhileAsync to finish
             await context.Invoke();
+        }
+
+        // Cluster storage's output gate: the result leaves only once every transaction committed so far is in the durable store;
+        // if shipping fails, the call fails. A failed call still ships what it committed, but keeps its own exception.
+        async Task InvokeGatedAsync(Task? gate, IObjectStorageReplica replica, IIncomingGrainCallContext context)
+        {
+            if (gate is not null)
+            {
+                await gate;
+            }
+
+            try
+            {
+                await context.Invoke();
+            }
+            catch
+            {
+                await replica.FlushAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+                DeactivateIfFenced(replica);
+                throw;
+            }
+
+            try
+            {
+                await replica.FlushAsync(CancellationToken.None);
+            }
+            catch
+            {
+                DeactivateIfFenced(replica);
+                throw;
+            }
+        }
+
+        void DeactivateIfFenced(IObjectStorageReplica replica)
+        {
+            if (replica.IsFenced)
+            {
+                DeactivateOnIdle(); // a newer activation owns the storage: this one must not serve another call
+            }
         }
     }
 }

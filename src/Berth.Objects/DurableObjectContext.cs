@@ -14,6 +14,7 @@ public sealed class DurableObjectContext
     private readonly string _storagePath;
     private readonly List<Task> _waitUntil = [];
     private ObjectStorage? _storage;
+    private IObjectStorageReplica? _replica;
     private Task? _gate;
     private StoredAlarm? _alarmInFlight;
     private bool _alarmRunning;
@@ -32,6 +33,7 @@ public sealed class DurableObjectContext
             : throw new InvalidOperationException($"'{key}' is not a durable object id; reach objects through DurableObjectNamespace<T>.");
         NamespaceName = runtime.ResolveNamespace(owner.GetType(), Id);
         _storagePath = Path.Combine(runtime.DataDirectory, "objects", owner.GetType().Name, $"{Id}.db");
+        StorageKey = $"{owner.GetType().Name}/{Id}";
     }
 
     /// <summary>Gets the object's id.</summary>
@@ -63,7 +65,9 @@ public sealed class DurableObjectContext
     public string NamespaceName { get; }
 
     /// <summary>Gets the object's storage, opening its database on first use; it is closed when the object deactivates.</summary>
-    public ObjectStorage Storage => _storage ??= ObjectStorage.Open(_storagePath, _runtime.StorageOptions);
+    public ObjectStorage Storage => _storage ??= _replica is null
+        ? ObjectStorage.Open(_storagePath, _runtime.StorageOptions)
+        : _replica.Open(_runtime.StorageOptions);
 
     /// <summary>Gets the clock objects must use.</summary>
     public TimeProvider TimeProvider => _runtime.TimeProvider;
@@ -72,6 +76,47 @@ public sealed class DurableObjectContext
     public IGrainFactory GrainFactory { get; }
 
     internal Task? Gate => _gate;
+
+    /// <summary>Gets the replica of the storage in cluster mode (the output gate flushes it after every call), or <see langword="null"/>.</summary>
+    internal IObjectStorageReplica? Replica => _replica;
+
+    /// <summary>Gets the object's key in the cluster's durable store: <c>{class}/{id}</c>.</summary>
+    internal string StorageKey { get; }
+
+    /// <summary>
+    /// Gets a bookmark for the object's storage as it is now, after shipping every transaction committed so far: an opaque string that
+    /// <see cref="OnNextSessionRestoreBookmarkAsync"/> accepts for as long as the point stays in the retention window. Bookmarks of one
+    /// object sort in history order.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The node does not run cluster storage (<c>Berth:Cluster:Provider</c> is not <c>postgres</c>).</exception>
+    public Task<string> GetCurrentBookmarkAsync(CancellationToken cancellationToken = default) =>
+        RequireReplica().GetCurrentBookmarkAsync(cancellationToken);
+
+    /// <summary>Gets the bookmark of the last point of the object's history at or before <paramref name="time"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="time"/> is before the retention window (or before the object's first write), or in the future.</exception>
+    /// <exception cref="NotSupportedException">The node does not run cluster storage.</exception>
+    public Task<string> GetBookmarkForTimeAsync(DateTimeOffset time, CancellationToken cancellationToken = default) =>
+        RequireReplica().GetBookmarkForTimeAsync(time, cancellationToken);
+
+    /// <summary>
+    /// Asks that the object's next activation restore its storage to <paramref name="bookmark"/> and continue from there. The restore is
+    /// a new point of history, so it can be undone: the returned bookmark is the state just before it. Deactivate the object afterwards
+    /// (for example <c>DeactivateOnIdle()</c>) to make it take effect.
+    /// </summary>
+    /// <returns>The current bookmark (to undo the restore).</returns>
+    /// <exception cref="ArgumentException"><paramref name="bookmark"/> is malformed, not this object's, or outside the retention window.</exception>
+    /// <exception cref="NotSupportedException">The node does not run cluster storage.</exception>
+    public Task<string> OnNextSessionRestoreBookmarkAsync(string bookmark, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(bookmark);
+        return RequireReplica().OnNextSessionRestoreBookmarkAsync(bookmark, cancellationToken);
+    }
+
+    internal async Task AttachReplicaAsync(IObjectStorageReplicator replicator, CancellationToken cancellationToken) =>
+        _replica = await replicator.AttachAsync(StorageKey, _storagePath, cancellationToken);
+
+    private IObjectStorageReplica RequireReplica() => _replica
+        ?? throw new NotSupportedException("Bookmarks and point-in-time recovery need cluster storage (Berth:Cluster:Provider = postgres).");
 
     private const string NameKey = "_berth/name";
 
@@ -276,5 +321,19 @@ public sealed class DurableObjectContext
     {
         _storage?.Dispose();
         _storage = null;
+    }
+
+    internal async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        if (_replica is not { } replica)
+        {
+            Close();
+            return;
+        }
+
+        var storage = _storage;
+        _storage = null;
+        _replica = null;
+        await replica.CloseAsync(storage, cancellationToken);
     }
 }

@@ -18,8 +18,10 @@ internal sealed class DurableObjectRuntime
         AlarmScheduler alarms,
         TimeProvider timeProvider,
         IEnumerable<DurableObjectClassRegistration> bindings,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        IObjectStorageReplicator? replicator = null)
     {
+        Replicator = replicator;
         Options = options.Value;
         DataDirectory = Path.GetFullPath(Options.DataDirectory);
         Alarms = alarms;
@@ -44,6 +46,9 @@ internal sealed class DurableObjectRuntime
     public ILogger Logger { get; }
 
     public ObjectStorageOptions StorageOptions { get; }
+
+    /// <summary>Gets the cluster storage replicator, or <see langword="null"/> on a single node.</summary>
+    public IObjectStorageReplicator? Replicator { get; }
 
     /// <summary>Finds the namespace an object belongs to: the binding of its class whose checksum the id carries.</summary>
     public string ResolveNamespace(Type implementation, DurableObjectId id)

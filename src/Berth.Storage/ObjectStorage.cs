@@ -38,6 +38,7 @@ public sealed class ObjectStorage : IDisposable
     {
         FilePath = filePath;
         MaxSizeBytes = options.MaxSizeBytes;
+        AutomaticCheckpoints = options.AutomaticCheckpoints;
         _connection = connection;
         _json = options.JsonSerializerOptions;
         _get = Prepare("SELECT value FROM _berth_kv WHERE key = $key", "$key");
@@ -59,6 +60,9 @@ public sealed class ObjectStorage : IDisposable
     public long SizeBytes => ScalarInt64("PRAGMA page_count") * ScalarInt64("PRAGMA page_size");
 
     internal JsonSerializerOptions JsonOptions => _json;
+
+    /// <summary>Gets whether SQLite checkpoints the write-ahead log on its own (see <see cref="ObjectStorageOptions.AutomaticCheckpoints"/>).</summary>
+    internal bool AutomaticCheckpoints { get; }
 
     internal bool InTransaction => _transactionDepth > 0;
 
@@ -84,7 +88,9 @@ public sealed class ObjectStorage : IDisposable
             using (var pragmas = connection.CreateCommand())
             {
                 // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash may lose the last commits.
-                pragmas.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+                pragmas.CommandText = options.AutomaticCheckpoints
+                    ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                    : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;";
                 pragmas.ExecuteNonQuery();
                 pragmas.CommandText = "PRAGMA page_size";
                 var pageSize = Convert.ToInt64(pragmas.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
@@ -312,7 +318,8 @@ public sealed class ObjectStorage : IDisposable
 
         if (!InTransaction)
         {
-            Execute("VACUUM; PRAGMA wal_checkpoint(TRUNCATE)");
+            // Without automatic checkpoints the log belongs to its shipper (cluster storage), which checkpoints it itself.
+            Execute(AutomaticCheckpoints ? "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)" : "VACUUM");
         }
     }
 
@@ -360,6 +367,29 @@ public sealed class ObjectStorage : IDisposable
         command.CommandText = "DELETE FROM _berth_alarm";
         return Write(command) > 0;
     }
+
+    /// <summary>
+    /// Copies the whole write-ahead log into the database file and truncates the log to zero bytes
+    /// (<c>PRAGMA wal_checkpoint(TRUNCATE)</c>); afterwards the database file alone holds every committed transaction.
+    /// </summary>
+    /// <returns><see langword="false"/> when SQLite could not complete it (a statement is still reading); nothing changed then.</returns>
+    /// <exception cref="InvalidOperationException">A transaction is open.</exception>
+    public bool Checkpoint()
+    {
+        ThrowIfDisposed();
+        if (InTransaction)
+        {
+            throw new InvalidOperationException("The write-ahead log cannot be checkpointed inside a transaction.");
+        }
+
+        using var command = _connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        using var reader = command.ExecuteReader();
+        return reader.Read() && reader.GetInt64(0) == 0;
+    }
+
+    /// <summary>Gets the page size of the database in bytes.</summary>
+    public long PageSize => ScalarInt64("PRAGMA page_size");
 
     /// <summary>Closes the database file.</summary>
     public void Dispose()

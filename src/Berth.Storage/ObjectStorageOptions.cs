@@ -18,4 +18,12 @@ public sealed class ObjectStorageOptions
     /// <summary>Gets or sets the serializer options for key-value values and typed SQL rows.</summary>
     /// <value>The default is <see cref="JsonSerializerOptions.Web"/> (camelCase, case-insensitive reads).</value>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = JsonSerializerOptions.Web;
+
+    /// <summary>
+    /// Gets or sets whether SQLite checkpoints the write-ahead log into the database file on its own. Cluster storage
+    /// (<c>Berth.Replication</c>) turns this off so that the log only grows until it has shipped it; the storage then refuses
+    /// <c>PRAGMA wal_checkpoint</c> and <c>PRAGMA wal_autocheckpoint</c> from the SQL API.
+    /// </summary>
+    /// <value>The default is <see langword="true"/> (SQLite's own automatic checkpoints, every 1,000 pages).</value>
+    public bool AutomaticCheckpoints { get; set; } = true;
 }

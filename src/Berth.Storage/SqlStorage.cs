@@ -244,6 +244,8 @@ public sealed class SqlStorage
             raw.SQLITE_TRANSACTION or raw.SQLITE_SAVEPOINT =>
                 "SQL storage does not accept BEGIN, COMMIT, ROLLBACK or SAVEPOINT; use ObjectStorage.Transaction.",
             raw.SQLITE_ATTACH or raw.SQLITE_DETACH => "SQL storage does not accept ATTACH or DETACH.",
+            raw.SQLITE_PRAGMA when a is not null && !_storage.AutomaticCheckpoints && IsCheckpointPragma(a) =>
+                $"SQL storage does not allow PRAGMA {a} when the write-ahead log is shipped (cluster storage).",
             raw.SQLITE_PRAGMA when a is not null && GuardedPragmas.Contains(a) && (b is not null || a.Equals("writable_schema", StringComparison.OrdinalIgnoreCase)) =>
                 $"SQL storage does not allow changing PRAGMA {a}.",
             _ when IsReserved(a) || IsReserved(b) =>
@@ -252,6 +254,9 @@ public sealed class SqlStorage
         };
         return _refusal is null ? raw.SQLITE_OK : raw.SQLITE_DENY;
     }
+
+    private static bool IsCheckpointPragma(string name) =>
+        name.Equals("wal_checkpoint", StringComparison.OrdinalIgnoreCase) || name.Equals("wal_autocheckpoint", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsReserved(string? name) =>
         name is not null && name.StartsWith(ObjectStorage.ReservedPrefix, StringComparison.OrdinalIgnoreCase);

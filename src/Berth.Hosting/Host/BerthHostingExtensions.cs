@@ -90,6 +90,7 @@ public static class BerthHostingExtensions
             services.AddHostedService<ClusterDatabaseStartup>();
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClusterNodeHeader>();
             services.AddBerthClusterScheduling(cluster); // alarms and crons once for the cluster (issue 16 §5)
+            services.AddBerthReplication(cluster); // object storage shipped to PostgreSQL before a call returns (issue 16 §3-4)
         }
 
         builder.UseOrleans(silo =>
