@@ -20,9 +20,11 @@ internal sealed record ContainerInfo(
 
 /// <summary>One line of a container's log as the admin API streams it with <c>format=ndjson</c>.</summary>
 /// <param name="Time">When the engine received the line, or <see langword="null"/> when it did not say.</param>
-/// <param name="Stream"><c>stdout</c> or <c>stderr</c>.</param>
+/// <param name="Stream"><c>stdout</c> or <c>stderr</c>; <c>platform</c> for the platform's records (<c>--platform</c>).</param>
 /// <param name="Text">The line, without its line break.</param>
-internal sealed record LogEntry(DateTimeOffset? Time, string Stream, string Text);
+/// <param name="Level">A platform record's level.</param>
+/// <param name="Event">A platform record's event name.</param>
+internal sealed record LogEntry(DateTimeOffset? Time, string Stream, string Text, string? Level = null, string? Event = null);
 
 /// <summary>One NDJSON line of a streamed exec: output, the exit code, or an error.</summary>
 internal sealed record ExecFrame(string? Stream, string? Data, int? ExitCode, ExecError? Error);
@@ -64,13 +66,13 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     /// <summary>
     /// Streams the log of the container of <paramref name="className"/>/<paramref name="objectRef"/> as NDJSON, passing each
     /// line to <paramref name="line"/> as it comes (raw JSON text and its parsed form), until the stream ends or is cancelled.
-    /// <paramref name="since"/>, when set, keeps only lines from that instant on.
+    /// <paramref name="since"/>, when set, keeps only lines from that instant on; <paramref name="platform"/> adds the platform's records about the object.
     /// </summary>
     public async Task StreamLogsAsync(
-        string className, string objectRef, bool follow, int? tail, DateTimeOffset? since,
+        string className, string objectRef, bool follow, int? tail, DateTimeOffset? since, bool platform,
         Func<string, LogEntry, CancellationToken, Task> line, CancellationToken cancellationToken)
     {
-        var query = $"?format=ndjson&follow={(follow ? "true" : "false")}{(tail is { } n ? $"&tail={n}" : "")}"
+        var query = $"?format=ndjson&follow={(follow ? "true" : "false")}{(tail is { } n ? $"&tail={n}" : "")}{(platform ? "&platform=true" : "")}"
             + (since is { } s ? $"&since={Uri.EscapeDataString(s.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture))}" : "");
         using var response = await SendAsync(HttpMethod.Get, $"{ContainerPath(className, objectRef)}/logs{query}", null,
             HttpCompletionOption.ResponseHeadersRead, cancellationToken);

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace Berth.Cli;
 
-/// <summary>The <c>berth</c> command tree: <c>dev</c>, <c>containers list|logs|exec|stop|destroy</c>, <c>deploy</c>, <c>versions list|show</c>, <c>rollouts status</c> and <c>rollback</c>.</summary>
+/// <summary>The <c>berth</c> command tree: <c>dev</c>, <c>containers list|logs|exec|stop|destroy</c>, <c>tail</c>, <c>deploy</c>, <c>versions list|show</c>, <c>rollouts status</c> and <c>rollback</c>.</summary>
 internal sealed partial class BerthCli
 {
     public const string DefaultHost = "http://127.0.0.1:8787";
@@ -76,7 +76,7 @@ internal sealed partial class BerthCli
         var root = new RootCommand("Berth: run container apps written in C# locally, and inspect their containers.")
         {
             Options = { _host, _token, _dataDir },
-            Subcommands = { DevCommand.Create(_dataDir, _output, _error), CreateContainersCommand(), CreateDeployCommand(), CreateVersionsCommand(), CreateRolloutsCommand(), CreateRollbackCommand(), CreateUsageCommand() },
+            Subcommands = { DevCommand.Create(_dataDir, _output, _error), CreateContainersCommand(), CreateDeployCommand(), CreateVersionsCommand(), CreateRolloutsCommand(), CreateRollbackCommand(), CreateUsageCommand(), CreateTailCommand() },
         };
 
         var parseResult = root.Parse(args);
@@ -148,10 +148,11 @@ internal sealed partial class BerthCli
         });
         var since = new Option<string?>("--since") { Description = $"Only lines since then: {SinceParser.Allowed}" };
         var noTimestamps = new Option<bool>("--no-timestamps") { Description = "Leave out each line's time" };
+        var platform = new Option<bool>("--platform") { Description = "Also print the platform's own log records about this object (stream 'platform')" };
         var (logTarget, logId) = TargetArguments();
         var logs = new Command("logs", "Print a container's output: each line with its time (UTC) and stream (out/err)")
         {
-            logTarget, logId, follow, tail, since, noTimestamps, json,
+            logTarget, logId, follow, tail, since, noTimestamps, json, platform,
         };
         RequireTarget(logs, logTarget);
         logs.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
@@ -160,7 +161,7 @@ internal sealed partial class BerthCli
             var from = parse.GetValue(since) is { } s ? SinceParser.Parse(s, _environment.Time.GetUtcNow()) : (DateTimeOffset?)null;
             var asJson = parse.GetValue(json);
             var timestamps = !parse.GetValue(noTimestamps);
-            await client.StreamLogsAsync(target.Class, target.Object, parse.GetValue(follow), parse.GetValue(tail), from, async (raw, entry, token) =>
+            await client.StreamLogsAsync(target.Class, target.Object, parse.GetValue(follow), parse.GetValue(tail), from, parse.GetValue(platform), async (raw, entry, token) =>
             {
                 await _output.WriteLineAsync(asJson ? raw : FormatLogLine(entry, timestamps));
                 await _output.FlushAsync(token);
@@ -277,9 +278,14 @@ internal sealed partial class BerthCli
             }
         });
 
-    private static string FormatLogLine(LogEntry entry, bool timestamps)
+    internal static string FormatLogLine(LogEntry entry, bool timestamps)
     {
-        var stream = entry.Stream == "stderr" ? "err" : "out";
+        var stream = entry.Stream switch
+        {
+            "stderr" => "err",
+            "platform" => $"platform {entry.Level}{(entry.Event is { } e ? " " + e : "")}",
+            _ => "out",
+        };
         return timestamps && entry.Time is { } time
             ? $"{time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {stream} | {entry.Text}"
             : $"{stream} | {entry.Text}";

@@ -42,11 +42,13 @@ public static partial class BerthAdminExtensions
         services.TryAddSingleton<AdminToken>();
         services.AddHostedService(sp => sp.GetRequiredService<AdminToken>());
         services.AddContainerRuntimeOperations();
+        services.AddBerthLiveLogs();
         return services;
     }
 
     /// <summary>
-    /// Maps <c>GET containers</c>, <c>GET containers/{class}/{object}/logs?follow=&amp;tail=&amp;since=&amp;format=</c>,
+    /// Maps <c>GET containers</c>, <c>GET containers/{class}/{object}/logs?follow=&amp;tail=&amp;since=&amp;format=&amp;platform=</c>,
+    /// <c>GET logs?follow=&amp;class=&amp;object=&amp;source=&amp;level=&amp;tail=&amp;format=</c> (live logs, <see cref="LiveLogRecord"/>; docs/operations.md),
     /// <c>POST containers/{class}/{object}/exec</c> (streams NDJSON frames, see <c>docs/cli.md</c>), <c>POST containers/{class}/{object}/stop?grace=</c>
     /// and <c>DELETE containers/{class}/{object}</c> (destroy); stop, exec and destroy go through the owning object when this host runs its class
     /// under <see cref="RoutePrefix"/>. <c>{object}</c> is the object's ID, its name (as given to <c>IdFromName</c>), or an unambiguous
@@ -77,6 +79,7 @@ public static partial class BerthAdminExtensions
         group.MapDelete("/containers/{className}/{objectId}", DestroyAsync);
         MapVersions(group);
         MapUsage(group);
+        MapLiveLogs(group);
         return group;
     }
 
@@ -136,7 +139,7 @@ public static partial class BerthAdminExtensions
     }
 
     private static async Task<IResult> LogsAsync(
-        string className, string objectId, bool? follow, int? tail, string? since, string? format,
+        string className, string objectId, bool? follow, int? tail, string? since, string? format, string? platform,
         IContainerOperations runtime, IContainerExecOperations exec, BerthAppConfig config, IOptions<ContainerOptions> node, IServiceProvider services,
         CancellationToken cancellationToken)
     {
@@ -170,6 +173,11 @@ public static partial class BerthAdminExtensions
                 statusCode: StatusCodes.Status400BadRequest);
         }
 
+        if (platform is not (null or "true" or "false"))
+        {
+            return Results.Problem($"platform: '{Shorten(platform)}' is not allowed; allowed: true or false (the default).", statusCode: StatusCodes.Status400BadRequest);
+        }
+
         var (container, error) = await ResolveAsync(runtime, config, node.Value, services, className, objectId, cancellationToken);
         if (container is null)
         {
@@ -177,6 +185,11 @@ public static partial class BerthAdminExtensions
         }
 
         var options = new LogOptions(follow ?? false, tail, from);
+        if (platform == "true")
+        {
+            return await ContainerLogsWithPlatformAsync(container, className, options, ndjson.Value, runtime, exec, config, node.Value, services, cancellationToken);
+        }
+
         return Results.Stream(async body =>
         {
             await foreach (var line in exec.GetLogsAsync(container.Id, options, cancellationToken))

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Berth.Cli;
+
+/// <summary>One record of the app's live log (<c>GET /_berth/admin/logs</c>; docs/operations.md, "Live logs").</summary>
+internal sealed record TailRecord(
+    DateTimeOffset Time, string Source, string? App, string? Class, string? Object, string? ObjectName, string? Container,
+    string? Level, string? Category, int? EventId, string? Event, string Message);
+
+internal sealed partial class AdminClient
+{
+    private static readonly JsonSerializerOptions TailJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>The query of <c>GET logs</c> for <c>berth tail</c>'s options.</summary>
+    internal static string TailQuery(string? className, string? objectRef, string? source, string? level, int? tail) =>
+        "?follow=true"
+        + (className is null ? "" : $"&class={Uri.EscapeDataString(className)}")
+        + (objectRef is null ? "" : $"&object={Uri.EscapeDataString(objectRef)}")
+        + (source is null ? "" : $"&source={Uri.EscapeDataString(source)}")
+        + (level is null ? "" : $"&level={Uri.EscapeDataString(level)}")
+        + (tail is { } n ? $"&tail={n}" : "");
+
+    /// <summary>
+    /// Follows the app's live log (Server-Sent Events), passing each record to <paramref name="record"/> (raw JSON and parsed) as it comes;
+    /// returns when the host ends the stream (<see langword="true"/>) or throws when it cannot be read.
+    /// </summary>
+    public async Task StreamAppLogsAsync(string query, Func<string, TailRecord, CancellationToken, Task> record, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "logs" + query, null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        var isLog = false;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                isLog = line == "event: log";
+                continue;
+            }
+
+            if (!isLog || !line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                // Heartbeat comments, blank separators, events of other kinds.
+                continue;
+            }
+
+            var json = line[6..];
+            TailRecord? parsed;
+            try
+            {
+                parsed = JsonSerializer.Deserialize<TailRecord>(json, TailJson);
+            }
+            catch (JsonException ex)
+            {
+                throw new CliException(ExitCodes.HostError, $"The host sent a log record berth cannot read ({ex.Message}). Is the host older than this berth?");
+            }
+
+            if (parsed is null)
+            {
+                throw new CliException(ExitCodes.HostError, "The host sent an empty log record.");
+            }
+
+            await record(json, parsed, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+
+namespace Berth.Cli;
+
+// berth tail: the whole app's live log (issue 15).
+internal sealed partial class BerthCli
+{
+    private static readonly string[] TailSources = ["container", "platform", "all"];
+    private static readonly string[] TailLevels = ["trace", "debug", "information", "info", "warning", "warn", "error", "critical"];
+
+    private Command CreateTailCommand()
+    {
+        var className = new Option<string?>("--class", "-c") { Description = "Only this container class (and the platform's records about it)" };
+        var objectRef = new Option<string?>("--object", "-o") { Description = "Only this object: its name, ID or an ID prefix" };
+        var source = new Option<string?>("--source") { Description = "container (the containers' output), platform (the host's own records) or all (default)" };
+        source.AcceptOnlyFromAmong(TailSources);
+        var level = new Option<string?>("--level") { Description = "Only platform records at this level or above (trace … critical); leaves container output out" };
+        level.AcceptOnlyFromAmong(TailLevels);
+        var tail = new Option<int?>("--tail", "-n") { Description = "Start with the last N records (default: the host's, 100)" };
+        tail.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 0 or > 10_000)
+            {
+                result.AddError($"--tail {result.GetValueOrDefault<int?>()} is not allowed; allowed: 0–10000 records.");
+            }
+        });
+        var json = new Option<bool>("--json") { Description = "Print each record as the host sent it: one JSON object a line" };
+        var command = new Command("tail", "Follow the whole app's live log until Ctrl+C: every container's output and the platform's own records")
+        {
+            className, objectRef, source, level, tail, json,
+        };
+        command.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
+        {
+            var asJson = parse.GetValue(json);
+            var colours = !asJson && UseColours();
+            var query = AdminClient.TailQuery(parse.GetValue(className), parse.GetValue(objectRef), parse.GetValue(source), parse.GetValue(level), parse.GetValue(tail));
+            Func<string, TailRecord, CancellationToken, Task> print = async (raw, record, token) =>
+            {
+                await _output.WriteLineAsync(asJson ? raw : FormatTailRecord(record, colours));
+                await _output.FlushAsync(token);
+            };
+
+            // The host ended the stream (a restart, a proxy's timeout): reconnect once, with new records only.
+            await client.StreamAppLogsAsync(query, print, ct);
+            await _error.WriteLineAsync("berth: the host ended the log stream; reconnecting once.");
+            await client.StreamAppLogsAsync(AdminClient.TailQuery(parse.GetValue(className), parse.GetValue(objectRef), parse.GetValue(source), parse.GetValue(level), 0), print, ct);
+            throw new CliException(ExitCodes.HostError, "The host ended the log stream again. Is it stopping?");
+        }));
+        return command;
+    }
+
+    /// <summary>True when standard output is a terminal that wants colours (not redirected, <c>NO_COLOR</c> unset).</summary>
+    private bool UseColours() =>
+        _rawOutput is not null && !Console.IsOutputRedirected && string.IsNullOrEmpty(_environment.GetVariable("NO_COLOR"));
+
+    /// <summary>
+    /// One line of <c>berth tail</c>: <c>time who stream | message</c>, where who is <c>Class/name</c> (or the object ID's first
+    /// 8 characters; <c>-</c> when the record names no class) and stream is <c>out</c>, <c>err</c>, or the platform record's level
+    /// (<c>trce dbug info warn fail crit</c>) and event name. With <paramref name="colours"/>: errors red, warnings yellow, platform records dim.
+    /// </summary>
+    internal static string FormatTailRecord(TailRecord record, bool colours)
+    {
+        var time = record.Time.UtcDateTime.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
+        var who = record.Class is null
+            ? "-"
+            : record.ObjectName is { } name ? $"{record.Class}/{name}"
+            : record.Object is { } id ? $"{record.Class}/{(id.Length > 8 ? id[..8] : id)}"
+            : record.Class;
+        var (stream, colour) = record.Source switch
+        {
+            "stdout" => ("out", null),
+            "stderr" => ("err", "\u001b[33m"),
+            _ => record.Level switch
+            {
+                "trace" => ("trce", "\u001b[2m"),
+                "debug" => ("dbug", "\u001b[2m"),
+                "warning" => ("warn", "\u001b[33m"),
+                "error" => ("fail", "\u001b[31m"),
+                "critical" => ("crit", "\u001b[1;31m"),
+                _ => ("info", "\u001b[2m"),
+            },
+        };
+        var text = new StringBuilder()
+            .Append(time).Append(' ').Append(who).Append(' ').Append(stream)
+            .Append(record.Source is "stdout" or "stderr" || record.Event is null ? "" : " " + record.Event)
+            .Append(" | ").Append(record.Message.Replace("\n", "\n    ", StringComparison.Ordinal));
+        return colours && colour is not null ? $"{colour}{text}\u001b[0m" : text.ToString();
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Berth.Cli.Tests;
+
+/// <summary><c>berth tail</c> and <c>containers logs --platform</c>: arguments, the request they make, and output formatting.</summary>
+public sealed class CliTailTests : IDisposable
+{
+    private static readonly string ObjectA = new('a', 64);
+
+    private static readonly string Stdout =
+        $$"""{"time":"2026-03-04T12:00:01.2500000Z","source":"stdout","app":"demo","class":"Sandbox","object":"{{ObjectA}}","object_name":"session-1","container":"c0ffee000000","level":null,"category":null,"event_id":null,"event":null,"message":"hello"}""";
+
+    private static readonly string Platform =
+        $$"""{"time":"2026-03-04T12:00:02Z","source":"platform","app":"demo","class":"Sandbox","object":"{{ObjectA}}","object_name":null,"container":null,"level":"warning","category":"Berth.Containers.Container","event_id":1118,"event":"ContainerObjectCrashed","message":"crashed"}""";
+
+    private readonly StringWriter _out = new();
+    private readonly StringWriter _err = new();
+    private readonly TempDirectory _dir = new();
+    private readonly SseAdmin _admin = new();
+
+    public void Dispose()
+    {
+        _out.Dispose();
+        _err.Dispose();
+        _dir.Dispose();
+        _admin.Dispose();
+    }
+
+    private Task<int> RunAsync(params string[] args) =>
+        BerthCli.RunAsync(args, _out, _err, null, null,
+            new CliEnvironment(name => name == "BERTH_ADMIN_TOKEN" ? "env-token" : null, _dir.Path, new FakeTimeProvider(), null, _admin), CancellationToken.None);
+
+    [Fact]
+    public async Task Tail_Filters_SentAsQuery_RecordsPrinted_ReconnectsOnceWithNewRecordsOnly()
+    {
+        _admin.Body = $": heartbeat\n\nevent: log\ndata: {Stdout}\n\nevent: log\ndata: {Platform}\n\n";
+
+        var exit = await RunAsync("tail", "--class", "Sandbox", "--object", "session-1", "--source", "all", "-n", "5");
+
+        Assert.Equal(
+        [
+            "http://127.0.0.1:8787/_berth/admin/logs?follow=true&class=Sandbox&object=session-1&source=all&tail=5",
+            "http://127.0.0.1:8787/_berth/admin/logs?follow=true&class=Sandbox&object=session-1&source=all&tail=0",
+        ], _admin.Requests);
+        var lines = _out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("12:00:01.250 Sandbox/session-1 out | hello", lines[0]);
+        Assert.Equal("12:00:02.000 Sandbox/aaaaaaaa warn ContainerObjectCrashed | crashed", lines[1]);
+        Assert.Equal(4, lines.Length);
+        Assert.Contains("reconnecting once", _err.ToString(), StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.HostError, exit);
+    }
+
+    [Fact]
+    public async Task Tail_Json_PrintsTheRecordsAsSent()
+    {
+        _admin.Body = $"event: log\ndata: {Stdout}\n\n";
+
+        await RunAsync("tail", "--json");
+
+        Assert.Equal(Stdout, _out.ToString().Split('\n')[0]);
+    }
+
+    [Theory]
+    [InlineData("--source", "stdout")]
+    [InlineData("--level", "loud")]
+    [InlineData("--tail", "-1")]
+    public async Task Tail_BadOption_UsageErrorWithoutRequest(string option, string value)
+    {
+        Assert.Equal(ExitCodes.Usage, await RunAsync("tail", option, value));
+
+        Assert.Empty(_admin.Requests);
+    }
+
+    [Fact]
+    public void FormatTailRecord_ErrorOnTerminal_RedAndReset()
+    {
+        var record = new TailRecord(new DateTimeOffset(2026, 3, 4, 12, 0, 0, TimeSpan.Zero), "platform", "demo", null, null, null, null, "error", "Cat", 7, null, "boom");
+
+        Assert.Equal("\u001b[31m12:00:00.000 - fail | boom\u001b[0m", BerthCli.FormatTailRecord(record, colours: true));
+        Assert.Equal("12:00:00.000 - fail | boom", BerthCli.FormatTailRecord(record, colours: false));
+    }
+
+    [Fact]
+    public async Task ContainersLogs_Platform_AsksForPlatformRecordsAndShowsThem()
+    {
+        _admin.Body = """{"time":"2026-03-04T12:00:02+00:00","stream":"platform","text":"Sandbox s ready in 5 ms","level":"information","event":"ContainerObjectReady"}""" + "\n";
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "logs", "Sandbox/s", "--platform"));
+
+        Assert.EndsWith("&platform=true", _admin.Requests.Single(), StringComparison.Ordinal);
+        Assert.Equal("2026-03-04T12:00:02.000Z platform information ContainerObjectReady | Sandbox s ready in 5 ms\n", _out.ToString().ReplaceLineEndings("\n"));
+    }
+
+    /// <summary>Answers every request with <see cref="Body"/> as an event stream, and records the addresses.</summary>
+    private sealed class SseAdmin : HttpMessageHandler
+    {
+        public string Body { get; set; } = "";
+
+        public List<string> Requests { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requests.Add(request.RequestUri!.AbsoluteUri);
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(Body, Encoding.UTF8, "text/event-stream") });
+        }
+    }
+}
