@@ -75,6 +75,9 @@ public static class BerthHostingExtensions
             services.AddHostedService<ClassVersionStartup>();
         }
 
+        // Metrics, the Prometheus exporter and Orleans' activity propagation (Berth:Telemetry, docs/operations.md).
+        BerthTelemetryExtensions.AddBerthTelemetry(builder, berth);
+
         var cluster = section.GetSection("Cluster");
         // Before the silo's own start: a taken silo or gateway port fails the start with one line naming the setting.
         services.AddHostedService<ClusterPortCheck>();
