@@ -121,7 +121,8 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public string Network => BerthNames.Network(AppName, BenchApp.InternetEnabled);
 
-    public static async Task<BenchHost> StartAsync(ClassSettings settings, CancellationToken cancellationToken, IClassVersionStore? versions = null)
+    public static async Task<BenchHost> StartAsync(ClassSettings settings, CancellationToken cancellationToken, IClassVersionStore? versions = null,
+        Action<WebApplicationBuilder>? configureHost = null, Action<WebApplication>? map = null)
     {
         TimingRuntime? timing = null;
         var options = new BerthTestHostOptions
@@ -135,7 +136,11 @@ internal sealed class BenchHost : IAsyncDisposable
             ClientTimeout = TimeSpan.FromSeconds(120),
             ClientHandler = () => new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = int.MaxValue },
             // Registered before AddBerth, so the driver's TryAdd keeps this one: the platform's engine calls get timed.
-            ConfigureHost = builder => builder.Services.AddSingleton<IContainerRuntime>(sp => timing = new TimingRuntime(sp.GetRequiredService<DockerContainerRuntime>())),
+            ConfigureHost = builder =>
+            {
+                builder.Services.AddSingleton<IContainerRuntime>(sp => timing = new TimingRuntime(sp.GetRequiredService<DockerContainerRuntime>()));
+                configureHost?.Invoke(builder);
+            },
         };
         foreach (var (key, value) in BenchLabel)
         {
@@ -169,6 +174,7 @@ internal sealed class BenchHost : IAsyncDisposable
             app =>
             {
                 app.MapContainer<BenchApp>(Route, ctx => (string)ctx.Request.RouteValues["name"]!, stripPrefix: true);
+                map?.Invoke(app);
 
                 // Reference point for the warm proxy: YARP's forwarder with the platform's own HTTP client and no Berth
                 // logic (no name → ID, no object reference, no lease), to a fixed container address.

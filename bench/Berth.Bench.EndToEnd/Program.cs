@@ -16,6 +16,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
           fanout      --sizes 100,500 --concurrency 8 --duration 10 --connections 32 --instance-type lite
           churn       --ids 10 --duration 60 --sleep-after-ms 1000 --max-pause-ms 2500 --instance-type lite
           rollout     --instances 50 --clients 4 --max-seconds 60 --instance-type lite
+          telemetry   --reps 3 --duration 10 --connections 32 --threads 1 --instance-type standard-3
           step-load   --peak 32 --phases 20,40,40 --work-ms 50 --target-concurrency 4 --max-instances 12 --csv bench/step-load.csv
         common: --out FILE (append the report as markdown)
         """);
@@ -59,6 +60,7 @@ try
         "churn" => await Churn.RunAsync(benchArgs, image, cancellation.Token),
         "rollout" => await Rollout.RunAsync(benchArgs, image, cancellation.Token),
         "step-load" => await StepLoad.RunAsync(benchArgs, image, cancellation.Token),
+        "telemetry" => await TelemetryOverhead.RunAsync(benchArgs, image, cancellation.Token),
         _ => throw new ArgumentException($"unknown scenario '{benchArgs.Scenario}'"),
     };
 }

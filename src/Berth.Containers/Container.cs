@@ -432,6 +432,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     private async Task<ContainerEndpoint?> RunStartAsync(IReadOnlyList<int> ports, ContainerStartOptions? options, bool waitForPorts)
     {
+        using var activity = ContainerTelemetry.StartContainerStart(ClassName);
         _startedAt = _time.GetTimestamp();
         if (_stop is { IsCompleted: false } stopping)
         {

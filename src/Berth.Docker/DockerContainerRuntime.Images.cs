@@ -11,6 +11,7 @@ public sealed partial class DockerContainerRuntime
     public async Task<ImageInfo> BuildImageAsync(ImageBuildSpec spec, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        using var call = DockerTelemetry.Start(_timeProvider, "build");
         if (spec.Tags.Count == 0)
         {
             throw new ContainerRuntimeException(ContainerRuntimeError.InvalidSpec, "An image build needs at least one tag.");

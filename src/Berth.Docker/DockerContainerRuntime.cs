@@ -55,8 +55,11 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     public Uri Endpoint { get; }
 
     /// <inheritdoc />
-    public Task PingAsync(CancellationToken cancellationToken = default) =>
-        CallAsync((c, ct) => c.System.PingAsync(ct), Subject.Engine, null, cancellationToken);
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        using var call = DockerTelemetry.Start(_timeProvider, "ping");
+        await CallAsync((c, ct) => c.System.PingAsync(ct), Subject.Engine, null, cancellationToken);
+    }
 
     /// <summary>
     /// Whether this engine's storage driver can cap a container's writable layer (overlay2 on xfs with
@@ -123,6 +126,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     public async Task<string> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        using var call = DockerTelemetry.Start(_timeProvider, "create");
         var withDisk = await SupportsDiskLimitsAsync(cancellationToken);
         // The engine refuses more CPUs than the host has; a bigger instance type gets the whole host.
         var hostNanoCpus = (await GetEngineInfoAsync(cancellationToken)).Cpus * 1_000_000_000;
@@ -212,6 +216,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     /// <inheritdoc />
     public async Task StartAsync(string containerId, CancellationToken cancellationToken = default)
     {
+        using var call = DockerTelemetry.Start(_timeProvider, "start");
         await CallAsync((c, ct) => c.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), ct), Subject.Container, containerId, cancellationToken);
         _logger.ContainerStarted(containerId);
     }
@@ -219,6 +224,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     /// <inheritdoc />
     public async Task PauseAsync(string containerId, CancellationToken cancellationToken = default)
     {
+        using var call = DockerTelemetry.Start(_timeProvider, "pause");
         await CallAsync((c, ct) => c.Containers.PauseContainerAsync(containerId, ct), Subject.Container, containerId, cancellationToken);
         _logger.ContainerPaused(containerId);
     }
@@ -226,6 +232,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     /// <inheritdoc />
     public async Task UnpauseAsync(string containerId, CancellationToken cancellationToken = default)
     {
+        using var call = DockerTelemetry.Start(_timeProvider, "unpause");
         await CallAsync((c, ct) => c.Containers.UnpauseContainerAsync(containerId, ct), Subject.Container, containerId, cancellationToken);
         _logger.ContainerUnpaused(containerId);
     }
@@ -233,6 +240,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     /// <inheritdoc />
     public async Task<ContainerInspection?> InspectAsync(string containerId, CancellationToken cancellationToken = default)
     {
+        using var call = DockerTelemetry.Start(_timeProvider, "inspect");
         var response = await InspectRawAsync(containerId, cancellationToken);
         return response is null ? null : ToStatus(response);
     }
@@ -356,13 +364,17 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     }
 
     /// <inheritdoc />
-    public Task SignalAsync(string containerId, ContainerSignal signal, CancellationToken cancellationToken = default) =>
-        CallAsync((c, ct) => c.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = signal.ToSignalName() }, ct), Subject.Container, containerId, cancellationToken);
+    public async Task SignalAsync(string containerId, ContainerSignal signal, CancellationToken cancellationToken = default)
+    {
+        using var call = DockerTelemetry.Start(_timeProvider, "kill");
+        await CallAsync((c, ct) => c.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = signal.ToSignalName() }, ct), Subject.Container, containerId, cancellationToken);
+    }
 
     /// <inheritdoc />
     public async Task<ContainerExit> StopAsync(string containerId, StopOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        using var call = DockerTelemetry.Start(_timeProvider, "stop");
         var state = (await InspectRawAsync(containerId, cancellationToken))?.State
             ?? throw new ContainerRuntimeException(ContainerRuntimeError.ContainerNotFound, $"Container '{containerId}' does not exist.");
         if (!state.Running)
@@ -403,6 +415,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     /// <inheritdoc />
     public async Task RemoveAsync(string containerId, CancellationToken cancellationToken = default)
     {
+        using var call = DockerTelemetry.Start(_timeProvider, "remove");
         try
         {
             await _client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken);
@@ -425,6 +438,7 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
     /// <inheritdoc />
     public async Task<IReadOnlyList<ContainerSummary>> ListAsync(IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default)
     {
+        using var call = DockerTelemetry.Start(_timeProvider, "list");
         var parameters = new ContainersListParameters { All = true, Filters = LabelFilter(labels) };
         var containers = await CallAsync((c, ct) => c.Containers.ListContainersAsync(parameters, ct), Subject.Engine, null, cancellationToken);
         return containers.Select(c => new ContainerSummary(

@@ -198,6 +198,7 @@ public sealed partial class ContainerForwarder
                 lease.Exit();
             }
 
+            using var activity = GatewayTelemetry.StartEnsureReady(className);
             var ready = await container.EnsureReadyAsync(targetPort, context.RequestAborted);
             if (ready.Endpoint is null)
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Berth.Containers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Berth.Gateway;
@@ -57,6 +58,8 @@ internal static class GatewayErrorWriter
         // Drop whatever a failed forward left (the container's headers, YARP's bare status).
         context.Response.Clear();
         context.Response.StatusCode = status;
+        // Only on errors, and only when request metrics are listened to (the feature exists then): the code becomes error.type.
+        context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new(GatewayTelemetry.ErrorTypeTag, code));
         if (retryAfter)
         {
             context.Response.Headers.RetryAfter = "5";

@@ -44,6 +44,9 @@ public sealed class ContainerPoolRegistry : IHostedService, IAsyncDisposable
         return pool;
     }
 
+    /// <summary>The pools made so far on this node (for metrics: <see cref="ContainerPool.QueuedRequests"/>); a snapshot, never blocks.</summary>
+    public IEnumerable<ContainerPool> Created => _pools.Values.Where(pool => pool.IsValueCreated).Select(pool => pool.Value);
+
     /// <summary>Starts the pools of the classes with <c>minimum_instances</c> above zero.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {

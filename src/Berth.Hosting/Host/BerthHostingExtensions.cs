@@ -78,6 +78,8 @@ public static class BerthHostingExtensions
 
         // Metering (issue 15): before the silo, so its last flush runs after the silo stopped.
         services.AddBerthMetering();
+        // Metrics, the Prometheus exporter and Orleans' activity propagation (Berth:Telemetry, docs/operations.md).
+        BerthTelemetryExtensions.AddBerthTelemetry(builder, berth);
 
         var cluster = section.GetSection("Cluster");
         var clusterSettings = ReadClusterSettings(cluster);

@@ -194,7 +194,8 @@ internal sealed class AlarmScheduler : ILifecycleParticipant<ISiloLifecycle>, ID
             leaseMs = nowMs + (long)DeliveryLease.TotalMilliseconds;
             while (_queue.Count > 0 && _queue.Min.DueMs <= nowMs)
             {
-                var (_, grainId) = _queue.Min;
+                var (dueMs, grainId) = _queue.Min;
+                AlarmTelemetry.RecordLag(dueMs, nowMs);
                 _queue.Remove(_queue.Min);
                 _entries[grainId] = _entries[grainId] with { NextMs = leaseMs };
                 _queue.Add((leaseMs, grainId));
