@@ -42,6 +42,9 @@ public sealed class ContainerNamespace<TContainer>
     /// <summary>The container class name.</summary>
     public string ClassName => _objects.Name;
 
+    /// <summary>How many names' IDs are kept now (at most <see cref="GatewayOptions.NameCacheSize"/>).</summary>
+    internal int CachedNameCount => _ids.Count;
+
     /// <summary>The ID for a name; the same name always gives the same ID.</summary>
     public DurableObjectId IdFromName(string name) => _objects.IdFromName(name);
 
