@@ -126,7 +126,9 @@ internal static class HostInfo
     public static string RuntimeSettings()
     {
         var variables = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(k => k.StartsWith("DOTNET_", StringComparison.Ordinal) && !k.StartsWith("DOTNET_ROOT", StringComparison.Ordinal) && k is not ("DOTNET_PerfMapEnabled" or "DOTNET_EnableWriteXorExecute"))
+            .Where(k => (k.StartsWith("DOTNET_", StringComparison.Ordinal) || k.StartsWith("Logging__", StringComparison.Ordinal))
+                && !k.StartsWith("DOTNET_ROOT", StringComparison.Ordinal) && !k.StartsWith("DOTNET_CLI", StringComparison.Ordinal)
+                && k is not ("DOTNET_PerfMapEnabled" or "DOTNET_EnableWriteXorExecute" or "DOTNET_NOLOGO" or "DOTNET_GENERATE_ASPNET_CERTIFICATE"))
             .Order(StringComparer.Ordinal)
             .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}");
         return $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC ({(System.Runtime.GCSettings.LatencyMode)}), {Environment.ProcessorCount} cores"
