@@ -165,7 +165,8 @@ public sealed partial class ContainerForwarder
 
             // The container may have died before its object noticed: have the object look now rather than wait for
             // its monitor, so this request (when nothing of it was sent) or the next one reaches a fresh container.
-            container ??= source.Get();
+            // Made here, in this flow, so the call carries the object's name (as every call to the object does).
+            container = source.Get();
             var alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
             if (attempt < MaxAttempts && error == ForwarderError.Request && NothingSent(exception) && !context.Response.HasStarted)
             {
@@ -209,7 +210,7 @@ public sealed partial class ContainerForwarder
                 lease.Exit();
             }
 
-            container ??= source.Get();
+            container = source.Get();
             var ready = await container.EnsureReadyAsync(targetPort, context.RequestAborted);
             if (ready.Endpoint is null)
             {
