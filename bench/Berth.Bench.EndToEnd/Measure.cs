@@ -93,6 +93,48 @@ internal static class HostInfo
 
     public static string LoadAverage() => File.ReadAllText("/proc/loadavg").Trim();
 
+    /// <summary>
+    /// TCP connections accepted so far in the network namespace of process <paramref name="pid"/> (its <c>PassiveOpens</c>):
+    /// for a container's process, the connections its app accepted. -1 when it cannot be read.
+    /// </summary>
+    public static long PassiveOpens(int pid)
+    {
+        try
+        {
+            var lines = File.ReadAllLines($"/proc/{pid}/net/snmp").Where(l => l.StartsWith("Tcp:", StringComparison.Ordinal)).ToArray();
+            if (lines.Length < 2)
+            {
+                return -1;
+            }
+
+            var names = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var values = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var index = Array.IndexOf(names, "PassiveOpens");
+            return index < 0 ? -1 : long.Parse(values[index], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>The runtime settings that change the gateway's cost per request: GC mode and the DOTNET_ variables set.</summary>
+    public static string RuntimeSettings()
+    {
+        var variables = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => (k.StartsWith("DOTNET_", StringComparison.Ordinal) || k.StartsWith("Logging__", StringComparison.Ordinal))
+                && !k.StartsWith("DOTNET_ROOT", StringComparison.Ordinal) && !k.StartsWith("DOTNET_CLI", StringComparison.Ordinal)
+                && k is not ("DOTNET_PerfMapEnabled" or "DOTNET_EnableWriteXorExecute" or "DOTNET_NOLOGO" or "DOTNET_GENERATE_ASPNET_CERTIFICATE"))
+            .Order(StringComparer.Ordinal)
+            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}");
+        return $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC ({(System.Runtime.GCSettings.LatencyMode)}), {Environment.ProcessorCount} cores"
+            + (variables.Any() ? "; " + string.Join(", ", variables) : "");
+    }
+
     /// <summary>CPU seconds (user + system) a process has used.</summary>
     public static double ProcessCpuSeconds(int pid)
     {

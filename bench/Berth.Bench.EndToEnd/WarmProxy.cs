@@ -12,7 +12,7 @@ internal static class WarmProxy
 {
     private sealed record Target(string Name, string Url);
 
-    private sealed record Run(string Target, WrkResult Wrk, double ProxyCpuUsPerRequest, double AppCpuUsPerRequest, double HostBusyPercent, long MethodsJitted, double JitMs);
+    private sealed record Run(string Target, WrkResult Wrk, double ProxyCpuUsPerRequest, double AppCpuUsPerRequest, double HostBusyPercent, long MethodsJitted, double JitMs, double AppConnectionsPer10k);
 
     public static async Task<int> RunAsync(BenchArgs args, string image, CancellationToken cancellationToken)
     {
@@ -36,6 +36,9 @@ internal static class WarmProxy
         var ip = status.IpAddress!;
         var published = status.Ports[8080];
         await using var nginx = await Nginx.StartAsync($"{ip}:8080", cancellationToken);
+        // The app's process, to count the connections it accepts (its network namespace's PassiveOpens).
+        var (_, pidText) = await Shell.RunAsync("docker", ["inspect", "-f", "{{.State.Pid}}", container.Id], cancellationToken);
+        var appPid = int.TryParse(pidText.Trim(), System.Globalization.CultureInfo.InvariantCulture, out var parsedPid) ? parsedPid : 0;
         var dockerProxy = HostInfo.FindProcesses("docker-proxy", "-host-port " + published.HostPort.ToString(CultureInfo.InvariantCulture)).FirstOrDefault();
 
         var targets = new[]
@@ -55,6 +58,7 @@ internal static class WarmProxy
             targets = targets.Where(t => only.Any(o => t.Name.StartsWith(o, StringComparison.Ordinal))).ToArray();
         }
 
+        Report.Line($"Gateway process: {HostInfo.RuntimeSettings()}.");
         Report.Line($"Container {container.Id[..12]} at {ip}:8080 on {status.Network}; published on 127.0.0.1:{published.HostPort} (docker-proxy pid {dockerProxy}); nginx master pid {nginx.MasterPid} on 127.0.0.1:{nginx.Port}; gateway on {host.BaseAddress}; load before: {HostInfo.LoadAverage()}");
         Report.Line("");
         Report.Line("nginx.conf:");
@@ -104,7 +108,9 @@ internal static class WarmProxy
                 var hostBefore = HostInfo.HostCpu();
                 var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
                 var jitTimeBefore = System.Runtime.JitInfo.GetCompilationTime();
+                var acceptedBefore = appPid > 0 ? HostInfo.PassiveOpens(appPid) : -1;
                 var result = await Wrk.RunAsync(target.Url, threads, connections, seconds, null, cancellationToken);
+                var accepted = appPid > 0 ? HostInfo.PassiveOpens(appPid) - acceptedBefore : double.NaN;
                 var hostAfter = HostInfo.HostCpu();
                 var proxyCpu = proxyPids.Sum(HostInfo.ProcessCpuSeconds) - proxyBefore;
                 var appCpu = HostInfo.ContainerCpuSeconds(container.Id) - appBefore;
@@ -113,7 +119,8 @@ internal static class WarmProxy
                     appCpu * 1e6 / result.Requests,
                     100.0 * (hostAfter.Busy - hostBefore.Busy) / Math.Max(1, hostAfter.Total - hostBefore.Total),
                     System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore,
-                    (System.Runtime.JitInfo.GetCompilationTime() - jitTimeBefore).TotalMilliseconds));
+                    (System.Runtime.JitInfo.GetCompilationTime() - jitTimeBefore).TotalMilliseconds,
+                    accepted * 10_000.0 / Math.Max(1, result.Requests)));
                 if (result.Non2xx > 0 || result.SocketErrors > 0)
                 {
                     Report.Line($"WARNING {target.Name}: {result.Non2xx} non-2xx, {result.SocketErrors} socket errors");
@@ -127,12 +134,12 @@ internal static class WarmProxy
         Console.Error.WriteLine();
         Report.Line("Every run:");
         Report.Line("");
-        Report.Line("| rep | target | req/s | p50 ms | p90 ms | p99 ms | proxy CPU µs/req | app CPU µs/req | host busy % | methods JIT-compiled in this process during the run (ms) |");
-        Report.Line("|---|---|---|---|---|---|---|---|---|---|");
+        Report.Line("| rep | target | req/s | p50 ms | p90 ms | p99 ms | proxy CPU µs/req | app CPU µs/req | connections the app accepted per 10k requests | host busy % | methods JIT-compiled in this process during the run (ms) |");
+        Report.Line("|---|---|---|---|---|---|---|---|---|---|---|");
         for (var i = 0; i < runs.Count; i++)
         {
             var r = runs[i];
-            Report.Line($"| {(i / targets.Length) + 1} | {r.Target} | {Stats.F(r.Wrk.RequestsPerSecond, 0)} | {Stats.F(r.Wrk.P50Ms, 3)} | {Stats.F(r.Wrk.P90Ms, 3)} | {Stats.F(r.Wrk.P99Ms, 3)} | {Stats.F(r.ProxyCpuUsPerRequest)} | {Stats.F(r.AppCpuUsPerRequest)} | {Stats.F(r.HostBusyPercent, 0)} | {r.MethodsJitted} ({Stats.F(r.JitMs, 0)}) |");
+            Report.Line($"| {(i / targets.Length) + 1} | {r.Target} | {Stats.F(r.Wrk.RequestsPerSecond, 0)} | {Stats.F(r.Wrk.P50Ms, 3)} | {Stats.F(r.Wrk.P90Ms, 3)} | {Stats.F(r.Wrk.P99Ms, 3)} | {Stats.F(r.ProxyCpuUsPerRequest)} | {Stats.F(r.AppCpuUsPerRequest)} | {Stats.F(r.AppConnectionsPer10k)} | {Stats.F(r.HostBusyPercent, 0)} | {r.MethodsJitted} ({Stats.F(r.JitMs, 0)}) |");
         }
 
         Report.Line("");
@@ -149,28 +156,34 @@ internal static class WarmProxy
             Report.Line($"| {target.Name} | {Stats.F(m.Item1, 0)} | {Stats.F(m.Item2, 3)} | {Stats.F(m.Item3, 3)} | {Stats.F(Stats.Median(mine.Select(r => r.ProxyCpuUsPerRequest).ToList()))} | {Stats.F(Stats.Median(mine.Select(r => r.AppCpuUsPerRequest).ToList()))} |");
         }
 
-        if (medians.Count < 5)
+        const string PlainName = "plain YARP (same process, no Berth logic)";
+        if (!medians.TryGetValue("gateway", out var gateway) || !medians.TryGetValue("direct (container address)", out var direct)
+            || !medians.TryGetValue("nginx", out var ngx) || !medians.TryGetValue(PlainName, out var plain))
         {
             return 0;
         }
 
-        var gateway = medians["gateway"];
-        var direct = medians["direct (container address)"];
-        var ngx = medians["nginx"];
-        var pub = medians["published port (docker-proxy)"];
+        double AppCpu(string name) => Stats.Median(runs.Where(r => r.Target == name).Select(r => r.AppCpuUsPerRequest).ToList());
         Report.Line("");
         Report.Line("| ratio | value | target |");
         Report.Line("|---|---|---|");
         Report.Line($"| gateway / direct req/s | {Stats.F(gateway.Rps / direct.Rps, 2)} | ≥ 0.50 |");
-        Report.Line($"| gateway / nginx req/s | {Stats.F(gateway.Rps / ngx.Rps, 2)} | ≥ 1.00 |");
+        Report.Line($"| gateway / nginx req/s | {Stats.F(gateway.Rps / ngx.Rps, 2)} | ≥ 0.80 (1.00 the goal) |");
         Report.Line($"| nginx / direct req/s | {Stats.F(ngx.Rps / direct.Rps, 2)} | |");
-        Report.Line($"| published (docker-proxy) / direct req/s | {Stats.F(pub.Rps / direct.Rps, 2)} | |");
-        var plain = medians["plain YARP (same process, no Berth logic)"];
-        Report.Line($"| gateway / plain YARP in the same process req/s | {Stats.F(gateway.Rps / plain.Rps, 2)} | |");
+        if (medians.TryGetValue("published port (docker-proxy)", out var pub))
+        {
+            Report.Line($"| published (docker-proxy) / direct req/s | {Stats.F(pub.Rps / direct.Rps, 2)} | |");
+        }
+
+        Report.Line($"| gateway / plain YARP in the same process req/s | {Stats.F(gateway.Rps / plain.Rps, 2)} | ≥ 0.97 |");
         Report.Line($"| plain YARP / nginx req/s | {Stats.F(plain.Rps / ngx.Rps, 2)} | |");
+        Report.Line($"| app CPU per request behind the gateway / behind nginx | {Stats.F(AppCpu("gateway") / AppCpu("nginx"), 2)} | ≤ 1.10 |");
         Report.Line($"| gateway added p50 latency vs direct, ms | {Stats.F(gateway.P50 - direct.P50, 3)} | ≤ 0.5 |");
         Report.Line($"| nginx added p50 latency vs direct, ms | {Stats.F(ngx.P50 - direct.P50, 3)} | |");
-        Report.Line($"| docker-proxy added p50 latency vs direct, ms | {Stats.F(pub.P50 - direct.P50, 3)} | |");
+        if (pub != default)
+        {
+            Report.Line($"| docker-proxy added p50 latency vs direct, ms | {Stats.F(pub.P50 - direct.P50, 3)} | |");
+        }
         // Added latency without queueing: under 32 connections p50 is mostly queueing (about connections ÷
         // throughput), so the per-hop cost shows best with one connection and one request at a time.
         var unloadedSeconds = args.Int("unloaded-duration", 5);
@@ -185,7 +198,7 @@ internal static class WarmProxy
         Report.Line("");
         Report.Line($"One connection, one request at a time (wrk -t1 -c1 -d{unloadedSeconds}s --latency), once per target:");
         Report.Line("");
-        Report.Line("| target | req/s | p50 ms | p99 ms | added p50 vs direct, ms |");
+        Report.Line("| target | req/s | p50 ms | p99 ms | added p50 vs direct, ms (target for the gateway: ≤ 0.2) |");
         Report.Line("|---|---|---|---|---|");
         foreach (var target in targets)
         {

@@ -16,6 +16,12 @@ internal static class DevCommand
 {
     public const int DefaultPort = 8787;
 
+    /// <summary>The app's build configuration unless <c>--configuration</c> says otherwise: Release.</summary>
+    public const string DefaultConfiguration = "Release";
+
+    private static readonly System.Buffers.SearchValues<char> ConfigurationNameCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+
     /// <summary>How long the app may take to open its port, build included: 120 s.</summary>
     public const int DefaultStartTimeoutSeconds = 120;
 
@@ -77,10 +83,27 @@ internal static class DevCommand
             }
         });
         var noWatch = new Option<bool>("--no-watch") { Description = "Do not restart the app when its sources change" };
+        var configuration = new Option<string>("--configuration", "-c")
+        {
+            Description = $"Build configuration of the app (default {DefaultConfiguration}: the gateway at full speed; Debug to step through it)",
+            DefaultValueFactory = _ => DefaultConfiguration,
+        };
+        configuration.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (string.IsNullOrWhiteSpace(value) || value.AsSpan().ContainsAnyExcept(ConfigurationNameCharacters))
+            {
+                result.AddError($"--configuration '{value}' is not allowed; use a build configuration name such as Release or Debug (letters, digits, '.', '-', '_').");
+            }
+        });
+        var logRequests = new Option<bool>("--log-requests", "--verbose")
+        {
+            Description = "Log every request and every forward to a container (ASP.NET Core's and YARP's Information lines); off by default",
+        };
 
         var command = new Command("dev", $"Run the app locally on http://127.0.0.1:{DefaultPort} with the Docker engine, restarting it on change")
         {
-            project, port, startTimeout, stopTimeout, noWatch,
+            project, port, startTimeout, stopTimeout, noWatch, configuration, logRequests,
         };
         command.SetAction((parse, ct) => RunAsync(
             new DevSettings(
@@ -89,7 +112,9 @@ internal static class DevCommand
                 parse.GetResult(dataDirOption) is { Implicit: false } ? parse.GetRequiredValue(dataDirOption) : null,
                 TimeSpan.FromSeconds(parse.GetValue(startTimeout)),
                 TimeSpan.FromSeconds(parse.GetValue(stopTimeout)),
-                !parse.GetValue(noWatch)),
+                !parse.GetValue(noWatch),
+                parse.GetRequiredValue(configuration),
+                parse.GetValue(logRequests)),
             TextWriter.Synchronized(output), TextWriter.Synchronized(error), timeProvider, ct));
         return command;
     }
@@ -117,7 +142,7 @@ internal static class DevCommand
                 while (true)
                 {
                     await output.WriteLineAsync($"berth dev: building and starting {project}");
-                    using var app = DevAppProcess.Start(StartInfo(project, projectDirectory, url, dataDirectory, settings.StopTimeout), output, error);
+                    using var app = DevAppProcess.Start(StartInfo(project, projectDirectory, url, dataDirectory, settings), output, error);
                     try
                     {
                         var started = await WaitUntilListeningAsync(app, settings.Port, settings.StartTimeout, timeProvider, cancellationToken);
@@ -190,15 +215,24 @@ internal static class DevCommand
         }
     }
 
-    private static ProcessStartInfo StartInfo(string project, string projectDirectory, string url, string dataDirectory, TimeSpan stopTimeout)
+    internal static ProcessStartInfo StartInfo(string project, string projectDirectory, string url, string dataDirectory, DevSettings settings)
     {
+        var stopTimeout = settings.StopTimeout;
         var start = new ProcessStartInfo("dotnet")
         {
             // The app's content root (where berth.jsonc is found) is the directory it is started in.
             WorkingDirectory = projectDirectory,
             // No launch profile: its applicationUrl would win over ours. --urls beats appsettings' Urls too.
-            ArgumentList = { "run", "--no-launch-profile", "--project", project, "--", "--urls", url },
+            // Release by default: a Debug build of the gateway costs more CPU per request (bench/README.md, issue 17).
+            ArgumentList = { "run", "--no-launch-profile", "--configuration", settings.Configuration, "--project", project, "--", "--urls", url },
         };
+        if (settings.LogRequests)
+        {
+            // Environment variables win over appsettings.json and over Berth's default levels (BerthLogging).
+            start.Environment["Logging__LogLevel__Yarp"] = "Information";
+            start.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
+        }
+
         start.Environment["ASPNETCORE_URLS"] = url;
 
         // Object storage, alarms, node identity and the admin token all live in the project's one data directory.
@@ -324,5 +358,6 @@ internal static class DevCommand
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed record DevSettings(string ProjectPath, int Port, string? DataDirectory, TimeSpan StartTimeout, TimeSpan StopTimeout, bool Watch);
+    internal sealed record DevSettings(string ProjectPath, int Port, string? DataDirectory, TimeSpan StartTimeout, TimeSpan StopTimeout, bool Watch,
+        string Configuration = DefaultConfiguration, bool LogRequests = false);
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Berth.Containers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -52,7 +53,7 @@ public sealed partial class ContainerForwarder
     /// </summary>
     public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases,
         IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider)
-        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker())), options, logger, timeProvider)
+        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker(options.Value))), options, logger, timeProvider)
     {
     }
 
@@ -64,8 +65,9 @@ public sealed partial class ContainerForwarder
         _leases = leases;
         _invoker = invoker;
         _logger = logger;
-        _requestConfig = new ForwarderRequestConfig { ActivityTimeout = options.Value.RequestActivityTimeout };
-        _upgradeConfig = new ForwarderRequestConfig { ActivityTimeout = options.Value.UpgradedActivityTimeout };
+        // HTTP/1.1 to containers, as they speak it (YARP's default asks for HTTP/2 and lets the handler fall back).
+        _requestConfig = new ForwarderRequestConfig { ActivityTimeout = options.Value.RequestActivityTimeout, Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+        _upgradeConfig = new ForwarderRequestConfig { ActivityTimeout = options.Value.UpgradedActivityTimeout, Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
         _maxRequestBodySize = options.Value.MaxRequestBodySize;
     }
 
@@ -80,13 +82,17 @@ public sealed partial class ContainerForwarder
     /// <param name="container">The object.</param>
     /// <param name="port">The container port; <see langword="null"/> for the one chosen with <see cref="ContainerRequestExtensions.SwitchPort"/>, else the default port.</param>
     public Task ForwardAsync(HttpContext context, string className, string objectId, IContainer container, int? port = null) =>
-        ForwardAsync(context, className, objectId, objectName: null, container, port, classMaxRequestBodySize: null);
+        ForwardAsync(context, className, objectId, objectName: null, new ContainerObjectSource(container, null, default), port, classMaxRequestBodySize: null);
 
     /// <summary>
     /// As the public overload, with the object's name for the logs (<see langword="null"/>: its ID) and the class's own body
     /// limit (<see cref="ContainerClassOptions.MaxRequestBodySize"/>), if any.
     /// </summary>
-    internal async Task ForwardAsync(HttpContext context, string className, string objectId, string? objectName, IContainer container, int? port, long? classMaxRequestBodySize)
+    internal Task ForwardAsync(HttpContext context, string className, string objectId, string? objectName, IContainer container, int? port, long? classMaxRequestBodySize) =>
+        ForwardAsync(context, className, objectId, objectName, new ContainerObjectSource(container, null, default), port, classMaxRequestBodySize);
+
+    /// <summary>As above, with the object's reference made only when the object is called (a container not running, a failed forward).</summary>
+    internal async Task ForwardAsync(HttpContext context, string className, string objectId, string? objectName, ContainerObjectSource container, int? port, long? classMaxRequestBodySize)
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = new Target(className, objectId, objectName ?? objectId);
@@ -108,8 +114,11 @@ public sealed partial class ContainerForwarder
     /// <summary>The object a request goes to: its class and ID (leases are found by them) and the name the logs show.</summary>
     private readonly record struct Target(string ClassName, string ObjectId, string Name);
 
-    private async Task ForwardCoreAsync(HttpContext context, Target target, IContainer container, int targetPort, long? classLimit)
+    // Pooled: a warm request's state machine is reused rather than allocated (the caller's Task is the request's only one).
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardCoreAsync(HttpContext context, Target target, ContainerObjectSource source, int targetPort, long? classLimit)
     {
+        IContainer? container = null;
         var (className, objectId, objectName) = target;
         if (!ApplyBodyLimit(context, classLimit, out var limit))
         {
@@ -119,7 +128,8 @@ public sealed partial class ContainerForwarder
 
         for (var attempt = 1; ; attempt++)
         {
-            var (lease, endpoint) = await ResolveAsync(context, className, objectId, container, targetPort);
+            var (lease, endpoint, resolved) = await ResolveAsync(context, className, objectId, source, container, targetPort);
+            container = resolved;
             if (endpoint is null)
             {
                 return;
@@ -155,6 +165,8 @@ public sealed partial class ContainerForwarder
 
             // The container may have died before its object noticed: have the object look now rather than wait for
             // its monitor, so this request (when nothing of it was sent) or the next one reaches a fresh container.
+            // Made here, in this flow, so the call carries the object's name (as every call to the object does).
+            container = source.Get();
             var alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
             if (attempt < MaxAttempts && error == ForwarderError.Request && NothingSent(exception) && !context.Response.HasStarted)
             {
@@ -181,8 +193,8 @@ public sealed partial class ContainerForwarder
     }
 
     /// <summary>Enters the lease of a running container, asking its object to start it first when none is open.</summary>
-    private async ValueTask<(ContainerLease? Lease, ContainerEndpoint? Endpoint)> ResolveAsync(
-        HttpContext context, string className, string objectId, IContainer container, int targetPort)
+    private async ValueTask<(ContainerLease? Lease, ContainerEndpoint? Endpoint, IContainer? Container)> ResolveAsync(
+        HttpContext context, string className, string objectId, ContainerObjectSource source, IContainer? container, int targetPort)
     {
         var lease = _leases.Find(className, objectId);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
@@ -191,7 +203,7 @@ public sealed partial class ContainerForwarder
             {
                 if (targetPort == 0 || targetPort == entered.DefaultPort || entered.Ports.Contains(targetPort))
                 {
-                    return (lease, entered);
+                    return (lease, entered, container);
                 }
 
                 // Entered, but the container does not yet listen on the requested port.
@@ -199,23 +211,24 @@ public sealed partial class ContainerForwarder
             }
 
             using var activity = GatewayTelemetry.StartEnsureReady(className);
+            container = source.Get();
             var ready = await container.EnsureReadyAsync(targetPort, context.RequestAborted);
             if (ready.Endpoint is null)
             {
                 await GatewayErrorWriter.WriteReadyErrorAsync(context, ready.Error, ready.Message ?? "The container could not be started.");
-                return (null, null);
+                return (null, null, container);
             }
 
             lease = _leases.Find(className, objectId);
             if (lease is null)
             {
                 // The object lives on another node: forward without local activity tracking.
-                return (null, ready.Endpoint);
+                return (null, ready.Endpoint, container);
             }
         }
 
         await GatewayErrorWriter.WriteReadyErrorAsync(context, ContainerReadyError.StartFailed, $"Container {className} {objectId} kept going to sleep while the request waited; try again.");
-        return (null, null);
+        return (null, null, container);
     }
 
     /// <summary>

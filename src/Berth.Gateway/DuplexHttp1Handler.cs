@@ -38,10 +38,15 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
     /// reused connection failed before any answer (a container that crashed while handling it) on a new connection,
     /// and a "connection refused" from that second try must not pass for "nothing was sent".
     /// </summary>
-    public static HttpMessageInvoker CreatePooledInvoker()
+    public static HttpMessageInvoker CreatePooledInvoker() => CreatePooledInvoker(new GatewayOptions());
+
+    /// <summary>As <see cref="CreatePooledInvoker()"/>, with the pool's size and idle timeout from <paramref name="options"/>.</summary>
+    public static HttpMessageInvoker CreatePooledInvoker(GatewayOptions options)
     {
         var handler = ContainerHttpClient.CreateHandler();
         handler.ConnectCallback = ConnectNotingWritesAsync;
+        handler.PooledConnectionIdleTimeout = options.PooledConnectionIdleTimeout;
+        handler.MaxConnectionsPerServer = options.MaxConnectionsPerContainer ?? int.MaxValue;
         return new(handler);
     }
 

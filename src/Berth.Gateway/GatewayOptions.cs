@@ -24,6 +24,35 @@ public sealed class GatewayOptions
 
     /// <summary>The default of <see cref="MaxRequestBodySize"/>: 100 MiB.</summary>
     public const long DefaultMaxRequestBodySize = 100L * 1024 * 1024;
+
+    /// <summary>
+    /// How many container names each class keeps the ID of (<see cref="ContainerNamespace{TContainer}.GetByName"/>), so a
+    /// warm request does not hash its name again. When the table is full it is emptied and refills with the names in
+    /// use, so names a client invents cannot grow the gateway's memory. 0 turns the cache off. Allowed: 0–1,000,000.
+    /// </summary>
+    /// <value>Defaults to 10,000 names (about 2 MB at most per class).</value>
+    public int NameCacheSize { get; set; } = DefaultNameCacheSize;
+
+    /// <summary>The default of <see cref="NameCacheSize"/>: 10,000 names.</summary>
+    public const int DefaultNameCacheSize = 10_000;
+
+    /// <summary>
+    /// The most connections the gateway keeps open to one container address for requests without a body (each carries one
+    /// request at a time); further requests wait for one to be free. <see langword="null"/>: no limit, so the pool grows to
+    /// the number of requests in flight and then reuses its connections.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (no limit).</value>
+    public int? MaxConnectionsPerContainer { get; set; }
+
+    /// <summary>
+    /// How long an idle pooled connection to a container stays open for the next request. Shorter than the app server's
+    /// own keep-alive (Kestrel: 130 s, nginx: 75 s), so the gateway closes it first and never sends on a closing one.
+    /// </summary>
+    /// <value>Defaults to 60 seconds.</value>
+    public TimeSpan PooledConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The largest allowed <see cref="NameCacheSize"/>: 1,000,000 names.</summary>
+    public const int MaxNameCacheSize = 1_000_000;
 }
 
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -44,6 +73,21 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.MaxRequestBodySize is <= 0)
         {
             failures.Add($"Berth:Gateway:MaxRequestBodySize: '{options.MaxRequestBodySize}' is not allowed; use a positive number of bytes, or null for no limit.");
+        }
+
+        if (options.MaxConnectionsPerContainer is < 1)
+        {
+            failures.Add($"Berth:Gateway:MaxConnectionsPerContainer: '{options.MaxConnectionsPerContainer}' is not allowed; use a positive number of connections, or null for no limit.");
+        }
+
+        if (options.PooledConnectionIdleTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Berth:Gateway:PooledConnectionIdleTimeout: '{options.PooledConnectionIdleTimeout}' is not allowed; use a positive time span.");
+        }
+
+        if (options.NameCacheSize is < 0 or > GatewayOptions.MaxNameCacheSize)
+        {
+            failures.Add($"Berth:Gateway:NameCacheSize: '{options.NameCacheSize}' is not allowed; use 0 (no cache) to 1000000 names.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

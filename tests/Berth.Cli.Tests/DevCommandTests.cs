@@ -72,4 +72,38 @@ public sealed class DevCommandTests : IDisposable
         Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains("--port 70000 is not allowed; allowed: 1–65535.", _err.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void DevStartInfo_Defaults_ReleaseBuildAndNoRequestLogging()
+    {
+        var start = DevCommand.StartInfo("/app/App.csproj", "/app", "http://127.0.0.1:8787", "/app/data", Settings());
+
+        Assert.Equal(["run", "--no-launch-profile", "--configuration", "Release", "--project", "/app/App.csproj", "--", "--urls", "http://127.0.0.1:8787"], start.ArgumentList);
+        Assert.DoesNotContain(start.Environment.Keys, key => key.StartsWith("Logging__", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DevStartInfo_DebugAndLogRequests_DebugBuildAndForwarderLinesOn()
+    {
+        var start = DevCommand.StartInfo("/app/App.csproj", "/app", "http://127.0.0.1:8787", "/app/data", Settings() with { Configuration = "Debug", LogRequests = true });
+
+        Assert.Equal("Debug", start.ArgumentList[start.ArgumentList.IndexOf("--configuration") + 1]);
+        Assert.Equal("Information", start.Environment["Logging__LogLevel__Yarp"]);
+        Assert.Equal("Information", start.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"]);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("Release;Debug")]
+    [InlineData("../x")]
+    public async Task Dev_ConfigurationNotAName_UsageErrorNamingTheOption(string configuration)
+    {
+        var exitCode = await BerthCli.RunAsync(["dev", "--project", _dir.Path, "--configuration", configuration], _out, _err);
+
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains($"--configuration '{configuration}' is not allowed", _err.ToString(), StringComparison.Ordinal);
+    }
+
+    private static DevCommand.DevSettings Settings() =>
+        new("/app", DevCommand.DefaultPort, null, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(120), Watch: false);
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Berth.Gateway;
 using Berth.Runtime;
 using Berth.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Hosting.EndToEnd.Tests;
 
@@ -110,6 +111,82 @@ public sealed class DevModeTests(EndToEndFixture fixture) : IAsyncLifetime
             $"Berth cannot listen on its Orleans silo port 127.0.0.1:{port} (it is in use; is another Berth app or host running on this machine?). "
             + "Set Berth:Cluster:SiloPort (environment variable Berth__Cluster__SiloPort) to a free port.",
             error.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DevHost_ForwardedRequests_NoLogLinePerRequestUnlessRequestLoggingIsOn(bool logRequests)
+    {
+        var recorder = new RecordingLoggerProvider();
+        await using (var host = await BerthTestHost.StartAsync(
+            berth => berth.UseConfigFile().AddContainer<Site>(),
+            app => app.MapContainer<Site>("/site/{**path}", _ => "quiet", stripPrefix: true),
+            appName: _app.AppName,
+            dataDirectory: _app.Path,
+            configureHost: builder =>
+            {
+                builder.Configuration["BERTH_DEV"] = "1";
+                // What `dotnet new web` puts in appsettings.Development.json, which berth dev's Development environment reads.
+                builder.Configuration["Logging:LogLevel:Default"] = "Information";
+                builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning";
+                if (logRequests)
+                {
+                    // What `berth dev --log-requests` sets for the app (DevCommand.StartInfo).
+                    builder.Configuration["Logging:LogLevel:Yarp"] = "Information";
+                    builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
+                }
+
+                builder.Logging.SetMinimumLevel(LogLevel.Information).AddProvider(recorder);
+            }))
+        {
+            Assert.Equal("v1", (await host.Client.GetStringAsync("/site/index.html")).Trim());
+            recorder.Clear();
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.Equal("v1", (await host.Client.GetStringAsync("/site/index.html")).Trim());
+            }
+        }
+
+        bool PerRequest(string category) =>
+            category.StartsWith("Yarp.", StringComparison.Ordinal) || category == "Microsoft.AspNetCore.Hosting.Diagnostics";
+        var perRequest = recorder.Lines.Where(l => l.Level >= LogLevel.Information && PerRequest(l.Category)).ToList();
+        if (logRequests)
+        {
+            // Two lines per forward (YARP) and two per request (ASP.NET Core): one flag away.
+            Assert.True(perRequest.Count(l => l.Category.StartsWith("Yarp.", StringComparison.Ordinal)) >= 10, string.Join("\n", perRequest));
+            Assert.True(perRequest.Count(l => !l.Category.StartsWith("Yarp.", StringComparison.Ordinal)) >= 10, string.Join("\n", perRequest));
+        }
+        else
+        {
+            Assert.True(perRequest.Count == 0, "per-request lines by default:\n" + string.Join("\n", perRequest));
+        }
+    }
+
+    private sealed class RecordingLoggerProvider : ILoggerProvider
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Category, LogLevel Level, string Message)> _lines = new();
+
+        public IReadOnlyList<(string Category, LogLevel Level, string Message)> Lines => [.. _lines];
+
+        public void Clear() => _lines.Clear();
+
+        public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, _lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Recorder(string category, System.Collections.Concurrent.ConcurrentQueue<(string, LogLevel, string)> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue((category, logLevel, formatter(state, exception)));
+        }
     }
 
     private static int FreePort()

@@ -20,7 +20,7 @@ public sealed class BerthLoggingTests
     [InlineData("Orleans.Runtime.Silo")]
     [InlineData("Orleans.Configuration.SiloOptions")]
     [InlineData("Yarp.ReverseProxy.Forwarder.HttpForwarder")]
-    [InlineData("Microsoft.AspNetCore.Hosting.Diagnostics")]
+    [InlineData("Microsoft.AspNetCore.Routing.EndpointMiddleware")]
     [InlineData("Polly")]
     public void AddBerth_NoLoggingConfig_LibraryCategoryAtWarning(string category)
     {
@@ -30,6 +30,28 @@ public sealed class BerthLoggingTests
             var logger = factory.CreateLogger(category);
             Assert.False(logger.IsEnabled(LogLevel.Information));
             Assert.True(logger.IsEnabled(LogLevel.Warning));
+        }
+    }
+
+    [Fact]
+    public void AddBerth_NoLoggingConfig_HostingDiagnosticsOff_NoActivityOrScopePerRequest()
+    {
+        // ASP.NET Core starts an Activity and a logging scope per request while this category is enabled at any level.
+        var factory = Build(null, out var host);
+        using (host)
+        {
+            Assert.False(factory.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Critical));
+        }
+    }
+
+    [Fact]
+    public void AddBerth_LoggingConfigNamesHostingDiagnostics_ConfigWins()
+    {
+        // What `berth dev --log-requests` sets.
+        var factory = Build(b => b.Configuration["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information", out var host);
+        using (host)
+        {
+            Assert.True(factory.CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics").IsEnabled(LogLevel.Information));
         }
     }
 

@@ -28,6 +28,13 @@ public static class BerthLogging
     /// <item><c>Polly</c>: a line per Orleans placement decision (Warning).</item>
     /// <item><c>Yarp</c>: two lines per forwarded request that name neither class nor object (Warning); Berth logs failed forwards itself.</item>
     /// <item><c>Microsoft.AspNetCore</c>: a line per request start and end (Warning). <c>Microsoft.Hosting.Lifetime</c>'s start-up lines (listening address) stay.</item>
+    /// <item>
+    /// <c>Microsoft.AspNetCore.Hosting.Diagnostics</c> (None): while this category is enabled at any level, ASP.NET Core starts an
+    /// <c>Activity</c> and a logging scope for every request, listened to or not (bench/README.md, "Warm data plane"). Its one
+    /// line above Information, an exception from the app's start-up, still ends the process with that exception. An
+    /// <c>ActivityListener</c> (OpenTelemetry tracing) still gets its activities; <c>berth dev --log-requests</c> or a
+    /// <c>Logging:LogLevel</c> entry for the category turns the request lines back on.
+    /// </item>
     /// </list>
     /// </summary>
     public static IReadOnlyDictionary<string, LogLevel> DefaultLevels { get; } = new Dictionary<string, LogLevel>(StringComparer.Ordinal)
@@ -38,6 +45,7 @@ public static class BerthLogging
         ["Polly"] = LogLevel.Warning,
         ["Yarp"] = LogLevel.Warning,
         ["Microsoft.AspNetCore"] = LogLevel.Warning,
+        ["Microsoft.AspNetCore.Hosting.Diagnostics"] = LogLevel.None,
     };
 
     /// <summary>Adds <see cref="DefaultLevels"/> as the first filter rules, so configuration and code override them.</summary>
