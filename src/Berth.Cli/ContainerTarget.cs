@@ -95,14 +95,22 @@ internal static partial class SinceParser
                     throw new CliException(ExitCodes.Usage, $"--since '{text}' is too large; allowed: {Allowed}.");
                 }
 
-                total += part.Groups[2].Value switch
+                // In milliseconds: 1e9 days is past TimeSpan's range; any duration reaching before 1970 means "from the start", as before.
+                var unitMs = part.Groups[2].Value switch
                 {
-                    "ms" => TimeSpan.FromMilliseconds(amount),
-                    "s" => TimeSpan.FromSeconds(amount),
-                    "m" => TimeSpan.FromMinutes(amount),
-                    "h" => TimeSpan.FromHours(amount),
-                    _ => TimeSpan.FromDays(amount),
+                    "ms" => 1L,
+                    "s" => 1_000L,
+                    "m" => 60_000L,
+                    "h" => 3_600_000L,
+                    _ => 86_400_000L,
                 };
+                var partMs = amount * unitMs;
+                if (partMs > (long)(now - DateTimeOffset.UnixEpoch).TotalMilliseconds || total.TotalMilliseconds + partMs > (now - DateTimeOffset.UnixEpoch).TotalMilliseconds)
+                {
+                    return DateTimeOffset.UnixEpoch;
+                }
+
+                total += TimeSpan.FromMilliseconds(partMs);
             }
 
             return total < now - DateTimeOffset.UnixEpoch ? now - total : DateTimeOffset.UnixEpoch;

@@ -549,6 +549,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         _instanceReserved = true;
         string? id = null;
+        DateTimeOffset runningSince = default;
         try
         {
             // Bounded by the user's InstanceStartTimeout alone: the caller's token does not reach here.
@@ -570,6 +571,9 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             {
                 await _runtime.StartAsync(id, timeout.Token);
             }
+
+            // Running from when the engine started (or unpaused) it: what metering bills from, the egress registration aside.
+            runningSince = _time.GetUtcNow();
             await RegisterEgressAsync(id, network, policy, null, timeout.Token);
         }
         catch (Exception ex)
@@ -589,7 +593,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         _currentContainerId = id;
         _stopped = NewExitSignal();
-        SetStatus(ContainerObjectState.Running, id, null, null);
+        SetStatus(ContainerObjectState.Running, id, null, null, changedAt: runningSince);
         StartMonitor(id);
         _lease = _registry.GetOrAdd(ClassName, Context.Id.ToString());
         _lease.Touch();
@@ -794,6 +798,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     private async Task<ContainerStopInfo> HandleExitCoreAsync(string id, ContainerExit exit, StopReason reason)
     {
+        // The state changed when the exit was seen, not after the output read and the removal below (metering bills to here).
+        var exitedAt = _time.GetUtcNow();
         _currentContainerId = null;
         _pendingStopReason = null;
         var stopSignal = _stopSignal;
@@ -832,6 +838,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
 
         monitor?.Dispose();
+        exitedAt = await EngineFinishedAtAsync(id, exitedAt);
         await TryRemoveAsync(id);
         if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded)
         {
@@ -840,7 +847,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         var stop = new ContainerStopInfo(exit.ExitCode, reason, id);
         _lastStop = stop;
-        SetStatus(exit.ExitCode == 0 ? ContainerObjectState.Stopped : ContainerObjectState.StoppedWithCode, id, exit.ExitCode, disk?.Reason ?? reason.ToString().ToLowerInvariant(), output);
+        SetStatus(exit.ExitCode == 0 ? ContainerObjectState.Stopped : ContainerObjectState.StoppedWithCode, id, exit.ExitCode, disk?.Reason ?? reason.ToString().ToLowerInvariant(), output, exitedAt);
         LogExit(id, exit, reason, stopSignal, failedStart);
         _stopped.TrySetResult(stop);
         DelayDeactivation(TimeSpan.FromMilliseconds(-1));
@@ -978,10 +985,10 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private void SetStatus(ContainerObjectState state, string? containerId, int? exitCode, string? reason, IReadOnlyList<string>? output = null)
+    private void SetStatus(ContainerObjectState state, string? containerId, int? exitCode, string? reason, IReadOnlyList<string>? output = null, DateTimeOffset? changedAt = null)
     {
         var previous = _status;
-        _status = new ContainerObjectStatus(state, containerId, exitCode, reason, _time.GetUtcNow()) { LastOutput = output ?? _status.LastOutput };
+        _status = new ContainerObjectStatus(state, containerId, exitCode, reason, changedAt ?? _time.GetUtcNow()) { LastOutput = output ?? _status.LastOutput };
         Context.Storage.Put(StatusKey, _status);
         NotifyObservers(previous.State, state == ContainerObjectState.Healthy && previous.State != ContainerObjectState.Healthy ? _time.GetElapsedTime(_startedAt) : null);
     }
@@ -1006,6 +1013,23 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             {
                 Log.ObserverFailed(_logger, ClassName, ObjectName, observer.GetType().Name, ex);
             }
+        }
+    }
+
+    /// <summary>
+    /// When the engine says the container's process ended (its own record, before its clean-up, which the exit wait includes:
+    /// about 100 ms on Docker 20.10); <paramref name="seen"/> when the engine has no such time or it lies outside this run.
+    /// </summary>
+    private async Task<DateTimeOffset> EngineFinishedAtAsync(string id, DateTimeOffset seen)
+    {
+        try
+        {
+            var inspection = await _runtime.InspectAsync(id, CancellationToken.None);
+            return inspection?.FinishedAt is { } finished && finished <= seen && finished >= _status.ChangedAt ? finished : seen;
+        }
+        catch (ContainerRuntimeException)
+        {
+            return seen;
         }
     }
 

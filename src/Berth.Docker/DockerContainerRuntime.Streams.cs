@@ -126,12 +126,19 @@ public sealed partial class DockerContainerRuntime
         }
     }
 
-    /// <summary>Cuts one stream's frames into lines and parses the engine's timestamp prefix.</summary>
-    private sealed class LineSplitter(LogStream stream)
+    /// <summary>
+    /// Cuts one stream's frames into lines and parses the engine's timestamp prefix. A line longer than <see cref="MaxLineChars"/>
+    /// is cut there and ends in '…': a container's output must not decide how much memory the host holds per line.
+    /// </summary>
+    internal sealed class LineSplitter(LogStream stream)
     {
+        /// <summary>The longest line kept (64 Ki characters, the timestamp prefix included); the rest of the line is dropped.</summary>
+        internal const int MaxLineChars = 64 * 1024;
+
         private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
         private readonly StringBuilder _pending = new();
         private char[] _chars = new char[1024];
+        private bool _cut;
 
         public void Add(ReadOnlySpan<byte> bytes, List<LogLine> lines)
         {
@@ -148,10 +155,16 @@ public sealed partial class DockerContainerRuntime
                 {
                     lines.Add(Parse(_pending.ToString()));
                     _pending.Clear();
+                    _cut = false;
                 }
-                else
+                else if (_pending.Length < MaxLineChars)
                 {
                     _pending.Append(c);
+                }
+                else if (!_cut)
+                {
+                    _pending.Append('…');
+                    _cut = true;
                 }
             }
         }
@@ -162,6 +175,7 @@ public sealed partial class DockerContainerRuntime
             {
                 lines.Add(Parse(_pending.ToString()));
                 _pending.Clear();
+                _cut = false;
             }
         }
 

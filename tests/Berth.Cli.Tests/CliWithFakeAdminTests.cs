@@ -232,6 +232,8 @@ public sealed class CliWithFakeAdminTests : IDisposable
     [InlineData("1h30m", "2026-03-04T10:30:00.0000000Z")]
     [InlineData("2d", "2026-03-02T12:00:00.0000000Z")]
     [InlineData("2026-03-01T08:00:00+02:00", "2026-03-01T06:00:00.0000000Z")]
+    [InlineData("99999999d", "1970-01-01T00:00:00.0000000Z")] // past TimeSpan's range: from the start, not a crash
+    [InlineData("1000000d1s", "1970-01-01T00:00:00.0000000Z")]
     public async Task Logs_Since_SentAsUtcTime(string since, string expected)
     {
         _admin.Respond(HttpStatusCode.OK, "");

@@ -501,4 +501,19 @@ public sealed class MeteringTests : IDisposable
             }
         }
     }
+
+    [Fact]
+    public async Task Query_UntilInTheFirstSecondOfAnHour_IncludesThatHour()
+    {
+        var hour = new DateTimeOffset(2026, 11, 30, 23, 0, 0, TimeSpan.Zero);
+        await using (var store = new SqliteUsageStore(StorePath))
+        {
+            await store.AddAsync(App, [new UsageRow("Api", new string('a', 64), null, hour, UsageAmounts.Zero with { RunningMs = 1_000, Starts = 1 })]);
+        }
+
+        await using var reader = new SqliteUsageStore(StorePath);
+        var rows = await reader.QueryAsync(App, hour, hour.AddMilliseconds(1));
+
+        Assert.Equal(1_000, Assert.Single(rows).Amounts.RunningMs);
+    }
 }

@@ -146,7 +146,7 @@ public static partial class BerthAdminExtensions
             try
             {
                 var queue = new LiveLogQueue(options.FollowerQueue, time, node.Value.AppName);
-                await using var session = new LiveLogSession(filter, queue, runtime, engine, NodeLabels(node.Value), node.Value.AppName, time, logger, enrich);
+                await using var session = new LiveLogSession(filter, queue, runtime, engine, NodeLabels(node.Value), node.Value.AppName, time, logger, enrich) { MaxMessageChars = options.MaxMessageChars };
                 await session.StartAsync(lines ?? DefaultLiveTail, null, buffer, services.GetService<ContainerStartEvents>(), options.HeartbeatInterval, ct);
 
                 // A heartbeat at once: the follower knows it is subscribed (and proxies see the stream open).
@@ -255,7 +255,7 @@ public static partial class BerthAdminExtensions
         return Results.Stream(async body =>
         {
             var queue = new LiveLogQueue(options.FollowerQueue, time, node.AppName);
-            await using var session = new LiveLogSession(filter, queue, runtime, engine, NodeLabels(node), node.AppName, time, logger, enrich, container.Id);
+            await using var session = new LiveLogSession(filter, queue, runtime, engine, NodeLabels(node), node.AppName, time, logger, enrich, container.Id) { MaxMessageChars = options.MaxMessageChars };
             await session.StartAsync(logOptions.Tail ?? options.BufferRecords, logOptions, buffer, null, options.HeartbeatInterval, cancellationToken);
             await foreach (var record in session.ReadAllAsync(cancellationToken))
             {

@@ -26,10 +26,11 @@ internal sealed record LiveLogFilter(string? Class, string? Object, bool Contain
         && (Class is null || Class == record.Class)
         && (Object is null || ObjectMatches(record.Object, record.ObjectName));
 
+    // A name is exact. An ID prefix counts only for an object that has no name: names are chosen by clients (the URL), so a
+    // name such as "b5" must not also match every object whose ID starts with b5.
     private bool ObjectMatches(string? objectId, string? objectName) =>
         Object is null
-        || (objectName is not null && objectName == Object)
-        || (objectId is not null && objectId.StartsWith(Object, StringComparison.Ordinal));
+        || (objectName is not null ? objectName == Object || objectId == Object : objectId is not null && objectId.StartsWith(Object, StringComparison.Ordinal));
 
     /// <summary>Parses a <c>level=</c> value (see <see cref="AllowedLevels"/>); <see langword="null"/> when it is none of them.</summary>
     public static LogLevel? ParseLevel(string? text) => text?.ToLowerInvariant() switch

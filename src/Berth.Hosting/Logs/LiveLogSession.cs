@@ -56,6 +56,9 @@ internal sealed class LiveLogSession : IAsyncDisposable
         _onlyContainer = onlyContainer;
     }
 
+    /// <summary>The longest container line passed on, in characters (<see cref="LiveLogOptions.MaxMessageChars"/>); longer ones are cut and end in '…'.</summary>
+    public int MaxMessageChars { get; init; } = new LiveLogOptions().MaxMessageChars;
+
     /// <summary>Engine log streams open now.</summary>
     public int OpenStreams => Volatile.Read(ref _openStreams);
 
@@ -189,6 +192,12 @@ internal sealed class LiveLogSession : IAsyncDisposable
                 }
 
                 var text = line.Text.EndsWith('\n') ? line.Text[..^1] : line.Text;
+                if (text.Length > MaxMessageChars)
+                {
+                    // As for platform records: every follower holds its own copy of a queued line.
+                    text = string.Concat(text.AsSpan(0, MaxMessageChars), "…");
+                }
+
                 _queue.Post(new LiveLogRecord(line.Timestamp ?? _time.GetUtcNow(), line.Stream == LogStream.Stderr ? "stderr" : "stdout", _app,
                     className, objectId, objectName, shortId, null, null, null, null, text));
             }

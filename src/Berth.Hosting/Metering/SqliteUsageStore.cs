@@ -109,7 +109,8 @@ public sealed class SqliteUsageStore : IAsyncDisposable, IDisposable
                 """;
             query.Parameters.AddWithValue("$app", appName);
             query.Parameters.AddWithValue("$since", UsageHours.Floor(since).ToUnixTimeSeconds());
-            query.Parameters.AddWithValue("$until", until.ToUnixTimeSeconds());
+            // Rounded up: an hour that starts at 23:00:00 overlaps [since, 23:00:00.001) (whole seconds would drop it).
+            query.Parameters.AddWithValue("$until", (until.ToUnixTimeMilliseconds() + 999) / 1000);
             query.Parameters.AddWithValue("$class", (object?)className ?? DBNull.Value);
             var rows = new List<UsageRow>();
             await using var reader = await query.ExecuteReaderAsync(cancellationToken);
