@@ -2,14 +2,23 @@
 //   --Berth:Objects:DataDirectory DIR --Berth:Containers:AppName APP --Berth:Cluster:Provider postgres
 //   --Berth:Cluster:Connection CS --Berth:Cluster:SiloPort N --Berth:Cluster:GatewayPort N
 //   --Berth:Cluster:AdvertiseAddress 127.0.0.1 --Berth:Cluster:Location LOC
+//   [--Probe:Image IMAGE --Probe:SleepAfter 00:00:02]: the container class PROBE_CONTAINER on /c/{name}/{**rest}
 using Berth.Cluster.TestNode;
+using Berth.Gateway;
 using Berth.Containers;
 using Berth.Hosting;
 using Berth.Objects;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddBerth();
+builder.AddBerth(berth => berth.AddContainer<ProbeContainer>(o =>
+{
+    o.Image = builder.Configuration["Probe:Image"] ?? "berth-test/app:latest";
+    if (builder.Configuration["Probe:SleepAfter"] is { } sleepAfter)
+    {
+        o.SleepAfter = TimeSpan.Parse(sleepAfter, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}));
 builder.Services.AddDurableObject<IClusterProbe, ClusterProbe>("PROBE");
 
 var app = builder.Build();
@@ -31,4 +40,5 @@ app.MapPost("/objects/{name}/alarm", async (string name, long atMs, DurableObjec
 });
 app.MapGet("/objects/{name}/fired", async (string name, DurableObjectNamespace<IClusterProbe> probes) =>
     Results.Json(await probes.GetByName(name).FiredAsync()));
+app.MapContainer<ProbeContainer>("/c/{name}/{**rest}", "name", stripPrefix: true);
 await app.RunAsync();

@@ -17,11 +17,14 @@ public sealed class ClusterHarness : IAsyncDisposable
     private readonly ITestOutputHelper _output;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "berth-cluster-tests", Guid.NewGuid().ToString("N"));
 
-    private ClusterHarness(TestDatabase database, string appName, ITestOutputHelper output)
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    private ClusterHarness(TestDatabase database, string appName, ITestOutputHelper output, IReadOnlyDictionary<string, string> settings)
     {
         Database = database;
         AppName = appName;
         _output = output;
+        _settings = settings;
     }
 
     public TestDatabase Database { get; }
@@ -30,10 +33,14 @@ public sealed class ClusterHarness : IAsyncDisposable
 
     public List<ClusterNode> Nodes { get; } = [];
 
-    public static async Task<ClusterHarness> StartAsync(ITestOutputHelper output, params string[] locations)
+    public static Task<ClusterHarness> StartAsync(ITestOutputHelper output, params string[] locations) =>
+        StartAsync(output, new Dictionary<string, string>(), locations);
+
+    /// <summary>Starts one node per location, each with <paramref name="settings"/> as extra command-line configuration.</summary>
+    public static async Task<ClusterHarness> StartAsync(ITestOutputHelper output, IReadOnlyDictionary<string, string> settings, params string[] locations)
     {
         var database = await TestDatabase.CreateAsync();
-        var harness = new ClusterHarness(database, $"ct{Guid.NewGuid().ToString("N")[..10]}", output);
+        var harness = new ClusterHarness(database, $"ct{Guid.NewGuid().ToString("N")[..10]}", output, settings);
         try
         {
             var nodes = await Task.WhenAll(locations.Select((location, i) => harness.StartNodeAsync(i, location)));
@@ -71,7 +78,7 @@ public sealed class ClusterHarness : IAsyncDisposable
     }
 
     private Task<ClusterNode> StartNodeAsync(int index, string location) =>
-        ClusterNode.StartAsync(index, Path.Combine(_root, $"node{index}"), AppName, Database.ConnectionString, location, _output);
+        ClusterNode.StartAsync(index, Path.Combine(_root, $"node{index}"), AppName, Database.ConnectionString, location, _output, _settings);
 
     public async ValueTask DisposeAsync()
     {
@@ -138,10 +145,11 @@ public sealed class ClusterNode : IDisposable
         return (process, log);
     }
 
-    public static async Task<ClusterNode> StartAsync(int index, string dataDirectory, string appName, string connection, string location, ITestOutputHelper output)
+    public static async Task<ClusterNode> StartAsync(
+        int index, string dataDirectory, string appName, string connection, string location, ITestOutputHelper output, IReadOnlyDictionary<string, string>? settings = null)
     {
         var baseUrl = $"http://127.0.0.1:{BerthTestHost.FreePort()}";
-        var (process, log) = Launch(baseUrl, new Dictionary<string, string>
+        var (process, log) = Launch(baseUrl, (settings ?? new Dictionary<string, string>()).Concat(new Dictionary<string, string>
         {
             ["Berth:Objects:DataDirectory"] = dataDirectory,
             ["Berth:Containers:AppName"] = appName,
@@ -151,7 +159,7 @@ public sealed class ClusterNode : IDisposable
             ["Berth:Cluster:GatewayPort"] = $"{BerthTestHost.FreePort()}",
             ["Berth:Cluster:AdvertiseAddress"] = "127.0.0.1",
             ["Berth:Cluster:Location"] = location,
-        });
+        }));
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var waited = Stopwatch.StartNew();
