@@ -40,6 +40,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private TaskCompletionSource<ContainerStopInfo> _stopped = NewExitSignal();
     private ContainerStopInfo? _lastStop;
     private ContainerInspection? _startInspection;
+    private Dictionary<string, long>? _remoteHolds;
     private StopReason? _pendingStopReason;
     private bool _instanceReserved;
     private long _startedAt;
@@ -192,6 +193,11 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     {
         ArgumentNullException.ThrowIfNull(request);
         var ports = request.Ports is { Count: > 0 } named ? named : PortsFor(request.Port <= 0 ? DefaultPort : request.Port);
+        if (request.CallerNode is { } caller)
+        {
+            // Held from the ready answer on, so the request cannot lose its container before its node first reports it.
+            HoldForRemote(caller);
+        }
 
         // A caller that waited on a start that has ended since gets that start's result, not a new start.
         if (request.Generation != 0 && request.Generation == _startGeneration && _start is { IsCompleted: true } ended)
@@ -372,6 +378,50 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             Log.OrphanRemoved(_logger, containerId, ClassName, ObjectName);
             await _runtime.RemoveAsync(containerId, cancellationToken);
         }
+    }
+
+    Task IContainerLifecycle.RenewRemoteActivityAsync(string node, int inFlight, CancellationToken cancellationToken)
+    {
+        if (inFlight > 0)
+        {
+            HoldForRemote(node);
+        }
+        else
+        {
+            _remoteHolds?.Remove(node);
+        }
+
+        _lease?.Touch();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Keeps the container awake for requests another node forwards to it, until that node reports again (see <see cref="RemoteActivityTracker"/>).</summary>
+    private void HoldForRemote(string node)
+    {
+        if (node != _options.NodeId)
+        {
+            (_remoteHolds ??= new(StringComparer.Ordinal))[node] = _time.GetTimestamp() + (long)(_options.RemoteActivityInterval.TotalSeconds * 3 * _time.TimestampFrequency);
+        }
+    }
+
+    /// <summary>Whether another node still holds the container (its holds that lapsed are dropped).</summary>
+    private bool HeldByRemote()
+    {
+        if (_remoteHolds is not { Count: > 0 } holds)
+        {
+            return false;
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var (node, until) in holds)
+        {
+            if (until <= now)
+            {
+                holds.Remove(node);
+            }
+        }
+
+        return holds.Count > 0;
     }
 
     async Task<bool> IContainerLifecycle.CheckAliveAsync(string containerId, CancellationToken cancellationToken)
@@ -960,7 +1010,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private async Task CheckActivityAsync(CancellationToken cancellationToken)
     {
         if (_status.State is not (ContainerObjectState.Healthy or ContainerObjectState.Running) || _start is { IsCompleted: false } || _lease is not { } lease ||
-            lease.IdleFor < EffectiveSleepAfter || !lease.TryDrain())
+            lease.IdleFor < EffectiveSleepAfter || HeldByRemote() || !lease.TryDrain())
         {
             return;
         }

@@ -22,6 +22,13 @@ public static class ContainerCalls
         return await WaitAsync(container, new ContainerReadyRequest(port, null, null, true, 0), cancellationToken);
     }
 
+    /// <summary>As <see cref="EnsureReadyAsync(IContainer, int, CancellationToken)"/>, from the gateway of node <paramref name="callerNode"/>.</summary>
+    internal static async Task<ContainerReadyResult> EnsureReadyFromNodeAsync(this IContainer container, int port, string callerNode, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        return await WaitAsync(container, new ContainerReadyRequest(port, null, null, true, 0, callerNode), cancellationToken);
+    }
+
     /// <summary>Starts the container without waiting for its ports.</summary>
     /// <exception cref="ContainerStartException">The container could not be started.</exception>
     public static async Task StartAsync(this IContainer container, ContainerStartOptions? options = null, CancellationToken cancellationToken = default)

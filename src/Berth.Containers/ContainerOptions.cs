@@ -124,6 +124,15 @@ public sealed class ContainerOptions
     /// <value>Defaults to 5 seconds. Must be between 100 milliseconds and 10 minutes.</value>
     public TimeSpan DiskWatchInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// In a cluster, how often a node reports to a container's object (on another node) how many requests it is forwarding
+    /// to that container (<see cref="RemoteActivityTracker"/>). The object keeps the container awake while a report says
+    /// some are in flight, for up to 3 intervals after the last one (a node that dies stops reporting). Set it alike on
+    /// every node; a container may sleep up to one interval after its last cross-node request ended.
+    /// </summary>
+    /// <value>Defaults to 1 second. Must be between 100 milliseconds and 1 minute.</value>
+    public TimeSpan RemoteActivityInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Labels added to every container and network Berth creates (tests add <c>berth.test=1</c>).</summary>
     public IDictionary<string, string> ExtraLabels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
@@ -189,6 +198,11 @@ internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOpti
         if (options.DiskWatchInterval < TimeSpan.FromMilliseconds(100) || options.DiskWatchInterval > TimeSpan.FromMinutes(10))
         {
             failures.Add($"Berth:Containers:DiskWatchInterval: '{options.DiskWatchInterval}' is not allowed; use a time span from 00:00:00.1 to 00:10:00.");
+        }
+
+        if (options.RemoteActivityInterval < TimeSpan.FromMilliseconds(100) || options.RemoteActivityInterval > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"Berth:Containers:RemoteActivityInterval: '{options.RemoteActivityInterval}' is not allowed; use a time span from 00:00:00.1 to 00:01:00.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

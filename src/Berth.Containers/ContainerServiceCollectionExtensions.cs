@@ -38,6 +38,8 @@ public static class ContainerServiceCollectionExtensions
         });
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ContainerLeaseRegistry>();
+        services.TryAddSingleton<RemoteActivityTracker>();
+        services.AddHostedService(sp => sp.GetRequiredService<RemoteActivityTracker>());
         services.TryAddSingleton<ContainerNetworks>();
         services.TryAddSingleton<ContainerDiskWatch>();
         services.TryAddSingleton<ContainerHttpClient>();

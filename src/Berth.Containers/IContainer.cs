@@ -95,4 +95,12 @@ internal interface IContainerLifecycle : IGrainWithStringKey
     /// object has then recorded the exit and closed the lease, so the next <see cref="ContainerCalls.EnsureReadyAsync"/> starts a fresh one.
     /// </summary>
     Task<bool> CheckAliveAsync(string containerId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Node <paramref name="node"/> forwards <paramref name="inFlight"/> requests to this object's container right now
+    /// (<see cref="RemoteActivityTracker"/>): above 0 keeps the container awake for 3 × <see cref="ContainerOptions.RemoteActivityInterval"/>
+    /// more; 0 ends that node's hold and renews the idle deadline from now.
+    /// </summary>
+    [AlwaysInterleave]
+    Task RenewRemoteActivityAsync(string node, int inFlight, CancellationToken cancellationToken = default);
 }

@@ -88,4 +88,7 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Containers + 97, LogLevel.Warning, "Container {ClassName} {ObjectName}: state observer {Observer} failed", EventName = "ContainerStateObserverFailed")]
     public static partial void ObserverFailed(ILogger logger, string className, string objectName, string observer, Exception exception);
+
+    [LoggerMessage(BerthEventIds.Containers + 98, LogLevel.Debug, "Reporting {InFlight} requests in flight to {ClassName} {ObjectId} on its node failed: {Message}", EventName = "RemoteActivityReportFailed")]
+    public static partial void RemoteActivityReportFailed(ILogger logger, string className, string objectId, int inFlight, string message);
 }

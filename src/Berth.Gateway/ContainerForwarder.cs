@@ -46,20 +46,31 @@ public sealed partial class ContainerForwarder
     private readonly long? _maxRequestBodySize;
     private readonly ILogger<ContainerForwarder> _logger;
     private readonly TimeProvider _timeProvider;
+    private readonly RemoteActivityTracker? _remoteActivity;
 
     /// <summary>
     /// Creates the forwarder. It sends with its own connections: pooled for requests without a body, full duplex for
     /// requests with one (<see cref="DuplexHttp1Handler"/>), with the same connection settings as the object's own client.
     /// </summary>
+    /// <param name="forwarder">YARP's forwarder.</param>
+    /// <param name="leases">This node's container leases.</param>
+    /// <param name="options">The gateway's options.</param>
+    /// <param name="logger">The forwarder's logger.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="remoteActivity">
+    /// Counts requests forwarded to containers other nodes host (in a cluster); <see langword="null"/>: they are not reported,
+    /// and such a container may sleep under a request longer than its <c>sleepAfter</c>.
+    /// </param>
     public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases,
-        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider)
-        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker(options.Value))), options, logger, timeProvider)
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null)
+        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker(options.Value))), options, logger, timeProvider, remoteActivity)
     {
     }
 
     internal ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, HttpMessageInvoker invoker,
-        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider)
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null)
     {
+        _remoteActivity = remoteActivity;
         _timeProvider = timeProvider;
         _forwarder = forwarder;
         _leases = leases;
@@ -135,6 +146,10 @@ public sealed partial class ContainerForwarder
                 return;
             }
 
+            // A container another node hosts: counted here and reported to its object, which cannot see the request.
+            var remote = lease is null && _remoteActivity is not null && container is not null
+                ? _remoteActivity.Enter(className, objectId, container)
+                : default;
             ForwarderError error;
             try
             {
@@ -145,6 +160,7 @@ public sealed partial class ContainerForwarder
             finally
             {
                 lease?.Exit();
+                remote.Exit();
             }
 
             if (error == ForwarderError.None)
@@ -212,7 +228,9 @@ public sealed partial class ContainerForwarder
 
             using var activity = GatewayTelemetry.StartEnsureReady(className);
             container = source.Get();
-            var ready = await container.EnsureReadyAsync(targetPort, context.RequestAborted);
+            var ready = _remoteActivity is { } remote
+                ? await container.EnsureReadyFromNodeAsync(targetPort, remote.NodeId, context.RequestAborted)
+                : await container.EnsureReadyAsync(targetPort, context.RequestAborted);
             if (ready.Endpoint is null)
             {
                 await GatewayErrorWriter.WriteReadyErrorAsync(context, ready.Error, ready.Message ?? "The container could not be started.");
@@ -222,7 +240,7 @@ public sealed partial class ContainerForwarder
             lease = _leases.Find(className, objectId);
             if (lease is null)
             {
-                // The object lives on another node: forward without local activity tracking.
+                // The object lives on another node: no local lease; the request is counted by the remote activity tracker.
                 return (null, ready.Endpoint, container);
             }
         }

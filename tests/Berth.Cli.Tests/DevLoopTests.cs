@@ -61,8 +61,10 @@ public sealed class DevLoopTests : IDisposable
         var port = FreePort();
         WriteWebProject(profilePort);
         using var stop = new CancellationTokenSource();
+        // Read while berth dev writes: its writer is synchronized (it locks on itself), and so is the read below.
+        var output = TextWriter.Synchronized(_out);
         var run = BerthCli.RunAsync(
-            ["dev", "--project", _dir.Path, "--port", Text(port), "--no-watch", "--start-timeout", "600", "--stop-timeout", "30"], _out, _err, stop.Token);
+            ["dev", "--project", _dir.Path, "--port", Text(port), "--no-watch", "--start-timeout", "600", "--stop-timeout", "30"], output, _err, stop.Token);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         string? body = null;
@@ -80,11 +82,18 @@ public sealed class DevLoopTests : IDisposable
             }
         }
 
+        // The app can answer the test's poll before berth dev's own readiness poll sees the port: wait for its line.
+        var listening = $"berth dev: listening on http://127.0.0.1:{port}";
+        if (body is not null)
+        {
+            await Eventually.ValueAsync(() => Task.FromResult(Read(output)), o => o.Contains(listening, StringComparison.Ordinal) || run.IsCompleted, "berth dev's listening line");
+        }
+
         await stop.CancelAsync();
         var exitCode = await run;
 
         Assert.True(body == "hello from dev", $"no answer on the dev port. stdout: {_out}\nstderr: {_err}");
-        Assert.Contains($"berth dev: listening on http://127.0.0.1:{port}", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains(listening, _out.ToString(), StringComparison.Ordinal);
         Assert.Equal(ExitCodes.Interrupted, exitCode);
         Assert.False(await IsListeningAsync(profilePort));
     }
@@ -197,6 +206,14 @@ public sealed class DevLoopTests : IDisposable
         catch (SocketException)
         {
             return false;
+        }
+    }
+
+    private string Read(TextWriter synchronized)
+    {
+        lock (synchronized)
+        {
+            return _out.ToString();
         }
     }
 }

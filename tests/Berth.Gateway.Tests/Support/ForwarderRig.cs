@@ -239,6 +239,8 @@ public sealed class FakeContainerObject(ContainerEndpoint live) : IContainer, IC
         return Task.FromResult(new ContainerReadySlice(ContainerReadyResult.Ready(_current), 1));
     }
 
+    public Task RenewRemoteActivityAsync(string node, int inFlight, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task<bool> CheckAliveAsync(string containerId, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _checks);
