@@ -181,9 +181,9 @@ namespace Berth.Bench.Cluster
 
                 await victim.KillAsync();
                 var clock = Stopwatch.StartNew();
-                var dead = WhenMembersAsync(cluster.Nodes.Count - 1, clock);
+                var dead = cluster.WaitForMembersAsync(cluster.Nodes.Count - 1, cancellationToken);
                 var (firstSuccessMs, attempts) = await PollUntilServedAsync(survivor, name, value, clock);
-                var deadMs = await dead;
+                var deadMs = (long)(await dead).TotalMilliseconds;
                 var after = await GetProbeAsync(survivor, name);
                 Require(after.Node != victim.NodeId, $"{name} still answered by the killed node {victim.NodeId}");
                 var servedBy = cluster.Nodes.Single(n => n.NodeId == after.Node).Location;
@@ -198,7 +198,7 @@ namespace Berth.Bench.Cluster
             Console.WriteLine();
             Console.WriteLine($"Failover: kill -9 of the node hosting an object → first GET of its value through a survivor, {kills} rounds (a new attempt every 100 ms)");
             Console.WriteLine();
-            Console.WriteLine("| round | killed node | kill → membership marks it dead, ms | kill → first success, ms | attempts started | object now on |");
+            Console.WriteLine("| round | killed node | kill → membership marks it dead, ms (±100) | kill → first success, ms | attempts started | object now on |");
             Console.WriteLine("|---|---|---:|---:|---:|---|");
             foreach (var row in rows)
             {
@@ -306,22 +306,6 @@ namespace Berth.Bench.Cluster
                 {
                 }
             }
-        }
-
-        /// <summary>When the membership table first lists <paramref name="count"/> active silos, on <paramref name="clock"/>.</summary>
-        private async Task<long> WhenMembersAsync(int count, Stopwatch clock)
-        {
-            while (clock.Elapsed < TimeSpan.FromSeconds(90))
-            {
-                if (await cluster.Database.ScalarAsync<long>("SELECT count(*) FROM OrleansMembershipTable WHERE Status = 3", cancellationToken) == count)
-                {
-                    return clock.ElapsedMilliseconds;
-                }
-
-                await Task.Delay(100, cancellationToken); // polling PostgreSQL across processes
-            }
-
-            throw new TimeoutException($"the membership table did not list {count} active silos within 90 s of the kill");
         }
 
         private void Print(string title, string hostLabel, double[] viaHost, string otherLabel, double[] viaOther)
