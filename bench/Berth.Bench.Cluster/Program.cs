@@ -325,7 +325,8 @@ namespace Berth.Bench.Cluster
         /// <summary>Nearest rank on sorted values.</summary>
         private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
 
-        private static double Median(double[] sorted) => Percentile(sorted, 50);
+        /// <summary>The middle value, or the mean of the two middle ones.</summary>
+        private static double Median(double[] sorted) => (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2;
 
         private static void Require(bool condition, string message)
         {
