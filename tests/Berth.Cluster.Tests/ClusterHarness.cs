@@ -77,6 +77,19 @@ public sealed class ClusterHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts node <paramref name="index"/> again on its data directory, so with the same node ID (after <see cref="ClusterNode.KillAsync"/>);
+    /// it replaces the old entry in <see cref="Nodes"/>. Returns once it answers HTTP and the membership table lists <paramref name="members"/> active silos.
+    /// </summary>
+    public async Task<ClusterNode> RestartAsync(int index, int members)
+    {
+        var node = await StartNodeAsync(index, Nodes[index].Location);
+        Nodes[index].Dispose();
+        Nodes[index] = node;
+        await WaitForMembersAsync(members);
+        return node;
+    }
+
     private Task<ClusterNode> StartNodeAsync(int index, string location) =>
         ClusterNode.StartAsync(index, Path.Combine(_root, $"node{index}"), AppName, Database.ConnectionString, location, _output, _settings);
 
