@@ -31,11 +31,15 @@ public sealed partial class BerthClusterSettings
     /// <summary>The configuration key of <see cref="AdvertiseAddress"/>.</summary>
     public const string AdvertiseAddressKey = "Berth:Cluster:AdvertiseAddress";
 
+    /// <summary>The configuration key of <see cref="RemoveDeadNodeContainers"/>.</summary>
+    public const string RemoveDeadNodeContainersKey = "Berth:Cluster:RemoveDeadNodeContainers";
+
     /// <summary>Largest length of a location label: 63 characters.</summary>
     public const int MaxLocationLength = 63;
 
-    private BerthClusterSettings(string provider, string? connection, string location, string? clusterId, IPAddress? advertiseAddress)
+    private BerthClusterSettings(string provider, string? connection, string location, string? clusterId, IPAddress? advertiseAddress, bool removeDeadNodeContainers)
     {
+        RemoveDeadNodeContainers = removeDeadNodeContainers;
         Provider = provider;
         Connection = connection;
         Location = location;
@@ -62,6 +66,13 @@ public sealed partial class BerthClusterSettings
     /// <summary>The address other nodes reach this node's silo on.</summary>
     /// <value>Defaults to <see langword="null"/>: Orleans picks the machine's first non-loopback address.</value>
     public IPAddress? AdvertiseAddress { get; }
+
+    /// <summary>
+    /// Whether this node removes the containers of a dead node that ran on the same engine (the engines' IDs recorded in
+    /// <c>berth_nodes</c> are equal). Off, a dead node's containers run until that node comes back and reconciles them.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool RemoveDeadNodeContainers { get; }
 
     /// <summary>Whether the node is part of a PostgreSQL cluster.</summary>
     public bool IsCluster => Provider == PostgresProvider;
@@ -115,7 +126,13 @@ public sealed partial class BerthClusterSettings
             throw new ArgumentException($"{AdvertiseAddressKey} is '{text}'; allowed: an IPv4 or IPv6 address other nodes can reach this node on.");
         }
 
-        return new BerthClusterSettings(provider, connection, location, clusterId, advertise);
+        var removeDeadNodeContainers = true;
+        if (cluster["RemoveDeadNodeContainers"] is { } remove && !bool.TryParse(remove, out removeDeadNodeContainers))
+        {
+            throw new ArgumentException($"{RemoveDeadNodeContainersKey} is '{remove}'; allowed: true (the default) or false.");
+        }
+
+        return new BerthClusterSettings(provider, connection, location, clusterId, advertise, removeDeadNodeContainers);
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]

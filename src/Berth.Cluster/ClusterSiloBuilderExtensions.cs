@@ -1,5 +1,7 @@
+using Berth.Cluster.Failover;
 using Berth.Containers;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -20,6 +22,8 @@ public static class ClusterSiloBuilderExtensions
     /// <paramref name="siloPort"/> and <paramref name="gatewayPort"/> at <see cref="BerthClusterSettings.AdvertiseAddress"/>,
     /// the node's ID as its silo name, its location as silo metadata, and <see cref="LocationPlacement"/> as the default
     /// placement. Failure detection is tuned so a killed node is declared dead in about 6 seconds (probes every 2 s, 3 missed).
+    /// Once active, the node removes the containers of dead nodes that shared its engine (unless
+    /// <see cref="BerthClusterSettings.RemoveDeadNodeContainers"/> is false; see docs/cluster.md).
     /// </summary>
     /// <param name="silo">The silo.</param>
     /// <param name="settings">The validated cluster settings; <see cref="BerthClusterSettings.IsCluster"/> must be true.</param>
@@ -66,6 +70,9 @@ public static class ClusterSiloBuilderExtensions
         services.AddSingleton<PlacementStrategy>(LocationPlacement.Singleton);
         services.AddPlacementDirector<LocationPlacement, LocationPlacementDirector>();
         services.AddSingleton(settings);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<DeadNodeContainers>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<DeadNodeContainers>());
         return silo;
     }
 }

@@ -960,6 +960,16 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             return;
         }
 
+        if (status is not null && BerthNames.Label(status.Labels, BerthLabels.Node) is { Length: > 0 } startedBy && startedBy != _options.NodeId)
+        {
+            // The object moved here from another node (which died or let it go): its exit monitor and egress path were there,
+            // so it is not adopted; its node's reconciler, or a survivor on the same engine, removes it. Moving is no crash.
+            _currentContainerId = null;
+            Log.LeftOnPreviousNode(_logger, ClassName, ObjectName, startedBy, containerId[..Math.Min(12, containerId.Length)]);
+            SetStatus(ContainerObjectState.Stopped, containerId, null, "moved");
+            return;
+        }
+
         _currentContainerId = containerId;
         if (status is not { State: EngineContainerState.Running })
         {

@@ -1,6 +1,4 @@
-using Berth.Objects;
 using Berth.Runtime;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -14,9 +12,7 @@ namespace Berth.Containers;
 /// the same app on the same engine keeps its containers.
 /// </summary>
 internal sealed class ContainerReconciler(
-    IContainerOperations runtime,
-    IServiceProvider services,
-    ContainerClassRegistry classes,
+    ContainerHandover handover,
     WarmPool warmPool,
     IOptions<ContainerOptions> options,
     ILogger<ContainerReconciler> logger) : ILifecycleParticipant<ISiloLifecycle>
@@ -26,11 +22,10 @@ internal sealed class ContainerReconciler(
 
     internal async Task ReconcileAsync(CancellationToken cancellationToken)
     {
-        var settings = options.Value;
         IReadOnlyList<ContainerSummary> leftovers;
         try
         {
-            leftovers = await runtime.ListAsync(BerthNames.ForNode(settings.AppName, settings.NodeId), cancellationToken);
+            leftovers = await handover.ListNodeAsync(options.Value.NodeId, cancellationToken);
         }
         catch (ContainerRuntimeException ex)
         {
@@ -47,39 +42,9 @@ internal sealed class ContainerReconciler(
         }
 
         Log.Reconciling(logger, leftovers.Count);
-        await Parallel.ForEachAsync(leftovers, new ParallelOptions { MaxDegreeOfParallelism = settings.ReconcileParallelism, CancellationToken = cancellationToken }, async (container, ct) =>
-        {
-            var className = BerthNames.Label(container.Labels, BerthLabels.Class);
-            var objectId = BerthNames.Label(container.Labels, BerthLabels.ObjectId);
-            if (objectId.Length == 0 && BerthNames.Label(container.Labels, BerthLabels.WarmPool) == "1")
-            {
-                // A prewarmed container carries no object label: the node's claim table names its one owner, if any.
-                if (warmPool.Claims.OwnerOf(container.Id) is not { } claim || claim.ClassName != className)
-                {
-                    Log.PoolLeftoverRemoved(logger, container.Id[..12]);
-                    await runtime.RemoveAsync(container.Id, ct);
-                    return;
-                }
-
-                objectId = claim.ObjectId;
-            }
-
-            if (!classes.TryGet(className, out var containerClass) || objectId.Length == 0)
-            {
-                Log.UnknownClassRemoved(logger, container.Id[..12], className);
-                await runtime.RemoveAsync(container.Id, ct);
-                return;
-            }
-
-            if (!DurableObjectId.TryParse(objectId, out var id))
-            {
-                Log.UnknownClassRemoved(logger, container.Id[..12], className);
-                await runtime.RemoveAsync(container.Id, ct);
-                return;
-            }
-
-            var owner = services.GetRequiredKeyedService<DurableObjectNamespace<IContainer>>(containerClass.Options.ClassName).Get(id);
-            await owner.AsReference<IContainerLifecycle>().AdoptAsync(container.Id, ct);
-        });
+        await handover.HandOverAsync(
+            leftovers,
+            container => warmPool.Claims.OwnerOf(container.Id) is { } claim && claim.ClassName == BerthNames.Label(container.Labels, BerthLabels.Class) ? claim.ObjectId : null,
+            cancellationToken);
     }
 }

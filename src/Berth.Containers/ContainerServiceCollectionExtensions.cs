@@ -50,6 +50,7 @@ public static class ContainerServiceCollectionExtensions
             sp.GetRequiredService<ContainerLeaseRegistry>(), sp.GetRequiredService<IOptions<ContainerOptions>>(), sp.GetRequiredService<IOptions<WarmPoolOptions>>(),
             sp.GetRequiredService<IOptions<Berth.Objects.DurableObjectOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WarmPool>>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<WarmPool>());
+        services.TryAddSingleton<ContainerHandover>();
         services.TryAddSingleton<ContainerReconciler>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ContainerReconciler>());
 

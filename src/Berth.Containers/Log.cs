@@ -65,6 +65,14 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Containers + 11, LogLevel.Warning, "{ClassName} has no method '{Method}' for a scheduled call; the call is dropped", EventName = "ScheduledMethodMissing")]
     public static partial void ScheduledMethodMissing(ILogger logger, string className, string method);
 
+    [LoggerMessage(BerthEventIds.Containers + 22, LogLevel.Warning, "Handing container {ContainerId} ({ClassName} {ObjectId}) to its object failed; it is left as it is", EventName = "ContainerHandoverFailed")]
+    public static partial void HandoverFailed(ILogger logger, Exception exception, string containerId, string className, string objectId);
+
+    [LoggerMessage(BerthEventIds.Containers + 23, LogLevel.Information,
+        "{ClassName} {ObjectName} moved from node {PreviousNode}: its container {ContainerId} there is not adopted (that node's reconciler, or a survivor on the same engine, removes it); the next request starts one here",
+        EventName = "ContainerLeftOnPreviousNode")]
+    public static partial void LeftOnPreviousNode(ILogger logger, string className, string objectName, string previousNode, string containerId);
+
     [LoggerMessage(BerthEventIds.Containers + 12, LogLevel.Warning, "Removed container {ContainerId} of unknown class '{ClassName}'", EventName = "UnknownClassRemoved")]
     public static partial void UnknownClassRemoved(ILogger logger, string containerId, string className);
 

@@ -17,7 +17,7 @@ namespace Berth.Docker;
 /// use from many threads. Ports are published only when a spec asks, then on 127.0.0.1 only, on ports the engine picks; every
 /// container, network and image it creates carries <see cref="BerthLabels.Managed"/>.
 /// </summary>
-public sealed partial class DockerContainerRuntime : IContainerRuntime, IContainerDiskUsage, IDisposable
+public sealed partial class DockerContainerRuntime : IContainerRuntime, IContainerDiskUsage, IContainerEngineIdentity, IDisposable
 {
     private const string Loopback = "127.0.0.1";
     private const int DiskUnknown = 0;
@@ -109,10 +109,17 @@ public sealed partial class DockerContainerRuntime : IContainerRuntime, IContain
 
         var info = await CallAsync((c, ct) => c.System.GetSystemInfoAsync(ct), Subject.Engine, null, cancellationToken);
         var backingFs = info.DriverStatus?.FirstOrDefault(s => s.Length == 2 && s[0] == "Backing Filesystem")?[1] ?? "unknown";
-        return _engine = new EngineInfo(info.Driver, backingFs, Math.Max(1, info.NCPU));
+        return _engine = new EngineInfo(info.Driver, backingFs, Math.Max(1, info.NCPU), info.ID ?? "");
     }
 
-    private sealed record EngineInfo(string StorageDriver, string BackingFilesystem, long Cpus);
+    private sealed record EngineInfo(string StorageDriver, string BackingFilesystem, long Cpus, string Id);
+
+    /// <inheritdoc />
+    public async Task<string> GetEngineIdAsync(CancellationToken cancellationToken = default)
+    {
+        var id = (await GetEngineInfoAsync(cancellationToken)).Id;
+        return id.Length > 0 ? id : throw new ContainerRuntimeException(ContainerRuntimeError.Unknown, $"The engine at {Endpoint} reports no ID in its system information.");
+    }
 
     private void MarkDiskLimitsUnsupported(string reason)
     {

@@ -12,7 +12,7 @@ public static class DockerServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="DockerContainerRuntime"/> as the singleton <see cref="IContainerRuntime"/> (and, through it,
     /// <see cref="IContainerOperations"/>, <see cref="IContainerExecOperations"/>, <see cref="INetworkOperations"/> and
-    /// <see cref="IImageOperations"/>), with
+    /// <see cref="IImageOperations"/>; <see cref="IImageDistribution"/> and <see cref="IContainerEngineIdentity"/> are the driver itself), with
     /// <see cref="DockerRuntimeOptions"/> validated when the host starts.
     /// </summary>
     public static IServiceCollection AddDockerContainerRuntime(this IServiceCollection services, Action<DockerRuntimeOptions>? configure = null)
@@ -39,6 +39,7 @@ public static class DockerServiceCollectionExtensions
         services.TryAddSingleton<INetworkOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
         services.TryAddSingleton<IImageOperations>(sp => sp.GetRequiredService<IContainerRuntime>());
         services.TryAddSingleton<IImageDistribution>(sp => sp.GetRequiredService<DockerContainerRuntime>());
+        services.TryAddSingleton<IContainerEngineIdentity>(sp => sp.GetRequiredService<DockerContainerRuntime>());
         return services;
     }
 }

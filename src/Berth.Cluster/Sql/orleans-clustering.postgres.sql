@@ -147,3 +147,21 @@ CREATE TABLE IF NOT EXISTS berth_nodes
     started_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT pk_berth_nodes PRIMARY KEY (cluster_id, node_id)
 );
+
+-- The Docker engine each node runs its containers on (docker info's ID), written by the node once its silo is active: a
+-- survivor removes a dead node's containers only from an engine they share. Added to berth_nodes of older databases too.
+ALTER TABLE berth_nodes ADD COLUMN IF NOT EXISTS engine_id varchar(200) NOT NULL DEFAULT '';
+
+-- One row per dead silo incarnation (address:port@generation) whose containers a survivor handled: the claim makes one
+-- survivor act; an unfinished claim can be taken over once claimed_until has passed.
+CREATE TABLE IF NOT EXISTS berth_node_cleanups
+(
+    cluster_id varchar(150) NOT NULL,
+    silo varchar(150) NOT NULL,
+    node_id varchar(63) NOT NULL,
+    claimed_by varchar(63) NOT NULL,
+    claimed_until timestamptz NOT NULL,
+    done_at timestamptz NULL,
+    removed integer NOT NULL DEFAULT 0,
+    CONSTRAINT pk_berth_node_cleanups PRIMARY KEY (cluster_id, silo)
+);
