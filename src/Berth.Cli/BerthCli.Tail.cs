@@ -83,9 +83,9 @@ internal sealed partial class BerthCli
             },
         };
         var text = new StringBuilder()
-            .Append(time).Append(' ').Append(who).Append(' ').Append(stream)
-            .Append(record.Source is "stdout" or "stderr" || record.Event is null ? "" : " " + record.Event)
-            .Append(" | ").Append(record.Message.Replace("\n", "\n    ", StringComparison.Ordinal));
+            .Append(time).Append(' ').Append(TerminalText.Escape(who)).Append(' ').Append(stream)
+            .Append(record.Source is "stdout" or "stderr" || record.Event is null ? "" : " " + TerminalText.Escape(record.Event))
+            .Append(" | ").Append(TerminalText.Escape(record.Message).Replace("\n", "\n    ", StringComparison.Ordinal));
         return colours && colour is not null ? $"{colour}{text}\u001b[0m" : text.ToString();
     }
 }

@@ -287,8 +287,8 @@ internal sealed partial class BerthCli
             _ => "out",
         };
         return timestamps && entry.Time is { } time
-            ? $"{time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {stream} | {entry.Text}"
-            : $"{stream} | {entry.Text}";
+            ? $"{time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)} {stream} | {TerminalText.Escape(entry.Text)}"
+            : $"{stream} | {TerminalText.Escape(entry.Text)}";
     }
 
     private async Task<byte[]> ReadStdinAsync(CancellationToken cancellationToken)

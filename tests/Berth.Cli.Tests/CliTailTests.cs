@@ -83,6 +83,27 @@ public sealed class CliTailTests : IDisposable
     }
 
     [Fact]
+    public void FormatTailRecord_ContainerWritesEscapeSequences_PrintedVisibleNotInterpreted()
+    {
+        // A tenant's line that would set the terminal's clipboard (OSC 52), clear the screen and overwrite the line with CR.
+        var hostile = "ok\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[2J\rfake\u009b31m\ttab";
+        var record = new TailRecord(new DateTimeOffset(2026, 3, 4, 12, 0, 0, TimeSpan.Zero), "stdout", "demo", "Web", "0123456789", "a\u001b[8m", null, null, null, null, null, hostile);
+
+        var line = BerthCli.FormatTailRecord(record, colours: false);
+
+        Assert.Equal("12:00:00.000 Web/a^[[8m out | ok^[]52;c;cm0gLXJmIH4=^G^[[2J^Mfake\\u009b31m\ttab", line);
+        Assert.DoesNotContain(line, c => char.IsControl(c) && c != '\t');
+    }
+
+    [Fact]
+    public void FormatLogLine_ContainerWritesEscapeSequences_PrintedVisible()
+    {
+        var line = BerthCli.FormatLogLine(new LogEntry(null, "stdout", "\u001b[31mred\u001b[0m"), timestamps: false);
+
+        Assert.Equal("out | ^[[31mred^[[0m", line);
+    }
+
+    [Fact]
     public async Task ContainersLogs_Platform_AsksForPlatformRecordsAndShowsThem()
     {
         _admin.Body = """{"time":"2026-03-04T12:00:02+00:00","stream":"platform","text":"Sandbox s ready in 5 ms","level":"information","event":"ContainerObjectReady"}""" + "\n";

@@ -122,6 +122,24 @@ public sealed partial class LogsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ContainerLogs_FollowsCountAgainstTheCap_OneMoreIsTooManyRequestsWithType()
+    {
+        AddWithLines("Sandbox", ObjectA, "a");
+        using var plain = await _host.Client.GetAsync($"_berth/admin/containers/Sandbox/{ObjectA}/logs?follow=true", HttpCompletionOption.ResponseHeadersRead);
+        using var withPlatform = await _host.Client.GetAsync($"_berth/admin/containers/Sandbox/{ObjectA}/logs?follow=true&platform=true", HttpCompletionOption.ResponseHeadersRead);
+
+        using var third = await _host.Client.GetAsync($"_berth/admin/containers/Sandbox/{ObjectA}/logs?follow=true", HttpCompletionOption.ResponseHeadersRead);
+        using var tail = await _host.Client.GetAsync("_berth/admin/logs?follow=true", HttpCompletionOption.ResponseHeadersRead);
+
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withPlatform.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, tail.StatusCode);
+        var problem = await third.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("https://www.rfc-editor.org/rfc/rfc6585#section-4", problem.GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task AppLogs_FollowerAborts_EngineStreamsClosedAndPlaceFreed()
     {
         AddWithLines("Sandbox", ObjectA, "a");

@@ -135,10 +135,7 @@ public static partial class BerthAdminExtensions
         var followers = services.GetRequiredService<LiveLogFollowers>();
         if (!followers.TryEnter())
         {
-            Logs.Log.FollowerRefused(logger, followers.Count);
-            return Results.Problem(
-                $"Too many live log followers: {options.MaxFollowers} follow already (Berth:Logs:MaxFollowers). Stop one (Ctrl+C a 'berth tail', close a dashboard tab) or try again later.",
-                statusCode: StatusCodes.Status429TooManyRequests, title: "Too many followers");
+            return TooManyFollowers(followers, options, logger);
         }
 
         return new LiveLogResult(output.Value, async (write, ct) =>
@@ -252,19 +249,44 @@ public static partial class BerthAdminExtensions
             }, contentType);
         }
 
+        var followers = services.GetRequiredService<LiveLogFollowers>();
+        if (!followers.TryEnter())
+        {
+            return TooManyFollowers(followers, options, logger);
+        }
+
         return Results.Stream(async body =>
         {
-            var queue = new LiveLogQueue(options.FollowerQueue, time, node.AppName);
-            await using var session = new LiveLogSession(filter, queue, runtime, engine, NodeLabels(node), node.AppName, time, logger, enrich, container.Id) { MaxMessageChars = options.MaxMessageChars };
-            await session.StartAsync(logOptions.Tail ?? options.BufferRecords, logOptions, buffer, null, options.HeartbeatInterval, cancellationToken);
-            await foreach (var record in session.ReadAllAsync(cancellationToken))
+            try
             {
-                if (!ReferenceEquals(record, LiveLogQueue.Heartbeat))
+                var queue = new LiveLogQueue(options.FollowerQueue, time, node.AppName);
+                await using var session = new LiveLogSession(filter, queue, runtime, engine, NodeLabels(node), node.AppName, time, logger, enrich, container.Id) { MaxMessageChars = options.MaxMessageChars };
+                await session.StartAsync(logOptions.Tail ?? options.BufferRecords, logOptions, buffer, null, options.HeartbeatInterval, cancellationToken);
+                await foreach (var record in session.ReadAllAsync(cancellationToken))
                 {
-                    await WriteContainerLineAsync(body, record, ndjson, cancellationToken);
+                    if (!ReferenceEquals(record, LiveLogQueue.Heartbeat))
+                    {
+                        await WriteContainerLineAsync(body, record, ndjson, cancellationToken);
+                    }
                 }
             }
+            finally
+            {
+                followers.Exit();
+            }
         }, contentType);
+    }
+
+    /// <summary>
+    /// The 429 for one follower more than <see cref="LiveLogOptions.MaxFollowers"/> (every <c>follow=true</c> log request counts:
+    /// <c>berth tail</c>, <c>berth containers logs -f</c>, the dashboard). RFC 6585 §4 is the status's definition.
+    /// </summary>
+    internal static IResult TooManyFollowers(LiveLogFollowers followers, LiveLogOptions options, ILogger logger)
+    {
+        Logs.Log.FollowerRefused(logger, followers.Count);
+        return Results.Problem(
+            $"Too many live log followers: {options.MaxFollowers} follow already (Berth:Logs:MaxFollowers). Stop one (Ctrl+C a 'berth tail' or 'berth containers logs -f', close a dashboard tab) or try again later.",
+            statusCode: StatusCodes.Status429TooManyRequests, title: "Too many followers", type: "https://www.rfc-editor.org/rfc/rfc6585#section-4");
     }
 
     private static async Task WriteContainerLineAsync(Stream body, LiveLogRecord record, bool ndjson, CancellationToken cancellationToken)

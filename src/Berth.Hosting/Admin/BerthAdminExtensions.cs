@@ -100,7 +100,8 @@ public static partial class BerthAdminExtensions
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Results.Problem(
-                $"Missing or wrong admin token. Send 'Authorization: Bearer <token>'; unless Berth:Admin:Token is set, the token is in {token.FilePath}.",
+                // Not the file's path: whoever has no token learns nothing about the host's layout.
+                "Missing or wrong admin token. Send 'Authorization: Bearer <token>'; unless Berth:Admin:Token is set, the token is in the file admin-token in the node's data directory.",
                 statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
         }
 
@@ -190,20 +191,34 @@ public static partial class BerthAdminExtensions
             return await ContainerLogsWithPlatformAsync(container, className, options, ndjson.Value, runtime, exec, config, node.Value, services, cancellationToken);
         }
 
+        // A follow holds a stream to the engine for as long as the client stays: it counts against the same cap as every follower.
+        var followers = options.Follow ? services.GetRequiredService<LiveLogFollowers>() : null;
+        if (followers is not null && !followers.TryEnter())
+        {
+            return TooManyFollowers(followers, services.GetRequiredService<IOptions<LiveLogOptions>>().Value, services.GetRequiredService<ILoggerFactory>().CreateLogger<LiveLogSession>());
+        }
+
         return Results.Stream(async body =>
         {
-            await foreach (var line in exec.GetLogsAsync(container.Id, options, cancellationToken))
+            try
             {
-                var text = line.Text.EndsWith('\n') ? line.Text[..^1] : line.Text;
-                var bytes = ndjson.Value
-                    ? JsonSerializer.SerializeToUtf8Bytes(
-                        new AdminLogLine(line.Timestamp, line.Stream == LogStream.Stderr ? "stderr" : "stdout", text), AdminJson)
-                    : Encoding.UTF8.GetBytes(text);
-                await body.WriteAsync(bytes, cancellationToken);
-                await body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+                await foreach (var line in exec.GetLogsAsync(container.Id, options, cancellationToken))
+                {
+                    var text = line.Text.EndsWith('\n') ? line.Text[..^1] : line.Text;
+                    var bytes = ndjson.Value
+                        ? JsonSerializer.SerializeToUtf8Bytes(
+                            new AdminLogLine(line.Timestamp, line.Stream == LogStream.Stderr ? "stderr" : "stdout", text), AdminJson)
+                        : Encoding.UTF8.GetBytes(text);
+                    await body.WriteAsync(bytes, cancellationToken);
+                    await body.WriteAsync("\n"u8.ToArray(), cancellationToken);
 
-                // Followers want each line as it comes, not when a buffer fills.
-                await body.FlushAsync(cancellationToken);
+                    // Followers want each line as it comes, not when a buffer fills.
+                    await body.FlushAsync(cancellationToken);
+                }
+            }
+            finally
+            {
+                followers?.Exit();
             }
         }, ndjson.Value ? AdminExecStreamResult.ContentType : "text/plain; charset=utf-8");
     }
