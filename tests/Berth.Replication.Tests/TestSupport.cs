@@ -9,64 +9,6 @@ using Npgsql;
 
 namespace Berth.Replication.Tests;
 
-/// <summary>A PostgreSQL database of its own for one test (<c>berth_t_*</c>), dropped at the end.</summary>
-public sealed class PostgresDatabase : IAsyncDisposable
-{
-    private readonly string _admin;
-
-    private PostgresDatabase(string admin, string name, string connectionString)
-    {
-        _admin = admin;
-        Name = name;
-        ConnectionString = connectionString;
-    }
-
-    public string Name { get; }
-
-    public string ConnectionString { get; }
-
-    public static async Task<PostgresDatabase> CreateAsync()
-    {
-        var admin = Environment.GetEnvironmentVariable("BERTH_POSTGRES") is { Length: > 0 } configured
-            ? configured
-            : "Host=127.0.0.1;Port=5432;Username=berth;Password=berth;Database=berth";
-        var name = $"berth_t_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
-        return new PostgresDatabase(admin, name, new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = false }.ConnectionString);
-    }
-
-    public async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    public async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(_admin);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
-    }
-}
-
 /// <summary>A "node": a data directory of its own and a replicator on the shared database.</summary>
 internal sealed class TestNode : IAsyncDisposable
 {

@@ -22,15 +22,19 @@ public sealed partial class TestDatabase : IAsyncDisposable
     /// <summary>The database's name: the prefix and 32 hex digits.</summary>
     public string Name { get; }
 
-    /// <summary>A connection string to it, without pooling (node processes and test code connect to it in turn).</summary>
+    /// <summary>
+    /// A connection string to it: without pooling by default (node processes and test code connect to it in turn), with
+    /// pooling when created so (in-process "nodes" that each keep a pool, as separate processes would).
+    /// </summary>
     public string ConnectionString { get; }
 
     /// <summary>Creates the database.</summary>
     /// <param name="prefix">The name's prefix: lowercase letters, digits and <c>_</c>, starting with a letter.</param>
+    /// <param name="pooling">Whether <see cref="ConnectionString"/> pools connections; default <see langword="false"/>.</param>
     /// <param name="cancellationToken">Abandons the creation.</param>
     /// <exception cref="ArgumentException"><paramref name="prefix"/> is not a plain identifier.</exception>
     /// <exception cref="NpgsqlException">The server is unreachable or refuses.</exception>
-    public static async Task<TestDatabase> CreateAsync(string prefix = "berth_t_", CancellationToken cancellationToken = default)
+    public static async Task<TestDatabase> CreateAsync(string prefix = "berth_t_", bool pooling = false, CancellationToken cancellationToken = default)
     {
         if (!PrefixPattern().IsMatch(prefix))
         {
@@ -46,7 +50,7 @@ public sealed partial class TestDatabase : IAsyncDisposable
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var builder = new NpgsqlConnectionStringBuilder(server) { Database = name, Pooling = false };
+        var builder = new NpgsqlConnectionStringBuilder(server) { Database = name, Pooling = pooling };
         return new TestDatabase(server, name, builder.ConnectionString);
     }
 
@@ -59,9 +63,27 @@ public sealed partial class TestDatabase : IAsyncDisposable
         return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Drops the database, forcing off whoever is still connected.</summary>
+    /// <summary>Runs <paramref name="sql"/> on a new connection and returns the first column of the first row as a number (count(*) and the like).</summary>
+    public async Task<long> ScalarAsync(string sql, CancellationToken cancellationToken = default) =>
+        Convert.ToInt64(await ScalarAsync<object>(sql, cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Runs <paramref name="sql"/> on a new connection.</summary>
+    public async Task ExecuteAsync(string sql, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Drops the database, forcing off whoever is still connected (this process's pooled connections to it first).</summary>
     public async ValueTask DisposeAsync()
     {
+        await using (var pooled = new NpgsqlConnection(ConnectionString))
+        {
+            NpgsqlConnection.ClearPool(pooled);
+        }
+
         await using var connection = new NpgsqlConnection(_server);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", connection);
