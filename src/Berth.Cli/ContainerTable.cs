@@ -16,7 +16,7 @@ internal static class ContainerTable
         }
 
         var table = new Table().Border(TableBorder.None).HideRowSeparators();
-        string[] headers = ["CLASS", "NAME", "STATE", "IMAGE", "UPTIME", "OBJECT ID", "CONTAINER"];
+        string[] headers = ["CLASS", "NAME", "STATE", "IMAGE", "VERSION", "UPTIME", "OBJECT ID", "CONTAINER"];
         for (var i = 0; i < headers.Length; i++)
         {
             table.AddColumn(new TableColumn(new Text(headers[i])).PadLeft(0).PadRight(i == headers.Length - 1 ? 0 : 2).NoWrap());
@@ -27,7 +27,7 @@ internal static class ContainerTable
             // Text, not markup: names and images come from the app and may hold '[' or ']'.
             table.AddRow(new IRenderable[]
             {
-                new Text(c.Class), new Text(c.ObjectName ?? "-"), new Text(c.State), new Text(c.Image),
+                new Text(c.Class), new Text(c.ObjectName ?? "-"), new Text(c.State), new Text(c.Image), new Text(string.IsNullOrEmpty(c.Version) ? "-" : c.Version),
                 new Text(c.State == "running" ? Uptime(now - c.Created) : "-"), new Text(BerthCli.Short(c.Object)), new Text(BerthCli.Short(c.Id)),
             });
         }

@@ -41,8 +41,8 @@ public sealed class CliAgainstHostTests : IAsyncLifetime, IDisposable
         Assert.Equal(ExitCodes.Success, exitCode);
         var rows = _out.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)
             .Select(line => System.Text.RegularExpressions.Regex.Split(line, " {2,}")).ToList();
-        Assert.Equal(["CLASS", "NAME", "STATE", "IMAGE", "UPTIME", "OBJECT ID", "CONTAINER"], rows[0]);
-        Assert.Equal(["Sandbox", "-", "running", "berth-demo-sandbox:abc123", "12m05s", "session-1", container.Id[..12]], rows[1]);
+        Assert.Equal(["CLASS", "NAME", "STATE", "IMAGE", "VERSION", "UPTIME", "OBJECT ID", "CONTAINER"], rows[0]);
+        Assert.Equal(["Sandbox", "-", "running", "berth-demo-sandbox:abc123", "abc123", "12m05s", "session-1", container.Id[..12]], rows[1]);
         Assert.Equal(2, rows.Count);
         Assert.Empty(_err.ToString());
     }

@@ -166,7 +166,7 @@ public sealed class CliWithFakeAdminTests : IDisposable
     }
 
     [Fact]
-    public async Task List_Table_ShowsNameStateImageUptime()
+    public async Task List_Table_ShowsNameStateImageVersionUptime()
     {
         _admin.Respond(HttpStatusCode.OK, ListJson());
 
@@ -174,7 +174,7 @@ public sealed class CliWithFakeAdminTests : IDisposable
 
         var rows = _out.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)
             .Select(line => System.Text.RegularExpressions.Regex.Split(line, " {2,}")).ToList();
-        Assert.Equal(["Sandbox", "session-1", "running", "berth-demo-sandbox:abc123", "1m30s", new string('a', 12), "c0ffee000000"], rows[1]);
+        Assert.Equal(["Sandbox", "session-1", "running", "berth-demo-sandbox:abc123", "abc123", "1m30s", new string('a', 12), "c0ffee000000"], rows[1]);
     }
 
     [Fact]
