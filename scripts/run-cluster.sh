@@ -3,7 +3,8 @@
 # model service, builds the gateway, and starts 3 node processes on http://127.0.0.1:8787, :8788 and :8789 (locations
 # eu, us and ap), joined through PostgreSQL membership. It then sends a few requests to each node and prints which node
 # answered (the `berth-node` response header, added in cluster mode only) and where the one model container runs.
-# Ctrl-C stops the three nodes. Logs: .berth-cluster/node-N.log.
+# Ctrl-C stops the three nodes; the model container keeps running and is adopted by the next run (same data
+# directories in .berth-cluster/, git-ignored). Logs: .berth-cluster/node-N.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +64,6 @@ for round in 1 2 3; do
     echo "[cluster] round $round: http://127.0.0.1:$port/api/health -> $code, answered by node ${node:-?}"
   done
 done
-echo "[cluster] model containers: $(docker ps --filter label=berth.app --format '{{.Names}}' | tr '\n' ' ')"
+echo "[cluster] model containers: $(docker ps --filter label=berth.app=titanic --format '{{.Names}}' | tr '\n' ' ')"
 echo "[cluster] open http://127.0.0.1:8787/, :8788/ or :8789/; Ctrl-C stops the cluster"
 wait

@@ -11,7 +11,8 @@ using Berth.Testing;
 // Cluster benchmark (issue 16): 3 node processes of tests/Berth.Cluster.TestNode on loopback ports with a fresh PostgreSQL
 // database, dropped at the end. Scenarios run in this order on one cluster (failover last: it kills nodes):
 //   rpc            GET /probe/{name} through the node hosting the object vs through another node
-//   container-hop  GET /c/{name}/hello (the test app container) through the hosting node vs another node
+//   container-hop  GET /c/{name}/hello (the test app container) through the hosting node vs another node (direct to the
+//                  container's address) vs a 4th node started with Berth:Cluster:Forwarding=node (through the hosting node's gateway)
 //   failover       kill -9 the node hosting an object, poll a survivor until it serves the object's value; N rounds
 // usage: Berth.Bench.Cluster [rpc] [container-hop] [failover] [--requests 2000] [--warmup 200] [--kills 10] [--node PATH]
 var scenarios = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
@@ -75,7 +76,7 @@ var cluster = await ClusterHarness.StartAsync(nodePath, Console.WriteLine, setti
 Console.WriteLine($"3 nodes up and members in {started.ElapsedMilliseconds} ms");
 try
 {
-    using var bench = new ClusterBench(cluster, engine, requests, warmup, cancellation.Token);
+    using var bench = new ClusterBench(cluster, engine, nodePath, settings, requests, warmup, cancellation.Token);
     if (scenarios.Contains("rpc"))
     {
         await bench.RpcAsync();
@@ -103,7 +104,9 @@ return 0;
 namespace Berth.Bench.Cluster
 {
     /// <summary>The scenarios, on one running cluster.</summary>
-    internal sealed class ClusterBench(ClusterHarness cluster, DockerContainerRuntime engine, int requests, int warmup, CancellationToken cancellationToken) : IDisposable
+    internal sealed class ClusterBench(
+        ClusterHarness cluster, DockerContainerRuntime engine, string nodePath, IReadOnlyDictionary<string, string> settings, int requests, int warmup, CancellationToken cancellationToken)
+        : IDisposable
     {
         private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
         private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -155,9 +158,28 @@ namespace Berth.Bench.Cluster
             }
 
             Require(hosting.SequenceEqual([host.NodeId]), $"containers on nodes [{string.Join(", ", hosting)}], expected only on {host.NodeId}");
-            var (viaHost, viaOther) = await CompareAsync(host, other, $"/c/{Name}/hello", body => Require(body == "hello\n", $"container answered '{body}'"));
-            Print($"Container: GET /c/{{name}}/hello → the test app container, {requests} sequential requests per path after {warmup} warm-up each, interleaved",
-                $"through the hosting node ({host.Location})", viaHost, $"through another node ({other.Location}): its gateway asks the object across nodes, forwards to the container's address", viaOther);
+
+            // A 4th node that forwards through the hosting node's gateway (Berth:Cluster:Forwarding = node); a, b and c forward
+            // directly. Removed afterwards (kill, then membership back to 3), so the failover scenario sees the usual cluster.
+            var viaNodeSettings = new Dictionary<string, string>(settings) { ["Berth:Cluster:Forwarding"] = "node" };
+            var dataDirectory = Path.Combine(Path.GetTempPath(), "berth-bench-cluster", Guid.NewGuid().ToString("N"));
+            using var hopper = await ClusterNode.StartAsync(nodePath, cluster.Nodes.Count, dataDirectory, cluster.AppName, cluster.Database.ConnectionString, "d",
+                Console.WriteLine, viaNodeSettings, cancellationToken);
+            try
+            {
+                await cluster.WaitForMembersAsync(cluster.Nodes.Count + 1, cancellationToken);
+                var samples = await CompareAsync([host, other, hopper], $"/c/{Name}/hello", body => Require(body == "hello\n", $"container answered '{body}'"));
+                Print($"Container: GET /c/{{name}}/hello → the test app container, {requests} sequential requests per path after {warmup} warm-up each, interleaved",
+                    [$"through the hosting node ({host.Location}): local lease, forward", $"through another node ({other.Location}), forwarding direct: asks the object across nodes, forwards to the container's address",
+                        $"through another node ({hopper.Location}), forwarding node: asks the object across nodes, forwards through {host.Location}'s gateway"],
+                    samples);
+            }
+            finally
+            {
+                await hopper.KillAsync();
+                await cluster.WaitForMembersAsync(cluster.Nodes.Count, cancellationToken);
+                Directory.Delete(dataDirectory, recursive: true);
+            }
         }
 
         /// <summary>Per round: write a key, kill -9 the object's node, poll a survivor until it serves the value; restart the node.</summary>
@@ -221,31 +243,40 @@ namespace Berth.Bench.Cluster
         /// </summary>
         private async Task<(double[] ViaHost, double[] ViaOther)> CompareAsync(ClusterNode host, ClusterNode other, string path, Action<string> check)
         {
+            var samples = await CompareAsync([host, other], path, check);
+            return (samples[0], samples[1]);
+        }
+
+        /// <summary>
+        /// The same request through each node, interleaved: round i starts at node i mod N (a, b, c, then b, c, a, …), so the
+        /// shared machine's load falls on every path alike. Returns each node's sorted times, ms.
+        /// </summary>
+        private async Task<double[][]> CompareAsync(ClusterNode[] nodes, string path, Action<string> check)
+        {
             for (var i = 0; i < warmup; i++)
             {
-                check(await GetAsync(host, path));
-                check(await GetAsync(other, path));
+                foreach (var node in nodes)
+                {
+                    check(await GetAsync(node, path));
+                }
             }
 
-            var viaHost = new double[requests];
-            var viaOther = new double[requests];
+            var samples = nodes.Select(_ => new double[requests]).ToArray();
             for (var i = 0; i < requests; i++)
             {
-                if (i % 2 == 0)
+                for (var k = 0; k < nodes.Length; k++)
                 {
-                    viaHost[i] = await TimeAsync(host, path, check);
-                    viaOther[i] = await TimeAsync(other, path, check);
-                }
-                else
-                {
-                    viaOther[i] = await TimeAsync(other, path, check);
-                    viaHost[i] = await TimeAsync(host, path, check);
+                    var n = (i + k) % nodes.Length;
+                    samples[n][i] = await TimeAsync(nodes[n], path, check);
                 }
             }
 
-            Array.Sort(viaHost);
-            Array.Sort(viaOther);
-            return (viaHost, viaOther);
+            foreach (var times in samples)
+            {
+                Array.Sort(times);
+            }
+
+            return samples;
         }
 
         private async Task<double> TimeAsync(ClusterNode node, string path, Action<string> check)
@@ -319,6 +350,22 @@ namespace Berth.Bench.Cluster
             Console.WriteLine($"| {otherLabel} | {Percentile(viaOther, 50):F3} | {Percentile(viaOther, 90):F3} | {Percentile(viaOther, 99):F3} | {viaOther.Average():F3} |");
             Console.WriteLine($"| difference (other − hosting) | {Percentile(viaOther, 50) - Percentile(viaHost, 50):F3} | {Percentile(viaOther, 90) - Percentile(viaHost, 90):F3} | " +
                 $"{Percentile(viaOther, 99) - Percentile(viaHost, 99):F3} | {viaOther.Average() - viaHost.Average():F3} |");
+            Console.WriteLine();
+        }
+
+        private static void Print(string title, string[] labels, double[][] samples)
+        {
+            Console.WriteLine();
+            Console.WriteLine(title);
+            Console.WriteLine();
+            Console.WriteLine("| path | p50 ms | p90 ms | p99 ms | mean ms | p50 − first's |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+            for (var i = 0; i < labels.Length; i++)
+            {
+                var s = samples[i];
+                Console.WriteLine($"| {labels[i]} | {Percentile(s, 50):F3} | {Percentile(s, 90):F3} | {Percentile(s, 99):F3} | {s.Average():F3} | {Percentile(s, 50) - Percentile(samples[0], 50):F3} |");
+            }
+
             Console.WriteLine();
         }
 

@@ -34,12 +34,27 @@ public sealed partial class BerthClusterSettings
     /// <summary>The configuration key of <see cref="RemoveDeadNodeContainers"/>.</summary>
     public const string RemoveDeadNodeContainersKey = "Berth:Cluster:RemoveDeadNodeContainers";
 
+    /// <summary>The configuration key of <see cref="Forwarding"/>.</summary>
+    public const string ForwardingKey = "Berth:Cluster:Forwarding";
+
+    /// <summary>The configuration key of <see cref="AdvertiseUrl"/>.</summary>
+    public const string AdvertiseUrlKey = "Berth:Cluster:AdvertiseUrl";
+
+    /// <summary>Forwarding that reaches a container another node runs at its own address (on its node's Docker network).</summary>
+    public const string DirectForwarding = "direct";
+
+    /// <summary>Forwarding that reaches a container another node runs through that node's gateway.</summary>
+    public const string NodeForwarding = "node";
+
     /// <summary>Largest length of a location label: 63 characters.</summary>
     public const int MaxLocationLength = 63;
 
-    private BerthClusterSettings(string provider, string? connection, string location, string? clusterId, IPAddress? advertiseAddress, bool removeDeadNodeContainers)
+    private BerthClusterSettings(string provider, string? connection, string location, string? clusterId, IPAddress? advertiseAddress,
+        bool removeDeadNodeContainers, string forwarding, Uri? advertiseUrl)
     {
         RemoveDeadNodeContainers = removeDeadNodeContainers;
+        Forwarding = forwarding;
+        AdvertiseUrl = advertiseUrl;
         Provider = provider;
         Connection = connection;
         Location = location;
@@ -73,6 +88,23 @@ public sealed partial class BerthClusterSettings
     /// </summary>
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool RemoveDeadNodeContainers { get; }
+
+    /// <summary>
+    /// How this node's gateway reaches a container that another node runs: <see cref="DirectForwarding"/> (at the container's
+    /// address, which must be routable from this node: one machine, or routed container networks) or <see cref="NodeForwarding"/>
+    /// (through that node's gateway, at its <see cref="AdvertiseUrl"/>: machines with their own engines).
+    /// </summary>
+    /// <value>Defaults to <see cref="DirectForwarding"/>.</value>
+    public string Forwarding { get; }
+
+    /// <summary>
+    /// The http(s) URL other nodes reach this node's gateway on (scheme, host and port; recorded in <c>berth_node_gateways</c>).
+    /// </summary>
+    /// <value>
+    /// Defaults to <see langword="null"/>: <c>http://{AdvertiseAddress}:{port}</c>, the port being the first http port the
+    /// server listens on; a node that cannot determine it fails at start with <see cref="NodeForwarding"/>.
+    /// </value>
+    public Uri? AdvertiseUrl { get; }
 
     /// <summary>Whether the node is part of a PostgreSQL cluster.</summary>
     public bool IsCluster => Provider == PostgresProvider;
@@ -132,7 +164,22 @@ public sealed partial class BerthClusterSettings
             throw new ArgumentException($"{RemoveDeadNodeContainersKey} is '{remove}'; allowed: true (the default) or false.");
         }
 
-        return new BerthClusterSettings(provider, connection, location, clusterId, advertise, removeDeadNodeContainers);
+        var forwarding = (cluster["Forwarding"] ?? "").Trim().ToLowerInvariant();
+        forwarding = forwarding.Length == 0 ? DirectForwarding : forwarding;
+        if (forwarding is not (DirectForwarding or NodeForwarding))
+        {
+            throw new ArgumentException($"{ForwardingKey} (berth.jsonc cluster.forwarding) is '{cluster["Forwarding"]}'; allowed: '{DirectForwarding}' (to the container's address, the default) or '{NodeForwarding}' (through the hosting node's gateway).");
+        }
+
+        Uri? advertiseUrl = null;
+        if (cluster["AdvertiseUrl"] is { Length: > 0 } url
+            && (!Uri.TryCreate(url, UriKind.Absolute, out advertiseUrl) || advertiseUrl.Scheme is not ("http" or "https")
+                || advertiseUrl.PathAndQuery != "/" || advertiseUrl.Fragment.Length > 0 || advertiseUrl.UserInfo.Length > 0))
+        {
+            throw new ArgumentException($"{AdvertiseUrlKey} is '{url}'; allowed: an http:// or https:// URL with a host and optional port and no path, such as 'http://10.0.0.5:8080', that other nodes reach this node's gateway on.");
+        }
+
+        return new BerthClusterSettings(provider, connection, location, clusterId, advertise, removeDeadNodeContainers, forwarding, advertiseUrl);
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]

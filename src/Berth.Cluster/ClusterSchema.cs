@@ -15,8 +15,10 @@ public static class ClusterSchema
 
     private const string ScriptName = "Berth.Cluster.Sql.orleans-clustering.postgres.sql";
 
-    /// <summary>The script, as embedded in this assembly.</summary>
-    internal static string Script { get; } = ReadScript();
+    private const string GatewaysScriptName = "Berth.Cluster.Sql.node-gateways.postgres.sql";
+
+    /// <summary>The script, as embedded in this assembly (the node gateways' tables appended).</summary>
+    internal static string Script { get; } = ReadScript(ScriptName) + Environment.NewLine + ReadScript(GatewaysScriptName);
 
     /// <summary>Applies the schema to the database <paramref name="connectionString"/> names.</summary>
     /// <param name="connectionString">An Npgsql connection string.</param>
@@ -67,10 +69,10 @@ public static class ClusterSchema
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static string ReadScript()
+    private static string ReadScript(string name)
     {
-        using var stream = typeof(ClusterSchema).Assembly.GetManifestResourceStream(ScriptName)
-            ?? throw new InvalidOperationException($"The embedded resource {ScriptName} is missing from {typeof(ClusterSchema).Assembly.GetName().Name}.");
+        using var stream = typeof(ClusterSchema).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"The embedded resource {name} is missing from {typeof(ClusterSchema).Assembly.GetName().Name}.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

@@ -754,7 +754,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             await strategy.WaitAsync(context, CancellationToken.None);
         }
 
-        return new ContainerEndpoint(id, status.IpAddress, DefaultPort, ports);
+        return new ContainerEndpoint(id, status.IpAddress, DefaultPort, ports) { NodeId = _options.NodeId };
     }
 
     /// <summary>Records a failed start (the container is removed, its output kept) and returns the error to answer, naming the exit and output.</summary>

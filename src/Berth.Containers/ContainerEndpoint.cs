@@ -35,6 +35,14 @@ public sealed class ContainerEndpoint
     [Id(3)]
     public IReadOnlyList<int> Ports { get; }
 
+    /// <summary>
+    /// The ID of the node that runs the container (<see cref="ContainerOptions.NodeId"/> of the object's node), so that another
+    /// node's gateway can forward through that node's gateway (<c>Berth:Cluster:Forwarding</c> = <c>node</c>).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: not known (an endpoint made by an older node or a test).</value>
+    [Id(4)]
+    public string? NodeId { get; init; }
+
     /// <summary>The forwarding prefix (<c>http://host:port/</c>) for a port, built once per endpoint.</summary>
     public string GetDestinationPrefix(int port)
     {

@@ -47,6 +47,9 @@ public sealed partial class ContainerForwarder
     private readonly ILogger<ContainerForwarder> _logger;
     private readonly TimeProvider _timeProvider;
     private readonly RemoteActivityTracker? _remoteActivity;
+    private readonly INodeHop? _hop;
+    private readonly HopTransformer? _hopTransformer;
+    private readonly HttpMessageInvoker? _tlsHopInvoker;
 
     /// <summary>
     /// Creates the forwarder. It sends with its own connections: pooled for requests without a body, full duplex for
@@ -61,16 +64,32 @@ public sealed partial class ContainerForwarder
     /// Counts requests forwarded to containers other nodes host (in a cluster); <see langword="null"/>: they are not reported,
     /// and such a container may sleep under a request longer than its <c>sleepAfter</c>.
     /// </param>
+    /// <param name="hop">
+    /// The hop through the hosting node's gateway (<c>Berth:Cluster:Forwarding</c> = <c>node</c>); <see langword="null"/>
+    /// (the default): a container another node runs is reached at its own address.
+    /// </param>
     public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases,
-        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null)
-        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker(options.Value))), options, logger, timeProvider, remoteActivity)
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null, INodeHop? hop = null)
+        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker(options.Value))), options, logger, timeProvider, remoteActivity, hop)
     {
     }
 
     internal ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, HttpMessageInvoker invoker,
-        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null)
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null, INodeHop? hop = null)
     {
         _remoteActivity = remoteActivity;
+        _hop = hop;
+        _hopTransformer = hop is null ? null : new HopTransformer(hop);
+        // The container invoker speaks plain HTTP/1.1 on its own sockets; an https gateway gets .NET's handler (TLS, no full duplex on HTTP/1.1).
+        _tlsHopInvoker = hop is null ? null : new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ActivityHeadersPropagator = null,
+        });
         _timeProvider = timeProvider;
         _forwarder = forwarder;
         _leases = leases;
@@ -146,6 +165,15 @@ public sealed partial class ContainerForwarder
                 return;
             }
 
+            // A container another node hosts, with forwarding through that node: its gateway forwards (and counts) the request,
+            // unless this request is already such a hop (the object moved since): then straight to the container.
+            if (lease is null && _hop is not null && endpoint.NodeId is { Length: > 0 } hostNode && hostNode != _hop.NodeId
+                && !IsHop(context, _hop))
+            {
+                await HopAsync(context, target, hostNode, limit);
+                return;
+            }
+
             // A container another node hosts: counted here and reported to its object, which cannot see the request.
             var remote = lease is null && _remoteActivity is not null && container is not null
                 ? _remoteActivity.Enter(className, objectId, container)
@@ -205,6 +233,62 @@ public sealed partial class ContainerForwarder
             }
 
             return;
+        }
+    }
+
+    /// <summary>Whether the request is a hop another node of the cluster signed; a client's forged hop header is ignored (and dropped).</summary>
+    private bool IsHop(HttpContext context, INodeHop hop)
+    {
+        if (HopTransformer.IsValidHop(context, hop, out _))
+        {
+            return true;
+        }
+
+        if (context.Request.Headers.ContainsKey(NodeHopSigner.HeaderName))
+        {
+            Log.HopHeaderRejected(_logger, context.Request.Method, context.Request.Path.Value);
+        }
+
+        return false;
+    }
+
+    /// <summary>Forwards the request to the gateway of the node that hosts the container, with this node's signed hop header.</summary>
+    private async Task HopAsync(HttpContext context, Target target, string hostNode, long? limit)
+    {
+        var hop = _hop!;
+        var prefix = await hop.GetGatewayPrefixAsync(hostNode, context.RequestAborted);
+        if (prefix is null)
+        {
+            Log.HopFailed(_logger, target.ClassName, target.Name, hostNode, "(none recorded)", "no gateway URL");
+            await GatewayErrorWriter.WriteNodeUnreachableAsync(context, hostNode,
+                $"Container {target.ClassName} {target.ObjectId} runs on node {hostNode}, which has recorded no gateway URL (Berth:Cluster:AdvertiseUrl); try again once it has started.");
+            return;
+        }
+
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
+        var invoker = prefix.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
+            ? _tlsHopInvoker!
+            : _invoker;
+        var error = await _forwarder.SendAsync(context, prefix, invoker, upgrade ? _upgradeConfig : _requestConfig, _hopTransformer!);
+        if (error == ForwarderError.None)
+        {
+            return;
+        }
+
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        if (!GatewayErrorCodes.IsDestinationError(error) || context.RequestAborted.IsCancellationRequested)
+        {
+            Log.ClientError(_logger, target.ClassName, target.Name, error, exception?.Message);
+            await WriteClientErrorAsync(context, error, exception, limit);
+            return;
+        }
+
+        Log.HopFailed(_logger, target.ClassName, target.Name, hostNode, prefix, $"{error} {exception?.Message}");
+        hop.Forget(hostNode);
+        if (!context.Response.HasStarted)
+        {
+            await GatewayErrorWriter.WriteNodeUnreachableAsync(context, hostNode,
+                $"Container {target.ClassName} {target.ObjectId} runs on node {hostNode}, whose gateway at {prefix} could not be reached or failed before it answered ({error}).");
         }
     }
 

@@ -42,6 +42,12 @@ public static class GatewayErrorCodes
     /// <summary>503: a pool had no instance ready within <c>queue_timeout</c> while the request waited.</summary>
     public const string QueueTimeout = "queue_timeout";
 
+    /// <summary>
+    /// 502: the container runs on another node and that node's gateway could not be reached (or recorded no URL), with
+    /// <c>Berth:Cluster:Forwarding</c> = <c>node</c>; the message names the node.
+    /// </summary>
+    public const string NodeUnreachable = "node_unreachable";
+
     /// <summary>500: an unexpected failure in the gateway; the host log has the details.</summary>
     public const string InternalError = "internal_error";
 
@@ -69,7 +75,7 @@ public static class GatewayErrorCodes
     [
         ImageNotFound, PortTimeout, ExitedDuringStart, EngineUnavailable, MaxInstances, CrashLoop, StartFailed,
         BodyTooLarge, BadRequestBody, InternalError,
-        QueueFull, QueueTimeout,
+        QueueFull, QueueTimeout, NodeUnreachable,
         .. DestinationErrors.Select(ForUpstream),
     ];
 

@@ -31,6 +31,10 @@ internal static class GatewayErrorWriter
         return WriteAsync(context, status, GatewayErrorCodes.ForUpstream(error), message);
     }
 
+    /// <summary>502 <c>node_unreachable</c>, with Retry-After: the hosting node may be restarting, or its objects moving to another node.</summary>
+    public static Task WriteNodeUnreachableAsync(HttpContext context, string node, string message) =>
+        WriteAsync(context, StatusCodes.Status502BadGateway, GatewayErrorCodes.NodeUnreachable, message, retryAfter: true);
+
     public static Task WriteBodyTooLargeAsync(HttpContext context, long? limit) =>
         WriteAsync(context, StatusCodes.Status413PayloadTooLarge, GatewayErrorCodes.BodyTooLarge,
             string.Create(CultureInfo.InvariantCulture, $"The request body is larger than this route's limit of {limit} bytes (the route's own limit, else the class's MaxRequestBodySize, else Berth:Gateway:MaxRequestBodySize)."));

@@ -23,6 +23,13 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Gateway + 6, LogLevel.Error, "The container name selector of route {Pattern} failed", EventName = "RouteSelectorFailed")]
     public static partial void SelectorFailed(ILogger logger, string pattern, Exception exception);
+
+    // The hop through the hosting node's gateway (Berth:Cluster:Forwarding = node): 1370–1379.
+    [LoggerMessage(BerthEventIds.Gateway + 70, LogLevel.Warning, "{ClassName} {ObjectName}: forwarding through node {Node}'s gateway {Gateway} failed: {Detail}", EventName = "HopFailed")]
+    public static partial void HopFailed(ILogger logger, string className, string objectName, string node, string gateway, string detail);
+
+    [LoggerMessage(BerthEventIds.Gateway + 71, LogLevel.Debug, "{Method} {Path}: a hop header that does not verify (forged, expired or another cluster's) was ignored and dropped", EventName = "HopHeaderRejected")]
+    public static partial void HopHeaderRejected(ILogger logger, string method, string? path);
 }
 
 // The pools' messages (src/Berth.Gateway/Pools) take 1350–1369 of the gateway's range.

@@ -37,10 +37,22 @@ public sealed class ClusterConfigFileTests
     [InlineData("""{ "name": "shop", "cluster": { "provider": "postgres" } }""", "cluster.connection")]
     [InlineData("""{ "name": "shop", "cluster": { "provider": "postgres", "connection": "Host=db", "location": "eu" } }""", "cluster.location")]
     [InlineData("""{ "name": "shop", "cluster": "postgres" }""", "cluster")]
+    [InlineData("""{ "name": "shop", "cluster": { "provider": "postgres", "connection": "Host=db", "forwarding": "gateway" } }""", "cluster.forwarding")]
     public void ClusterObject_Invalid_NamesTheField(string json, string field)
     {
         var error = Assert.Throws<BerthConfigException>(() => BerthConfigFile.Parse(json, "."));
 
         Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ClusterObject_Forwarding_FeedsTheForwardingKey()
+    {
+        var config = BerthConfigFile.Parse(
+            """{ "name": "shop", "cluster": { "provider": "postgres", "connection": "Host=db;Username=berth", "forwarding": "node" } }""", ".");
+
+        var configuration = new ConfigurationBuilder().AddBerthVars(config).Build();
+
+        Assert.Equal(BerthClusterSettings.NodeForwarding, BerthClusterSettings.Read(configuration.GetSection("Berth:Cluster")).Forwarding);
     }
 }

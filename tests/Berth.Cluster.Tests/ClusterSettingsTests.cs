@@ -67,4 +67,46 @@ public sealed class ClusterSettingsTests
         Assert.Equal("shop", settings.ClusterId);
         Assert.Equal("10.0.0.5", settings.AdvertiseAddress?.ToString());
     }
+
+    [Fact]
+    public void Read_NoForwarding_IsDirectWithoutAdvertiseUrl()
+    {
+        var settings = BerthClusterSettings.Read(Section());
+
+        Assert.Equal(BerthClusterSettings.DirectForwarding, settings.Forwarding);
+        Assert.Null(settings.AdvertiseUrl);
+    }
+
+    [Fact]
+    public void Read_NodeForwardingWithAdvertiseUrl_IsRead()
+    {
+        var settings = BerthClusterSettings.Read(Section(("Forwarding", "Node"), ("AdvertiseUrl", "https://10.0.0.5:8443")));
+
+        Assert.Equal(BerthClusterSettings.NodeForwarding, settings.Forwarding);
+        Assert.Equal(new Uri("https://10.0.0.5:8443"), settings.AdvertiseUrl);
+    }
+
+    [Fact]
+    public void Read_UnknownForwarding_NamesTheKeyAndTheAllowedValues()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Forwarding", "gateway"))));
+
+        Assert.Contains(BerthClusterSettings.ForwardingKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains("'gateway'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'direct'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'node'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.5:8080")]
+    [InlineData("ftp://10.0.0.5")]
+    [InlineData("http://10.0.0.5:8080/berth")]
+    [InlineData("http://10.0.0.5:8080/?x=1")]
+    public void Read_BadAdvertiseUrl_NamesTheKey(string url)
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("AdvertiseUrl", url))));
+
+        Assert.Contains(BerthClusterSettings.AdvertiseUrlKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains(url, error.Message, StringComparison.Ordinal);
+    }
 }

@@ -31,8 +31,8 @@ public sealed record BerthAppConfig
     public int? KeepVersions { get; init; }
 
     /// <summary>
-    /// The cluster (<c>cluster</c>): its fields feed <c>Berth:Cluster:Provider</c>, <c>Berth:Cluster:Connection</c> and
-    /// <c>Berth:Cluster:ClusterId</c> with the lowest precedence (see docs/cluster.md).
+    /// The cluster (<c>cluster</c>): its fields feed <c>Berth:Cluster:Provider</c>, <c>Berth:Cluster:Connection</c>,
+    /// <c>Berth:Cluster:ClusterId</c> and <c>Berth:Cluster:Forwarding</c> with the lowest precedence (see docs/cluster.md).
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: one node (localhost clustering) unless configuration says otherwise.</value>
     public ClusterConfig? Cluster { get; init; }
@@ -48,4 +48,5 @@ public sealed record BerthAppConfig
 /// <param name="Provider"><c>provider</c>: <c>localhost</c> or <c>postgres</c>.</param>
 /// <param name="Connection"><c>connection</c>: the Npgsql connection string of the cluster's PostgreSQL database.</param>
 /// <param name="ClusterId"><c>cluster_id</c>: the Orleans cluster and service ID (default: the app's name).</param>
-public sealed record ClusterConfig(string? Provider, string? Connection, string? ClusterId);
+/// <param name="Forwarding"><c>forwarding</c>: <c>direct</c> or <c>node</c>, how a node reaches a container another node runs (default: <c>direct</c>).</param>
+public sealed record ClusterConfig(string? Provider, string? Connection, string? ClusterId, string? Forwarding = null);

@@ -61,7 +61,7 @@ public static class BerthConfigExtensions
 
         if (config.Cluster is { } cluster)
         {
-            foreach (var (key, value) in new[] { ("Provider", cluster.Provider), ("Connection", cluster.Connection), ("ClusterId", cluster.ClusterId) })
+            foreach (var (key, value) in new[] { ("Provider", cluster.Provider), ("Connection", cluster.Connection), ("ClusterId", cluster.ClusterId), ("Forwarding", cluster.Forwarding) })
             {
                 if (value is not null)
                 {

@@ -21,7 +21,7 @@ internal sealed partial class ConfigReader(string baseDirectory)
         $"memory_mib ≤ {InstanceType.CustomMaxMemoryMib}, disk_mb ≤ {InstanceType.CustomMaxDiskMb}}}";
 
     internal static readonly string[] RootFields = ["$schema", "name", "containers", "triggers", "vars", "keep_versions", "cluster", "metering"];
-    internal static readonly string[] ClusterFields = ["provider", "connection", "cluster_id"];
+    internal static readonly string[] ClusterFields = ["provider", "connection", "cluster_id", "forwarding"];
     internal static readonly string[] ContainerFields =
     [
         "class_name", "image", "image_build_context", "image_vars", "instance_type", "max_instances", "sleep_after",
@@ -318,7 +318,14 @@ internal sealed partial class ConfigReader(string baseDirectory)
         }
 
         var clusterId = fields.TryGetValue("cluster_id", out var id) ? String(id, "cluster.cluster_id", "1–150 printable characters") : null;
-        return new ClusterConfig(provider, connection, clusterId);
+        const string ForwardingAllowed = "'direct' (to the container's address, the default) or 'node' (through the hosting node's gateway)";
+        string? forwarding = null;
+        if (fields.TryGetValue("forwarding", out var f) && String(f, "cluster.forwarding", ForwardingAllowed) is { } mode)
+        {
+            forwarding = mode is "direct" or "node" ? mode : NotAllowed("cluster.forwarding", f, ForwardingAllowed);
+        }
+
+        return new ClusterConfig(provider, connection, clusterId, forwarding);
     }
 
     private List<string> ReadTriggers(JsonElement value)

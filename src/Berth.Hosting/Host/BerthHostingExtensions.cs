@@ -90,6 +90,7 @@ public static class BerthHostingExtensions
             // Also before the silo: the membership schema exists, and an unreachable database fails the start in one line.
             services.AddSingleton(clusterSettings);
             services.AddHostedService<ClusterDatabaseStartup>();
+            services.AddBerthClusterForwarding(clusterSettings); // each node's gateway URL; the hop through it with Forwarding = node
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClusterNodeHeader>();
             services.AddBerthClusterScheduling(cluster); // alarms and crons once for the cluster (issue 16 §5)
             services.AddBerthReplication(cluster); // object storage shipped to PostgreSQL before a call returns (issue 16 §3-4)

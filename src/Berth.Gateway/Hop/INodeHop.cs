@@ -1,0 +1,25 @@
+namespace Berth.Gateway;
+
+/// <summary>
+/// The hop through the hosting node's gateway (<c>Berth:Cluster:Forwarding</c> = <c>node</c>, docs/cluster.md): when it is
+/// registered, a request for a container another node runs goes to that node's gateway instead of the container's address.
+/// Berth.Cluster implements it on the cluster's PostgreSQL database.
+/// </summary>
+public interface INodeHop
+{
+    /// <summary>This node's ID (<c>ContainerOptions.NodeId</c>).</summary>
+    string NodeId { get; }
+
+    /// <summary>Signs the hops this node sends and checks the ones it receives.</summary>
+    NodeHopSigner Signer { get; }
+
+    /// <summary>The forwarding prefix (<c>http://host:port/</c>) of a node's gateway.</summary>
+    /// <param name="nodeId">The node's ID.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The prefix, or <see langword="null"/> when the node recorded none.</returns>
+    ValueTask<string?> GetGatewayPrefixAsync(string nodeId, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a node's cached gateway, after it could not be reached (a restarted node may listen elsewhere).</summary>
+    /// <param name="nodeId">The node's ID.</param>
+    void Forget(string nodeId);
+}
