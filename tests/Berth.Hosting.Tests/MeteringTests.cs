@@ -233,6 +233,10 @@ public sealed class MeteringTests : IDisposable
         recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Stopped, ContainerObjectState.Running, _time.GetUtcNow()));
 
         Assert.Empty(await StoredAsync());
+
+        // The hosted loop runs on the thread pool (.NET 10's BackgroundService): let it reach its first fake-clock delay
+        // before the clock moves, or its timer starts after the advance and is due an interval later (CI saw it).
+        await Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System);
         _time.Advance(TimeSpan.FromSeconds(10));
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while ((await StoredAsync()).Count == 0 && DateTime.UtcNow < deadline)
