@@ -14,9 +14,19 @@ public sealed class SqliteUsageStore : IAsyncDisposable, IDisposable
     /// <summary>The file name of the store in the data directory.</summary>
     public const string FileName = "usage.db";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _connection;
-    private bool _disposed;
+    // The file's pragmas and tables, applied when its connection opens (SqliteFileConnection).
+    private const string Schema = """
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = NORMAL;
+        PRAGMA busy_timeout = 30000;
+        CREATE TABLE IF NOT EXISTS usage(
+          app TEXT NOT NULL, class TEXT NOT NULL, object TEXT NOT NULL, hour INTEGER NOT NULL, object_name TEXT,
+          running_ms INTEGER NOT NULL, starts INTEGER NOT NULL, memory_gib_s REAL NOT NULL, disk_gb_s REAL NOT NULL,
+          cpu_ns INTEGER NOT NULL, egress_bytes INTEGER NOT NULL,
+          PRIMARY KEY(app, class, object, hour));
+        """;
+
+    private readonly SqliteFileConnection _file;
 
     /// <summary>Creates the store in the node's data directory; the file is created on first use.</summary>
     public SqliteUsageStore(IOptions<DurableObjectOptions> objects)
@@ -29,6 +39,7 @@ public sealed class SqliteUsageStore : IAsyncDisposable, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(filePath);
         FilePath = Path.GetFullPath(filePath);
+        _file = new SqliteFileConnection(FilePath, Schema, this);
     }
 
     /// <summary>The absolute path of the SQLite file.</summary>
@@ -127,87 +138,14 @@ public sealed class SqliteUsageStore : IAsyncDisposable, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _gate.Wait();
-        try
-        {
-            _disposed = true;
-            _connection?.Dispose();
-            _connection = null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public void Dispose() => _file.Dispose();
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.WaitAsync();
-        try
-        {
-            _disposed = true;
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-                _connection = null;
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public ValueTask DisposeAsync() => _file.DisposeAsync();
 
-    private async Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return await action(_connection ??= await OpenAsync(cancellationToken));
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    private Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken) =>
+        _file.WithConnectionAsync(action, cancellationToken);
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = FilePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false, // the file is released on dispose
-            DefaultTimeout = 30,
-        }.ToString());
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var schema = connection.CreateCommand();
-            schema.CommandText = """
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = NORMAL;
-                PRAGMA busy_timeout = 30000;
-                CREATE TABLE IF NOT EXISTS usage(
-                  app TEXT NOT NULL, class TEXT NOT NULL, object TEXT NOT NULL, hour INTEGER NOT NULL, object_name TEXT,
-                  running_ms INTEGER NOT NULL, starts INTEGER NOT NULL, memory_gib_s REAL NOT NULL, disk_gb_s REAL NOT NULL,
-                  cpu_ns INTEGER NOT NULL, egress_bytes INTEGER NOT NULL,
-                  PRIMARY KEY(app, class, object, hour));
-                """;
-            await schema.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
 }
 
 /// <summary>UTC hours.</summary>

@@ -17,10 +17,21 @@ public sealed class SqliteClassVersionStore : IClassVersionStore, IAsyncDisposab
     /// <summary>The file name of the store in the data directory.</summary>
     public const string FileName = "versions.db";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // The file's pragmas and tables, applied when its connection opens (SqliteFileConnection).
+    private const string Schema = """
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = FULL;
+        PRAGMA busy_timeout = 30000;
+        CREATE TABLE IF NOT EXISTS counters(class TEXT PRIMARY KEY NOT NULL, last INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS versions(
+          class TEXT NOT NULL, number INTEGER NOT NULL, image TEXT NOT NULL, digest TEXT, config_hash TEXT NOT NULL,
+          created_at INTEGER NOT NULL, trigger_name TEXT NOT NULL, PRIMARY KEY(class, number));
+        CREATE TABLE IF NOT EXISTS traffic(
+          class TEXT PRIMARY KEY NOT NULL, current INTEGER NOT NULL, candidate INTEGER, candidate_percent INTEGER NOT NULL);
+        """;
+
     private readonly TimeProvider _time;
-    private SqliteConnection? _connection;
-    private bool _disposed;
+    private readonly SqliteFileConnection _file;
 
     /// <summary>Creates the store in the node's data directory; the file is created on first use.</summary>
     public SqliteClassVersionStore(IOptions<DurableObjectOptions> objects, TimeProvider time)
@@ -33,6 +44,7 @@ public sealed class SqliteClassVersionStore : IClassVersionStore, IAsyncDisposab
     {
         ArgumentException.ThrowIfNullOrEmpty(filePath);
         FilePath = Path.GetFullPath(filePath);
+        _file = new SqliteFileConnection(FilePath, Schema, this);
         _time = time ?? throw new ArgumentNullException(nameof(time));
     }
 
@@ -210,39 +222,10 @@ public sealed class SqliteClassVersionStore : IClassVersionStore, IAsyncDisposab
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _gate.Wait();
-        try
-        {
-            _disposed = true;
-            _connection?.Dispose();
-            _connection = null;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public void Dispose() => _file.Dispose();
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await _gate.WaitAsync();
-        try
-        {
-            _disposed = true;
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-                _connection = null;
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public ValueTask DisposeAsync() => _file.DisposeAsync();
 
     private const string SelectVersion = "SELECT class, number, image, digest, config_hash, created_at, trigger_name FROM versions";
 
@@ -250,52 +233,6 @@ public sealed class SqliteClassVersionStore : IClassVersionStore, IAsyncDisposab
         reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4),
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), reader.GetString(6));
 
-    private async Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return await action(_connection ??= await OpenAsync(cancellationToken));
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = FilePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false, // the file is released on dispose
-            DefaultTimeout = 30,
-        }.ToString());
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var schema = connection.CreateCommand();
-            schema.CommandText = """
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = FULL;
-                PRAGMA busy_timeout = 30000;
-                CREATE TABLE IF NOT EXISTS counters(class TEXT PRIMARY KEY NOT NULL, last INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS versions(
-                  class TEXT NOT NULL, number INTEGER NOT NULL, image TEXT NOT NULL, digest TEXT, config_hash TEXT NOT NULL,
-                  created_at INTEGER NOT NULL, trigger_name TEXT NOT NULL, PRIMARY KEY(class, number));
-                CREATE TABLE IF NOT EXISTS traffic(
-                  class TEXT PRIMARY KEY NOT NULL, current INTEGER NOT NULL, candidate INTEGER, candidate_percent INTEGER NOT NULL);
-                """;
-            await schema.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken) =>
+        _file.WithConnectionAsync(action, cancellationToken);
 }
