@@ -288,7 +288,8 @@ public sealed partial class ContainerForwarder
         if (!context.Response.HasStarted)
         {
             await GatewayErrorWriter.WriteNodeUnreachableAsync(context, hostNode,
-                $"Container {target.ClassName} {target.ObjectId} runs on node {hostNode}, whose gateway at {prefix} could not be reached or failed before it answered ({error}).");
+                // The node's internal address stays in the log: clients learn the node, not the cluster's network.
+                $"Container {target.ClassName} {target.ObjectId} runs on node {hostNode}, whose gateway could not be reached or failed before it answered ({error}).");
         }
     }
 

@@ -20,5 +20,6 @@ app.MapContainer<FastApiContainer>("/api/{**path}", _ => FastApiContainer.Single
 app.MapBerthAdmin();
 app.MapBerthDashboard();
 app.MapBerthHealth();
+app.MapBerthMetrics();   // GET /_berth/metrics (Prometheus, loopback only)
 
 app.Run();
