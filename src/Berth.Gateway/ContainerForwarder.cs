@@ -48,7 +48,6 @@ public sealed partial class ContainerForwarder
     private readonly TimeProvider _timeProvider;
     private readonly RemoteActivityTracker? _remoteActivity;
     private readonly INodeHop? _hop;
-    private readonly HopTransformer? _hopTransformer;
     private readonly HttpMessageInvoker? _tlsHopInvoker;
 
     /// <summary>
@@ -79,7 +78,6 @@ public sealed partial class ContainerForwarder
     {
         _remoteActivity = remoteActivity;
         _hop = hop;
-        _hopTransformer = hop is null ? null : new HopTransformer(hop);
         // The container invoker speaks plain HTTP/1.1 on its own sockets; an https gateway gets .NET's handler (TLS, no full duplex on HTTP/1.1).
         _tlsHopInvoker = hop is null ? null : new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -183,7 +181,12 @@ public sealed partial class ContainerForwarder
             {
                 var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
                 var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
-                error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, ContainerTransformer.Instance);
+                // A verified hop carries the client's address and scheme from the node it entered; anything else is forwarded as is
+                // (one header lookup, and only when a hop header is there at all).
+                var transformer = _hop is not null && context.Request.Headers.ContainsKey(NodeHopSigner.HeaderName) && HopTransformer.IsValidHop(context, _hop, out _)
+                    ? (HttpTransformer)HopReceivedTransformer.Instance
+                    : ContainerTransformer.Instance;
+                error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, transformer);
             }
             finally
             {
@@ -269,7 +272,7 @@ public sealed partial class ContainerForwarder
         var invoker = prefix.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
             ? _tlsHopInvoker!
             : _invoker;
-        var error = await _forwarder.SendAsync(context, prefix, invoker, upgrade ? _upgradeConfig : _requestConfig, _hopTransformer!);
+        var error = await _forwarder.SendAsync(context, prefix, invoker, upgrade ? _upgradeConfig : _requestConfig, new HopTransformer(hop, hostNode));
         if (error == ForwarderError.None)
         {
             return;

@@ -41,8 +41,28 @@ public sealed class ClusterHopTests(ClusterImagesFixture fixture, ITestOutputHel
             Assert.Equal(host.NodeId, echo.Headers.GetValues(ClusterNodeHeader.HeaderName).Single());
             Assert.Equal(body, await echo.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
 
-            // Still the one container on the hosting node.
-            Assert.Equal(container.Id, Assert.Single(await ContainersAsync(cluster)).Id);
+            // The client's host reaches the container as it would through the hosting node itself, not that node's address.
+            using (var withHost = new HttpRequestMessage(HttpMethod.Get, $"{entry.BaseUrl}/c/hop/headers"))
+            {
+                withHost.Headers.Host = "shop.example.com";
+                using var hostAnswer = await _http.SendAsync(withHost);
+                var seen = new Dictionary<string, string>(
+                    (await hostAnswer.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<Dictionary<string, string>>())!, StringComparer.OrdinalIgnoreCase);
+                Assert.Equal("shop.example.com", seen["X-Forwarded-Host"]);
+            }
+
+            // A raw path the Uri class would canonicalise ('\' to '/', '..' dropped) hops as sent: the hosting node routes it to
+            // the same object's container, not to its own /health (which the canonical form "/health" would be).
+            var raw = new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true };
+            (await _http.GetAsync(new Uri($"{host.BaseUrl}/c/z1\\..\\..\\health", raw))).EnsureSuccessStatusCode();
+            using (var sneaky = await _http.GetAsync(new Uri($"{entry.BaseUrl}/c/z1\\..\\..\\health", raw)))
+            {
+                Assert.Equal(host.NodeId, sneaky.Headers.GetValues(ClusterNodeHeader.HeaderName).Single());
+                Assert.Contains("\"hostname\"", await sneaky.EnsureSuccessStatusCode().Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+            }
+
+            // Still the one container of that object on the hosting node.
+            Assert.Contains(await ContainersAsync(cluster), c => c.Id == container.Id);
         }
         finally
         {

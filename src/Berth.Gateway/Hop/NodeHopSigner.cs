@@ -9,8 +9,9 @@ namespace Berth.Gateway;
 /// <summary>
 /// Signs and checks the hop header (<see cref="HeaderName"/>) a node adds when it forwards a request through the gateway of
 /// the node that hosts the container: <c>{sending node};{unix ms};{HMAC-SHA256}</c>, the HMAC keyed with the cluster's
-/// secret over the sending node, the time, the method and the request path. A header is valid for
-/// <see cref="Window"/> either side of the receiving node's clock.
+/// secret over the sending node, the time and the <see cref="HopFields"/> (the receiving node, the method, the raw request
+/// target with its query, the client's address and scheme). A header is valid for <see cref="Window"/> either side of the
+/// receiving node's clock; a captured one can only be replayed to the same node for the same request.
 /// </summary>
 public sealed class NodeHopSigner
 {
@@ -41,23 +42,21 @@ public sealed class NodeHopSigner
 
     /// <summary>The header value for a request <paramref name="node"/> sends now.</summary>
     /// <param name="node">The sending node's ID (no <c>;</c>).</param>
-    /// <param name="method">The request's method.</param>
-    /// <param name="path">The request's path as sent (escaped, without the query).</param>
-    public string Create(string node, string method, string path)
+    /// <param name="fields">What the header vouches for.</param>
+    public string Create(string node, HopFields fields)
     {
         ArgumentException.ThrowIfNullOrEmpty(node);
         var ms = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        return string.Create(CultureInfo.InvariantCulture, $"{node};{ms};{Mac(node, ms, method, path)}");
+        return string.Create(CultureInfo.InvariantCulture, $"{node};{ms};{Mac(node, ms, fields)}");
     }
 
     /// <summary>
-    /// Whether <paramref name="value"/> is a hop header this cluster signed for this method and path within <see cref="Window"/>.
+    /// Whether <paramref name="value"/> is a hop header this cluster signed for these <paramref name="fields"/> within <see cref="Window"/>.
     /// </summary>
     /// <param name="value">The header's value (<see langword="null"/> or malformed: false).</param>
-    /// <param name="method">The request's method.</param>
-    /// <param name="path">The request's path as received (escaped, without the query).</param>
+    /// <param name="fields">The request as received, with this node as <see cref="HopFields.Destination"/>.</param>
     /// <param name="node">The sending node, when valid.</param>
-    public bool TryVerify(string? value, string method, string path, [NotNullWhen(true)] out string? node)
+    public bool TryVerify(string? value, HopFields fields, [NotNullWhen(true)] out string? node)
     {
         node = null;
         if (string.IsNullOrEmpty(value))
@@ -79,7 +78,7 @@ public sealed class NodeHopSigner
         }
 
         var sender = value[..first];
-        var expected = Encoding.ASCII.GetBytes(Mac(sender, ms, method, path));
+        var expected = Encoding.ASCII.GetBytes(Mac(sender, ms, fields));
         var given = Encoding.ASCII.GetBytes(value[(last + 1)..]);
         if (!CryptographicOperations.FixedTimeEquals(expected, given))
         {
@@ -90,9 +89,18 @@ public sealed class NodeHopSigner
         return true;
     }
 
-    private string Mac(string node, long ms, string method, string path)
+    private string Mac(string node, long ms, HopFields fields)
     {
-        var data = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{node}\n{ms}\n{method}\n{path}"));
+        var data = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"{node}\n{ms}\n{fields.Destination}\n{fields.Method}\n{fields.Target}\n{fields.ForwardedFor}\n{fields.ForwardedProto}"));
         return Base64Url.EncodeToString(HMACSHA256.HashData(_secret, data));
     }
 }
+
+/// <summary>What a hop header vouches for, besides its sender and time.</summary>
+/// <param name="Destination">The node the hop is sent to (its ID): a header is not valid at another node.</param>
+/// <param name="Method">The request's method.</param>
+/// <param name="Target">The request target as on the wire: the raw path and query, not canonicalised.</param>
+/// <param name="ForwardedFor">The client's address as the sending node forwards it (<c>X-Forwarded-For</c>), if any.</param>
+/// <param name="ForwardedProto">The client's scheme as the sending node forwards it (<c>X-Forwarded-Proto</c>), if any.</param>
+public readonly record struct HopFields(string Destination, string Method, string Target, string? ForwardedFor, string? ForwardedProto);
