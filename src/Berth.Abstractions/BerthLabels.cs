@@ -33,6 +33,12 @@ public static class BerthLabels
     /// <summary>The node (silo) that started the container.</summary>
     public const string Node = "berth.node";
 
+    /// <summary>
+    /// In a cluster, the cluster's ID on every container its nodes start. A node hands over (and may remove) only containers
+    /// of its own cluster, so two clusters that share a Docker engine, an app name and a node ID never touch each other's.
+    /// </summary>
+    public const string Cluster = "berth.cluster";
+
     /// <summary>Present (value <c>1</c>) on everything a test creates; test runs remove leftovers by it.</summary>
     public const string Test = "berth.test";
 

@@ -27,7 +27,8 @@ internal static class ContainerTable
             // Text, not markup: names and images come from the app and may hold '[' or ']'.
             table.AddRow(new IRenderable[]
             {
-                new Text(c.Class), new Text(c.ObjectName ?? "-"), new Text(c.State), new Text(c.Image), new Text(string.IsNullOrEmpty(c.Version) ? "-" : c.Version),
+                // Names come from clients (a URL picks an object's name): control characters are shown, never sent to the terminal.
+                Cell(c.Class), Cell(c.ObjectName ?? "-"), Cell(c.State), Cell(c.Image), Cell(string.IsNullOrEmpty(c.Version) ? "-" : c.Version),
                 new Text(c.State == "running" ? Uptime(now - c.Created) : "-"), new Text(BerthCli.Short(c.Object)), new Text(BerthCli.Short(c.Id)),
             });
         }
@@ -45,6 +46,8 @@ internal static class ContainerTable
         var lines = writer.ToString().ReplaceLineEndings("\n").Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0);
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
+
+    private static Text Cell(string text) => new(TerminalText.Escape(text));
 
     /// <summary>An uptime as its two largest units: <c>45s</c>, <c>3m12s</c>, <c>2h05m</c>, <c>4d03h</c>.</summary>
     internal static string Uptime(TimeSpan elapsed)

@@ -4,10 +4,14 @@ namespace Berth.Cli;
 
 /// <summary>
 /// Makes text from containers safe to print on an operator's terminal: a tenant's output must not move the cursor, rewrite
-/// earlier lines, set the window title or the clipboard (OSC 52) of whoever tails it. Control characters are shown in
-/// caret notation (ESC as <c>^[</c>, CR as <c>^M</c>), C1 controls as <c>\u009b</c>; tab and newline pass.
+/// earlier lines, set the window title or the clipboard (OSC 52) of whoever tails it, or reorder what is shown (Unicode
+/// bidirectional overrides). Control characters are shown in caret notation (ESC as <c>^[</c>, CR as <c>^M</c>), C1 controls
+/// and invisible format characters (U+202E, U+2066, U+200F, …) as <c>\u202e</c>; tab and newline pass.
 /// </summary>
-/// <remarks>Used for <c>berth tail</c> and <c>berth containers logs</c> text output; <c>--json</c> output is JSON-escaped already.</remarks>
+/// <remarks>
+/// Used for every text Berth prints that a client or container chose: <c>berth tail</c> and <c>berth containers logs</c> lines,
+/// the object names and images in <c>containers list</c> and <c>usage</c> tables. <c>--json</c> output is JSON-escaped already.
+/// </remarks>
 internal static class TerminalText
 {
     /// <summary>Returns <paramref name="text"/> with control characters made visible; the same instance when it has none.</summary>
@@ -58,5 +62,7 @@ internal static class TerminalText
         return -1;
     }
 
-    private static bool IsControl(char c) => c is (< ' ' and not '\t' and not '\n') or '\u007f' or (>= '\u0080' and <= '\u009f');
+    private static bool IsControl(char c) =>
+        c is (< ' ' and not '\t' and not '\n') or '\u007f' or (>= '\u0080' and <= '\u009f')
+        || (c > '\u009f' && char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format);
 }

@@ -102,10 +102,10 @@ internal static class UsageTable
 
         IRenderable[] Cells(string first, string? second, long starts, long runningMs, double memory, double cpu, double disk, long egress, double cost)
         {
-            var cells = new List<IRenderable> { new Text(first) };
+            var cells = new List<IRenderable> { new Text(TerminalText.Escape(first)) };
             if (key is not null)
             {
-                cells.Add(new Text(second ?? "-"));
+                cells.Add(new Text(TerminalText.Escape(second ?? "-")));
             }
 
             cells.AddRange([

@@ -50,7 +50,14 @@ public sealed class ContainerHandover
     public Task<IReadOnlyList<ContainerSummary>> ListNodeAsync(string nodeId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
-        return _runtime.ListAsync(BerthNames.ForNode(_options.Value.AppName, nodeId), cancellationToken);
+        var labels = BerthNames.ForNode(_options.Value.AppName, nodeId);
+        if (_options.Value.ExtraLabels.TryGetValue(BerthLabels.Cluster, out var cluster))
+        {
+            // In a cluster, only this cluster's: another cluster on the same engine may use the same app name and node ID.
+            labels[BerthLabels.Cluster] = cluster;
+        }
+
+        return _runtime.ListAsync(labels, cancellationToken);
     }
 
     /// <summary>

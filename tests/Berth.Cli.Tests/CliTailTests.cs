@@ -96,6 +96,15 @@ public sealed class CliTailTests : IDisposable
     }
 
     [Fact]
+    public void FormatLogLine_BidiOverride_PrintedVisible()
+    {
+        // U+202E (right-to-left override) would show "txt.exe" as "exe.txt"; U+2066 isolates likewise.
+        var line = BerthCli.FormatLogLine(new LogEntry(null, "stdout", "file \u202etxt.exe \u2066x\u2069"), timestamps: false);
+
+        Assert.Equal("out | file \\u202etxt.exe \\u2066x\\u2069", line);
+    }
+
+    [Fact]
     public void FormatLogLine_ContainerWritesEscapeSequences_PrintedVisible()
     {
         var line = BerthCli.FormatLogLine(new LogEntry(null, "stdout", "\u001b[31mred\u001b[0m"), timestamps: false);

@@ -21,6 +21,17 @@ public sealed class ContainerTableTests
         Assert.Equal(["Web", "-", "exited", "berth-demo-web:v0", "-", "-", "333333333333", "cccccccccccc"], rows[3]);
     }
 
+    [Fact]
+    public void Render_ObjectNameWithEscapeSequences_PrintedVisible()
+    {
+        // A client chose this object's name in a URL: it must not retitle or clear the operator's terminal, nor reorder the row.
+        var table = ContainerTable.Render(
+            [new ContainerInfo(new string('a', 64), "n1", "Web", new string('1', 64), "x\u001b]0;PWNED\u0007\u001b[2J\u202eevil", "running", "img:1", "1", Now)], Now);
+
+        Assert.Contains("x^[]0;PWNED^G^[[2J\\u202eevil", table, StringComparison.Ordinal);
+        Assert.DoesNotContain(table, c => c is '\u001b' or '\u0007' or '\u202e');
+    }
+
     private static List<string[]> Rows(string table) =>
         [.. table.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries).Select(line => System.Text.RegularExpressions.Regex.Split(line, " {2,}"))];
 }

@@ -90,6 +90,9 @@ public static class BerthHostingExtensions
             // Also before the silo: the membership schema exists, and an unreachable database fails the start in one line.
             services.AddSingleton(clusterSettings);
             services.AddHostedService<ClusterDatabaseStartup>();
+            // Every container carries the cluster's ID, and hand-overs select by it (BerthLabels.Cluster).
+            services.AddOptions<ContainerOptions>().PostConfigure<IOptions<Orleans.Configuration.ClusterOptions>>(
+                (containers, orleans) => containers.ExtraLabels[BerthLabels.Cluster] = orleans.Value.ClusterId);
             services.AddBerthClusterForwarding(clusterSettings); // each node's gateway URL; the hop through it with Forwarding = node
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClusterNodeHeader>();
             services.AddBerthClusterScheduling(cluster); // alarms and crons once for the cluster (issue 16 §5)
