@@ -34,6 +34,7 @@ public sealed class ClusterRequestTests(ClusterImagesFixture fixture, ITestOutpu
         var before = await _http.GetFromJsonAsync<RootInfo>($"{host.BaseUrl}/c/long/");
         var container = Assert.Single(await ContainersAsync(cluster));
         Assert.Equal(host.NodeId, container.Labels[BerthLabels.Node]);
+        Assert.Equal(cluster.AppName, container.Labels[BerthLabels.Cluster]); // the cluster's ID (default: the app's name)
 
         // 6 s through the other node, three times the container's sleepAfter: it must not be put to sleep under the request.
         // Halfway, a request through the hosting node must find the same container (put to sleep, the app would be draining

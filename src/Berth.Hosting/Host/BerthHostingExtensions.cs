@@ -91,8 +91,9 @@ public static class BerthHostingExtensions
             services.AddSingleton(clusterSettings);
             services.AddHostedService<ClusterDatabaseStartup>();
             // Every container carries the cluster's ID, and hand-overs select by it (BerthLabels.Cluster).
-            services.AddOptions<ContainerOptions>().PostConfigure<IOptions<Orleans.Configuration.ClusterOptions>>(
-                (containers, orleans) => containers.ExtraLabels[BerthLabels.Cluster] = orleans.Value.ClusterId);
+            // The same ID Orleans' ClusterOptions gets (UseBerthCluster), computed here: those options read ContainerOptions.
+            services.AddOptions<ContainerOptions>().PostConfigure(
+                containers => containers.ExtraLabels[BerthLabels.Cluster] = clusterSettings.ClusterId ?? containers.AppName);
             services.AddBerthClusterForwarding(clusterSettings); // each node's gateway URL; the hop through it with Forwarding = node
             services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, ClusterNodeHeader>();
             services.AddBerthClusterScheduling(cluster); // alarms and crons once for the cluster (issue 16 §5)
