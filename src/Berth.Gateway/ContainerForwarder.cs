@@ -15,7 +15,7 @@ namespace Berth.Gateway;
 /// table and forwards straight away; only a cold or sleeping container costs a call to its object.
 /// Every error it answers is a <see cref="GatewayError"/> with a code from <see cref="GatewayErrorCodes"/>.
 /// </summary>
-public sealed partial class ContainerForwarder
+public sealed partial class ContainerForwarder : IDisposable
 {
     /// <summary>
     /// Prefix of the request headers that belong to Berth. Any incoming header with this prefix (any case) is dropped
@@ -49,6 +49,8 @@ public sealed partial class ContainerForwarder
     private readonly RemoteActivityTracker? _remoteActivity;
     private readonly INodeHop? _hop;
     private readonly HttpMessageInvoker? _tlsHopInvoker;
+    private readonly Http1.Http1Forwarder? _http1;
+    private readonly TimeSpan _activityTimeout;
 
     /// <summary>
     /// Creates the forwarder. It sends with its own connections: pooled for requests without a body, full duplex for
@@ -97,6 +99,18 @@ public sealed partial class ContainerForwarder
         _requestConfig = new ForwarderRequestConfig { ActivityTimeout = options.Value.RequestActivityTimeout, Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
         _upgradeConfig = new ForwarderRequestConfig { ActivityTimeout = options.Value.UpgradedActivityTimeout, Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
         _maxRequestBodySize = options.Value.MaxRequestBodySize;
+        _activityTimeout = options.Value.RequestActivityTimeout;
+        _http1 = options.Value.Forwarder == ContainerForwarderKind.Http1 && options.Value.MaxConnectionsPerContainer is null
+            ? new Http1.Http1Forwarder(timeProvider, options.Value)
+            : null;
+    }
+
+    /// <summary>Closes the pooled connections to containers.</summary>
+    public void Dispose()
+    {
+        _http1?.Dispose();
+        _invoker.Dispose();
+        _tlsHopInvoker?.Dispose();
     }
 
     /// <summary>
@@ -177,16 +191,24 @@ public sealed partial class ContainerForwarder
                 ? _remoteActivity.Enter(className, objectId, container)
                 : default;
             ForwarderError error;
+            Exception? exception;
             try
             {
                 var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
                 var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
                 // A verified hop carries the client's address and scheme from the node it entered; anything else is forwarded as is
                 // (one header lookup, and only when a hop header is there at all).
-                var transformer = _hop is not null && context.Request.Headers.ContainsKey(NodeHopSigner.HeaderName) && HopTransformer.IsValidHop(context, _hop, out _)
-                    ? (HttpTransformer)HopReceivedTransformer.Instance
-                    : ContainerTransformer.Instance;
-                error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, transformer);
+                var hopReceived = _hop is not null && context.Request.Headers.ContainsKey(NodeHopSigner.HeaderName) && HopTransformer.IsValidHop(context, _hop, out _);
+                if (_http1 is not null && !upgrade && !hopReceived && Http1.Http1Forwarder.CanForward(context))
+                {
+                    (error, exception) = await _http1.SendAsync(context, prefix, endpoint.Host, targetPort == 0 ? endpoint.DefaultPort : targetPort, _activityTimeout);
+                }
+                else
+                {
+                    var transformer = hopReceived ? (HttpTransformer)HopReceivedTransformer.Instance : ContainerTransformer.Instance;
+                    error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, transformer);
+                    exception = error == ForwarderError.None ? null : context.Features.Get<IForwarderErrorFeature>()?.Exception;
+                }
             }
             finally
             {
@@ -199,7 +221,6 @@ public sealed partial class ContainerForwarder
                 return;
             }
 
-            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
             if (!GatewayErrorCodes.IsDestinationError(error) || context.RequestAborted.IsCancellationRequested)
             {
                 // The client's own failure (its body, its cancellation): the container is not suspect.

@@ -73,7 +73,16 @@ internal sealed class ContainerTransformer : HttpTransformer
     /// <see langword="null"/> to let YARP build it. Kestrel decodes the path but leaves <c>%2F</c> encoded, and YARP
     /// escapes every <c>%</c> of the decoded path, so <c>/a%2Fb</c> would reach the container as <c>/a%252Fb</c>.
     /// </summary>
-    internal static Uri? RawDestinationUri(HttpContext context, string destinationPrefix)
+    internal static Uri? RawDestinationUri(HttpContext context, string destinationPrefix) =>
+        RawPathAndQuery(context) is { } raw
+            ? new Uri(string.Concat(destinationPrefix.AsSpan().TrimEnd('/'), raw), UriKind.Absolute)
+            : null;
+
+    /// <summary>
+    /// The escaped path as the client sent it (minus a stripped prefix) with the query, or <see langword="null"/> when
+    /// the client escaped nothing in its path (then the decoded path is the same) or the app changed the path.
+    /// </summary>
+    internal static string? RawPathAndQuery(HttpContext context)
     {
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (string.IsNullOrEmpty(rawTarget) || rawTarget[0] != '/')
@@ -115,8 +124,7 @@ internal sealed class ContainerTransformer : HttpTransformer
             return null;
         }
 
-        var prefix = destinationPrefix.AsSpan().TrimEnd('/');
-        return new Uri(string.Concat(prefix, rawSuffix, context.Request.QueryString.ToUriComponent()), UriKind.Absolute);
+        return string.Concat(rawSuffix, context.Request.QueryString.ToUriComponent());
     }
 
     /// <summary>Percent-decodes a raw path as Kestrel does: everything except <c>%2F</c>, which stays encoded.</summary>

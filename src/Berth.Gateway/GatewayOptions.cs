@@ -51,8 +51,29 @@ public sealed class GatewayOptions
     /// <value>Defaults to 60 seconds.</value>
     public TimeSpan PooledConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// What forwards a request without a body (GET, HEAD, DELETE, OPTIONS: the warm path) to its container.
+    /// <see cref="ContainerForwarderKind.Http1"/> writes it from Kestrel's request onto a pooled HTTP/1.1 connection and the
+    /// answer straight into Kestrel's response; <see cref="ContainerForwarderKind.Yarp"/> goes through YARP's forwarder and
+    /// .NET's <c>SocketsHttpHandler</c>, as requests with a body, upgrades and hops between nodes always do. With
+    /// <see cref="MaxConnectionsPerContainer"/> set, every request goes through YARP (its pool enforces the limit).
+    /// bench/README.md ("Warm data plane") measures both.
+    /// </summary>
+    /// <value>Defaults to <see cref="ContainerForwarderKind.Http1"/>.</value>
+    public ContainerForwarderKind Forwarder { get; set; } = ContainerForwarderKind.Http1;
+
     /// <summary>The largest allowed <see cref="NameCacheSize"/>: 1,000,000 names.</summary>
     public const int MaxNameCacheSize = 1_000_000;
+}
+
+/// <summary>What forwards requests without a body to containers (<see cref="GatewayOptions.Forwarder"/>).</summary>
+public enum ContainerForwarderKind
+{
+    /// <summary>Berth's HTTP/1.1 forwarder between Kestrel and a pooled connection (the default).</summary>
+    Http1,
+
+    /// <summary>YARP's forwarder with .NET's <c>SocketsHttpHandler</c>.</summary>
+    Yarp,
 }
 
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
@@ -83,6 +104,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.PooledConnectionIdleTimeout <= TimeSpan.Zero)
         {
             failures.Add($"Berth:Gateway:PooledConnectionIdleTimeout: '{options.PooledConnectionIdleTimeout}' is not allowed; use a positive time span.");
+        }
+
+        if (!Enum.IsDefined(options.Forwarder))
+        {
+            failures.Add($"Berth:Gateway:Forwarder: '{options.Forwarder}' is not allowed; use Http1 or Yarp.");
         }
 
         if (options.NameCacheSize is < 0 or > GatewayOptions.MaxNameCacheSize)

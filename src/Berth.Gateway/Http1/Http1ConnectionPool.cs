@@ -1,0 +1,331 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Berth.Gateway.Http1;
+
+/// <summary>
+/// Keep-alive HTTP/1.1 connections to container addresses, one idle stack per address. A request takes the most
+/// recently used idle connection (so surplus ones age out) and gives it back when its response was read to the end;
+/// idle connections older than <see cref="GatewayOptions.PooledConnectionIdleTimeout"/> are closed by a sweep, and an
+/// address nobody used for that long is forgotten (container addresses are reused by later containers).
+/// Locks are per address, never global.
+/// </summary>
+internal sealed class Http1ConnectionPool : IDisposable
+{
+    private readonly ConcurrentDictionary<string, AddressPool> _addresses = new(StringComparer.Ordinal);
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _idleTimeout;
+    private readonly ITimer _sweep;
+
+    public Http1ConnectionPool(TimeProvider timeProvider, TimeSpan idleTimeout)
+    {
+        _timeProvider = timeProvider;
+        _idleTimeout = idleTimeout;
+        var period = idleTimeout / 2 > TimeSpan.FromSeconds(1) ? idleTimeout / 2 : TimeSpan.FromSeconds(1);
+        _sweep = timeProvider.CreateTimer(static state => ((Http1ConnectionPool)state!).Sweep(), this, period, period);
+    }
+
+    /// <summary>Idle connections open now, over all addresses (for tests and diagnostics).</summary>
+    public int IdleCount => _addresses.Values.Sum(a => a.IdleCount);
+
+    /// <summary>The pool of one destination (<c>http://host:port/</c>, as <c>ContainerEndpoint.GetDestinationPrefix</c> makes it).</summary>
+    public AddressPool Get(string destinationPrefix, string host, int port)
+    {
+        if (_addresses.TryGetValue(destinationPrefix, out var pool) && !pool.Removed)
+        {
+            return pool;
+        }
+
+        return _addresses.AddOrUpdate(destinationPrefix,
+            static (_, state) => new AddressPool(state.Self, state.Host, state.Port),
+            static (_, existing, state) => existing.Removed ? new AddressPool(state.Self, state.Host, state.Port) : existing,
+            (Self: this, Host: host, Port: port));
+    }
+
+    private void Sweep()
+    {
+        var now = _timeProvider.GetTimestamp();
+        foreach (var (key, pool) in _addresses)
+        {
+            if (pool.Sweep(now, _timeProvider, _idleTimeout))
+            {
+                _addresses.TryRemove(new KeyValuePair<string, AddressPool>(key, pool));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _sweep.Dispose();
+        foreach (var pool in _addresses.Values)
+        {
+            pool.Close();
+        }
+
+        _addresses.Clear();
+    }
+
+    /// <summary>The idle connections to one address.</summary>
+    internal sealed class AddressPool(Http1ConnectionPool owner, string host, int port)
+    {
+        private readonly Stack<Http1Connection> _idle = new();
+        private long _lastUsed = owner._timeProvider.GetTimestamp();
+
+        public EndPoint Address { get; } = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
+
+        /// <summary>The <c>Host</c> header a request to this address carries: the address itself, as YARP sends it.</summary>
+        public byte[] HostHeader { get; } = System.Text.Encoding.ASCII.GetBytes(
+            (host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? "[" + host + "]" : host) + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        public bool Removed { get; private set; }
+
+        public int IdleCount
+        {
+            get
+            {
+                lock (_idle)
+                {
+                    return _idle.Count;
+                }
+            }
+        }
+
+        /// <summary>An idle connection young enough to use, or <see langword="null"/>.</summary>
+        public Http1Connection? TryRent()
+        {
+            var now = owner._timeProvider.GetTimestamp();
+            while (true)
+            {
+                Http1Connection? connection;
+                lock (_idle)
+                {
+                    _lastUsed = now;
+                    if (!_idle.TryPop(out connection))
+                    {
+                        return null;
+                    }
+                }
+
+                if (owner._timeProvider.GetElapsedTime(connection.LastUsed, now) < owner._idleTimeout)
+                {
+                    return connection;
+                }
+
+                connection.Dispose();
+            }
+        }
+
+        /// <summary>A new connection to the address; throws <see cref="SocketException"/> or <see cref="OperationCanceledException"/>.</summary>
+        public async ValueTask<Http1Connection> ConnectAsync(Http1Connection connection, CancellationToken cancellationToken)
+        {
+            await connection.Socket.ConnectAsync(Address, cancellationToken);
+            return connection;
+        }
+
+        public Http1Connection Create() => new(owner._timeProvider);
+
+        /// <summary>Gives a connection whose last response was read to its end back for the next request.</summary>
+        public void Return(Http1Connection connection)
+        {
+            connection.LastUsed = owner._timeProvider.GetTimestamp();
+            lock (_idle)
+            {
+                if (!Removed)
+                {
+                    _idle.Push(connection);
+                    return;
+                }
+            }
+
+            connection.Dispose();
+        }
+
+        /// <summary>Closes idle connections past the timeout; true when the address went unused that long and was closed.</summary>
+        public bool Sweep(long now, TimeProvider time, TimeSpan idleTimeout)
+        {
+            List<Http1Connection>? stale = null;
+            bool forget;
+            lock (_idle)
+            {
+                // Oldest at the bottom: rebuild the stack without the stale ones.
+                if (_idle.Count > 0)
+                {
+                    var kept = new List<Http1Connection>(_idle.Count);
+                    foreach (var connection in _idle)
+                    {
+                        if (time.GetElapsedTime(connection.LastUsed, now) >= idleTimeout)
+                        {
+                            (stale ??= []).Add(connection);
+                        }
+                        else
+                        {
+                            kept.Add(connection);
+                        }
+                    }
+
+                    if (stale is not null)
+                    {
+                        _idle.Clear();
+                        for (var i = kept.Count - 1; i >= 0; i--)
+                        {
+                            _idle.Push(kept[i]);
+                        }
+                    }
+                }
+
+                forget = _idle.Count == 0 && time.GetElapsedTime(_lastUsed, now) >= idleTimeout;
+                if (forget)
+                {
+                    Removed = true;
+                }
+            }
+
+            stale?.ForEach(c => c.Dispose());
+            return forget;
+        }
+
+        public void Close()
+        {
+            Http1Connection[] idle;
+            lock (_idle)
+            {
+                Removed = true;
+                idle = [.. _idle];
+                _idle.Clear();
+            }
+
+            foreach (var connection in idle)
+            {
+                connection.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// One keep-alive connection to a container: its socket, its receive buffer (bytes read but not yet used sit between
+/// <see cref="Start"/> and <see cref="End"/>), and a timer token that bounds each wait by the activity timeout.
+/// </summary>
+internal sealed class Http1Connection : IDisposable
+{
+    /// <summary>Receive buffer size: one read takes a whole small response (head and body), as nginx's 4–8 KiB proxy buffers do, with room.</summary>
+    public const int BufferSize = 16 * 1024;
+
+    private readonly CancellationTokenSource _timeout;
+    private int _disposed;
+
+    public Http1Connection(TimeProvider timeProvider)
+    {
+        _timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
+        Socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        LastUsed = timeProvider.GetTimestamp();
+    }
+
+    public Socket Socket { get; }
+
+    public byte[] Buffer { get; private set; }
+
+    public int Start { get; set; }
+
+    public int End { get; set; }
+
+    public long LastUsed { get; set; }
+
+    /// <summary>Whether a response has been read on this connection before (a failure before any byte of the next may be its idle close).</summary>
+    public bool Reused { get; set; }
+
+    /// <summary>The last response's header values, reused when the next response repeats them (no string per header per request).</summary>
+    public HeaderValueCache Values { get; } = new();
+
+    /// <summary>The token every socket operation and client flush of the current request waits with.</summary>
+    public CancellationToken Token => _timeout.Token;
+
+    /// <summary>Whether the token fired (activity timeout or the client's abort).</summary>
+    public bool Canceled => _timeout.IsCancellationRequested;
+
+    /// <summary>Starts a wait of at most <paramref name="timeout"/>.</summary>
+    public void Arm(TimeSpan timeout) => _timeout.CancelAfter(timeout);
+
+    /// <summary>Cancels the current wait (the client went away).</summary>
+    public void Cancel()
+    {
+        try
+        {
+            _timeout.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed by a concurrent failure: nothing left to wake.
+        }
+    }
+
+    /// <summary>Readies the timer for the next request; false when it fired, so the connection must not be reused.</summary>
+    public bool TryReset() => _timeout.TryReset();
+
+    /// <summary>Grows the receive buffer (a response head larger than it), keeping the unread bytes; at most <paramref name="max"/> bytes.</summary>
+    public bool TryGrow(int max)
+    {
+        if (Buffer.Length >= max)
+        {
+            return false;
+        }
+
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(max, Buffer.Length * 2));
+        Buffer.AsSpan(Start, End - Start).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(Buffer);
+        End -= Start;
+        Start = 0;
+        Buffer = bigger;
+        return true;
+    }
+
+    /// <summary>Moves unread bytes to the front of the buffer, so the next read has the most room.</summary>
+    public void Compact()
+    {
+        if (Start == End)
+        {
+            Start = End = 0;
+        }
+        else if (Start > 0)
+        {
+            Buffer.AsSpan(Start, End - Start).CopyTo(Buffer);
+            End -= Start;
+            Start = 0;
+        }
+    }
+
+    /// <summary>Whether a byte of the current response's body was written to the client.</summary>
+    public bool WroteBody { get; set; }
+
+    /// <summary>Reads more bytes after <see cref="End"/>; 0 when the container closed the connection.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<int> FillAsync(TimeSpan timeout)
+    {
+        if (End == Buffer.Length)
+        {
+            Compact();
+        }
+
+        Arm(timeout);
+        var read = await Socket.ReceiveAsync(Buffer.AsMemory(End), SocketFlags.None, Token);
+        End += read;
+        return read;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Socket.Dispose();
+        _timeout.Dispose();
+        var buffer = Buffer;
+        Buffer = [];
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+}

@@ -1,0 +1,875 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Frozen;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Berth.Gateway.Http1;
+
+/// <summary>
+/// Forwards a request without a body (the warm path: GET, HEAD, DELETE, OPTIONS) to a container over a pooled
+/// HTTP/1.1 connection, writing the request head straight from Kestrel's request and the container's response straight
+/// into Kestrel's response. It does what YARP's forwarder with its default transforms does for such a request
+/// (hop-by-hop headers dropped both ways, <c>Host</c> of the container, <c>X-Forwarded-For/Proto/Host/Prefix</c> set,
+/// the body copied as it arrives) without an <see cref="HttpRequestMessage"/>, a <see cref="Uri"/>, .NET's header
+/// collections or a second HTTP stack: on two cores that is a third of the gateway's CPU per request
+/// (bench/README.md, "Warm data plane"). Written here because no library forwards between Kestrel and a raw
+/// connection: YARP and every other .NET proxy go through <see cref="HttpMessageInvoker"/>.
+/// Requests with a body, upgrades and hops between nodes still go through YARP (<see cref="ContainerForwarder"/>).
+/// The container is untrusted: its response head is bounded (64 KiB, as <c>SocketsHttpHandler</c>), parsed strictly
+/// (RFC 9112: one status line, token names, no line folding, one Content-Length, chunked framing checked), and a
+/// response that is not read exactly to its end never leaves its connection in the pool.
+/// </summary>
+internal sealed class Http1Forwarder : IDisposable
+{
+    // The whole response head (interim answers included): SocketsHttpHandler's default MaxResponseHeadersLength.
+    private const int MaxHeadBytes = 64 * 1024;
+
+    // Interim answers (100 Continue, 103 Early Hints) before the final one; more is a container stalling the gateway.
+    private const int MaxInterimResponses = 8;
+
+    // A chunk-size line with its extensions; longer is a container trying to make the gateway buffer.
+    private const int MaxChunkSizeLine = 4 * 1024;
+
+    // Containers sit on a local bridge: a connect that takes longer than this will not succeed (ContainerHttpClient's too).
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
+
+    // YARP's RequestUtilities list (hop-by-hop and proxy-only headers), dropped both ways.
+    private static readonly FrozenSet<string> HopByHop = new[]
+    {
+        "Connection", "Transfer-Encoding", "Keep-Alive", "Upgrade", "Proxy-Connection", "Proxy-Authenticate",
+        "Proxy-Authentication-Info", "Proxy-Authorization", "Proxy-Features", "Proxy-Instruction", "Security-Scheme",
+        "ALPN", "Close", "TE", "Alt-Svc",
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    // Request headers the forwarder writes itself (Host, X-Forwarded-*) or that mean nothing without a body (Expect).
+    private static readonly FrozenSet<string> Replaced = new[]
+    {
+        "Host", "Expect", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix",
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    private readonly Http1ConnectionPool _pool;
+
+    public Http1Forwarder(TimeProvider timeProvider, GatewayOptions options)
+    {
+        _pool = new Http1ConnectionPool(timeProvider, options.PooledConnectionIdleTimeout);
+    }
+
+    /// <summary>Idle pooled connections (tests).</summary>
+    internal int IdleConnections => _pool.IdleCount;
+
+    /// <summary>
+    /// Whether this forwarder takes the request: no body (Kestrel saw none coming, or <c>Content-Length: 0</c>), not an
+    /// upgrade (WebSocket), not CONNECT. Everything else goes through YARP.
+    /// </summary>
+    public static bool CanForward(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentLength is > 0)
+        {
+            return false;
+        }
+
+        if (request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>() is not { CanHaveBody: false })
+        {
+            return false;
+        }
+
+        return !HttpMethods.IsConnect(request.Method)
+            && context.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true }
+            && context.Features.Get<IHttpExtendedConnectFeature>() is not { IsExtendedConnect: true };
+    }
+
+    /// <summary>
+    /// Sends the request to <paramref name="host"/>:<paramref name="port"/> and writes the response. Returns
+    /// <see cref="ForwarderError.None"/>, or the failure as YARP names it with its exception: a connection that could not
+    /// be opened is <see cref="ForwarderError.Request"/> with an <see cref="HttpRequestException"/> of
+    /// <see cref="HttpRequestError.ConnectionError"/> (nothing was sent); no byte in <paramref name="activityTimeout"/> is
+    /// <see cref="ForwarderError.RequestTimedOut"/>; a failure once the response has started aborts the client's connection.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<(ForwarderError Error, Exception? Exception)> SendAsync(HttpContext context, string destinationPrefix, string host, int port, TimeSpan activityTimeout)
+    {
+        var address = _pool.Get(destinationPrefix, host, port);
+        var head = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            var headLength = WriteHead(context, address.HostHeader, ref head);
+            var connection = address.TryRent();
+            for (var attempt = 0; ; attempt++)
+            {
+                var reused = connection is not null;
+                if (connection is null)
+                {
+                    connection = address.Create();
+                    var connected = await ConnectAsync(address, connection, context.RequestAborted);
+                    if (connected is not null)
+                    {
+                        connection.Dispose();
+                        // A retry after a reused connection failed: the request had been sent on it.
+                        return attempt == 0
+                            ? (ForwarderError.Request, connected)
+                            : (ForwarderError.Request, new HttpRequestException(HttpRequestError.Unknown,
+                                "The container failed the request after it was sent to it (a new connection was then refused).", connected));
+                    }
+                }
+
+                Outcome outcome;
+                try
+                {
+                    outcome = await ExchangeAsync(context, connection, head.AsMemory(0, headLength), activityTimeout, reused);
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+
+                if (outcome.Retry && attempt == 0)
+                {
+                    // The container closed a kept-alive connection as the request went out (its idle close): once more, on a new one.
+                    connection.Dispose();
+                    connection = null;
+                    continue;
+                }
+
+                if (outcome.Reusable && connection.TryReset())
+                {
+                    connection.Reused = true;
+                    address.Return(connection);
+                }
+                else
+                {
+                    connection.Dispose();
+                }
+
+                return (outcome.Error, outcome.Exception);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(head);
+        }
+    }
+
+    private static async ValueTask<HttpRequestException?> ConnectAsync(Http1ConnectionPool.AddressPool address, Http1Connection connection, CancellationToken requestAborted)
+    {
+        using var registration = requestAborted.UnsafeRegister(static s => ((Http1Connection)s!).Cancel(), connection);
+        try
+        {
+            connection.Arm(ConnectTimeout);
+            await address.ConnectAsync(connection, connection.Token);
+            return null;
+        }
+        catch (SocketException ex)
+        {
+            return new HttpRequestException(HttpRequestError.ConnectionError, $"Could not connect to the container: {ex.Message}", ex);
+        }
+        catch (OperationCanceledException ex) when (!requestAborted.IsCancellationRequested)
+        {
+            return new HttpRequestException(HttpRequestError.ConnectionError, "The container's address did not accept a connection in time.", ex);
+        }
+    }
+
+    private readonly record struct Outcome(ForwarderError Error, Exception? Exception, bool Reusable, bool Retry = false);
+
+    private enum Framing
+    {
+        None,
+        Length,
+        Chunked,
+        UntilClose,
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<Outcome> ExchangeAsync(HttpContext context, Http1Connection connection, ReadOnlyMemory<byte> head, TimeSpan timeout, bool reused)
+    {
+        using var registration = context.RequestAborted.UnsafeRegister(static s => ((Http1Connection)s!).Cancel(), connection);
+        var phase = ForwarderError.Request;
+        connection.WroteBody = false;
+        try
+        {
+            connection.Arm(timeout);
+            await connection.Socket.SendAsync(head, SocketFlags.None, connection.Token);
+
+            var response = await ReadHeadAsync(context, connection, timeout, reused);
+            if (response.Retry)
+            {
+                return new(ForwarderError.Request, null, Reusable: false, Retry: true);
+            }
+
+            phase = ForwarderError.ResponseBodyDestination;
+            var (complete, clientGone) = await CopyBodyAsync(context, connection, response, timeout);
+            if (clientGone)
+            {
+                return new(ForwarderError.ResponseBodyClient, null, Reusable: false);
+            }
+
+            var reusable = complete && !response.Close && response.Framing != Framing.UntilClose && connection.Start == connection.End;
+            return new(ForwarderError.None, null, reusable);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidDataException)
+        {
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                return new(phase == ForwarderError.Request ? ForwarderError.RequestCanceled : ForwarderError.ResponseBodyCanceled, ex, Reusable: false);
+            }
+
+            if (reused && phase == ForwarderError.Request && connection.End == 0 && ex is SocketException or IOException)
+            {
+                // Nothing of a response came on a kept-alive connection: the container had closed it. SocketsHttpHandler sends again too.
+                return new(ForwarderError.Request, ex, Reusable: false, Retry: true);
+            }
+
+            var error = ex is OperationCanceledException
+                ? phase == ForwarderError.Request ? ForwarderError.RequestTimedOut : ForwarderError.ResponseBodyDestination
+                : phase;
+            var reported = ex is InvalidDataException or OperationCanceledException
+                ? new HttpRequestException(HttpRequestError.InvalidResponse, ex is OperationCanceledException
+                    ? string.Create(CultureInfo.InvariantCulture, $"The container sent nothing for {timeout.TotalSeconds:0.###} s (Berth:Gateway:RequestActivityTimeout).")
+                    : ex.Message, ex)
+                : new HttpRequestException(HttpRequestError.Unknown, "The container failed the request after it was sent to it: " + ex.Message, ex);
+            if (phase != ForwarderError.Request && (connection.WroteBody || context.Response.HasStarted))
+            {
+                // Part of the body went out: the client must see a broken response, not a short one.
+                context.Abort();
+            }
+
+            return new(error, reported, Reusable: false);
+        }
+        catch (InvalidOperationException ex) when (phase == ForwarderError.Request)
+        {
+            // Kestrel refused a header value of the container's (a control or non-ASCII character).
+            return new(ForwarderError.ResponseHeaders, new HttpRequestException(HttpRequestError.InvalidResponse, ex.Message, ex), Reusable: false);
+        }
+    }
+
+    /// <summary>What the final response head said about the body and the connection.</summary>
+    private readonly record struct ResponseHead(Framing Framing, long Length, bool Close, bool Retry = false);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<ResponseHead> ReadHeadAsync(HttpContext context, Http1Connection connection, TimeSpan timeout, bool reused)
+    {
+        connection.Start = connection.End = 0;
+        var total = 0;
+        for (var interim = 0; ; )
+        {
+            // The end of the head: an empty line. Each byte is looked at once, however slowly the head arrives.
+            int end;
+            var scanned = 0;
+            while ((end = FindHeadEnd(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start), ref scanned)) < 0)
+            {
+                if (connection.End - connection.Start + total >= MaxHeadBytes
+                    || (connection.End == connection.Buffer.Length && connection.Start == 0 && !connection.TryGrow(MaxHeadBytes)))
+                {
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The container sent a response head longer than {MaxHeadBytes} bytes."));
+                }
+
+                var before = connection.End;
+                if (await connection.FillAsync(timeout) == 0)
+                {
+                    if (before == 0 && interim == 0 && reused)
+                    {
+                        return new(Framing.None, 0, Close: true, Retry: true);
+                    }
+
+                    throw new IOException("The container closed the connection before it answered.");
+                }
+            }
+
+            var headSpan = connection.Buffer.AsSpan(connection.Start, end);
+            total += end;
+            connection.Start += end;
+            var parsed = ApplyHead(context, connection, headSpan);
+            if (parsed is { } final)
+            {
+                return final;
+            }
+
+            if (++interim > MaxInterimResponses)
+            {
+                throw new InvalidDataException($"The container sent more than {MaxInterimResponses} interim (1xx) answers.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The length of the head at the start of <paramref name="data"/>, through its empty line; -1 when it has not all
+    /// arrived. <paramref name="scanned"/> is where the last incomplete line started: the next call goes on from there.
+    /// </summary>
+    private static int FindHeadEnd(ReadOnlySpan<byte> data, ref int scanned)
+    {
+        while (true)
+        {
+            var newline = data[scanned..].IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                return -1;
+            }
+
+            var line = data[scanned..(scanned + newline)];
+            scanned += newline + 1;
+            if (line.IsEmpty || line is [(byte)'\r'])
+            {
+                return scanned;
+            }
+        }
+    }
+
+    /// <summary>Applies a complete head to the response; <see langword="null"/> for an interim (1xx) answer, which is skipped.</summary>
+    private static ResponseHead? ApplyHead(HttpContext context, Http1Connection connection, ReadOnlySpan<byte> head)
+    {
+        var lineEnd = head.IndexOf((byte)'\n');
+        var statusLine = TrimCr(head[..lineEnd]);
+        // "HTTP/1.1 200 OK": the version, a space, three digits, then a space or nothing.
+        if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1."u8) || statusLine[8] != (byte)' '
+            || (statusLine.Length > 12 && statusLine[12] != (byte)' ')
+            || !Utf8Parser.TryParse(statusLine.Slice(9, 3), out int status, out var digits) || digits != 3 || status < 100)
+        {
+            throw new InvalidDataException("The container's status line is not HTTP/1.x: '" + Printable(statusLine) + "'.");
+        }
+
+        var http10 = statusLine[7] == (byte)'0';
+        var interim = status is >= 100 and < 200;
+        if (status == 101)
+        {
+            throw new InvalidDataException("The container switched protocols (101) for a request that asked for no upgrade.");
+        }
+
+        var response = context.Response;
+        if (!interim)
+        {
+            response.StatusCode = status;
+        }
+
+        var headers = response.Headers;
+        long length = -1;
+        var chunked = false;
+        var transferEncoding = false;
+        var close = http10;
+        var position = 0;
+        var rest = head[(lineEnd + 1)..];
+        while (true)
+        {
+            var newline = rest.IndexOf((byte)'\n');
+            var line = TrimCr(rest[..newline]);
+            rest = rest[(newline + 1)..];
+            if (line.IsEmpty)
+            {
+                break;
+            }
+
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || !IsToken(line[..colon]))
+            {
+                // Also line folding (a line starting with white space), which RFC 9112 §5.2 lets a proxy refuse.
+                throw new InvalidDataException("The container sent an invalid header line: '" + Printable(line) + "'.");
+            }
+
+            var nameBytes = line[..colon];
+            var value = line[(colon + 1)..].Trim(" \t"u8);
+            if (value.IndexOfAny((byte)'\r', (byte)0) >= 0)
+            {
+                throw new InvalidDataException("The container sent a header value with a control character: '" + Printable(nameBytes) + "'.");
+            }
+
+            if (interim)
+            {
+                continue;
+            }
+
+            var name = KnownHeaderNames.Get(nameBytes);
+            if (HopByHop.Contains(name))
+            {
+                if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+                {
+                    transferEncoding = true;
+                    // Chunked only when it is the final coding (RFC 9112 §6.3); else the body runs to the connection's end.
+                    chunked = EndsWithToken(value, "chunked"u8);
+                }
+                else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+                {
+                    if (ContainsToken(value, "close"u8))
+                    {
+                        close = true;
+                    }
+                    else if (http10 && ContainsToken(value, "keep-alive"u8))
+                    {
+                        close = false;
+                    }
+                }
+
+                continue;
+            }
+
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                if (value.IsEmpty || !char.IsAsciiDigit((char)value[0]) || !Utf8Parser.TryParse(value, out long parsed, out var used)
+                    || used != value.Length || (length >= 0 && parsed != length))
+                {
+                    throw new InvalidDataException("The container sent an invalid or conflicting Content-Length: '" + Printable(value) + "'.");
+                }
+
+                length = parsed;
+                continue;
+            }
+
+            headers.Append(name, connection.Values.Get(position++, name, value));
+        }
+
+        if (interim)
+        {
+            return null;
+        }
+
+        var isHead = HttpMethods.IsHead(context.Request.Method);
+        if (isHead || status is 204 or 304)
+        {
+            // No body follows (RFC 9112 §6.3); the length describes the representation a GET would get.
+            if (length >= 0 && status != 204)
+            {
+                response.ContentLength = length;
+            }
+
+            return new(Framing.None, 0, close);
+        }
+
+        if (transferEncoding)
+        {
+            // Transfer-Encoding overrides Content-Length, which must not be forwarded (RFC 9112 §6.3).
+            return chunked ? new(Framing.Chunked, 0, close) : new(Framing.UntilClose, 0, Close: true);
+        }
+
+        if (length >= 0)
+        {
+            response.ContentLength = length;
+            return new(length == 0 ? Framing.None : Framing.Length, length, close);
+        }
+
+        return new(Framing.UntilClose, 0, Close: true);
+    }
+
+    /// <summary>Copies the body; (false, _) when it ended early, (_, true) when the client went away.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<(bool Complete, bool ClientGone)> CopyBodyAsync(HttpContext context, Http1Connection connection, ResponseHead head, TimeSpan timeout)
+    {
+        var writer = context.Response.BodyWriter;
+        switch (head.Framing)
+        {
+            case Framing.None:
+                return (true, false);
+
+            case Framing.Length:
+                var remaining = head.Length;
+                while (true)
+                {
+                    var buffered = connection.End - connection.Start;
+                    if (buffered > 0)
+                    {
+                        var take = (int)Math.Min(buffered, remaining);
+                        writer.Write(connection.Buffer.AsSpan(connection.Start, take));
+                        connection.WroteBody = true;
+                        connection.Start += take;
+                        remaining -= take;
+                        if (remaining == 0)
+                        {
+                            // Kestrel flushes the rest when the request ends.
+                            return (true, false);
+                        }
+                    }
+
+                    if (await FlushAsync(writer, connection, timeout))
+                    {
+                        return (false, true);
+                    }
+
+                    connection.Start = connection.End = 0;
+                    if (await connection.FillAsync(timeout) == 0)
+                    {
+                        throw new IOException(string.Create(CultureInfo.InvariantCulture, $"The container closed the connection {remaining} bytes before the end of its response body."));
+                    }
+                }
+
+            case Framing.Chunked:
+                return await CopyChunkedAsync(writer, connection, timeout);
+
+            default:
+                while (true)
+                {
+                    if (connection.End > connection.Start)
+                    {
+                        writer.Write(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start));
+                        connection.WroteBody = true;
+                        if (await FlushAsync(writer, connection, timeout))
+                        {
+                            return (false, true);
+                        }
+                    }
+
+                    connection.Start = connection.End = 0;
+                    if (await connection.FillAsync(timeout) == 0)
+                    {
+                        return (true, false);
+                    }
+                }
+        }
+    }
+
+    private static async ValueTask<(bool Complete, bool ClientGone)> CopyChunkedAsync(PipeWriter writer, Http1Connection connection, TimeSpan timeout)
+    {
+        long chunkLeft = 0;
+        var trailerBytes = 0;
+        var state = ChunkState.Size;
+        while (true)
+        {
+            var data = connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start);
+            while (!data.IsEmpty)
+            {
+                if (state == ChunkState.Data)
+                {
+                    var take = (int)Math.Min(data.Length, chunkLeft);
+                    writer.Write(data[..take]);
+                    connection.WroteBody = true;
+                    connection.Start += take;
+                    data = data[take..];
+                    chunkLeft -= take;
+                    if (chunkLeft == 0)
+                    {
+                        state = ChunkState.DataEnd;
+                    }
+
+                    continue;
+                }
+
+                var newline = data.IndexOf((byte)'\n');
+                if (newline < 0)
+                {
+                    var limit = state == ChunkState.Trailers ? MaxHeadBytes - trailerBytes : MaxChunkSizeLine;
+                    if (data.Length > limit)
+                    {
+                        throw new InvalidDataException("The container's chunked response has a chunk-size or trailer line that is too long.");
+                    }
+
+                    break;
+                }
+
+                var line = TrimCr(data[..newline]);
+                connection.Start += newline + 1;
+                data = data[(newline + 1)..];
+                switch (state)
+                {
+                    case ChunkState.Size:
+                        chunkLeft = ParseChunkSize(line);
+                        state = chunkLeft == 0 ? ChunkState.Trailers : ChunkState.Data;
+                        break;
+                    case ChunkState.DataEnd:
+                        if (!line.IsEmpty)
+                        {
+                            throw new InvalidDataException("The container's chunked response is malformed (no line end after a chunk).");
+                        }
+
+                        state = ChunkState.Size;
+                        break;
+                    default:
+                        // Trailers are not forwarded (HTTP/1.1 clients rarely take them); the empty line ends the body.
+                        trailerBytes += newline + 1;
+                        if (trailerBytes > MaxHeadBytes)
+                        {
+                            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The container's trailers are longer than {MaxHeadBytes} bytes."));
+                        }
+
+                        if (line.IsEmpty)
+                        {
+                            return (true, false);
+                        }
+
+                        break;
+                }
+            }
+
+            // Before waiting for more: what arrived goes to the client now (server-sent events, streamed pages).
+            if (await FlushAsync(writer, connection, timeout))
+            {
+                return (false, true);
+            }
+
+            connection.Compact();
+            if (await connection.FillAsync(timeout) == 0)
+            {
+                throw new IOException("The container closed the connection before the end of its chunked response.");
+            }
+        }
+    }
+
+    private enum ChunkState
+    {
+        Size,
+        Data,
+        DataEnd,
+        Trailers,
+    }
+
+    private static long ParseChunkSize(ReadOnlySpan<byte> line)
+    {
+        var semicolon = line.IndexOf((byte)';');
+        var size = (semicolon < 0 ? line : line[..semicolon]).TrimEnd(" \t"u8);
+        // At most 15 hex digits: no overflow, and no chunk larger than a petabyte.
+        if (size.IsEmpty || size.Length > 15 || !char.IsAsciiHexDigit((char)size[0]) || !Utf8Parser.TryParse(size, out long value, out var used, 'x') || used != size.Length)
+        {
+            throw new InvalidDataException("The container sent an invalid chunk size: '" + Printable(line) + "'.");
+        }
+
+        return value;
+    }
+
+    /// <summary>Flushes what was written to the client; true when the client is gone.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> FlushAsync(PipeWriter writer, Http1Connection connection, TimeSpan timeout)
+    {
+        connection.Arm(timeout);
+        var result = await writer.FlushAsync(connection.Token);
+        return result.IsCompleted || result.IsCanceled;
+    }
+
+    /// <summary>
+    /// Writes the request line and headers into <paramref name="buffer"/> (grown from the pool when needed) and returns
+    /// their length. The target is the client's own (escaping kept, a stripped prefix removed); the headers are the
+    /// client's minus hop-by-hop, <c>X-Berth-*</c>, the ones its <c>Connection</c> header names and any with a line
+    /// break; then <c>Host</c> of the container and <c>X-Forwarded-For/Proto/Host/Prefix</c>, set as YARP's defaults set them.
+    /// </summary>
+    internal static int WriteHead(HttpContext context, ReadOnlySpan<byte> hostHeader, ref byte[] buffer)
+    {
+        var request = context.Request;
+        var head = new HeadWriter(buffer);
+        head.WriteAscii(request.Method);
+        head.Write(" "u8);
+        if (ContainerTransformer.RawPathAndQuery(context) is { } raw)
+        {
+            head.WriteLatin1(raw);
+        }
+        else
+        {
+            var path = request.Path;
+            head.WriteLatin1(path.HasValue ? path.ToUriComponent() : "/");
+            head.WriteLatin1(request.QueryString.Value);
+        }
+
+        head.Write(" HTTP/1.1\r\nHost: "u8);
+        head.Write(hostHeader);
+        head.Write("\r\n"u8);
+
+        var requestHeaders = request.Headers;
+        var connectionHeader = requestHeaders.Connection;
+        foreach (var header in requestHeaders)
+        {
+            var name = header.Key;
+            if (name.StartsWith(':') || HopByHop.Contains(name) || Replaced.Contains(name) || ContainerTransformer.IsReserved(name)
+                || (connectionHeader.Count > 0 && NamedIn(connectionHeader, name)) || !IsValid(header.Value))
+            {
+                continue;
+            }
+
+            head.WriteAscii(name);
+            head.Write(": "u8);
+            var values = header.Value;
+            for (var i = 0; i < values.Count; i++)
+            {
+                if (i > 0)
+                {
+                    // HttpClient joins with ", "; a Cookie header's parts are joined with "; " (RFC 6265 §5.4).
+                    head.Write(name.Equals("Cookie", StringComparison.OrdinalIgnoreCase) ? "; "u8 : ", "u8);
+                }
+
+                head.WriteLatin1(values[i]);
+            }
+
+            head.Write("\r\n"u8);
+        }
+
+        if (context.Connection.RemoteIpAddress is { } remote)
+        {
+            head.Write("X-Forwarded-For: "u8);
+            head.WriteAddress(remote);
+            head.Write("\r\n"u8);
+        }
+
+        head.Write("X-Forwarded-Proto: "u8);
+        head.WriteAscii(request.Scheme);
+        head.Write("\r\n"u8);
+        if (request.Host.HasValue)
+        {
+            head.Write("X-Forwarded-Host: "u8);
+            head.WriteLatin1(request.Host.Value);
+            head.Write("\r\n"u8);
+        }
+
+        if (request.PathBase.HasValue)
+        {
+            head.Write("X-Forwarded-Prefix: "u8);
+            head.WriteLatin1(request.PathBase.ToUriComponent());
+            head.Write("\r\n"u8);
+        }
+
+        head.Write("\r\n"u8);
+        buffer = head.Buffer;
+        return head.Length;
+    }
+
+    private static bool IsValid(Microsoft.Extensions.Primitives.StringValues values)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            // A line break would start a header of the sender's choosing; YARP drops such a header too.
+            if (values[i] is { } value && value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool NamedIn(Microsoft.Extensions.Primitives.StringValues connection, string name)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                if (value.AsSpan()[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line is [.., (byte)'\r'] ? line[..^1] : line;
+
+    private static bool IsToken(ReadOnlySpan<byte> name)
+    {
+        foreach (var b in name)
+        {
+            // tchar (RFC 9110 §5.6.2)
+            var ok = b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
+                || "!#$%&'*+-.^_`|~"u8.Contains(b);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool ContainsToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
+    {
+        foreach (var range in value.Split((byte)','))
+        {
+            if (Ascii.EqualsIgnoreCase(value[range].Trim(" \t"u8), token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool EndsWithToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
+    {
+        var comma = value.LastIndexOf((byte)',');
+        return Ascii.EqualsIgnoreCase((comma < 0 ? value : value[(comma + 1)..]).Trim(" \t"u8), token);
+    }
+
+    /// <summary>Bytes from a container, for an error message: printable ASCII kept, the rest escaped, at most 200 characters.</summary>
+    private static string Printable(ReadOnlySpan<byte> bytes)
+    {
+        var text = new StringBuilder(Math.Min(bytes.Length, 200));
+        foreach (var b in bytes[..Math.Min(bytes.Length, 200)])
+        {
+            if (b is >= 0x20 and < 0x7F)
+            {
+                text.Append((char)b);
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    public void Dispose() => _pool.Dispose();
+
+    /// <summary>Appends to a pooled byte buffer, growing it from <see cref="ArrayPool{T}.Shared"/>.</summary>
+    private ref struct HeadWriter(byte[] buffer)
+    {
+        public byte[] Buffer = buffer;
+        public int Length;
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            Ensure(bytes.Length);
+            bytes.CopyTo(Buffer.AsSpan(Length));
+            Length += bytes.Length;
+        }
+
+        public void WriteAscii(string? text) => WriteLatin1(text);
+
+        /// <summary>Latin-1, as HTTP/1.1 carries header bytes (Kestrel decodes them so); a character above U+00FF goes as UTF-8.</summary>
+        public void WriteLatin1(string? text)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return;
+            }
+
+            if (text.AsSpan().ContainsAnyExceptInRange((char)0, (char)0xFF))
+            {
+                Ensure(Encoding.UTF8.GetMaxByteCount(text.Length));
+                Length += Encoding.UTF8.GetBytes(text, Buffer.AsSpan(Length));
+                return;
+            }
+
+            Ensure(text.Length);
+            Length += Encoding.Latin1.GetBytes(text, Buffer.AsSpan(Length));
+        }
+
+        public void WriteAddress(IPAddress address)
+        {
+            Span<char> chars = stackalloc char[64];
+            if (address.IsIPv4MappedToIPv6)
+            {
+                address = address.MapToIPv4();
+            }
+
+            if (address.TryFormat(chars, out var written))
+            {
+                Ensure(written);
+                Length += Encoding.ASCII.GetBytes(chars[..written], Buffer.AsSpan(Length));
+            }
+        }
+
+        private void Ensure(int more)
+        {
+            if (Length + more <= Buffer.Length)
+            {
+                return;
+            }
+
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(Buffer.Length * 2, Length + more));
+            Buffer.AsSpan(0, Length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(Buffer);
+            Buffer = bigger;
+        }
+    }
+}
