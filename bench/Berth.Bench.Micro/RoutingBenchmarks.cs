@@ -50,7 +50,8 @@ public class RoutingBenchmarks
             .AddKeyedSingleton(ClassName, objects)
             .AddSingleton(Options.Create(new GatewayOptions()))
             .BuildServiceProvider();
-        var forwarder = new ContainerForwarder(new AnsweringForwarder(), _registry, Options.Create(new GatewayOptions()),
+        // YARP's path, whose forwarder is replaced: this benchmark is Berth's work up to the forwarder (ForwardingBenchmarks has the forwarders).
+        var forwarder = new ContainerForwarder(new AnsweringForwarder(), _registry, Options.Create(new GatewayOptions { Forwarder = ContainerForwarderKind.Yarp }),
             NullLogger<ContainerForwarder>.Instance, TimeProvider.System);
         _containers = new ContainerNamespace<BenchContainer>(services, forwarder);
         var name = "warm";

@@ -262,8 +262,16 @@ internal sealed class Http1Connection : IDisposable
         }
     }
 
-    /// <summary>Readies the timer for the next request; false when it fired, so the connection must not be reused.</summary>
-    public bool TryReset() => _timeout.TryReset();
+    /// <summary>
+    /// Stops the timer for the idle time in the pool; false when it fired (or the client's abort cancelled it), so the
+    /// connection must not be reused. Not <see cref="CancellationTokenSource.TryReset"/>: that drops the source's pooled
+    /// registration nodes, and every request would allocate new ones.
+    /// </summary>
+    public bool TryDisarm()
+    {
+        _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        return !_timeout.IsCancellationRequested;
+    }
 
     /// <summary>Grows the receive buffer (a response head larger than it), keeping the unread bytes; at most <paramref name="max"/> bytes.</summary>
     public bool TryGrow(int max)

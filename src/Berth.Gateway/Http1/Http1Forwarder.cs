@@ -140,7 +140,7 @@ internal sealed class Http1Forwarder : IDisposable
                     continue;
                 }
 
-                if (outcome.Reusable && connection.TryReset())
+                if (outcome.Reusable && connection.TryDisarm())
                 {
                     connection.Reused = true;
                     address.Return(connection);
