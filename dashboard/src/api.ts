@@ -102,7 +102,7 @@ export interface Container {
   name: string;
   class: string;
   object: string;
-  objectName: string | null;
+  object_name: string | null;
   state: string;
   image: string;
   version: string;

@@ -18,4 +18,7 @@ app.MapBerthAdmin();
 // The web dashboard at /_berth/dashboard/ (same token, loopback only): docs/dashboard.md.
 app.MapBerthDashboard();
 
+// Prometheus metrics at /_berth/metrics (loopback only, no token): docs/operations.md.
+app.MapBerthMetrics();
+
 app.Run();

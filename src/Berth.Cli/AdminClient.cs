@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Berth.Cli;
 
@@ -15,8 +16,26 @@ namespace Berth.Cli;
 /// <param name="Image">The image reference.</param>
 /// <param name="Version">The image version label.</param>
 /// <param name="Created">When the container was created (it is created when its object starts it).</param>
+/// <param name="CpuSeconds">CPU used since the container was created, in seconds, for a running container on a metering host; else <see langword="null"/>.</param>
+/// <param name="MemoryBytes">Memory in use, in bytes, likewise.</param>
+/// <param name="StartedAt">When metering saw it start running, likewise.</param>
+/// <remarks>The admin API's JSON is snake_case (<c>object_name</c>); <see cref="LegacyObjectName"/> reads hosts that sent <c>objectName</c>.</remarks>
 internal sealed record ContainerInfo(
-    string Id, string Name, string Class, string Object, string? ObjectName, string State, string Image, string Version, DateTimeOffset Created);
+    string Id, string Name, string Class, string Object,
+    [property: JsonPropertyName("object_name")] string? ObjectName,
+    string State, string Image, string Version, DateTimeOffset Created,
+    [property: JsonPropertyName("cpu_seconds")] double? CpuSeconds = null,
+    [property: JsonPropertyName("memory_bytes")] long? MemoryBytes = null,
+    [property: JsonPropertyName("started_at")] DateTimeOffset? StartedAt = null)
+{
+    /// <summary>The object's name as hosts before the snake_case list sent it (<c>objectName</c>); only read, never written.</summary>
+    [JsonPropertyName("objectName"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? LegacyObjectName { get; init; }
+
+    /// <summary>This container with a name an older host sent as <c>objectName</c> moved to <see cref="ObjectName"/>.</summary>
+    public ContainerInfo Normalized() =>
+        LegacyObjectName is { } legacy ? this with { ObjectName = ObjectName ?? legacy, LegacyObjectName = null } : this;
+}
 
 /// <summary>One line of a container's log as the admin API streams it with <c>format=ndjson</c>.</summary>
 /// <param name="Time">When the engine received the line, or <see langword="null"/> when it did not say.</param>
@@ -55,7 +74,7 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
         using var response = await SendAsync(HttpMethod.Get, "containers", null, HttpCompletionOption.ResponseContentRead, cancellationToken);
         try
         {
-            return await response.Content.ReadFromJsonAsync<List<ContainerInfo>>(Json, cancellationToken) ?? [];
+            return [.. (await response.Content.ReadFromJsonAsync<List<ContainerInfo>>(Json, cancellationToken) ?? []).Select(c => c.Normalized())];
         }
         catch (JsonException ex)
         {

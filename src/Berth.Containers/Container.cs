@@ -112,7 +112,11 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     /// </summary>
     protected string ObjectName => Context.Name ?? Context.Id.ToString();
 
-    /// <summary>A logger named after the class.</summary>
+    /// <summary>
+    /// A logger named after the class. Its records carry a scope naming the app, the class, the object (<c>ClassName</c>,
+    /// <c>ObjectId</c>, <c>ObjectName</c> once known) and the running container (<c>ContainerId</c>), so live logs tag them
+    /// with the class and object even when the message names neither.
+    /// </summary>
     protected ILogger Logger => _logger;
 
     private TimeSpan EffectiveSleepAfter => _class.Options.SleepAfter ?? SleepAfter;
@@ -129,7 +133,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         _class = services.GetRequiredService<ContainerClassRegistry>().Get(ClassName);
         _probe = services.GetRequiredService<IContainerProbe>();
         _time = Context.TimeProvider;
-        _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(GetType());
+        _logger = new ContainerObjectLogger(services.GetRequiredService<ILoggerFactory>().CreateLogger(GetType()),
+            () => new ContainerLogScope(_options.AppName, ClassName, Context.Id.ToString(), Context.Name, _currentContainerId));
         _crashes = new CrashLoopTracker(_options);
         _observers = [.. services.GetServices<IContainerStateObserver>()];
         _diskWatch = services.GetService<ContainerDiskWatch>();

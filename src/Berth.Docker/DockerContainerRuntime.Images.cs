@@ -193,7 +193,7 @@ public sealed partial class DockerContainerRuntime
         try
         {
             var image = await _client.Images.InspectImageAsync(reference, cancellationToken);
-            return new ImageInfo(image.ID, image.RepoTags?.ToList() ?? [], image.Config?.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], image.Size);
+            return new ImageInfo(image.ID, ImageTags(image.RepoTags), image.Config?.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], image.Size);
         }
         catch (Exception e) when (DockerErrors.IsNotFound(e))
         {
@@ -210,8 +210,16 @@ public sealed partial class DockerContainerRuntime
     {
         var parameters = new ImagesListParameters { Filters = LabelFilter(labels) };
         var images = await CallAsync((c, ct) => c.Images.ListImagesAsync(parameters, ct), Subject.Engine, null, cancellationToken);
-        return images.Select(i => new ImageInfo(i.ID, i.RepoTags?.ToList() ?? [], i.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], i.Size)).ToList();
+        return images.Select(i => new ImageInfo(i.ID, ImageTags(i.RepoTags), i.Labels?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], i.Size)).ToList();
     }
+
+    /// <summary>
+    /// An image's tags as the engine lists them, without its placeholder for an untagged image (<c>&lt;none&gt;:&lt;none&gt;</c>, which
+    /// Docker 20.10 lists for a build's earlier image once its tag moved on): that is no reference, and removing or running it fails with
+    /// "invalid reference format".
+    /// </summary>
+    internal static IReadOnlyList<string> ImageTags(IEnumerable<string>? repoTags) =>
+        repoTags?.Where(tag => !string.IsNullOrWhiteSpace(tag) && !tag.StartsWith("<none>", StringComparison.Ordinal)).ToList() ?? [];
 
     /// <inheritdoc />
     public async Task RemoveImageAsync(string reference, bool force = false, CancellationToken cancellationToken = default)

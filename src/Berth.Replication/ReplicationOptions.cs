@@ -48,12 +48,13 @@ internal sealed class ReplicationOptionsValidator : IValidateOptions<Replication
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Connection))
         {
-            errors.Add("Berth:Cluster:Connection (cluster.connection) is required when Berth:Cluster:Provider is postgres: an Npgsql connection string.");
+            errors.Add("Berth:Cluster:Connection (berth.jsonc cluster.connection) is required when Berth:Cluster:Provider is postgres: an Npgsql connection string.");
         }
 
         if (options.RetentionDays is < 1 or > ReplicationOptions.MaxRetentionDays)
         {
-            errors.Add($"Berth:Cluster:Storage:RetentionDays (cluster.storage.retention_days) is {options.RetentionDays}; allowed: 1 to {ReplicationOptions.MaxRetentionDays} days.");
+            // An app setting only (appsettings.json, environment): berth.jsonc has no field for it, so the message names none.
+            errors.Add($"Berth:Cluster:Storage:RetentionDays (appsettings.json, or the environment variable Berth__Cluster__Storage__RetentionDays) is {options.RetentionDays}; allowed: 1 to {ReplicationOptions.MaxRetentionDays} days.");
         }
 
         if (options.SnapshotAfterBytes < 1)

@@ -38,7 +38,7 @@ public sealed class CliWithFakeAdminTests : IDisposable
             name = "berth-demo-node-1-sandbox-aaaa",
             @class = "Sandbox",
             @object = new string('a', 64),
-            objectName,
+            object_name = objectName,
             state,
             image = "berth-demo-sandbox:abc123",
             version = "abc123",
@@ -160,9 +160,39 @@ public sealed class CliWithFakeAdminTests : IDisposable
 
         using var printed = JsonDocument.Parse(_out.ToString());
         var item = Assert.Single(printed.RootElement.EnumerateArray().ToList());
-        Assert.Equal("session-1", item.GetProperty("objectName").GetString());
+        Assert.Equal("session-1", item.GetProperty("object_name").GetString());
+        Assert.False(item.TryGetProperty("objectName", out _));
         Assert.Equal("Sandbox", item.GetProperty("class").GetString());
         Assert.Equal(new string('a', 64), item.GetProperty("object").GetString());
+    }
+
+    [Fact]
+    public async Task List_Json_KeepsTheMeteringFieldsSnakeCase()
+    {
+        _admin.Respond(HttpStatusCode.OK, ListJson().Replace("\"created\"", "\"cpu_seconds\":1.5,\"memory_bytes\":2048,\"started_at\":\"2026-03-04T11:58:31Z\",\"created\"", StringComparison.Ordinal));
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list", "--json"));
+
+        using var printed = JsonDocument.Parse(_out.ToString());
+        var item = Assert.Single(printed.RootElement.EnumerateArray().ToList());
+        Assert.Equal(1.5, item.GetProperty("cpu_seconds").GetDouble());
+        Assert.Equal(2048, item.GetProperty("memory_bytes").GetInt64());
+        Assert.Equal(new DateTimeOffset(2026, 3, 4, 11, 58, 31, TimeSpan.Zero), item.GetProperty("started_at").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task List_OlderHostSendingObjectName_NameStillShownAndPrintedSnakeCase()
+    {
+        _admin.Respond(HttpStatusCode.OK, ListJson().Replace("\"object_name\"", "\"objectName\"", StringComparison.Ordinal));
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
+        Assert.Contains("Sandbox  session-1  running", _out.ToString(), StringComparison.Ordinal);
+
+        _out.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list", "--json"));
+        var item = JsonDocument.Parse(_out.ToString()).RootElement[0];
+        Assert.Equal("session-1", item.GetProperty("object_name").GetString());
+        Assert.False(item.TryGetProperty("objectName", out _));
     }
 
     [Fact]

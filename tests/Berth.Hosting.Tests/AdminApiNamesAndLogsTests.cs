@@ -36,6 +36,20 @@ public sealed class AdminApiNamesAndLogsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ListContainers_AnyContainer_EveryFieldNameSnakeCase()
+    {
+        _host.Runtime.AddContainer(AdminTestHost.AppName, "Sandbox", new string('b', 64));
+
+        using var response = await _client.GetAsync("_berth/admin/containers");
+        var item = (await response.Content.ReadFromJsonAsync<JsonElement>())[0];
+
+        // One naming in the whole object, as in the live logs, usage and dashboard JSON (docs/cli.md).
+        Assert.Equal(
+            ["id", "name", "class", "object", "object_name", "state", "image", "version", "created", "cpu_seconds", "memory_bytes", "started_at"],
+            item.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
     public async Task ListContainers_NamedObject_CarriesObjectName()
     {
         AddNamed("Sandbox", new string('a', 64), "session-1");
@@ -44,8 +58,8 @@ public sealed class AdminApiNamesAndLogsTests : IAsyncLifetime, IDisposable
         using var response = await _client.GetAsync("_berth/admin/containers");
         var items = await response.Content.ReadFromJsonAsync<JsonElement>();
 
-        Assert.Equal("session-1", items[0].GetProperty("objectName").GetString());
-        Assert.Equal(JsonValueKind.Null, items[1].GetProperty("objectName").ValueKind);
+        Assert.Equal("session-1", items[0].GetProperty("object_name").GetString());
+        Assert.Equal(JsonValueKind.Null, items[1].GetProperty("object_name").ValueKind);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Berth.Runtime;
 using Berth.Testing;
 using Berth.Hosting.Tests.Support;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Hosting.Tests;
@@ -69,6 +70,27 @@ public sealed class AppImageBuilderTests : IDisposable
         Assert.NotEqual(first.Reference, second.Reference);
         Assert.Null(await _runtime.InspectImageAsync(first.Reference));
         Assert.NotNull(await _runtime.InspectImageAsync(second.Reference));
+    }
+
+    [Fact]
+    public async Task EnsureImage_EarlierImageCannotBeRemoved_BuiltImageReturnedAndRemovalWarned()
+    {
+        var config = Config();
+        var first = await Builder(config).EnsureImageAsync(config.Containers[0]);
+        _dir.Write("api/server.py", "serve(port=9090)\n");
+        // The engine refuses the old tag (here as it refused the "<none>:<none>" placeholder on the demo's first start).
+        _runtime.ImageRemovalErrors[first.Reference] = new ContainerRuntimeException(ContainerRuntimeError.InvalidSpec,
+            "The Docker engine refused the request: invalid reference format");
+        using var logs = new LogCapture();
+        using var factory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(logs));
+
+        var second = await new AppImageBuilder(_runtime, config, factory.CreateLogger<AppImageBuilder>()).EnsureImageAsync(config.Containers[0]);
+
+        Assert.True(second.Built);
+        Assert.NotNull(await _runtime.InspectImageAsync(second.Reference));
+        var warning = Assert.Single(logs.Messages, m => m.StartsWith("Warning: Could not remove", StringComparison.Ordinal));
+        Assert.Contains(first.Reference, warning, StringComparison.Ordinal);
+        Assert.Contains("invalid reference format", warning, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,6 +36,8 @@ public sealed class TemplateTests(PackedFeed feed, ITestOutputHelper log)
         Assert.Contains("builder.AddBerth(berth => berth.UseConfigFile().AddContainer<MyContainer>());", program, StringComparison.Ordinal);
         Assert.Contains("app.MapContainer<MyContainer>(", program, StringComparison.Ordinal);
         Assert.Contains("app.MapBerthAdmin();", program, StringComparison.Ordinal);
+        Assert.Contains("app.MapBerthDashboard();", program, StringComparison.Ordinal);
+        Assert.Contains("app.MapBerthMetrics();", program, StringComparison.Ordinal);
         Assert.Contains("using Shape.Check;", program, StringComparison.Ordinal);
         Assert.Contains("namespace Shape.Check;", await File.ReadAllTextAsync(Path.Combine(app, "MyContainer.cs"), cancel.Token), StringComparison.Ordinal);
 
@@ -94,6 +96,17 @@ public sealed class TemplateTests(PackedFeed feed, ITestOutputHelper log)
                 var body = await FirstResponseAsync(berth, $"http://127.0.0.1:{port}/u/alice/", cancel.Token);
                 log.WriteLine($"dotnet new berth → first 200 from the container: {started.Elapsed.TotalSeconds:0.0} s");
                 Assert.Contains("Hello from a Berth container.", body, StringComparison.Ordinal);
+
+                // The template maps the Prometheus endpoint, as the demo does; the container just served counts in it.
+                using (var http = new HttpClient())
+                {
+                    using var metrics = await http.GetAsync($"http://127.0.0.1:{port}/_berth/metrics", cancel.Token);
+                    Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+                    Assert.StartsWith("text/plain", metrics.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+                    var text = await metrics.Content.ReadAsStringAsync(cancel.Token);
+                    Assert.Contains("berth_container_starts_total", text, StringComparison.Ordinal);
+                    Assert.Contains("berth_class=\"MyContainer\"", text, StringComparison.Ordinal);
+                }
 
                 var containers = await runtime.ListAsync(new Dictionary<string, string> { ["berth.app"] = appName }, cancel.Token);
                 var container = Assert.Single(containers);

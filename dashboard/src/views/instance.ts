@@ -77,11 +77,11 @@ export function instanceView(context: ViewContext, className: string, objectId: 
 
   context.every(1000, async () => {
     const { running } = await refreshContainers(signal);
-    const c: Container | undefined = running.find((x) => x.class === className && (x.object === objectId || x.objectName === objectId));
+    const c: Container | undefined = running.find((x) => x.class === className && (x.object === objectId || x.object_name === objectId));
     const asleep = sleeping.get(key);
     const shown = c ?? asleep?.container;
     const state = c ? c.state : asleep ? "sleeping" : "not running";
-    if (shown?.objectName) title.textContent = `${className} / ${shown.objectName}`;
+    if (shown?.object_name) title.textContent = `${className} / ${shown.object_name}`;
     replace(
       facts,
       ...fact("State", state, "instance-state"),

@@ -41,7 +41,7 @@ export function overviewView(context: ViewContext): void {
     return h(
       "tr",
       { class: `instance state-${state}`, "data-class": c.class, "data-object": c.object, "data-state": state },
-      h("td", {}, h("a", { href, class: "object" }, c.objectName ?? c.object.slice(0, 12)), c.objectName ? h("span", { class: "muted id" }, c.object.slice(0, 12)) : null),
+      h("td", {}, h("a", { href, class: "object" }, c.object_name ?? c.object.slice(0, 12)), c.object_name ? h("span", { class: "muted id" }, c.object.slice(0, 12)) : null),
       h("td", {}, h("span", { class: `badge ${state}` }, state)),
       h("td", {}, c.version || "–"),
       h("td", { class: "num" }, uptime),

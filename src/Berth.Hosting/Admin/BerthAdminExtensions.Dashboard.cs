@@ -10,9 +10,10 @@ namespace Berth.Hosting;
 // so the dashboard can show a class before any of its instances runs. Mapped by MapBerthDashboard, behind the admin API's guard.
 public static partial class BerthAdminExtensions
 {
-    /// <summary>Maps <c>GET dashboard/app</c> under <see cref="RoutePrefix"/>, behind the same loopback and token checks as the rest of the admin API.</summary>
+    /// <summary>Maps <c>GET</c> (and <c>HEAD</c>) <c>dashboard/app</c> under <see cref="RoutePrefix"/>, behind the same loopback and token checks as the rest of the admin API.</summary>
     internal static void MapDashboardApp(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGroup(RoutePrefix).AddEndpointFilter(GuardAsync).ExcludeFromDescription().MapGet("/dashboard/app", DashboardApp);
+        endpoints.MapGroup(RoutePrefix).AddEndpointFilter(GuardAsync).ExcludeFromDescription()
+            .MapMethods("/dashboard/app", BerthDashboardExtensions.GetAndHead, DashboardApp);
 
     private static IResult DashboardApp(BerthAppConfig config, IOptions<ContainerOptions> node) =>
         Results.Json(

@@ -453,13 +453,17 @@ public static partial class BerthAdminExtensions
 
 }
 
-/// <summary>A container as listed by the admin API; <c>ObjectName</c> is <see langword="null"/> when the object was not reached by name.</summary>
+/// <summary>A container as listed by the admin API; <c>object_name</c> is <see langword="null"/> when the object was not reached by name.</summary>
 /// <remarks>
+/// Serialized in snake_case, like the live logs, usage and dashboard JSON (<c>object_name</c>, not <c>objectName</c>, since the
+/// metering fields joined it; the <c>berth</c> CLI still reads <c>objectName</c> from older hosts).
 /// <c>cpu_seconds</c> (CPU used since the container was created, in seconds), <c>memory_bytes</c> (memory in use) and <c>started_at</c>
 /// (when it started running, as metering saw it) are set for running containers, <see langword="null"/> otherwise (docs/metering.md).
 /// </remarks>
 internal sealed record AdminContainer(
-    string Id, string Name, string Class, string Object, string? ObjectName, string State, string Image, string Version, DateTimeOffset Created,
+    string Id, string Name, string Class, string Object,
+    [property: System.Text.Json.Serialization.JsonPropertyName("object_name")] string? ObjectName,
+    string State, string Image, string Version, DateTimeOffset Created,
     [property: System.Text.Json.Serialization.JsonPropertyName("cpu_seconds")] double? CpuSeconds = null,
     [property: System.Text.Json.Serialization.JsonPropertyName("memory_bytes")] long? MemoryBytes = null,
     [property: System.Text.Json.Serialization.JsonPropertyName("started_at")] DateTimeOffset? StartedAt = null);

@@ -26,11 +26,17 @@ public static class BerthDashboardExtensions
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+    /// <summary>
+    /// The methods every dashboard route answers: HEAD like GET (same status and headers; the server sends no body), so link
+    /// checkers and monitors that probe with HEAD get 200, not 405.
+    /// </summary>
+    internal static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
+
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>
-    /// Maps the dashboard's files under <see cref="RoutePrefix"/> (<c>GET /_berth/dashboard/</c> is its page) and the admin endpoint it
-    /// starts from, <c>GET /_berth/admin/dashboard/app</c> (the app, the node and the config file's classes; bearer token required).
+    /// Maps the dashboard's files under <see cref="RoutePrefix"/> (<c>GET /_berth/dashboard/</c> is its page; every route answers HEAD
+    /// as well, with the same status and headers and no body) and the admin endpoint it starts from, <c>GET /_berth/admin/dashboard/app</c> (the app, the node and the config file's classes; bearer token required).
     /// Map it beside <see cref="BerthAdminExtensions.MapBerthAdmin"/>: the dashboard reads the containers, logs, usage and errors from the admin API.
     /// </summary>
     /// <remarks>
@@ -66,8 +72,8 @@ public static class BerthDashboardExtensions
 
         BerthAdminExtensions.MapDashboardApp(endpoints);
         var group = endpoints.MapGroup(RoutePrefix).ExcludeFromDescription();
-        group.MapGet("/", (HttpContext http) => Serve(http, assets, DashboardAssets.IndexPath));
-        group.MapGet("/{**path}", (HttpContext http, string? path) => Serve(http, assets, path));
+        group.MapMethods("/", GetAndHead, (HttpContext http) => Serve(http, assets, DashboardAssets.IndexPath));
+        group.MapMethods("/{**path}", GetAndHead, (HttpContext http, string? path) => Serve(http, assets, path));
         return group;
     }
 

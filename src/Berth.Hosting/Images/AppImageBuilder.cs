@@ -125,6 +125,11 @@ public sealed partial class AppImageBuilder(IImageOperations runtime, BerthAppCo
                 {
                     // In use by a running container.
                 }
+                catch (ContainerRuntimeException ex)
+                {
+                    // Clean-up only: the new image is built and tagged, so the class runs it; a later build tries again.
+                    Log.RemoveReplacedFailed(logger, className, reference, ex.Message);
+                }
             }
         }
     }

@@ -23,4 +23,7 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Images + 6, LogLevel.Error, "Building image for {ClassName} as {Tag} failed: {Message}", EventName = "AppImageBuildFailed")]
     public static partial void BuildFailed(ILogger logger, string className, string tag, string message);
+
+    [LoggerMessage(BerthEventIds.Images + 7, LogLevel.Warning, "Could not remove {Reference}, an earlier image of {ClassName}; it is tried again after the next build: {Message}", EventName = "AppImageRemoveReplacedFailed")]
+    public static partial void RemoveReplacedFailed(ILogger logger, string className, string reference, string message);
 }

@@ -139,6 +139,9 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
 
     public List<ImageBuildSpec> Builds { get; } = [];
 
+    /// <summary>What removing an image by one of these references throws, as the engine may (in use, malformed reference…).</summary>
+    public Dictionary<string, ContainerRuntimeException> ImageRemovalErrors { get; } = [];
+
     public List<(string ContainerId, StopOptions Options)> Stops { get; } = [];
 
     public List<(string ContainerId, IReadOnlyList<string> Command)> Execs { get; } = [];
@@ -447,6 +450,11 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
     {
         lock (_gate)
         {
+            if (ImageRemovalErrors.TryGetValue(reference, out var error))
+            {
+                throw error;
+            }
+
             foreach (var tag in Images.Where(i => i.Key == reference || i.Value.Id == reference).Select(i => i.Key).ToList())
             {
                 Images.Remove(tag);

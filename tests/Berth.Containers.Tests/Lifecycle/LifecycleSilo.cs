@@ -21,8 +21,8 @@ public sealed class HookLog
     public void Add(string entry) => _entries.Enqueue(entry);
 }
 
-/// <summary>A container class whose hooks write to <see cref="HookLog"/>.</summary>
-public sealed class Web : Container
+/// <summary>A container class whose hooks write to <see cref="HookLog"/>; its start hook also logs through <see cref="Container.Logger"/>.</summary>
+public sealed partial class Web : Container
 {
     private readonly HookLog _log;
 
@@ -36,8 +36,13 @@ public sealed class Web : Container
     protected override Task OnStartAsync(CancellationToken cancellationToken)
     {
         _log.Add("start");
+        // Like the demo's container class: the message names the object, not the class.
+        HookStarting(Logger, Context.Id.ToString());
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(1, LogLevel.Information, "Web hook: starting for object {ObjectId}", EventName = "WebHookStarting")]
+    private static partial void HookStarting(ILogger logger, string objectId);
 
     protected override Task OnStopAsync(ContainerStopInfo stop, CancellationToken cancellationToken)
     {

@@ -38,7 +38,11 @@ public sealed class AdminTestHost : IAsyncDisposable
 
     public string TokenFile => Path.Combine(DataDirectory, AdminOptions.TokenFileName);
 
-    public static async Task<AdminTestHost> StartAsync(Action<AdminOptions>? configure = null, Action<IServiceCollection>? services = null)
+    /// <param name="configure">Admin options.</param>
+    /// <param name="services">More services.</param>
+    /// <param name="map">More endpoints, mapped after <c>MapBerthAdmin</c> (such as <c>MapBerthDashboard</c>).</param>
+    public static async Task<AdminTestHost> StartAsync(
+        Action<AdminOptions>? configure = null, Action<IServiceCollection>? services = null, Action<WebApplication>? map = null)
     {
         var directory = new TempDirectory();
         var runtime = new FakeContainerRuntime();
@@ -58,6 +62,7 @@ public sealed class AdminTestHost : IAsyncDisposable
         services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapBerthAdmin();
+        map?.Invoke(app);
         await app.StartAsync();
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
