@@ -480,7 +480,14 @@ internal sealed class Http1Forwarder : IDisposable
                         remaining -= take;
                         if (remaining == 0)
                         {
-                            // Kestrel flushes the rest when the request ends.
+                            // Kestrel flushes the rest when the request ends only if it never flushed this response
+                            // (the head and the whole body in one read); once it has, a Content-Length body's last
+                            // bytes would sit in its pipe until the client's next request.
+                            if (context.Response.HasStarted)
+                            {
+                                await FlushAsync(writer, connection, timeout);
+                            }
+
                             return (true, false);
                         }
                     }
