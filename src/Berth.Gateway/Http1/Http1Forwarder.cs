@@ -194,6 +194,9 @@ internal sealed class Http1Forwarder : IDisposable
         using var registration = context.RequestAborted.UnsafeRegister(static s => ((Http1Connection)s!).Cancel(), connection);
         var phase = ForwarderError.Request;
         connection.WroteBody = false;
+        // Nothing of this response yet: the retry below tells a kept-alive connection the container had closed by
+        // End == 0, and a send that fails (a reset) must not see the previous response's End.
+        connection.Start = connection.End = 0;
         try
         {
             connection.Arm(timeout);
