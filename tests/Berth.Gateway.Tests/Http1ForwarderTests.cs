@@ -418,6 +418,29 @@ public sealed class Http1ForwarderTests
         Assert.Equal(1, container.Accepted);
     }
 
+    [Theory]
+    [InlineData("Content-Length: 5\r\n\r\nhello", false)]
+    [InlineData("Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", false)]
+    [InlineData("Content-Length: 0\r\n\r\n", true)]
+    public async Task Response_ResetContentWithOrWithoutBody_205WithoutContentAndBodyNotServedLater(string rest, bool reused)
+    {
+        await using var container = new RawContainer();
+        container.Enqueue(async c =>
+        {
+            await c.AnswerAsync("HTTP/1.1 205 Reset Content\r\nX-A: 1\r\n" + rest);
+            await c.ServeAsync(h => RawContainer.Ok("conn1 again"));
+        });
+        await using var rig = await StartAsync(container);
+
+        using var response = await rig.Client.GetAsync("/p/reset");
+
+        Assert.Equal(HttpStatusCode.ResetContent, response.StatusCode);
+        Assert.Equal(["1"], response.Headers.GetValues("X-A"));
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(reused ? "conn1 again" : "conn2 /next", await rig.Client.GetStringAsync("/p/next"));
+        Assert.Equal(reused ? 1 : 2, container.Accepted);
+    }
+
     [Fact]
     public async Task Response_InterimAnswersBeforeFinal_SkippedFinalForwarded()
     {
@@ -783,6 +806,66 @@ public sealed class Http1ForwarderTests
         Assert.True(await closed.Task, "The gateway kept waiting on the container for a client that left.");
         Assert.Equal(0, IdleConnections(rig));
         Assert.Equal(0, rig.Object.AliveChecks);
+    }
+
+    [Fact]
+    public async Task Client_StopsReadingLongerThanActivityTimeout_ResponseAbortedContainerNotBlamed()
+    {
+        await using var container = new RawContainer();
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        container.Enqueue(async c =>
+        {
+            try
+            {
+                Assert.NotNull(await c.ReadRequestAsync());
+                await c.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n");
+                var block = new byte[64 * 1024];
+                while (true)
+                {
+                    // Writes block once every buffer between here and the stalled client is full.
+                    await c.WriteAsync(block);
+                }
+            }
+            finally
+            {
+                closed.TrySetResult();
+            }
+        });
+        await using var rig = await StartAsync(container, o => o.RequestActivityTimeout = TimeSpan.FromSeconds(1));
+
+        using var response = await rig.Client.GetAsync("/p/stream", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        Assert.True(await body.ReadAsync(new byte[1024]) > 0);
+        // The client now reads nothing: the gateway gives up on it after the activity timeout and closes the container connection.
+        await closed.Task.WaitAsync(Bound);
+
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            var buffer = new byte[64 * 1024];
+            while (await body.ReadAsync(buffer) > 0)
+            {
+            }
+        });
+        Assert.Equal(0, rig.Object.AliveChecks);
+        Assert.Equal(0, IdleConnections(rig));
+    }
+
+    [Fact]
+    public async Task Http2Client_Get_ForwardedOverHttp1WithoutPseudoOrHopHeaders()
+    {
+        await using var container = new RawContainer();
+        await using var rig = await StartAsync(container);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/p/h2?x=1") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        request.Headers.TE.ParseAdd("trailers");
+
+        using var response = await rig.DuplexClient.SendAsync(request);
+
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal("conn1 /h2?x=1", await response.Content.ReadAsStringAsync());
+        var headers = HeadersOf(container.Requests.Single());
+        Assert.DoesNotContain(headers, h => h.Name.StartsWith(':') || h.Name.Equals("TE", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal([$"127.0.0.1:{container.Port}"], ValuesOf(headers, "Host"));
+        Assert.Equal([rig.DuplexClient.BaseAddress!.Authority], ValuesOf(headers, "X-Forwarded-Host"));
     }
 
     [Fact]

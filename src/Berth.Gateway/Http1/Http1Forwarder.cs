@@ -444,6 +444,14 @@ internal sealed class Http1Forwarder : IDisposable
             return new(Framing.None, 0, close);
         }
 
+        if (status == 205)
+        {
+            // 205 has no content (RFC 9110 §15.3.6) and Kestrel refuses to send any (an unhandled error, the client's
+            // connection dropped without an answer). The client gets none; whatever the container framed with it goes
+            // with its connection.
+            return new(Framing.None, 0, close || length != 0);
+        }
+
         if (transferEncoding)
         {
             // Transfer-Encoding overrides Content-Length, which must not be forwarded (RFC 9112 §6.3).
