@@ -187,6 +187,34 @@ public sealed class Http1ForwarderTests
         Assert.Equal(1, IdleConnections(rig));
     }
 
+    [Fact]
+    public async Task KeepAlive_ConcurrentRequests_EachGetsItsOwnAnswerAndEveryConnectionReturns()
+    {
+        await using var container = new RawContainer();
+        await using var rig = await StartAsync(container);
+        // Several clients, so the gateway sees the requests at once rather than queued on one client connection.
+        var clients = Enumerable.Range(0, 8).Select(_ => new HttpClient { BaseAddress = rig.Client.BaseAddress }).ToList();
+        try
+        {
+            for (var round = 0; round < 5; round++)
+            {
+                var answers = await Task.WhenAll(clients.Select((client, i) => client.GetStringAsync($"/p/r{round}/c{i}")));
+
+                for (var i = 0; i < clients.Count; i++)
+                {
+                    Assert.EndsWith($" /r{round}/c{i}", answers[i], StringComparison.Ordinal);
+                }
+            }
+
+            Assert.InRange(container.Accepted, 1, clients.Count);
+            Assert.Equal(container.Accepted, IdleConnections(rig));
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
