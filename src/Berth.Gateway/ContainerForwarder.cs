@@ -105,6 +105,9 @@ public sealed partial class ContainerForwarder : IDisposable
             : null;
     }
 
+    /// <summary>The HTTP/1.1 forwarder of requests without a body; <see langword="null"/> when YARP forwards everything (tests).</summary>
+    internal Http1.Http1Forwarder? Http1Forwarder => _http1;
+
     /// <summary>Closes the pooled connections to containers.</summary>
     public void Dispose()
     {

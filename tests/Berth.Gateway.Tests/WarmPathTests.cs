@@ -71,6 +71,7 @@ public sealed class WarmPathTests
     [InlineData("NameCacheSize", 1_000_001, "Berth:Gateway:NameCacheSize: '1000001' is not allowed")]
     [InlineData("MaxConnectionsPerContainer", 0, "Berth:Gateway:MaxConnectionsPerContainer: '0' is not allowed")]
     [InlineData("PooledConnectionIdleTimeout", 0, "Berth:Gateway:PooledConnectionIdleTimeout: '00:00:00' is not allowed")]
+    [InlineData("Forwarder", 7, "Berth:Gateway:Forwarder: '7' is not allowed; use Http1 or Yarp.")]
     public void GatewayOptions_OutOfRange_FailsNamingTheField(string field, int value, string expected)
     {
         var options = new GatewayOptions();
@@ -78,6 +79,7 @@ public sealed class WarmPathTests
         {
             case "NameCacheSize": options.NameCacheSize = value; break;
             case "MaxConnectionsPerContainer": options.MaxConnectionsPerContainer = value; break;
+            case "Forwarder": options.Forwarder = (ContainerForwarderKind)value; break;
             default: options.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(value); break;
         }
 
@@ -96,6 +98,7 @@ public sealed class WarmPathTests
         Assert.Equal(GatewayOptions.DefaultNameCacheSize, options.NameCacheSize);
         Assert.Null(options.MaxConnectionsPerContainer);
         Assert.Equal(TimeSpan.FromSeconds(60), options.PooledConnectionIdleTimeout);
+        Assert.Equal(ContainerForwarderKind.Http1, options.Forwarder);
     }
 
     private sealed class HttpForwarderStub : IHttpForwarder

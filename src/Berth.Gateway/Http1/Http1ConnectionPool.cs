@@ -92,7 +92,10 @@ internal sealed class Http1ConnectionPool : IDisposable
             }
         }
 
-        /// <summary>An idle connection young enough to use, or <see langword="null"/>.</summary>
+        /// <summary>
+        /// An idle connection young enough to use on which the container has sent nothing and not closed since its last
+        /// response, or <see langword="null"/>.
+        /// </summary>
         public Http1Connection? TryRent()
         {
             var now = owner._timeProvider.GetTimestamp();
@@ -108,7 +111,7 @@ internal sealed class Http1ConnectionPool : IDisposable
                     }
                 }
 
-                if (owner._timeProvider.GetElapsedTime(connection.LastUsed, now) < owner._idleTimeout)
+                if (owner._timeProvider.GetElapsedTime(connection.LastUsed, now) < owner._idleTimeout && connection.IsQuiet())
                 {
                     return connection;
                 }
@@ -271,6 +274,24 @@ internal sealed class Http1Connection : IDisposable
     {
         _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
         return !_timeout.IsCancellationRequested;
+    }
+
+    /// <summary>
+    /// Whether an idle connection is silent: readable now means bytes that answer no request (a container answering
+    /// twice, or after a 204/HEAD/Content-Length end; they would be served as the next request's response) or the
+    /// container's close or reset. One non-blocking poll; bytes that arrive after it are the next request's answer as
+    /// far as anyone can tell (SocketsHttpHandler has the same window).
+    /// </summary>
+    public bool IsQuiet()
+    {
+        try
+        {
+            return !Socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Grows the receive buffer (a response head larger than it), keeping the unread bytes; at most <paramref name="max"/> bytes.</summary>

@@ -194,6 +194,9 @@ internal sealed class Http1Forwarder : IDisposable
         using var registration = context.RequestAborted.UnsafeRegister(static s => ((Http1Connection)s!).Cancel(), connection);
         var phase = ForwarderError.Request;
         connection.WroteBody = false;
+        // Nothing of this response yet: the retry below tells a kept-alive connection the container had closed by
+        // End == 0, and a send that fails (a reset) must not see the previous response's End.
+        connection.Start = connection.End = 0;
         try
         {
             connection.Arm(timeout);
@@ -441,6 +444,14 @@ internal sealed class Http1Forwarder : IDisposable
             return new(Framing.None, 0, close);
         }
 
+        if (status == 205)
+        {
+            // 205 has no content (RFC 9110 §15.3.6) and Kestrel refuses to send any (an unhandled error, the client's
+            // connection dropped without an answer). The client gets none; whatever the container framed with it goes
+            // with its connection.
+            return new(Framing.None, 0, close || length != 0);
+        }
+
         if (transferEncoding)
         {
             // Transfer-Encoding overrides Content-Length, which must not be forwarded (RFC 9112 §6.3).
@@ -480,7 +491,14 @@ internal sealed class Http1Forwarder : IDisposable
                         remaining -= take;
                         if (remaining == 0)
                         {
-                            // Kestrel flushes the rest when the request ends.
+                            // Kestrel flushes the rest when the request ends only if it never flushed this response
+                            // (the head and the whole body in one read); once it has, a Content-Length body's last
+                            // bytes would sit in its pipe until the client's next request.
+                            if (context.Response.HasStarted)
+                            {
+                                await FlushAsync(writer, connection, timeout);
+                            }
+
                             return (true, false);
                         }
                     }

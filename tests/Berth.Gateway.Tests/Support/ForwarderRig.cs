@@ -30,6 +30,7 @@ public sealed class ForwarderRig : IAsyncDisposable
     private ForwarderRig(WebApplication gateway, WebApplication container, FakeContainerObject obj, ContainerProbe probe)
     {
         _gateway = gateway;
+        Forwarder = gateway.Services.GetRequiredService<ContainerForwarder>();
         _container = container;
         Object = obj;
         Probe = probe;
@@ -51,14 +52,20 @@ public sealed class ForwarderRig : IAsyncDisposable
 
     public FakeContainerObject Object { get; }
 
+    /// <summary>The gateway's forwarder (its HTTP/1.1 pool, when it has one, through <see cref="ContainerForwarder.Http1Forwarder"/>).</summary>
+    public ContainerForwarder Forwarder { get; }
+
     /// <summary>What the container app saw.</summary>
     public ContainerProbe Probe { get; }
 
-    public static async Task<ForwarderRig> StartAsync(Action<GatewayOptions>? options = null, string environment = "Development")
+    /// <param name="options">Gateway options.</param>
+    /// <param name="environment">The gateway's host environment.</param>
+    /// <param name="containerPort">The port the fake object hands out instead of the in-process app's (a scripted <see cref="RawContainer"/>).</param>
+    public static async Task<ForwarderRig> StartAsync(Action<GatewayOptions>? options = null, string environment = "Development", int? containerPort = null)
     {
         var probe = new ContainerProbe();
         var container = await StartContainerAppAsync(probe);
-        var port = new Uri(AddressOf(container)).Port;
+        var port = containerPort ?? new Uri(AddressOf(container)).Port;
         var obj = new FakeContainerObject(new ContainerEndpoint("live", "127.0.0.1", port, [port]));
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
