@@ -8,7 +8,6 @@ using Berth.Objects;
 using Berth.Runtime;
 using Berth.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Bench.EndToEnd;
@@ -140,11 +139,6 @@ internal sealed class BenchHost : IAsyncDisposable
             ConfigureHost = builder =>
             {
                 builder.Services.AddSingleton<IContainerRuntime>(sp => timing = new TimingRuntime(sp.GetRequiredService<DockerContainerRuntime>()));
-                if (Environment.GetEnvironmentVariable(HostInfo.InlineSchedulingVariable) == "1")
-                {
-                    builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
-                }
-
                 configureHost?.Invoke(builder);
             },
         };

@@ -122,18 +122,12 @@ internal static class HostInfo
         }
     }
 
-    /// <summary>
-    /// Set to 1, the benchmark's host runs Kestrel with <c>SocketTransportOptions.UnsafePreferInlineScheduling</c>: request
-    /// code runs on the socket engine's thread instead of being handed to the thread pool (TechEmpower's setting).
-    /// </summary>
-    public const string InlineSchedulingVariable = "BERTH_BENCH_INLINE_SCHEDULING";
-
     /// <summary>The runtime settings that change the gateway's cost per request: GC mode and the DOTNET_ variables set.</summary>
     public static string RuntimeSettings()
     {
         var variables = Environment.GetEnvironmentVariables().Keys.Cast<string>()
             .Where(k => (k.StartsWith("DOTNET_", StringComparison.Ordinal) || k.StartsWith("Logging__", StringComparison.Ordinal)
-                    || k.StartsWith("Berth__Gateway__", StringComparison.Ordinal) || k == InlineSchedulingVariable)
+                    || k.StartsWith("Berth__Gateway__", StringComparison.Ordinal))
                 && !k.StartsWith("DOTNET_ROOT", StringComparison.Ordinal) && !k.StartsWith("DOTNET_CLI", StringComparison.Ordinal)
                 && k is not ("DOTNET_PerfMapEnabled" or "DOTNET_EnableWriteXorExecute" or "DOTNET_NOLOGO" or "DOTNET_GENERATE_ASPNET_CERTIFICATE"))
             .Order(StringComparer.Ordinal)

@@ -26,6 +26,8 @@ public static class GatewayExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>()
+            .Configure<IOptions<GatewayOptions>>(static (transport, gateway) => transport.UnsafePreferInlineScheduling |= gateway.Value.InlineScheduling);
         services.AddHttpForwarder();
         services.TryAddSingleton<ContainerForwarder>();
         services.TryAdd(ServiceDescriptor.Singleton(typeof(ContainerNamespace<>), typeof(ContainerNamespace<>)));

@@ -62,6 +62,17 @@ public sealed class GatewayOptions
     /// <value>Defaults to <see cref="ContainerForwarderKind.Http1"/>.</value>
     public ContainerForwarderKind Forwarder { get; set; } = ContainerForwarderKind.Http1;
 
+    /// <summary>
+    /// Runs Kestrel's continuations inline (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>) instead of handing
+    /// each one to the thread pool, as nginx's event loop does; with <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>
+    /// in the host's environment a warm request then runs on the socket engine's thread from the client's bytes to the
+    /// container's answer. On 2 cores this cut the gateway's CPU per request by about a quarter (bench/README.md, "Warm data
+    /// plane"). Off by default because the app's own request code then runs on that thread too: a route that blocks
+    /// (synchronous I/O, <c>Task.Result</c>) stalls every connection the thread serves. docs/gateway.md has the tuning.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool InlineScheduling { get; set; }
+
     /// <summary>The largest allowed <see cref="NameCacheSize"/>: 1,000,000 names.</summary>
     public const int MaxNameCacheSize = 1_000_000;
 }

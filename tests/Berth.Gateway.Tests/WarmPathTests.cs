@@ -109,4 +109,16 @@ public sealed class WarmPathTests
         public ValueTask<ForwarderError> SendAsync(Microsoft.AspNetCore.Http.HttpContext context, string destinationPrefix, HttpMessageInvoker httpClient, ForwarderRequestConfig requestConfig, HttpTransformer transformer, CancellationToken cancellationToken) =>
             new(ForwarderError.None);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InlineScheduling_Option_SetsKestrelsSocketTransport(bool inline)
+    {
+        using var services = new ServiceCollection().AddLogging().AddBerthGateway(o => o.InlineScheduling = inline).BuildServiceProvider();
+
+        var transport = services.GetRequiredService<IOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>>().Value;
+
+        Assert.Equal(inline, transport.UnsafePreferInlineScheduling);
+    }
 }

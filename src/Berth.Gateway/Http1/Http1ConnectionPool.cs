@@ -326,6 +326,9 @@ internal sealed class Http1Connection : IDisposable
         }
     }
 
+    /// <summary>Whether the current wait is a flush to the client (so a timeout is the client's, not the container's).</summary>
+    public bool WaitingOnClient { get; set; }
+
     /// <summary>Whether a byte of the current response's body was written to the client.</summary>
     public bool WroteBody { get; set; }
 

@@ -194,6 +194,7 @@ internal sealed class Http1Forwarder : IDisposable
         using var registration = context.RequestAborted.UnsafeRegister(static s => ((Http1Connection)s!).Cancel(), connection);
         var phase = ForwarderError.Request;
         connection.WroteBody = false;
+        connection.WaitingOnClient = false;
         // Nothing of this response yet: the retry below tells a kept-alive connection the container had closed by
         // End == 0, and a send that fails (a reset) must not see the previous response's End.
         connection.Start = connection.End = 0;
@@ -225,15 +226,26 @@ internal sealed class Http1Forwarder : IDisposable
                 return new(phase == ForwarderError.Request ? ForwarderError.RequestCanceled : ForwarderError.ResponseBodyCanceled, ex, Reusable: false);
             }
 
+            if (connection.WaitingOnClient)
+            {
+                // The client took no bytes for the activity timeout (Kestrel may not have noticed yet): its failure, not the container's.
+                context.Abort();
+                return new(ForwarderError.ResponseBodyClient, ex, Reusable: false);
+            }
+
             if (reused && phase == ForwarderError.Request && connection.End == 0 && ex is SocketException or IOException)
             {
                 // Nothing of a response came on a kept-alive connection: the container had closed it. SocketsHttpHandler sends again too.
                 return new(ForwarderError.Request, ex, Reusable: false, Retry: true);
             }
 
-            var error = ex is OperationCanceledException
-                ? phase == ForwarderError.Request ? ForwarderError.RequestTimedOut : ForwarderError.ResponseBodyDestination
-                : phase;
+            // An invalid head is the container's answer being wrong (docs/errors.md: upstream_responseheaders), not its connection.
+            var error = ex switch
+            {
+                OperationCanceledException => phase == ForwarderError.Request ? ForwarderError.RequestTimedOut : ForwarderError.ResponseBodyDestination,
+                InvalidDataException when phase == ForwarderError.Request => ForwarderError.ResponseHeaders,
+                _ => phase,
+            };
             var reported = ex is InvalidDataException or OperationCanceledException
                 ? new HttpRequestException(HttpRequestError.InvalidResponse, ex is OperationCanceledException
                     ? string.Create(CultureInfo.InvariantCulture, $"The container sent nothing for {timeout.TotalSeconds:0.###} s (Berth:Gateway:RequestActivityTimeout).")
@@ -652,7 +664,9 @@ internal sealed class Http1Forwarder : IDisposable
     private static async ValueTask<bool> FlushAsync(PipeWriter writer, Http1Connection connection, TimeSpan timeout)
     {
         connection.Arm(timeout);
+        connection.WaitingOnClient = true;
         var result = await writer.FlushAsync(connection.Token);
+        connection.WaitingOnClient = false;
         return result.IsCompleted || result.IsCanceled;
     }
 
