@@ -152,7 +152,7 @@ public class ForwardingBenchmarks : IDisposable
                     int end;
                     while ((end = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) >= 0)
                     {
-                        await connection.SendAsync(Answer, SocketFlags.None);
+                        await connection.SendAsync(Answer.AsMemory(), SocketFlags.None);
                         buffer.AsSpan(end + 4, filled - end - 4).CopyTo(buffer);
                         filled -= end + 4;
                     }
