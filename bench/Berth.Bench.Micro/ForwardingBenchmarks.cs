@@ -39,12 +39,7 @@ public class ForwardingBenchmarks : IDisposable
         _yarp = new ServiceCollection().AddLogging().AddHttpForwarder().BuildServiceProvider().GetRequiredService<IHttpForwarder>();
         _invoker = DuplexHttp1Handler.CreatePooledInvoker();
         _config = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(100), Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
-        _context = new DefaultHttpContext();
-        _context.Request.Method = "GET";
-        _context.Request.Scheme = "http";
-        _context.Request.Host = new HostString("127.0.0.1", 8787);
-        _context.Request.PathBase = "/c/warm";
-        _context.Request.Path = "/hello";
+        _context = RoutingBenchmarks.WarmGet();
         _context.Request.Headers.Accept = "*/*";
         _context.Request.Headers.UserAgent = "wrk";
         _context.Features.Set<IHttpRequestBodyDetectionFeature>(new NoBody());

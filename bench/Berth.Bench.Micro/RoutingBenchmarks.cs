@@ -58,12 +58,19 @@ public class RoutingBenchmarks
         var id = _containers.GetByName(name).Id.ToString();
         _registry.GetOrAdd(ClassName, id).OpenFor(new ContainerEndpoint("c0ffee", "172.18.0.2", 8080, [8080]));
 
-        _context = new DefaultHttpContext();
-        _context.Request.Method = "GET";
-        _context.Request.Scheme = "http";
-        _context.Request.Host = new HostString("127.0.0.1", 8787);
-        _context.Request.PathBase = "/c/warm";
-        _context.Request.Path = "/hello";
+        _context = WarmGet();
+    }
+
+    /// <summary>The benchmarks' warm request: <c>GET http://127.0.0.1:8787/c/warm/hello</c> with the route's prefix in <c>PathBase</c>.</summary>
+    internal static DefaultHttpContext WarmGet()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Scheme = "http";
+        context.Request.Host = new HostString("127.0.0.1", 8787);
+        context.Request.PathBase = "/c/warm";
+        context.Request.Path = "/hello";
+        return context;
     }
 
     [Benchmark]

@@ -66,8 +66,9 @@ public sealed class GatewayOptions
     /// Runs Kestrel's continuations inline (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>) instead of handing
     /// each one to the thread pool, as nginx's event loop does; with <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>
     /// in the host's environment a warm request then runs on the socket engine's thread from the client's bytes to the
-    /// container's answer. On 2 cores this cut the gateway's CPU per request by about a quarter (bench/README.md, "Warm data
-    /// plane"). Off by default because the app's own request code then runs on that thread too: a route that blocks
+    /// container's answer. On 2 cores this cut the gateway's own CPU per request (29.5 → 25.2 µs with no thread-pool
+    /// spinning) but not its throughput, as the container's CPU per request rose as much (bench/README.md, "Warm data
+    /// plane"): measure it on the host. Off by default because the app's own request code then runs on that thread too: a route that blocks
     /// (synchronous I/O, <c>Task.Result</c>) stalls every connection the thread serves. docs/gateway.md has the tuning.
     /// </summary>
     /// <value>Defaults to <see langword="false"/>.</value>
