@@ -108,6 +108,15 @@ public sealed class TemplateTests(PackedFeed feed, ITestOutputHelper log)
                     Assert.Contains("berth_class=\"MyContainer\"", text, StringComparison.Ordinal);
                 }
 
+                // The package's host settings reach the app: no thread-pool spinning (bench/README.md, "Warm data plane").
+                var runtimeConfig = Directory.GetFiles(Path.Combine(app, "bin"), name + ".runtimeconfig.json", SearchOption.AllDirectories);
+                Assert.NotEmpty(runtimeConfig);
+                using (var config = JsonDocument.Parse(await File.ReadAllTextAsync(runtimeConfig[0], cancel.Token)))
+                {
+                    var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+                    Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+                }
+
                 var containers = await runtime.ListAsync(new Dictionary<string, string> { ["berth.app"] = appName }, cancel.Token);
                 var container = Assert.Single(containers);
                 Assert.Equal("1", container.Labels["berth.test"]);
