@@ -230,6 +230,7 @@ internal static class DevCommand
         {
             // Environment variables win over appsettings.json and over Berth's default levels (BerthLogging).
             start.Environment["Logging__LogLevel__Yarp"] = "Information";
+            start.Environment["Logging__LogLevel__Berth.Gateway.Requests"] = "Information";
             start.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
         }
 

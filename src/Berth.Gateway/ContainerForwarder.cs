@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans;
 using Yarp.ReverseProxy.Forwarder;
@@ -50,6 +51,7 @@ public sealed partial class ContainerForwarder : IDisposable
     private readonly INodeHop? _hop;
     private readonly HttpMessageInvoker? _tlsHopInvoker;
     private readonly Http1.Http1Forwarder? _http1;
+    private readonly ILogger _requests = NullLogger.Instance;
     private readonly TimeSpan _activityTimeout;
 
     /// <summary>
@@ -69,10 +71,13 @@ public sealed partial class ContainerForwarder : IDisposable
     /// The hop through the hosting node's gateway (<c>Berth:Cluster:Forwarding</c> = <c>node</c>); <see langword="null"/>
     /// (the default): a container another node runs is reached at its own address.
     /// </param>
+    /// <param name="loggerFactory">Makes the <see cref="GatewayTelemetry.RequestsLogCategory"/> logger; <see langword="null"/>: no line per request.</param>
     public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases,
-        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null, INodeHop? hop = null)
+        IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null, INodeHop? hop = null,
+        ILoggerFactory? loggerFactory = null)
         : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker(options.Value))), options, logger, timeProvider, remoteActivity, hop)
     {
+        _requests = loggerFactory?.CreateLogger(GatewayTelemetry.RequestsLogCategory) ?? NullLogger.Instance;
     }
 
     internal ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases, HttpMessageInvoker invoker,
@@ -221,6 +226,7 @@ public sealed partial class ContainerForwarder : IDisposable
 
             if (error == ForwarderError.None)
             {
+                Log.Forwarded(_requests, className, objectName, context.Request.Method, context.Request.Path.Value, endpoint.ContainerId, context.Response.StatusCode);
                 return;
             }
 

@@ -13,6 +13,13 @@ public static class GatewayTelemetry
     /// <summary>The name of the gateway's activity source (and of the host's meter for the gateway): <c>Berth.Gateway</c>.</summary>
     public const string Name = "Berth.Gateway";
 
+    /// <summary>
+    /// The log category of the line the gateway writes for every request it forwarded to a container (class, object, method,
+    /// path, container, status) at Information: <c>Berth.Gateway.Requests</c>. Berth's default levels keep it at Warning
+    /// (one <c>IsEnabled</c> check per request); <c>berth dev --log-requests</c> or a <c>Logging:LogLevel</c> entry turns it on.
+    /// </summary>
+    public const string RequestsLogCategory = "Berth.Gateway.Requests";
+
     /// <summary>The tag ASP.NET Core's request metrics carry the gateway's error code in (<see cref="GatewayErrorCodes"/>).</summary>
     public const string ErrorTypeTag = "error.type";
 

@@ -117,6 +117,35 @@ public sealed class Http1ForwarderTests
         Assert.Equal(["yes"], ValuesOf(HeadersOf(head), "X-Kept"));
     }
 
+    // Not "Connection: X-Drop-Me" followed by "Connection: close" (SendRawAsync adds the second line): Kestrel 10 then keeps
+    // only "close" as the Connection header, so the first line's name never reaches the gateway (found by the new-user
+    // trial, 2026-12-01; the header is forwarded in that case).
+    [Theory]
+    [InlineData("Connection: keep-alive, X-Drop-Me\r\n")]
+    [InlineData("Connection: X-Drop-Me, keep-alive\r\n")]
+    public async Task RequestHead_HeaderNamedInOneConnectionLineWithKeepAlive_Dropped(string connection)
+    {
+        await using var container = new RawContainer();
+        await using var rig = await StartAsync(container);
+
+        var head = await SendRawAsync(rig, container, "GET /p/hop HTTP/1.1\r\nHost: h\r\n" + connection + "X-Drop-Me: y\r\nX-Kept: yes\r\n");
+
+        Assert.Empty(ValuesOf(HeadersOf(head), "X-Drop-Me"));
+        Assert.Equal(["yes"], ValuesOf(HeadersOf(head), "X-Kept"));
+    }
+
+    [Fact]
+    public async Task RequestHead_NonAsciiHeaderValue_ContainerGetsTheClientsUtf8Bytes()
+    {
+        await using var container = new RawContainer();
+        await using var rig = await StartAsync(container);
+
+        // "café" as the client's UTF-8 bytes (c3 a9), written through the Latin-1 helper byte for byte.
+        var head = await SendRawAsync(rig, container, "GET /p/utf HTTP/1.1\r\nHost: h\r\nX-Utf: caf\u00c3\u00a9\r\n");
+
+        Assert.Equal(["caf\u00c3\u00a9"], ValuesOf(HeadersOf(head), "X-Utf"));
+    }
+
     [Fact]
     public async Task RequestHead_RepeatedHeaders_CookieJoinedWithSemicolonOthersWithComma()
     {

@@ -134,6 +134,7 @@ public sealed class DevModeTests(EndToEndFixture fixture) : IAsyncLifetime
                 {
                     // What `berth dev --log-requests` sets for the app (DevCommand.StartInfo).
                     builder.Configuration["Logging:LogLevel:Yarp"] = "Information";
+                    builder.Configuration["Logging:LogLevel:Berth.Gateway.Requests"] = "Information";
                     builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
                 }
 
@@ -149,13 +150,16 @@ public sealed class DevModeTests(EndToEndFixture fixture) : IAsyncLifetime
         }
 
         bool PerRequest(string category) =>
-            category.StartsWith("Yarp.", StringComparison.Ordinal) || category == "Microsoft.AspNetCore.Hosting.Diagnostics";
+            category.StartsWith("Yarp.", StringComparison.Ordinal) || category == "Microsoft.AspNetCore.Hosting.Diagnostics" || category == "Berth.Gateway.Requests";
         var perRequest = recorder.Lines.Where(l => l.Level >= LogLevel.Information && PerRequest(l.Category)).ToList();
         if (logRequests)
         {
-            // Two lines per forward (YARP) and two per request (ASP.NET Core): one flag away.
-            Assert.True(perRequest.Count(l => l.Category.StartsWith("Yarp.", StringComparison.Ordinal)) >= 10, string.Join("\n", perRequest));
-            Assert.True(perRequest.Count(l => !l.Category.StartsWith("Yarp.", StringComparison.Ordinal)) >= 10, string.Join("\n", perRequest));
+            // One line per forward (Berth's, naming class, object and container; the warm GETs here skip YARP) and two per
+            // request (ASP.NET Core): one flag away.
+            var forwards = perRequest.Where(l => l.Category == "Berth.Gateway.Requests").ToList();
+            Assert.True(forwards.Count >= 5, string.Join("\n", perRequest));
+            Assert.All(forwards, l => Assert.Contains("Site quiet: GET /index.html → container ", l.Message, StringComparison.Ordinal));
+            Assert.True(perRequest.Count(l => l.Category == "Microsoft.AspNetCore.Hosting.Diagnostics") >= 10, string.Join("\n", perRequest));
         }
         else
         {

@@ -72,6 +72,25 @@ public sealed class NodeIdentityTests : IDisposable
         Assert.Contains("Berth:Containers:NodeId: 'Node 1' is not allowed", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Bogus")]
+    [InlineData("7")]
+    public void AddBerth_UnknownGatewayForwarder_FailsValidationNamingTheFieldAndAllowedValues(string value)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Berth:Objects:DataDirectory"] = Path.Combine(_dir.Path, "data"),
+            ["Berth:Gateway:Forwarder"] = value,
+        });
+        builder.AddBerth();
+        using var host = builder.Build();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<Berth.Gateway.GatewayOptions>>().Value);
+
+        Assert.Contains($"Berth:Gateway:Forwarder: '{value}' is not allowed; use Http1 or Yarp.", ex.Message, StringComparison.Ordinal);
+    }
+
     private ContainerOptions BuildContainerOptions(string dataDirectory, string? nodeId)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = _dir.Path, DisableDefaults = true });

@@ -857,7 +857,10 @@ internal sealed class Http1Forwarder : IDisposable
 
         public void WriteAscii(string? text) => WriteLatin1(text);
 
-        /// <summary>Latin-1, as HTTP/1.1 carries header bytes (Kestrel decodes them so); a character above U+00FF goes as UTF-8.</summary>
+        /// <summary>
+        /// ASCII as is; any other character as UTF-8, the encoding Kestrel decodes request header bytes with by default, so
+        /// the container gets the client's own bytes (Latin-1 would turn a client's UTF-8 "é" into one invalid byte).
+        /// </summary>
         public void WriteLatin1(string? text)
         {
             if (string.IsNullOrEmpty(text))
@@ -865,7 +868,7 @@ internal sealed class Http1Forwarder : IDisposable
                 return;
             }
 
-            if (text.AsSpan().ContainsAnyExceptInRange((char)0, (char)0xFF))
+            if (!System.Text.Ascii.IsValid(text))
             {
                 Ensure(Encoding.UTF8.GetMaxByteCount(text.Length));
                 Length += Encoding.UTF8.GetBytes(text, Buffer.AsSpan(Length));

@@ -47,7 +47,18 @@ public static class BerthHostingExtensions
         var section = builder.Configuration.GetSection(SectionName);
         services.AddOptions<ContainerOptions>().Bind(section.GetSection("Containers"));
         services.AddOptions<DurableObjectOptions>().Bind(section.GetSection("Objects"));
-        services.AddOptions<GatewayOptions>().Bind(section.GetSection("Gateway"));
+        var gateway = section.GetSection("Gateway");
+        services.AddOptions<GatewayOptions>().Configure(o =>
+        {
+            // The binder's own failure for an unknown name ("Failed to convert ...") lists no allowed values.
+            if (gateway[nameof(GatewayOptions.Forwarder)] is { Length: > 0 } forwarder && !Enum.TryParse<ContainerForwarderKind>(forwarder, ignoreCase: true, out _))
+            {
+                throw new OptionsValidationException(nameof(GatewayOptions), typeof(GatewayOptions),
+                    [$"Berth:Gateway:Forwarder: '{forwarder}' is not allowed; use Http1 or Yarp."]);
+            }
+
+            gateway.Bind(o);
+        });
         services.AddOptions<DockerRuntimeOptions>().Bind(section.GetSection("Docker"));
         services.AddOptions<Berth.Egress.EgressOptions>().Bind(section.GetSection("Egress"));
         services.AddOptions<RegistryOptions>().Bind(section.GetSection("Registry")).ValidateOnStart();

@@ -27,6 +27,7 @@ public static class BerthLogging
     /// </item>
     /// <item><c>Polly</c>: a line per Orleans placement decision (Warning).</item>
     /// <item><c>Yarp</c>: two lines per forwarded request that name neither class nor object (Warning); Berth logs failed forwards itself.</item>
+    /// <item><c>Berth.Gateway.Requests</c>: Berth's own line per forwarded request, naming class, object, container and status (Warning).</item>
     /// <item><c>Microsoft.AspNetCore</c>: a line per request start and end (Warning). <c>Microsoft.Hosting.Lifetime</c>'s start-up lines (listening address) stay.</item>
     /// <item>
     /// <c>Microsoft.AspNetCore.Hosting.Diagnostics</c> (None): while this category is enabled at any level, ASP.NET Core starts an
@@ -44,6 +45,7 @@ public static class BerthLogging
         ["Orleans.Runtime.Watchdog"] = LogLevel.Error,
         ["Polly"] = LogLevel.Warning,
         ["Yarp"] = LogLevel.Warning,
+        [Berth.Gateway.GatewayTelemetry.RequestsLogCategory] = LogLevel.Warning,
         ["Microsoft.AspNetCore"] = LogLevel.Warning,
         ["Microsoft.AspNetCore.Hosting.Diagnostics"] = LogLevel.None,
     };
