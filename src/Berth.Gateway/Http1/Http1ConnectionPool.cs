@@ -237,9 +237,6 @@ internal sealed class Http1Connection : IDisposable
 
     public long LastUsed { get; set; }
 
-    /// <summary>Whether a response has been read on this connection before (a failure before any byte of the next may be its idle close).</summary>
-    public bool Reused { get; set; }
-
     /// <summary>The last response's header values, reused when the next response repeats them (no string per header per request).</summary>
     public HeaderValueCache Values { get; } = new();
 

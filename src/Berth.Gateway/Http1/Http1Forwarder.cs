@@ -142,7 +142,6 @@ internal sealed class Http1Forwarder : IDisposable
 
                 if (outcome.Reusable && connection.TryDisarm())
                 {
-                    connection.Reused = true;
                     address.Return(connection);
                 }
                 else
