@@ -173,8 +173,14 @@ public sealed class ContainerLeaseTests
         var refusedDrains = 0;
         using var stop = new CancellationTokenSource();
 
-        var requesters = Enumerable.Range(0, Math.Max(2, Environment.ProcessorCount)).Select(_ => Task.Run(() =>
+        // Dedicated threads, and the drainer waits for every requester to be running: on pool threads, with other tests
+        // of the assembly holding the pool, the requesters were still queued when the drainer's 2 s ended (CI: "no request
+        // ever entered").
+        var requesterCount = Math.Max(2, Environment.ProcessorCount);
+        using var started = new CountdownEvent(requesterCount);
+        var requesters = Enumerable.Range(0, requesterCount).Select(_ => Task.Factory.StartNew(() =>
         {
+            started.Signal();
             var spin = new SpinWait();
             var turns = 0;
             while (!stop.IsCancellationRequested)
@@ -204,15 +210,21 @@ public sealed class ContainerLeaseTests
                     Interlocked.Increment(ref backedOff);
                 }
             }
-        })).ToArray();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
 
-        var drainer = Task.Run(() =>
+        var drainer = Task.Factory.StartNew(() =>
         {
+            if (!started.Wait(TimeSpan.FromSeconds(30)))
+            {
+                return;
+            }
+
             // At least 2 s and 50 drains, but never past 30 s more: on a loaded 2-core machine the spinning requesters can
             // refuse drain after drain, and a loop bounded only by a count of successes spun for ever (CI hung on it).
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
             var hardStop = deadline + TimeSpan.FromSeconds(30);
-            while ((DateTime.UtcNow < deadline || drains < 50) && DateTime.UtcNow < hardStop)
+            while ((DateTime.UtcNow < deadline || drains < 50 || Interlocked.Read(ref entered) == 0 || Interlocked.Read(ref backedOff) == 0)
+                   && DateTime.UtcNow < hardStop)
             {
                 if (!lease.TryDrain())
                 {
@@ -236,7 +248,7 @@ public sealed class ContainerLeaseTests
                 Volatile.Write(ref drained, 0);
                 lease.OpenFor(Endpoint);
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         await drainer.WaitAsync(TimeSpan.FromMinutes(2));
         await stop.CancelAsync();
