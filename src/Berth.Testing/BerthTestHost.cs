@@ -283,9 +283,28 @@ public sealed class BerthTestHost : IAsyncDisposable
     /// <param name="directory">The directory.</param>
     public static void TryDelete(string directory) => TempDirectory.TryDelete(directory);
 
-    /// <summary>A TCP port free on the loopback interface right now.</summary>
+    /// <summary>
+    /// A TCP port free on the loopback interface right now, below the kernel's ephemeral range (Linux: 32768–60999) when one
+    /// is found there: a port the kernel hands out from that range and that is then released can be given to another
+    /// process's outgoing connection before the caller binds it (CI saw a cluster node's Orleans port taken so).
+    /// </summary>
     public static int FreePort()
     {
+        for (var attempt = 0; attempt < 64; attempt++)
+        {
+            var port = Random.Shared.Next(15_000, 32_000);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another one.
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;

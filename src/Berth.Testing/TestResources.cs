@@ -41,9 +41,10 @@ public static class TestResources
     }
 
     /// <summary>
-    /// Removes containers, then networks, labelled <c>berth.test=1</c>, except those owned by another
-    /// test process that is still running (so concurrent test assemblies do not break each other).
-    /// Containers without <see cref="OwnerLabel"/> are removed only if created before this process
+    /// Removes containers, then networks, labelled <c>berth.test=1</c> whose owner process is gone (so concurrent test
+    /// assemblies do not break each other). This process's own are kept too: a class fixture calls this while other classes
+    /// of the same assembly run (each test removes its own; the next run, or <c>scripts/test.sh</c>'s trap, removes what a
+    /// killed one left). Containers without <see cref="OwnerLabel"/> are removed only if created before this process
     /// started; networks still in use are kept.
     /// With <paramref name="includeImages"/>, also removes every image labelled <c>berth.test=1</c>,
     /// including the shared test images (which other running test processes may be using).
@@ -57,7 +58,7 @@ public static class TestResources
         {
             // Without an owner label only what predates this process can be a leftover.
             var orphan = container.Labels.ContainsKey(OwnerLabel)
-                ? !OwnedByAnotherLiveProcess(container.Labels)
+                ? !OwnedByALiveProcess(container.Labels)
                 : container.CreatedAt < ProcessStart;
             if (orphan && await TryAsync(() => runtime.RemoveAsync(container.Id, cancellationToken)))
             {
@@ -67,7 +68,7 @@ public static class TestResources
 
         foreach (var network in await runtime.ListNetworksAsync(Filter, cancellationToken))
         {
-            if (OwnedByAnotherLiveProcess(network.Labels))
+            if (OwnedByALiveProcess(network.Labels))
             {
                 continue;
             }
@@ -110,11 +111,16 @@ public static class TestResources
         }
     }
 
-    private static bool OwnedByAnotherLiveProcess(IReadOnlyDictionary<string, string> labels)
+    private static bool OwnedByALiveProcess(IReadOnlyDictionary<string, string> labels)
     {
-        if (!labels.TryGetValue(OwnerLabel, out var owner) || owner == CurrentOwner)
+        if (!labels.TryGetValue(OwnerLabel, out var owner))
         {
             return false;
+        }
+
+        if (owner == CurrentOwner)
+        {
+            return true;
         }
 
         var dash = owner.IndexOf('-', StringComparison.Ordinal);

@@ -188,12 +188,7 @@ public sealed class DevLoopTests : IDisposable
 
     private static string Text(int port) => port.ToString(CultureInfo.InvariantCulture);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Berth.Testing.BerthTestHost.FreePort();
 
     private static async Task<bool> IsListeningAsync(int port)
     {

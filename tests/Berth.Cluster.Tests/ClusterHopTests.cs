@@ -137,6 +137,8 @@ public sealed class ClusterHopTests(ClusterImagesFixture fixture, ITestOutputHel
             ["Berth:Cluster:Forwarding"] = "node",
             [$"Berth:Containers:ExtraLabels:{BerthLabels.Test}"] = "1",
             ["Logging:LogLevel:Berth.Gateway"] = "Debug",
+            ["Logging:LogLevel:Berth.Containers"] = "Debug",
+            ["Logging:Console:TimestampFormat"] = "HH:mm:ss.fff ",
         };
         if (sleepAfter is not null)
         {

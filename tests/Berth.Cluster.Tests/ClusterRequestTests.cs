@@ -27,6 +27,8 @@ public sealed class ClusterRequestTests(ClusterImagesFixture fixture, ITestOutpu
             ["Probe:SleepAfter"] = "00:00:02",
             [$"Berth:Containers:ExtraLabels:{BerthLabels.Test}"] = "1",
             ["Logging:Console:TimestampFormat"] = "HH:mm:ss.fff ",
+            // Failed reports and the idle checks show in the node logs this test prints when it fails.
+            ["Logging:LogLevel:Berth.Containers"] = "Debug",
         }, "a", "b");
         var (entry, host) = (cluster.Nodes[0], cluster.Nodes[1]);
 

@@ -1,3 +1,4 @@
+using Berth.Runtime;
 using Berth.Testing;
 
 namespace Berth.Docker.Tests;
@@ -25,6 +26,27 @@ public class TestResourcesTests(EngineFixture fixture) : EngineTest(fixture)
         await TestResources.CleanupAsync(Runtime);
 
         Assert.NotNull(await Runtime.InspectAsync(id));
+    }
+
+    [Fact]
+    public async Task Cleanup_ContainerAndNetworkOfThisProcess_AreKept()
+    {
+        // Another test class of this assembly may be between creating its network and attaching its container: a class
+        // fixture's clean-up must not take either (CI saw a cluster node's new network vanish before its container).
+        var network = await Runtime.EnsureNetworkAsync(new NetworkSpec { Name = UniqueName("net"), Labels = TestResources.Labels() });
+        var id = await CreateAsync(Spec(Images.Base, "/bin/true") with { Labels = TestResources.Labels() });
+        try
+        {
+            await TestResources.CleanupAsync(Runtime);
+
+            Assert.NotNull(await Runtime.InspectAsync(id));
+            Assert.Contains(await Runtime.ListNetworksAsync(TestResources.Labels()), n => n.Id == network);
+        }
+        finally
+        {
+            await Runtime.RemoveAsync(id);
+            await Runtime.RemoveNetworkAsync(network);
+        }
     }
 
     [Fact]

@@ -196,7 +196,8 @@ public sealed class PoolTests(GatewayFixture fixture)
             Assert.Equal(GatewayErrorCodes.QueueTimeout, body.RootElement.GetProperty("error").GetString());
         }
 
-        Assert.InRange(waited.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4.5));
+        // It waited its queue timeout, not the start (whose 5 s would have ended in a 200); how much longer is the machine's load.
+        Assert.True(waited.Elapsed >= TimeSpan.FromSeconds(0.9), $"answered after {waited.Elapsed}, before the 1 s queue timeout");
         Assert.Equal(0, Pool(host).QueuedRequests);
         // The start went on: a later request is served by the instance.
         await Eventually.ValueAsync(() => Task.FromResult(Pool(host).RunningInstances), n => n == 1, "the slow instance to come up");
@@ -220,7 +221,9 @@ public sealed class PoolTests(GatewayFixture fixture)
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
 
         await Eventually.ValueAsync(() => Task.FromResult(Pool(host).QueuedRequests), n => n == 0, "the aborted request to leave the queue", TimeSpan.FromSeconds(10));
-        Assert.Equal(0, Pool(host).InFlight);
+        // On a loaded machine the instance can come up between the abort and its cancellation reaching the queue: the request
+        // then leaves the queue for the instance and is counted in flight until its cancelled forward ends. Either way nothing leaks.
+        await Eventually.ValueAsync(() => Task.FromResult(Pool(host).InFlight), n => n == 0, "the aborted request to hold no instance", TimeSpan.FromSeconds(10));
         using var next = await host.Client.GetAsync("/pool/");
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }

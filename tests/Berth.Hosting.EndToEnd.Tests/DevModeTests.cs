@@ -193,10 +193,5 @@ public sealed class DevModeTests(EndToEndFixture fixture) : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => BerthTestHost.FreePort();
 }

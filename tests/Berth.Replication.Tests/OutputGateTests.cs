@@ -164,10 +164,5 @@ public sealed class OutputGateTests
         return host;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Berth.Testing.BerthTestHost.FreePort();
 }

@@ -222,10 +222,5 @@ public sealed class TemplateTests(PackedFeed feed, ITestOutputHelper log)
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Berth.Testing.BerthTestHost.FreePort();
 }

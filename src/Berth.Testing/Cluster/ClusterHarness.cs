@@ -196,7 +196,16 @@ public sealed class ClusterNode : IDisposable
         IReadOnlyDictionary<string, string>? settings = null, CancellationToken cancellationToken = default)
     {
         var baseUrl = $"http://127.0.0.1:{BerthTestHost.FreePort()}";
-        var (process, output) = Launch(nodePath, baseUrl, (settings ?? new Dictionary<string, string>()).Concat(new Dictionary<string, string>
+        var all = new Dictionary<string, string>(settings ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
+        // The node's containers and networks carry this test process as their owner: another test assembly's clean-up (which
+        // removes unowned test resources created before it started, and unused unowned networks) must leave them alone while
+        // this process runs. CI saw it remove a node's new network before its container was created, and running containers.
+        foreach (var (key, value) in TestResources.Labels())
+        {
+            all.TryAdd($"Berth:Containers:ExtraLabels:{key}", value);
+        }
+
+        var (process, output) = Launch(nodePath, baseUrl, all.Concat(new Dictionary<string, string>
         {
             ["Berth:Objects:DataDirectory"] = dataDirectory,
             ["Berth:Containers:AppName"] = appName,

@@ -109,10 +109,5 @@ public sealed class SiloAlarmTests : IAsyncLifetime
         return host;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Berth.Testing.BerthTestHost.FreePort();
 }
