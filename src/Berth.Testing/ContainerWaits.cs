@@ -5,7 +5,8 @@ namespace Berth.Testing;
 /// <summary>Explicit waits for tests: poll for a condition with a generous timeout instead of sleeping.</summary>
 public static class ContainerWaits
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    // No connection reuse: a later container can have the address of a removed one (see Berth.Docker.Tests' EngineTest.Http).
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(5) };
 
     /// <summary>Follows the container's output until a line contains <paramref name="text"/>; returns that line.</summary>
     /// <exception cref="TimeoutException">No such line within <paramref name="timeout"/>.</exception>

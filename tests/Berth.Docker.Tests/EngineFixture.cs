@@ -25,7 +25,9 @@ public abstract class EngineTest(EngineFixture fixture) : IAsyncLifetime
     private readonly List<string> _networks = [];
     private readonly List<string> _images = [];
 
-    protected static HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+    // No connection reuse: containers come and go at the same addresses (each test's network reuses a freed subnet), and a
+    // kept-alive connection to a removed container is answered by the next one at its address with a reset (CI saw it).
+    protected static HttpClient Http { get; } = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = TimeSpan.FromSeconds(30) };
 
     protected DockerContainerRuntime Runtime => fixture.Runtime;
 
