@@ -36,7 +36,11 @@ var clients = new EgressClients();
 var policy = EgressPolicy.Create(true, ["upstream.bench"], ["*.denied.bench"]);
 var client = new EgressClient("bench", policy, NullLogger.Instance);
 clients.Register(IPAddress.Loopback, client);
-await using var proxy = new EgressProxy(clients, (_, _) => Task.FromResult(new[] { hostAddress }), Options.Create(new EgressOptions()), TimeProvider.System, NullLogger<EgressProxy>.Instance);
+// The stand-in upstream is a private host address on a random port: reachable only because they are listed.
+var egressOptions = new EgressOptions();
+egressOptions.AllowedPrivateNetworks.Add($"{hostAddress}/32");
+egressOptions.AllowedPorts.Add(upstream.Port);
+await using var proxy = new EgressProxy(clients, (_, _) => Task.FromResult(new[] { hostAddress }), Options.Create(egressOptions), TimeProvider.System, NullLogger<EgressProxy>.Instance);
 await proxy.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), CancellationToken.None);
 
 var named = new Uri($"http://upstream.bench:{upstream.Port}/");

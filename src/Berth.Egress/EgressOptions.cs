@@ -25,6 +25,21 @@ public sealed class EgressOptions
     /// <value>Defaults to 10 seconds. Positive.</value>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Default of <see cref="IdleTimeout"/>: 5 minutes.</summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Largest <see cref="IdleTimeout"/>: 1 day.</summary>
+    public static readonly TimeSpan MaxIdleTimeout = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// How long a relayed connection (plain HTTP forward, CONNECT tunnel, transparent TLS or HTTP) may move no byte in
+    /// either direction before the proxy closes it on both sides and gives its connection slots back. A byte either way
+    /// resets the clock: a long download to a silent client is not idle. Counted from the moment the upstream is
+    /// connected; the request head before that has <see cref="HeadTimeout"/>.
+    /// </summary>
+    /// <value>Defaults to <see cref="DefaultIdleTimeout"/> (5 minutes). More than zero and at most 1 day.</value>
+    public TimeSpan IdleTimeout { get; set; } = DefaultIdleTimeout;
+
     /// <summary>Whether the node installs the iptables rules that force filtered networks' traffic through the proxy.</summary>
     /// <value>Defaults to <see langword="true"/>. Off only for hosts where another tool owns the firewall (the proxy alone is no enforcement).</value>
     public bool ManageFirewall { get; set; } = true;
@@ -89,6 +104,11 @@ public sealed class EgressOptions
         if (ConnectTimeout <= TimeSpan.Zero)
         {
             errors.Add($"Berth:Egress:ConnectTimeout must be positive (got {ConnectTimeout}).");
+        }
+
+        if (IdleTimeout <= TimeSpan.Zero || IdleTimeout > MaxIdleTimeout)
+        {
+            errors.Add($"Berth:Egress:IdleTimeout must be positive and at most 1 day (1.00:00:00) (got {IdleTimeout}).");
         }
 
         foreach (var network in AllowedPrivateNetworks)

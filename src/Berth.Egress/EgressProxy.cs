@@ -307,10 +307,37 @@ public sealed class EgressProxy : IAsyncDisposable
 
         var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
         await using var __ = upstreamStream;
-        var upstreamHead = head.ToUpstreamHead();
-        await upstreamStream.WriteAsync(upstreamHead, cancellationToken);
-        client.AddOut(head.Length);
-        await ForwardOneRequestAsync(stream, upstreamStream, client, framing, body, cancellationToken);
+        await RelayAsync(client, head.Host, port, "http", async idle =>
+        {
+            await upstreamStream.WriteAsync(head.ToUpstreamHead(), idle.Token);
+            client.AddOut(head.Length);
+            await ForwardOneRequestAsync(stream, upstreamStream, client, framing, body, idle);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="relay"/> (everything after the upstream is connected) under an <see cref="IdleWatch"/> of
+    /// <see cref="EgressOptions.IdleTimeout"/>: when no byte moved either way for that long its token is cancelled,
+    /// the relay ends, the callers dispose both sockets and <see cref="ServeAsync"/> gives the slots back.
+    /// </summary>
+    private async Task RelayAsync(EgressClient client, string host, int port, string kind, Func<IdleWatch, Task> relay, CancellationToken cancellationToken)
+    {
+        using var idle = new IdleWatch(_time, _options.IdleTimeout, cancellationToken);
+        try
+        {
+            await relay(idle);
+        }
+        catch (OperationCanceledException) when (idle.IsIdle)
+        {
+            // Closed idle: logged below, the sockets are closed by the callers.
+        }
+        finally
+        {
+            if (idle.IsIdle)
+            {
+                Log.ClosedIdle(client.Logger, client.Name, host, port, kind, _options.IdleTimeout);
+            }
+        }
     }
 
     /// <summary>
@@ -318,7 +345,7 @@ public sealed class EgressProxy : IAsyncDisposable
     /// keep-alive second request, which could name another host) is read and dropped, never forwarded: one request per
     /// connection; the upstream was asked to close after its answer.
     /// </summary>
-    private static async Task ForwardOneRequestAsync(NetworkStream stream, NetworkStream upstream, EgressClient client, HttpBodyFraming framing, ReadOnlyMemory<byte> pending, CancellationToken cancellationToken)
+    private static async Task ForwardOneRequestAsync(NetworkStream stream, NetworkStream upstream, EgressClient client, HttpBodyFraming framing, ReadOnlyMemory<byte> pending, IdleWatch idle)
     {
         var taken = framing.Consume(pending.Span);
         if (taken < 0)
@@ -328,23 +355,25 @@ public sealed class EgressProxy : IAsyncDisposable
 
         if (taken > 0)
         {
-            await upstream.WriteAsync(pending[..taken], cancellationToken);
+            await upstream.WriteAsync(pending[..taken], idle.Token);
             client.AddOut(taken);
+            idle.Touch();
         }
 
-        var outbound = CopyRequestBodyAsync(stream, upstream, client, framing, cancellationToken);
-        var inbound = CopyAsync(upstream, stream, client.AddIn, cancellationToken);
+        var outbound = CopyRequestBodyAsync(stream, upstream, client, framing, idle);
+        var inbound = CopyAsync(upstream, stream, client.AddIn, idle);
         await Task.WhenAll(outbound, inbound);
     }
 
-    private static async Task CopyRequestBodyAsync(NetworkStream from, NetworkStream to, EgressClient client, HttpBodyFraming framing, CancellationToken cancellationToken)
+    private static async Task CopyRequestBodyAsync(NetworkStream from, NetworkStream to, EgressClient client, HttpBodyFraming framing, IdleWatch idle)
     {
         var buffer = new byte[64 * 1024];
         try
         {
             while (!framing.IsComplete)
             {
-                var read = await from.ReadAsync(buffer, cancellationToken);
+                var read = await from.ReadAsync(buffer, idle.Token);
+                idle.Touch();
                 if (read == 0)
                 {
                     to.Socket.Shutdown(SocketShutdown.Send);
@@ -360,12 +389,15 @@ public sealed class EgressProxy : IAsyncDisposable
                 }
 
                 client.AddOut(taken);
-                await to.WriteAsync(buffer.AsMemory(0, taken), cancellationToken);
+                await to.WriteAsync(buffer.AsMemory(0, taken), idle.Token);
+                idle.Touch();
             }
 
             // Drain: read what follows the request and drop it, so closing later does not reset the answer away.
-            while (await from.ReadAsync(buffer, cancellationToken) > 0)
+            // Bytes the client sends still move: the idle clock starts again.
+            while (await from.ReadAsync(buffer, idle.Token) > 0)
             {
+                idle.Touch();
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
@@ -430,12 +462,17 @@ public sealed class EgressProxy : IAsyncDisposable
 
         var upstreamStream = new NetworkStream(upstream, ownsSocket: false);
         await using var __ = upstreamStream;
+        await RelayAsync(client, host, port, kind, idle => RelayTunnelAsync(stream, upstreamStream, client, host, port, pending, established, idle), cancellationToken);
+    }
+
+    private async Task RelayTunnelAsync(NetworkStream stream, NetworkStream upstreamStream, EgressClient client, string host, int port, ReadOnlyMemory<byte> pending, byte[]? established, IdleWatch idle)
+    {
         if (established is not null)
         {
-            await stream.WriteAsync(established, cancellationToken);
+            await stream.WriteAsync(established, idle.Token);
 
             // What goes through the tunnel is checked too: its TLS SNI or HTTP Host must name the CONNECT host.
-            var inner = await ReadTunnelHeadAsync(stream, client, host, port, pending, cancellationToken);
+            var inner = await ReadTunnelHeadAsync(stream, client, host, port, pending, idle);
             if (inner is null)
             {
                 return;
@@ -451,30 +488,33 @@ public sealed class EgressProxy : IAsyncDisposable
                     return;
                 }
 
-                await upstreamStream.WriteAsync(innerHead.ToUpstreamHead(), cancellationToken);
+                await upstreamStream.WriteAsync(innerHead.ToUpstreamHead(), idle.Token);
                 client.AddOut(innerHead.Length);
-                await ForwardOneRequestAsync(stream, upstreamStream, client, framing, pending[innerHead.Length..], cancellationToken);
+                await ForwardOneRequestAsync(stream, upstreamStream, client, framing, pending[innerHead.Length..], idle);
                 return;
             }
         }
 
         if (!pending.IsEmpty)
         {
-            await upstreamStream.WriteAsync(pending, cancellationToken);
+            await upstreamStream.WriteAsync(pending, idle.Token);
             client.AddOut(pending.Length);
+            idle.Touch();
         }
 
-        await SpliceAsync(stream, upstreamStream, client, cancellationToken);
+        await SpliceAsync(stream, upstreamStream, client, idle);
     }
 
     /// <summary>
     /// Reads the first bytes a client sends into a CONNECT tunnel (bounded, within the head timeout). TLS: its SNI must
     /// name <paramref name="host"/> and pass the policy. HTTP: its Host must name <paramref name="host"/> (the head is
     /// returned, so the request is forwarded as one request). Anything else passes only to a port other than 80 and 443.
+    /// The upstream is connected already, so <paramref name="idle"/> bounds this too.
     /// </summary>
     /// <returns>The bytes read and the HTTP head if any, or <see langword="null"/> when the tunnel is refused (then closed).</returns>
-    private async Task<(ReadOnlyMemory<byte> Pending, HttpRequestHead? Head)?> ReadTunnelHeadAsync(NetworkStream stream, EgressClient client, string host, int port, ReadOnlyMemory<byte> pending, CancellationToken cancellationToken)
+    private async Task<(ReadOnlyMemory<byte> Pending, HttpRequestHead? Head)?> ReadTunnelHeadAsync(NetworkStream stream, EgressClient client, string host, int port, ReadOnlyMemory<byte> pending, IdleWatch idle)
     {
+        var cancellationToken = idle.Token;
         var buffer = new byte[TlsClientHello.MaxHelloBytes + 4096];
         if (pending.Length > buffer.Length)
         {
@@ -563,6 +603,7 @@ public sealed class EgressProxy : IAsyncDisposable
                 return null;
             }
 
+            idle.Touch();
             filled += read;
         }
     }
@@ -612,29 +653,32 @@ public sealed class EgressProxy : IAsyncDisposable
         return (null, null);
     }
 
-    private static async Task SpliceAsync(NetworkStream client, NetworkStream upstream, EgressClient counters, CancellationToken cancellationToken)
+    private static async Task SpliceAsync(NetworkStream client, NetworkStream upstream, EgressClient counters, IdleWatch idle)
     {
-        var outbound = CopyAsync(client, upstream, counters.AddOut, cancellationToken);
-        var inbound = CopyAsync(upstream, client, counters.AddIn, cancellationToken);
+        var outbound = CopyAsync(client, upstream, counters.AddOut, idle);
+        var inbound = CopyAsync(upstream, client, counters.AddIn, idle);
         await Task.WhenAll(outbound, inbound);
     }
 
-    private static async Task CopyAsync(NetworkStream from, NetworkStream to, Action<long> count, CancellationToken cancellationToken)
+    /// <summary>Copies until <paramref name="from"/> ends; every read and write restarts <paramref name="idle"/>'s clock (either direction keeps the connection alive).</summary>
+    private static async Task CopyAsync(NetworkStream from, NetworkStream to, Action<long> count, IdleWatch idle)
     {
         var buffer = new byte[64 * 1024];
         try
         {
             while (true)
             {
-                var read = await from.ReadAsync(buffer, cancellationToken);
+                var read = await from.ReadAsync(buffer, idle.Token);
                 if (read == 0)
                 {
                     break;
                 }
 
-                // Counted before it is passed on: a client that has its answer sees it counted.
+                // Counted (and the clock restarted) before it is passed on: a client that has its answer sees both.
                 count(read);
-                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                idle.Touch();
+                await to.WriteAsync(buffer.AsMemory(0, read), idle.Token);
+                idle.Touch();
             }
 
             to.Socket.Shutdown(SocketShutdown.Send);

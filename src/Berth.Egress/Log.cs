@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(BerthEventIds.Egress + 7, LogLevel.Information, "Egress firewall: {Command}", EventName = "EgressFirewallCommand")]
     public static partial void FirewallCommand(ILogger logger, string command);
+
+    [LoggerMessage(BerthEventIds.Egress + 8, LogLevel.Information, "Egress connection for {Client} to {Host}:{Port} ({Kind}) closed idle: no byte either way for {IdleTimeout} (Berth:Egress:IdleTimeout)", EventName = "EgressClosedIdle")]
+    public static partial void ClosedIdle(ILogger logger, string client, string host, int port, string kind, TimeSpan idleTimeout);
 }

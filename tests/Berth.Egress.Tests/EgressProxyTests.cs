@@ -433,6 +433,185 @@ public sealed class EgressProxyTests : IAsyncLifetime
         Assert.Equal("", await read.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task Connect_NoByteEitherWayForIdleTimeout_ClosedBothSidesSlotFreedAndLogged()
+    {
+        using var holder = new Holder(_upstream.Address);
+        var client = await StartIdleProxyAsync(holder, TimeSpan.FromMinutes(1), maxConnectionsPerContainer: 1);
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+        using var upstream = await OpenTunnelAsync(stream, holder);
+
+        _time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal("", await ReadUntilClosedAsync(stream, "the container's side"));
+        Assert.Equal("", await ReadUntilClosedAsync(new NetworkStream(upstream), "the upstream's side"));
+        await WaitUntilAsync(() => client.Connections == 0 && _clients.Connections == 0, "the idle connection's slots (container and node) were not given back");
+        Assert.Contains(_objectLog.Messages, m => m.Contains("Sandbox/1", StringComparison.Ordinal) && m.Contains($"allowed.test:{holder.Port}", StringComparison.Ordinal) && m.Contains("idle", StringComparison.Ordinal));
+
+        // The cap is 1: a new connection from the same container is served again.
+        using var again = await ConnectToProxyAsync();
+        var againStream = new NetworkStream(again);
+        using var upstreamAgain = await OpenTunnelAsync(againStream, holder);
+        Assert.Equal(1, client.Connections);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Connect_BytesOneWayOnly_LivesPastIdleTimeout(bool download)
+    {
+        using var holder = new Holder(_upstream.Address);
+        var idleTimeout = TimeSpan.FromMinutes(1);
+        var client = await StartIdleProxyAsync(holder, idleTimeout);
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+        using var upstream = await OpenTunnelAsync(stream, holder);
+        var upstreamStream = new NetworkStream(upstream);
+        var (from, to) = download ? (upstreamStream, stream) : (stream, upstreamStream);
+
+        // Four times 0.6 × the idle timeout, one byte one way each time: 2.4 × the idle timeout in all.
+        for (var i = 0; i < 4; i++)
+        {
+            await PassByteAsync(from, to, (byte)('a' + i));
+            _time.Advance(idleTimeout * 0.6);
+        }
+
+        await PassByteAsync(from, to, (byte)'z');
+        Assert.Equal(1, client.Connections);
+
+        // Silent now: closed after one more idle timeout.
+        _time.Advance(idleTimeout);
+        Assert.Equal("", await ReadUntilClosedAsync(stream, "the container's side"));
+        await WaitUntilAsync(() => client.Connections == 0, "the connection that went quiet was not closed");
+    }
+
+    [Fact]
+    public async Task ExplicitHttp_BodyNeverSent_ClosedBothSidesAfterIdleTimeout()
+    {
+        using var holder = new Holder(_upstream.Address);
+        var client = await StartIdleProxyAsync(holder, TimeSpan.FromSeconds(30));
+        using var socket = await ConnectToProxyAsync();
+        var stream = new NetworkStream(socket);
+
+        // Declares 10 bytes of body, sends 3, then nothing.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST http://allowed.test:{holder.Port}/ HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"));
+        using var upstream = await holder.AcceptAsync();
+        var upstreamStream = new NetworkStream(upstream);
+        Assert.StartsWith("POST / HTTP/1.1\r\n", await ReadHeadAsync(upstreamStream), StringComparison.Ordinal);
+        Assert.Equal((byte)'a', await ReadByteAsync(upstreamStream));
+
+        _time.Advance(TimeSpan.FromSeconds(31));
+
+        Assert.Equal("", await ReadUntilClosedAsync(stream, "the container's side"));
+        Assert.Equal("bc", await ReadUntilClosedAsync(upstreamStream, "the upstream's side"));
+        await WaitUntilAsync(() => client.Connections == 0, "the idle HTTP connection's slot was not given back");
+        Assert.Contains(_objectLog.Messages, m => m.Contains($"allowed.test:{holder.Port}", StringComparison.Ordinal) && m.Contains("idle", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:00:01")]
+    [InlineData("1.00:00:00.001")]
+    public void Options_IdleTimeoutOutOfRange_ErrorNamesFieldAndRange(string value)
+    {
+        var options = new EgressOptions { IdleTimeout = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) };
+        var error = Assert.Single(options.Validate());
+        Assert.Contains("Berth:Egress:IdleTimeout", error, StringComparison.Ordinal);
+        Assert.Contains("at most 1 day", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_IdleTimeout_Default5MinutesAnd1DayAllowed()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(5), new EgressOptions().IdleTimeout);
+        Assert.Empty(new EgressOptions { IdleTimeout = TimeSpan.FromDays(1) }.Validate());
+    }
+
+    /// <summary>A proxy that may reach <paramref name="holder"/>, with <paramref name="idleTimeout"/>; registers the container, allowed <c>allowed.test</c>.</summary>
+    private async Task<EgressClient> StartIdleProxyAsync(Holder holder, TimeSpan idleTimeout, int maxConnectionsPerContainer = EgressOptions.DefaultMaxConnectionsPerContainer)
+    {
+        await StartProxyAsync(options =>
+        {
+            options.AllowedPrivateNetworks.Add($"{holder.Address}/32");
+            options.AllowedPorts.Add(holder.Port);
+            options.MaxConnectionsPerContainer = maxConnectionsPerContainer;
+            options.IdleTimeout = idleTimeout;
+        });
+        return Register(EgressPolicy.Create(true, ["allowed.test"], []));
+    }
+
+    /// <summary>
+    /// Opens a CONNECT tunnel to the holder through <paramref name="stream"/> and proves it relays both ways (so the
+    /// proxy is past its head checks and relaying). Returns the holder's side of the connection.
+    /// </summary>
+    private static async Task<Socket> OpenTunnelAsync(NetworkStream stream, Holder holder)
+    {
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT allowed.test:{holder.Port} HTTP/1.1\r\nHost: allowed.test:{holder.Port}\r\n\r\n"));
+        var established = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 200", established, StringComparison.Ordinal);
+        var hello = TlsClientHelloTests.Record(TlsClientHelloTests.Handshake(TlsClientHelloTests.HelloBody(TlsClientHelloTests.SniExtension("allowed.test"))));
+        await stream.WriteAsync(hello);
+        var upstream = await holder.AcceptAsync();
+        var upstreamStream = new NetworkStream(upstream);
+        var received = new byte[hello.Length];
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await upstreamStream.ReadExactlyAsync(received, cts.Token);
+        }
+
+        Assert.Equal(hello, received);
+        await PassByteAsync(upstreamStream, stream, (byte)'!');
+        return upstream;
+    }
+
+    /// <summary>Writes one byte to <paramref name="from"/> and reads it from <paramref name="to"/> (the proxy relayed it).</summary>
+    private static async Task PassByteAsync(NetworkStream from, NetworkStream to, byte value)
+    {
+        await from.WriteAsync(new[] { value });
+        Assert.Equal(value, await ReadByteAsync(to));
+    }
+
+    private static async Task<byte> ReadByteAsync(NetworkStream stream)
+    {
+        var one = new byte[1];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var read = await stream.ReadAsync(one, cts.Token);
+        Assert.True(read == 1, "the relayed byte did not arrive: the connection was closed");
+        return one[0];
+    }
+
+    /// <summary>Reads what is left until the peer closes; fails with <paramref name="side"/> named if it stays open 10 s.</summary>
+    private static async Task<string> ReadUntilClosedAsync(NetworkStream stream, string side)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var memory = new MemoryStream();
+        try
+        {
+            await stream.CopyToAsync(memory, cts.Token);
+        }
+        catch (IOException)
+        {
+            // Reset rather than closed in order: closed all the same.
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"{side} of the idle connection was still open 10 s after the idle timeout passed.");
+        }
+
+        return Encoding.UTF8.GetString(memory.ToArray());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition(), failure + " within 10 s.");
+    }
+
     private async Task<Socket> ConnectToProxyAsync()
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -534,6 +713,31 @@ public sealed class EgressProxyTests : IAsyncLifetime
                     });
                 }
             });
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>A stand-in upstream that accepts connections and hands them to the test, which reads and writes on them.</summary>
+    private sealed class Holder : IDisposable
+    {
+        private readonly TcpListener _listener;
+
+        public Holder(IPAddress address)
+        {
+            _listener = new TcpListener(address, 0);
+            _listener.Start();
+            Address = address;
+        }
+
+        public IPAddress Address { get; }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public async Task<Socket> AcceptAsync()
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            return await _listener.AcceptSocketAsync(cts.Token);
         }
 
         public void Dispose() => _listener.Dispose();
