@@ -24,6 +24,113 @@ internal sealed class ContainerTransformer : HttpTransformer
     }
 
     /// <summary>
+    /// YARP's default copy of the container's response, minus the headers the container's <c>Connection</c> header names
+    /// (RFC 9110 §7.6.1; YARP drops only the fixed hop-by-hop list). A body with a transfer coding other than chunked is
+    /// refused: the thrown exception makes YARP answer <see cref="ForwarderError.ResponseHeaders"/> (502
+    /// <c>upstream_responseheaders</c>), as Berth's HTTP/1.1 forwarder does (docs/gateway.md).
+    /// </summary>
+    public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is not null)
+        {
+            CheckTransferCoding(httpContext, proxyResponse);
+            RemoveConnectionNamed(proxyResponse);
+        }
+
+        return base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+    }
+
+    private static void CheckTransferCoding(HttpContext httpContext, HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (status is < 200 or 204 or 205 or 304 || HttpMethods.IsHead(httpContext.Request.Method)
+            || !response.Headers.NonValidated.TryGetValues("Transfer-Encoding", out var codings))
+        {
+            return;
+        }
+
+        var any = false;
+        foreach (var value in codings)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var coding = value.AsSpan()[range].Trim(" \t");
+                if (coding.IsEmpty)
+                {
+                    continue;
+                }
+
+                if (!coding.Equals("chunked", StringComparison.OrdinalIgnoreCase))
+                {
+                    // The gateway offers the container no coding but chunked (TE is not forwarded): the label cannot be
+                    // dropped (the client would take the coded bytes for the body) nor forwarded (HTTP/2 has none).
+                    throw new HttpRequestException(HttpRequestError.InvalidResponse,
+                        "The container applied a transfer coding other than chunked: 'Transfer-Encoding: " + codings + "'.");
+                }
+
+                any = true;
+            }
+        }
+
+        if (!any)
+        {
+            throw new HttpRequestException(HttpRequestError.InvalidResponse, "The container sent an empty Transfer-Encoding.");
+        }
+    }
+
+    private static void RemoveConnectionNamed(HttpResponseMessage response)
+    {
+        // A 101's "Connection: Upgrade" is YARP's to restore for the upgrade.
+        if (response.StatusCode == System.Net.HttpStatusCode.SwitchingProtocols
+            || !response.Headers.NonValidated.TryGetValues("Connection", out var connection))
+        {
+            return;
+        }
+
+        List<string>? named = null;
+        foreach (var value in connection)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var token = value.AsSpan()[range].Trim(" \t");
+                if (!token.IsEmpty && !token.Equals("close", StringComparison.OrdinalIgnoreCase) && !token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
+                {
+                    (named ??= []).Add(token.ToString());
+                }
+            }
+        }
+
+        if (named is not null)
+        {
+            Remove(response.Headers, named);
+            if (response.Content is { } content)
+            {
+                Remove(content.Headers, named);
+            }
+        }
+
+        static void Remove(System.Net.Http.Headers.HttpHeaders headers, List<string> named)
+        {
+            // By the names the collection holds: Remove(string) throws for a name that is invalid or of the other kind
+            // (a content header on the response's own headers). Content-Length frames the body and stays.
+            List<string>? found = null;
+            foreach (var header in headers.NonValidated)
+            {
+                if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                    && named.Exists(n => n.Equals(header.Key, StringComparison.OrdinalIgnoreCase)))
+                {
+                    (found ??= []).Add(header.Key);
+                }
+            }
+
+            foreach (var name in found ?? [])
+            {
+                headers.Remove(name);
+            }
+        }
+    }
+
+    /// <summary>
     /// Whether a header belongs to Berth: <c>X-Berth-</c> in any case, with '_' taken for '-' as CGI-style servers do
     /// (<c>X_Berth_Container_Port</c> becomes the same <c>HTTP_X_BERTH_CONTAINER_PORT</c> variable as the dashed form).
     /// </summary>

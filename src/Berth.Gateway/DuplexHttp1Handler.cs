@@ -154,6 +154,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
         }
 
         var network = new NetworkStream(socket, ownsSocket: true);
+        var body = new BodySend(network);
         try
         {
             var content = request.Content!;
@@ -161,11 +162,17 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
             await network.WriteAsync(BuildHead(request, uri, chunked), cancellationToken);
 
             // The body goes out while the response is read: neither waits for the other.
-            _ = SendBodyAsync(content, network, chunked, cancellationToken);
+            _ = SendBodyAsync(content, body, chunked, cancellationToken);
 
             var source = new BufferedSource(network);
             var response = await ReadResponseHeadAsync(source, request, cancellationToken);
             return response;
+        }
+        catch (Exception ex) when (body.Aborted is { } failure && ex is not OperationCanceledException)
+        {
+            await network.DisposeAsync();
+            // YARP's content recorded the client's failure before it threw; it answers RequestBodyClient from that.
+            throw new HttpRequestException(HttpRequestError.Unknown, "The request body failed, so the connection to the container was aborted.", failure);
         }
         catch (Exception ex) when (ex is IOException or SocketException)
         {
@@ -179,25 +186,71 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
         }
     }
 
-    private static async Task SendBodyAsync(HttpContent content, NetworkStream network, bool chunked, CancellationToken cancellationToken)
+    private static async Task SendBodyAsync(HttpContent content, BodySend body, bool chunked, CancellationToken cancellationToken)
     {
         try
         {
             if (chunked)
             {
-                var body = new ChunkedWriteStream(network);
-                await content.CopyToAsync(body, cancellationToken);
-                await network.WriteAsync(LastChunk, cancellationToken);
+                await content.CopyToAsync(new ChunkedWriteStream(body), cancellationToken);
+                await body.WriteAsync(LastChunk, cancellationToken);
             }
             else
             {
-                await content.CopyToAsync(new UnflushedWriteStream(network), cancellationToken);
+                await content.CopyToAsync(new UnflushedWriteStream(body), cancellationToken);
             }
         }
-        catch (Exception)
+        catch (Exception) when (body.WriteFailed)
         {
-            // The forwarder learns of a body failure from its own copy (its content records it); the response side
-            // sees the broken connection. Nothing to add here, but never leave the exception unobserved.
+            // The container stopped reading (it closed, or answered early and closed): what it sent is still read. YARP's
+            // content records the failure itself; nothing to add, but never leave the exception unobserved.
+        }
+        catch (Exception ex)
+        {
+            // The client's body failed (malformed chunks, cut off, over the limit) or the exchange was cancelled: the request
+            // must not look whole to the container, and nothing more will come for the response read to wait on.
+            body.Abort(ex);
+        }
+    }
+
+    /// <summary>The connection as the request body writes to it: notes a failed write, and aborts it when the body itself fails.</summary>
+    private sealed class BodySend(NetworkStream network)
+    {
+        private Exception? _aborted;
+
+        public bool WriteFailed { get; private set; }
+
+        /// <summary>Why the connection was aborted; <see langword="null"/> while it was not.</summary>
+        public Exception? Aborted => Volatile.Read(ref _aborted);
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await network.WriteAsync(buffer, cancellationToken);
+            }
+            catch
+            {
+                WriteFailed = true;
+                throw;
+            }
+        }
+
+        public void Abort(Exception reason)
+        {
+            Volatile.Write(ref _aborted, reason);
+            // A reset, not a FIN: the container sees the request cut rather than a body that merely ended, and the
+            // response read under way fails at once.
+            try
+            {
+                network.Socket.LingerState = new LingerOption(true, 0);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Already closed: the reset is moot.
+            }
+
+            network.Dispose();
         }
     }
 
@@ -291,7 +344,11 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
                 var value = line[(colon + 1)..].Trim();
                 if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
                 {
-                    chunked = value.EndsWith("chunked", StringComparison.OrdinalIgnoreCase);
+                    // Chunked when it is the final coding (RFC 9112 §6.1); the header stays on the message (YARP never copies
+                    // it) so the response transform can refuse any other coding (ContainerTransformer).
+                    var comma = value.LastIndexOf(',');
+                    chunked = value.AsSpan(comma + 1).Trim().Equals("chunked", StringComparison.OrdinalIgnoreCase);
+                    response.Headers.TryAddWithoutValidation(name, value);
                     continue;
                 }
 
@@ -531,7 +588,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
     }
 
     /// <summary>Writes each write as one HTTP/1.1 chunk, sent at once.</summary>
-    private sealed class ChunkedWriteStream(NetworkStream network) : WriteOnlyStream
+    private sealed class ChunkedWriteStream(BodySend network) : WriteOnlyStream
     {
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -565,7 +622,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
     }
 
     /// <summary>Writes straight to the socket (which does not buffer), for a body of declared length.</summary>
-    private sealed class UnflushedWriteStream(NetworkStream network) : WriteOnlyStream
+    private sealed class UnflushedWriteStream(BodySend network) : WriteOnlyStream
     {
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
             network.WriteAsync(buffer, cancellationToken);

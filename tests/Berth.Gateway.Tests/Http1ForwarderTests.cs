@@ -13,12 +13,12 @@ namespace Berth.Gateway.Tests;
 /// </summary>
 public sealed class Http1ForwarderTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    internal static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
 
     private static Task<ForwarderRig> StartAsync(RawContainer container, Action<GatewayOptions>? options = null) =>
         ForwarderRig.StartAsync(options, containerPort: container.Port);
 
-    private static async Task<(HttpStatusCode Status, string Error)> ErrorOfAsync(HttpResponseMessage response)
+    internal static async Task<(HttpStatusCode Status, string Error)> ErrorOfAsync(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -553,6 +553,35 @@ public sealed class Http1ForwarderTests
         Assert.Equal(["yes"], response.Headers.GetValues("X-Kept"));
     }
 
+    // RFC 9110 §7.6.1: the headers a Connection header names are for this hop only; close and keep-alive keep their meaning.
+    [Theory]
+    [InlineData("Connection: X-Secret, keep-alive\r\nX-Secret: 1\r\n", true)]
+    [InlineData("X-Secret: 1\r\nconnection: x-secret\r\n", true)]
+    [InlineData("X-Secret: 1\r\nConnection: keep-alive\r\nX-Other: 2\r\nConnection: X-Other , X-SECRET\r\nX-Secret: 3\r\n", true)]
+    [InlineData("Connection: close, X-Secret\r\nX-Secret: 1\r\n", false)]
+    [InlineData("Connection: X-Secret, Content-Language\r\nContent-Language: de\r\nX-Secret: 1\r\n", true)]
+    public async Task Response_HeadersNamedInConnection_DroppedAndCloseKeepsItsMeaning(string headers, bool reused)
+    {
+        await using var container = new RawContainer();
+        container.Enqueue(async c =>
+        {
+            await c.AnswerAsync(RawContainer.Ok("named", headers + "X-Kept: yes\r\n"));
+            await c.ServeAsync(h => RawContainer.Ok("again"));
+        });
+        await using var rig = await StartAsync(container);
+
+        using var response = await rig.Client.GetAsync("/p/named");
+
+        Assert.Equal("named", await response.Content.ReadAsStringAsync());
+        Assert.False(response.Headers.Contains("X-Secret"), "A header the container named in Connection was forwarded.");
+        Assert.False(response.Headers.Contains("X-Other"), "A header the container named in a second Connection line was forwarded.");
+        Assert.False(response.Content.Headers.Contains("Content-Language"), "A content header named in Connection was forwarded.");
+        Assert.Empty(response.Headers.Connection);
+        Assert.Equal(["yes"], response.Headers.GetValues("X-Kept"));
+        Assert.Equal(reused ? "again" : "conn2 /next", await rig.Client.GetStringAsync("/p/next"));
+        Assert.Equal(reused ? 1 : 2, container.Accepted);
+    }
+
     [Fact]
     public async Task Response_SlowDripHeadAndBody_AcceptedWithinLimits()
     {
@@ -605,6 +634,12 @@ public sealed class Http1ForwarderTests
         { "head over 64 KiB", "HTTP/1.1 200 OK\r\n" + string.Concat(Enumerable.Range(0, 1200).Select(i => $"X-Pad-{i:0000}: {new string('p', 50)}\r\n")) + "Content-Length: 0\r\n\r\n", "upstream_responseheaders" },
         { "one header line over 64 KiB", "HTTP/1.1 200 OK\r\nX-Long: " + new string('l', 70_000), "upstream_responseheaders" },
         { "interim answers over 64 KiB together", string.Concat(Enumerable.Range(0, 4).Select(_ => "HTTP/1.1 103 Early Hints\r\nLink: " + new string('l', 20_000) + "\r\n\r\n")) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "upstream_responseheaders" },
+        // The gateway offers the container no transfer coding but chunked (TE is not forwarded); dropping the label would
+        // hand the client gzip bytes as the body, and HTTP/2 cannot carry one.
+        { "gzip transfer coding before chunked", "HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "upstream_responseheaders" },
+        { "gzip transfer coding on its own line", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "upstream_responseheaders" },
+        { "gzip transfer coding until close", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello", "upstream_responseheaders" },
+        { "empty Transfer-Encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n\r\nhello", "upstream_responseheaders" },
         { "negative chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n", "upstream_responsebodydestination" },
         { "overflowing chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nx\r\n0\r\n\r\n", "upstream_responsebodydestination" },
         { "chunk size not hex", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nx\r\n0\r\n\r\n", "upstream_responsebodydestination" },
@@ -935,5 +970,30 @@ public sealed class Http1ForwarderTests
         Assert.Equal("conn1 /a%2Fb?q=1", await rig.Client.GetStringAsync("/p/a%2Fb?q=1"));
         Assert.Equal("conn1 /c", await rig.Client.GetStringAsync("/p/c"));
         Assert.Equal(1, container.Accepted);
+    }
+
+    [Fact]
+    public async Task ForwarderYarp_ConnectionNamedHeaderAndGzipCoding_SameRulesAsHttp1()
+    {
+        await using var container = new RawContainer();
+        container.Enqueue(c => c.AnswerAsync(RawContainer.Ok("named", "Connection: X-Secret\r\nX-Secret: 1\r\nX-Kept: yes\r\n")));
+        container.Enqueue(async c =>
+        {
+            await c.AnswerAsync("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            await c.GatewayClosesAsync(Bound);
+        });
+        await using var rig = await StartAsync(container, o => o.Forwarder = ContainerForwarderKind.Yarp);
+
+        using (var named = await rig.Client.GetAsync("/p/named"))
+        {
+            Assert.Equal("named", await named.Content.ReadAsStringAsync());
+            Assert.False(named.Headers.Contains("X-Secret"), "A header the container named in Connection was forwarded.");
+            Assert.Equal(["yes"], named.Headers.GetValues("X-Kept"));
+        }
+
+        using var coded = await rig.Client.GetAsync("/p/coded");
+        var (status, error) = await ErrorOfAsync(coded);
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Equal("upstream_responseheaders", error);
     }
 }

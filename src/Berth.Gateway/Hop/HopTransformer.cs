@@ -93,4 +93,7 @@ internal sealed class HopReceivedTransformer : HttpTransformer
             }
         }
     }
+
+    public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken) =>
+        ContainerTransformer.Instance.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
 }

@@ -24,7 +24,8 @@ namespace Berth.Gateway.Http1;
 /// connection: YARP and every other .NET proxy go through <see cref="HttpMessageInvoker"/>.
 /// Requests with a body, upgrades and hops between nodes still go through YARP (<see cref="ContainerForwarder"/>).
 /// The container is untrusted: its response head is bounded (64 KiB, as <c>SocketsHttpHandler</c>), parsed strictly
-/// (RFC 9112: one status line, token names, no line folding, one Content-Length, chunked framing checked), and a
+/// (RFC 9112: one status line, token names, no line folding, one Content-Length, chunked framing checked, no transfer
+/// coding but chunked), the headers its <c>Connection</c> header names are not forwarded (RFC 9110 §7.6.1), and a
 /// response that is not read exactly to its end never leaves its connection in the pool.
 /// </summary>
 internal sealed class Http1Forwarder : IDisposable
@@ -278,7 +279,8 @@ internal sealed class Http1Forwarder : IDisposable
             // The end of the head: an empty line. Each byte is looked at once, however slowly the head arrives.
             int end;
             var scanned = 0;
-            while ((end = FindHeadEnd(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start), ref scanned)) < 0)
+            var connectionLine = false;
+            while ((end = FindHeadEnd(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start), ref scanned, ref connectionLine)) < 0)
             {
                 if (connection.End - connection.Start + total >= MaxHeadBytes
                     || (connection.End == connection.Buffer.Length && connection.Start == 0 && !connection.TryGrow(MaxHeadBytes)))
@@ -301,7 +303,7 @@ internal sealed class Http1Forwarder : IDisposable
             var headSpan = connection.Buffer.AsSpan(connection.Start, end);
             total += end;
             connection.Start += end;
-            var parsed = ApplyHead(context, connection, headSpan);
+            var parsed = ApplyHead(context, connection, headSpan, connectionLine);
             if (parsed is { } final)
             {
                 return final;
@@ -317,8 +319,10 @@ internal sealed class Http1Forwarder : IDisposable
     /// <summary>
     /// The length of the head at the start of <paramref name="data"/>, through its empty line; -1 when it has not all
     /// arrived. <paramref name="scanned"/> is where the last incomplete line started: the next call goes on from there.
+    /// <paramref name="connectionLine"/> is set when a line is a <c>Connection</c> header, so only such a head is looked
+    /// through for the headers it names.
     /// </summary>
-    private static int FindHeadEnd(ReadOnlySpan<byte> data, ref int scanned)
+    private static int FindHeadEnd(ReadOnlySpan<byte> data, ref int scanned, ref bool connectionLine)
     {
         while (true)
         {
@@ -334,11 +338,21 @@ internal sealed class Http1Forwarder : IDisposable
             {
                 return scanned;
             }
+
+            if (line.Length > ConnectionPrefix.Length && (line[0] | 0x20) == 'c' && Ascii.EqualsIgnoreCase(line[..ConnectionPrefix.Length], ConnectionPrefix))
+            {
+                connectionLine = true;
+            }
         }
     }
 
-    /// <summary>Applies a complete head to the response; <see langword="null"/> for an interim (1xx) answer, which is skipped.</summary>
-    private static ResponseHead? ApplyHead(HttpContext context, Http1Connection connection, ReadOnlySpan<byte> head)
+    private static ReadOnlySpan<byte> ConnectionPrefix => "Connection:"u8;
+
+    /// <summary>
+    /// Applies a complete head to the response; <see langword="null"/> for an interim (1xx) answer, which is skipped.
+    /// <paramref name="connectionLine"/>: the head has a <c>Connection</c> header, whose named headers are not forwarded.
+    /// </summary>
+    private static ResponseHead? ApplyHead(HttpContext context, Http1Connection connection, ReadOnlySpan<byte> head, bool connectionLine)
     {
         var lineEnd = head.IndexOf((byte)'\n');
         var statusLine = TrimCr(head[..lineEnd]);
@@ -364,9 +378,12 @@ internal sealed class Http1Forwarder : IDisposable
         }
 
         var headers = response.Headers;
+        // RFC 9110 §7.6.1: the headers the container's Connection header names are for this hop only. Looked up only
+        // when the head has one that names more than close or keep-alive (the warm path allocates nothing for it).
+        var named = connectionLine && !interim ? NamedInConnection(head[(lineEnd + 1)..]) : null;
         long length = -1;
-        var chunked = false;
         var transferEncoding = false;
+        var otherCoding = ReadOnlySpan<byte>.Empty;
         var close = http10;
         var position = 0;
         var rest = head[(lineEnd + 1)..];
@@ -405,8 +422,10 @@ internal sealed class Http1Forwarder : IDisposable
                 if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
                 {
                     transferEncoding = true;
-                    // Chunked only when it is the final coding (RFC 9112 §6.3); else the body runs to the connection's end.
-                    chunked = EndsWithToken(value, "chunked"u8);
+                    if (otherCoding.IsEmpty && !OnlyChunked(value))
+                    {
+                        otherCoding = value.IsEmpty ? "(empty)"u8 : value;
+                    }
                 }
                 else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
                 {
@@ -432,6 +451,11 @@ internal sealed class Http1Forwarder : IDisposable
                 }
 
                 length = parsed;
+                continue;
+            }
+
+            if (named is not null && named.Contains(name))
+            {
                 continue;
             }
 
@@ -465,8 +489,16 @@ internal sealed class Http1Forwarder : IDisposable
 
         if (transferEncoding)
         {
+            if (!otherCoding.IsEmpty)
+            {
+                // The gateway offers the container no coding but chunked (TE is not forwarded). Dropping the label would hand
+                // the client the coded bytes as the body, forwarding it would apply a coding the client never accepted (and
+                // HTTP/2 has none), so the answer is refused (docs/gateway.md).
+                throw new InvalidDataException("The container applied a transfer coding other than chunked: 'Transfer-Encoding: " + Printable(otherCoding) + "'.");
+            }
+
             // Transfer-Encoding overrides Content-Length, which must not be forwarded (RFC 9112 §6.3).
-            return chunked ? new(Framing.Chunked, 0, close) : new(Framing.UntilClose, 0, Close: true);
+            return new(Framing.Chunked, 0, close);
         }
 
         if (length >= 0)
@@ -814,10 +846,58 @@ internal sealed class Http1Forwarder : IDisposable
         return false;
     }
 
-    private static bool EndsWithToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
+    /// <summary>Whether a Transfer-Encoding value lists <c>chunked</c> and nothing else.</summary>
+    private static bool OnlyChunked(ReadOnlySpan<byte> value)
     {
-        var comma = value.LastIndexOf((byte)',');
-        return Ascii.EqualsIgnoreCase((comma < 0 ? value : value[(comma + 1)..]).Trim(" \t"u8), token);
+        var any = false;
+        foreach (var range in value.Split((byte)','))
+        {
+            var coding = value[range].Trim(" \t"u8);
+            if (coding.IsEmpty)
+            {
+                // An empty list element (RFC 9110 §5.6.1): skipped.
+                continue;
+            }
+
+            if (!Ascii.EqualsIgnoreCase(coding, "chunked"u8))
+            {
+                return false;
+            }
+
+            any = true;
+        }
+
+        return any;
+    }
+
+    /// <summary>
+    /// The header names the <c>Connection</c> lines of <paramref name="lines"/> (a head's header lines) list besides
+    /// <c>close</c> and <c>keep-alive</c>; <see langword="null"/> when there are none.
+    /// </summary>
+    private static HashSet<string>? NamedInConnection(ReadOnlySpan<byte> lines)
+    {
+        HashSet<string>? named = null;
+        while (lines.IndexOf((byte)'\n') is var newline and >= 0)
+        {
+            var line = TrimCr(lines[..newline]);
+            lines = lines[(newline + 1)..];
+            if (line.Length <= ConnectionPrefix.Length || !Ascii.EqualsIgnoreCase(line[..ConnectionPrefix.Length], ConnectionPrefix))
+            {
+                continue;
+            }
+
+            var value = line[ConnectionPrefix.Length..];
+            foreach (var range in value.Split((byte)','))
+            {
+                var token = value[range].Trim(" \t"u8);
+                if (!token.IsEmpty && IsToken(token) && !Ascii.EqualsIgnoreCase(token, "close"u8) && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
+                {
+                    (named ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(Encoding.ASCII.GetString(token));
+                }
+            }
+        }
+
+        return named;
     }
 
     /// <summary>Bytes from a container, for an error message: printable ASCII kept, the rest escaped, at most 200 characters.</summary>
