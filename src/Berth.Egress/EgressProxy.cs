@@ -393,11 +393,11 @@ public sealed class EgressProxy : IAsyncDisposable
                 idle.Touch();
             }
 
-            // Drain: read what follows the request and drop it, so closing later does not reset the answer away.
-            // Bytes the client sends still move: the idle clock starts again.
+            // Drain: read what follows the request and drop it, so closing later does not reset the answer away. Dropped
+            // bytes move nothing: they do not restart the idle clock (a container trickling a byte now and then would
+            // otherwise hold its connection and slots for ever once its request was done).
             while (await from.ReadAsync(buffer, idle.Token) > 0)
             {
-                idle.Touch();
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)

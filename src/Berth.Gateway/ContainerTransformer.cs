@@ -16,6 +16,7 @@ internal sealed class ContainerTransformer : HttpTransformer
     {
         await Default.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         RemoveReservedHeaders(proxyRequest);
+        RemoveClientHopHeaders(httpContext, proxyRequest);
         if (RawDestinationUri(httpContext, destinationPrefix) is { } raw)
         {
             // The default transform already built YARP's address from the decoded path; the client's own escaping wins.
@@ -102,31 +103,31 @@ internal sealed class ContainerTransformer : HttpTransformer
 
         if (named is not null)
         {
-            Remove(response.Headers, named);
+            RemoveNamed(response.Headers, named);
             if (response.Content is { } content)
             {
-                Remove(content.Headers, named);
+                RemoveNamed(content.Headers, named);
+            }
+        }
+    }
+
+    private static void RemoveNamed(System.Net.Http.Headers.HttpHeaders headers, List<string> named)
+    {
+        // By the names the collection holds: Remove(string) throws for a name that is invalid or of the other kind
+        // (a content header on the response's own headers). Content-Length frames the body and stays.
+        List<string>? found = null;
+        foreach (var header in headers.NonValidated)
+        {
+            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                && named.Exists(n => n.Equals(header.Key, StringComparison.OrdinalIgnoreCase)))
+            {
+                (found ??= []).Add(header.Key);
             }
         }
 
-        static void Remove(System.Net.Http.Headers.HttpHeaders headers, List<string> named)
+        foreach (var name in found ?? [])
         {
-            // By the names the collection holds: Remove(string) throws for a name that is invalid or of the other kind
-            // (a content header on the response's own headers). Content-Length frames the body and stays.
-            List<string>? found = null;
-            foreach (var header in headers.NonValidated)
-            {
-                if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                    && named.Exists(n => n.Equals(header.Key, StringComparison.OrdinalIgnoreCase)))
-                {
-                    (found ??= []).Add(header.Key);
-                }
-            }
-
-            foreach (var name in found ?? [])
-            {
-                headers.Remove(name);
-            }
+            headers.Remove(name);
         }
     }
 
@@ -153,6 +154,49 @@ internal sealed class ContainerTransformer : HttpTransformer
 
         return true;
     }
+
+    /// <summary>
+    /// Drops what YARP's default copy keeps but must not reach the container: the headers the client's <c>Connection</c>
+    /// header names (RFC 9110 §7.6.1; YARP drops only the fixed hop-by-hop list), and a client's <c>Forwarded</c>
+    /// (RFC 7239), which would contradict the <c>X-Forwarded-*</c> the gateway sets. As Berth's HTTP/1.1 forwarder does.
+    /// </summary>
+    private static void RemoveClientHopHeaders(HttpContext httpContext, HttpRequestMessage proxyRequest)
+    {
+        var connection = httpContext.Request.Headers.Connection;
+        proxyRequest.Headers.Remove(ForwardedHeader);
+        if (connection.Count == 0 || httpContext.Request.Headers.Upgrade.Count > 0)
+        {
+            // No names; or an upgrade, whose Connection: Upgrade YARP handles itself.
+            return;
+        }
+
+        List<string>? named = null;
+        foreach (var value in connection)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                var token = value.AsSpan()[range].Trim(" \t");
+                if (!token.IsEmpty && !token.Equals("close", StringComparison.OrdinalIgnoreCase) && !token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
+                {
+                    (named ??= []).Add(token.ToString());
+                }
+            }
+        }
+
+        if (named is null)
+        {
+            return;
+        }
+
+        RemoveNamed(proxyRequest.Headers, named);
+        if (proxyRequest.Content is { } content)
+        {
+            RemoveNamed(content.Headers, named);
+        }
+    }
+
+    /// <summary>The client's RFC 7239 header, never forwarded (the gateway sets <c>X-Forwarded-*</c>).</summary>
+    internal const string ForwardedHeader = "Forwarded";
 
     private static void RemoveReservedHeaders(HttpRequestMessage proxyRequest)
     {

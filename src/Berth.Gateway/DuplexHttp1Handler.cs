@@ -267,7 +267,9 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
         }
 
         head.Append("Connection: close\r\n\r\n");
-        return Encoding.Latin1.GetBytes(head.ToString());
+        // UTF-8, as Berth's HTTP/1.1 forwarder writes them: Kestrel decoded the client's non-ASCII header bytes as UTF-8, so
+        // these are the client's own bytes (Latin-1 turned "é" into one byte and "€" into '?'); the rest is ASCII either way.
+        return Encoding.UTF8.GetBytes(head.ToString());
     }
 
     private static void AppendHeaders(StringBuilder head, System.Net.Http.Headers.HttpHeadersNonValidated headers, bool chunked)

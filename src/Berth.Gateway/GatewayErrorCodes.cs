@@ -36,6 +36,13 @@ public static class GatewayErrorCodes
     /// <summary>400: the client's request body could not be read (malformed chunking, early end).</summary>
     public const string BadRequestBody = "bad_request_body";
 
+    /// <summary>
+    /// 400: an absolute-form request target (<c>GET http://host/path</c>, RFC 9112 §3.2.2) whose path has an escaped byte,
+    /// a dot segment or a backslash. Kestrel neither normalizes such a path nor keeps its escaping as it does for the
+    /// usual origin form, so a route's prefix could be escaped (<c>/api/x%2F..%2F..%2Fsecret</c>).
+    /// </summary>
+    public const string BadRequestTarget = "bad_request_target";
+
     /// <summary>503: a pool had no running instance and its hold queue already held <c>max_queued_requests</c> requests.</summary>
     public const string QueueFull = "queue_full";
 

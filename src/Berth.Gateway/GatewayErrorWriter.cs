@@ -39,6 +39,10 @@ internal static class GatewayErrorWriter
         WriteAsync(context, StatusCodes.Status413PayloadTooLarge, GatewayErrorCodes.BodyTooLarge,
             string.Create(CultureInfo.InvariantCulture, $"The request body is larger than this route's limit of {limit} bytes (the route's own limit, else the class's MaxRequestBodySize, else Berth:Gateway:MaxRequestBodySize)."));
 
+    public static Task WriteBadTargetAsync(HttpContext context) =>
+        WriteAsync(context, StatusCodes.Status400BadRequest, GatewayErrorCodes.BadRequestTarget,
+            "The request target is in absolute form (scheme://host/path) with an escaped byte, a dot segment or a backslash in its path, which the gateway does not forward; send the path in origin form (/path).");
+
     public static Task WriteUnexpectedAsync(HttpContext context)
     {
         if (context.Response.HasStarted)

@@ -50,10 +50,11 @@ internal sealed class Http1Forwarder : IDisposable
         "ALPN", "Close", "TE", "Alt-Svc",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
-    // Request headers the forwarder writes itself (Host, X-Forwarded-*) or that mean nothing without a body (Expect).
+    // Request headers the forwarder writes itself (Host, X-Forwarded-*), that mean nothing without a body (Expect), or that
+    // would contradict X-Forwarded-* (a client's own RFC 7239 Forwarded; the YARP path drops it too).
     private static readonly FrozenSet<string> Replaced = new[]
     {
-        "Host", "Expect", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix",
+        "Host", "Expect", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", ContainerTransformer.ForwardedHeader,
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     private readonly Http1ConnectionPool _pool;
