@@ -9,6 +9,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Berth.Gateway.Http1;
@@ -731,30 +732,45 @@ internal sealed class Http1Forwarder : IDisposable
 
         var requestHeaders = request.Headers;
         var connectionHeader = requestHeaders.Connection;
-        foreach (var header in requestHeaders)
+        // Copied out, not enumerated: foreach over IHeaderDictionary boxes its struct enumerator (Kestrel's
+        // HttpRequestHeaders and HeaderDictionary alike), one object per request; CopyTo fills a pooled array and
+        // allocates nothing.
+        var count = requestHeaders.Count;
+        var pairs = ArrayPool<KeyValuePair<string, StringValues>>.Shared.Rent(count);
+        try
         {
-            var name = header.Key;
-            if (name.StartsWith(':') || HopByHop.Contains(name) || Replaced.Contains(name) || ContainerTransformer.IsReserved(name)
-                || (connectionHeader.Count > 0 && NamedIn(connectionHeader, name)) || !IsValid(header.Value))
+            requestHeaders.CopyTo(pairs, 0);
+            foreach (ref readonly var header in pairs.AsSpan(0, count))
             {
-                continue;
-            }
-
-            head.WriteAscii(name);
-            head.Write(": "u8);
-            var values = header.Value;
-            for (var i = 0; i < values.Count; i++)
-            {
-                if (i > 0)
+                var name = header.Key;
+                if (name is null || name.StartsWith(':') || HopByHop.Contains(name) || Replaced.Contains(name) || ContainerTransformer.IsReserved(name)
+                    || (connectionHeader.Count > 0 && NamedIn(connectionHeader, name)) || !IsValid(header.Value))
                 {
-                    // HttpClient joins with ", "; a Cookie header's parts are joined with "; " (RFC 6265 §5.4).
-                    head.Write(name.Equals("Cookie", StringComparison.OrdinalIgnoreCase) ? "; "u8 : ", "u8);
+                    continue;
                 }
 
-                head.WriteLatin1(values[i]);
-            }
+                head.WriteAscii(name);
+                head.Write(": "u8);
+                var values = header.Value;
+                for (var i = 0; i < values.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        // HttpClient joins with ", "; a Cookie header's parts are joined with "; " (RFC 6265 §5.4).
+                        head.Write(name.Equals("Cookie", StringComparison.OrdinalIgnoreCase) ? "; "u8 : ", "u8);
+                    }
 
-            head.Write("\r\n"u8);
+                    head.WriteLatin1(values[i]);
+                }
+
+                head.Write("\r\n"u8);
+            }
+        }
+        finally
+        {
+            // The pool must not keep this request's strings alive.
+            pairs.AsSpan(0, count).Clear();
+            ArrayPool<KeyValuePair<string, StringValues>>.Shared.Return(pairs);
         }
 
         if (context.Connection.RemoteIpAddress is { } remote)
@@ -786,7 +802,7 @@ internal sealed class Http1Forwarder : IDisposable
         return head.Length;
     }
 
-    private static bool IsValid(Microsoft.Extensions.Primitives.StringValues values)
+    private static bool IsValid(StringValues values)
     {
         for (var i = 0; i < values.Count; i++)
         {
@@ -800,7 +816,7 @@ internal sealed class Http1Forwarder : IDisposable
         return true;
     }
 
-    private static bool NamedIn(Microsoft.Extensions.Primitives.StringValues connection, string name)
+    private static bool NamedIn(StringValues connection, string name)
     {
         foreach (var value in connection)
         {
@@ -961,12 +977,28 @@ internal sealed class Http1Forwarder : IDisposable
 
         public void WriteAddress(IPAddress address)
         {
-            Span<char> chars = stackalloc char[64];
             if (address.IsIPv4MappedToIPv6)
             {
-                address = address.MapToIPv4();
+                // A dual-mode listener's IPv4 client, written as the IPv4 address it is (as MapToIPv4 would, without a
+                // new IPAddress per request).
+                Span<byte> bytes = stackalloc byte[16];
+                address.TryWriteBytes(bytes, out _);
+                Ensure(15);
+                for (var i = 12; i < 16; i++)
+                {
+                    if (i > 12)
+                    {
+                        Buffer[Length++] = (byte)'.';
+                    }
+
+                    Utf8Formatter.TryFormat(bytes[i], Buffer.AsSpan(Length), out var digits);
+                    Length += digits;
+                }
+
+                return;
             }
 
+            Span<char> chars = stackalloc char[64];
             if (address.TryFormat(chars, out var written))
             {
                 Ensure(written);
