@@ -470,7 +470,36 @@ public sealed partial class ContainerForwarder : IDisposable
 
         return IsBodyTooLarge(exception)
             ? GatewayErrorWriter.WriteBodyTooLargeAsync(context, limit)
-            : GatewayErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, GatewayErrorCodes.BadRequestBody, "The request body could not be read from the client: " + exception?.Message);
+            : GatewayErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, GatewayErrorCodes.BadRequestBody,
+                "The request body could not be read from the client: " + (ClientBodyReason(exception) ?? "it was malformed or ended early."));
+    }
+
+    /// <summary>
+    /// Kestrel's own reason for a body it could not read ("Bad chunk size data.", "Unexpected end of request content.",
+    /// the minimum data rate), not the wrappers' text ("One or more errors occurred. (…) (…)"); null when there is none.
+    /// </summary>
+    private static string? ClientBodyReason(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException bad)
+            {
+                return bad.Message;
+            }
+
+            if (e is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    if (ClientBodyReason(inner) is { } reason)
+                    {
+                        return reason;
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 
     private static bool IsBodyTooLarge(Exception? exception)

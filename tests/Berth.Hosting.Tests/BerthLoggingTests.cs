@@ -19,7 +19,7 @@ public sealed class BerthLoggingTests
     [Theory]
     [InlineData("Orleans.Runtime.Silo")]
     [InlineData("Orleans.Configuration.SiloOptions")]
-    [InlineData("Yarp.ReverseProxy.Forwarder.HttpForwarder")]
+    [InlineData("Yarp.ReverseProxy.Configuration.ConfigProvider")] // YARP's forwarder is at Error (below)
     [InlineData("Microsoft.AspNetCore.Routing.EndpointMiddleware")]
     [InlineData("Polly")]
     public void AddBerth_NoLoggingConfig_LibraryCategoryAtWarning(string category)
@@ -88,6 +88,19 @@ public sealed class BerthLoggingTests
         {
             Assert.True(factory.CreateLogger("Orleans.Runtime.Silo").IsEnabled(LogLevel.Information));
             Assert.False(factory.CreateLogger("Yarp.ReverseProxy.Forwarder.HttpForwarder").IsEnabled(LogLevel.Information));
+        }
+    }
+
+    [Fact]
+    public void AddBerth_NoLoggingConfig_YarpForwarderOnlyErrors()
+    {
+        // Its warnings carry a whole stack per failed forward, a client's bad body included (Berth logs one line itself).
+        var factory = Build(null, out var host);
+        using (host)
+        {
+            var forwarder = factory.CreateLogger(BerthLogging.ForwarderLogCategory);
+            Assert.False(forwarder.IsEnabled(LogLevel.Warning));
+            Assert.True(forwarder.IsEnabled(LogLevel.Error));
         }
     }
 

@@ -15,6 +15,9 @@ namespace Berth.Hosting;
 /// </remarks>
 public static class BerthLogging
 {
+    /// <summary>YARP's forwarder's log category, quieter than the rest of YARP by default (see <see cref="DefaultLevels"/>).</summary>
+    public const string ForwarderLogCategory = "Yarp.ReverseProxy.Forwarder.HttpForwarder";
+
     /// <summary>
     /// The categories whose Information lines are routine for a Berth app, each with the level it logs at by default:
     /// <list type="bullet">
@@ -27,6 +30,12 @@ public static class BerthLogging
     /// </item>
     /// <item><c>Polly</c>: a line per Orleans placement decision (Warning).</item>
     /// <item><c>Yarp</c>: two lines per forwarded request that name neither class nor object (Warning); Berth logs failed forwards itself.</item>
+    /// <item>
+    /// <c>Yarp.ReverseProxy.Forwarder.HttpForwarder</c> (Error): it logs every failed forward at Warning with the exception's whole
+    /// stack (~70 lines), a client's malformed or abandoned body included, so any client could grow the host's log by that much
+    /// per request. Berth logs each failed forward itself in one line (class, object, container, the error). A
+    /// <c>Logging:LogLevel</c> entry for it or for <c>Yarp</c> (<c>berth dev --log-requests</c> sets one) turns YARP's lines back on.
+    /// </item>
     /// <item><c>Berth.Gateway.Requests</c>: Berth's own line per forwarded request, naming class, object, container and status (Warning).</item>
     /// <item><c>Microsoft.AspNetCore</c>: a line per request start and end (Warning). <c>Microsoft.Hosting.Lifetime</c>'s start-up lines (listening address) stay.</item>
     /// <item>
@@ -45,6 +54,7 @@ public static class BerthLogging
         ["Orleans.Runtime.Watchdog"] = LogLevel.Error,
         ["Polly"] = LogLevel.Warning,
         ["Yarp"] = LogLevel.Warning,
+        [ForwarderLogCategory] = LogLevel.Error,
         [Berth.Gateway.GatewayTelemetry.RequestsLogCategory] = LogLevel.Warning,
         ["Microsoft.AspNetCore"] = LogLevel.Warning,
         ["Microsoft.AspNetCore.Hosting.Diagnostics"] = LogLevel.None,
@@ -56,8 +66,16 @@ public static class BerthLogging
         {
             // Among rules of the same specificity the last one wins: first place leaves every later rule above ours.
             var index = 0;
+            var appNamesYarp = options.Rules.Any(r => r.CategoryName is { Length: > 0 } named && ForwarderLogCategory.StartsWith(named, StringComparison.Ordinal));
             foreach (var (category, level) in DefaultLevels)
             {
+                // The forwarder's rule is more specific than a "Yarp" entry the app or its configuration made before AddBerth,
+                // so it would win over it: left out then, as every other default gives way to the app's own entry.
+                if (category == ForwarderLogCategory && appNamesYarp)
+                {
+                    continue;
+                }
+
                 options.Rules.Insert(index++, new LoggerFilterRule(providerName: null, categoryName: category, logLevel: level, filter: null));
             }
         });
