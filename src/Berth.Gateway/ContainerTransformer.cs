@@ -198,13 +198,30 @@ internal sealed class ContainerTransformer : HttpTransformer
     /// <summary>The client's RFC 7239 header, never forwarded (the gateway sets <c>X-Forwarded-*</c>).</summary>
     internal const string ForwardedHeader = "Forwarded";
 
+    /// <summary>Whether a field value holds a control byte other than a tab (RFC 9110 §5.5: CR, LF, NUL, 0x01–0x1F, DEL).</summary>
+    internal static bool HasControlBytes(string value) =>
+        value.AsSpan().IndexOfAnyInRange('\0', '\u0008') >= 0 || value.AsSpan().IndexOfAnyInRange('\n', '\u001f') >= 0 || value.Contains('\u007f', StringComparison.Ordinal);
+
+    private static bool HasControlBytes(System.Net.Http.Headers.HeaderStringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (HasControlBytes(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static void RemoveReservedHeaders(HttpRequestMessage proxyRequest)
     {
         // The non-validated view enumerates without allocating; a list is made only when there is something to drop.
         List<string>? reserved = null;
         foreach (var header in proxyRequest.Headers.NonValidated)
         {
-            if (IsReserved(header.Key))
+            if (IsReserved(header.Key) || HasControlBytes(header.Value))
             {
                 (reserved ??= []).Add(header.Key);
             }

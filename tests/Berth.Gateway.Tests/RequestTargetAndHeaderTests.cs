@@ -148,6 +148,26 @@ public sealed class RequestTargetAndHeaderTests
     [Theory]
     [InlineData("GET")]
     [InlineData("POST")]
+    public async Task RequestHeaders_ControlByteInValue_HeaderNotForwarded(string method)
+    {
+        await using var container = new RawContainer();
+        await using var rig = await StartAsync(container);
+        var script = AnswerOnce(container);
+        var (length, body) = method == "POST" ? ("Content-Length: 1\r\n", "x") : ("", "");
+
+        var response = await SendAsync(rig, $"{method} /p/ctl HTTP/1.1\r\nHost: h\r\nConnection: close\r\nX-Ctl: a\u0001b\r\nX-Del: a\u007fb\r\nX-Tab: a\tb\r\n{length}", body);
+
+        Assert.StartsWith("HTTP/1.1 200 ", response, StringComparison.Ordinal);
+        await script.Ended.WaitAsync(Bound);
+        var head = container.Requests.Single();
+        Assert.DoesNotContain("X-Ctl:", head, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("X-Del:", head, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("X-Tab: a\tb", head, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("POST")]
     public async Task RequestHeaders_Utf8Value_ReachTheContainerAsTheClientsBytes(string method)
     {
         await using var container = new RawContainer();

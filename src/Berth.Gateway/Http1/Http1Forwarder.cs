@@ -806,8 +806,10 @@ internal sealed class Http1Forwarder : IDisposable
     {
         for (var i = 0; i < values.Count; i++)
         {
-            // A line break would start a header of the sender's choosing; YARP drops such a header too.
-            if (values[i] is { } value && value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+            // A line break would start a header of the sender's choosing (YARP drops such a header too), and no other
+            // control byte but a tab is allowed in a field value (RFC 9110 §5.5): what a container's parser makes of one is
+            // its own guess.
+            if (values[i] is { } value && ContainerTransformer.HasControlBytes(value))
             {
                 return false;
             }
