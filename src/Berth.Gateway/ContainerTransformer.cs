@@ -199,8 +199,18 @@ internal sealed class ContainerTransformer : HttpTransformer
     internal const string ForwardedHeader = "Forwarded";
 
     /// <summary>Whether a field value holds a control byte other than a tab (RFC 9110 §5.5: CR, LF, NUL, 0x01–0x1F, DEL).</summary>
-    internal static bool HasControlBytes(string value) =>
-        value.AsSpan().IndexOfAnyInRange('\0', '\u0008') >= 0 || value.AsSpan().IndexOfAnyInRange('\n', '\u001f') >= 0 || value.Contains('\u007f', StringComparison.Ordinal);
+    internal static bool HasControlBytes(string value)
+    {
+        foreach (var c in value)
+        {
+            if ((c < ' ' && c != '\t') || c == '\u007f')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool HasControlBytes(System.Net.Http.Headers.HeaderStringValues values)
     {
