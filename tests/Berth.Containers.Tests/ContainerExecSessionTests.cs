@@ -7,6 +7,10 @@ namespace Berth.Containers.Tests;
 
 public sealed class ContainerExecSessionTests
 {
+    // A bound, not a speed: the command runs on the thread pool, which other tests of the assembly can keep busy for
+    // seconds on a loaded 2-core CI machine (CI: 10 s ran out once).
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
     private static readonly ContainerExecRequest Streamed = new() { Command = ["cmd"], Capped = false };
 
     [Fact]
@@ -101,8 +105,8 @@ public sealed class ContainerExecSessionTests
         Assert.False(cancelled.Task.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(15));
 
-        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await ended.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await cancelled.Task.WaitAsync(Bound);
+        await ended.Task.WaitAsync(Bound);
     }
 
     [Fact]
@@ -118,7 +122,7 @@ public sealed class ContainerExecSessionTests
 
         using var session = ContainerExecSession.Start(runtime, "c1", Streamed, options, time, _ => { }, null);
         time.Advance(TimeSpan.FromMinutes(1));
-        await session.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        await session.Completion.WaitAsync(Bound);
 
         await Assert.ThrowsAsync<TimeoutException>(() => session.ReadAsync(CancellationToken.None));
     }
