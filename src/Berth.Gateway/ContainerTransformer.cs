@@ -88,6 +88,21 @@ internal sealed class ContainerTransformer : HttpTransformer
             return;
         }
 
+        var named = NamesIn(connection);
+
+        if (named is not null)
+        {
+            RemoveNamed(response.Headers, named);
+            if (response.Content is { } content)
+            {
+                RemoveNamed(content.Headers, named);
+            }
+        }
+    }
+
+    /// <summary>The header names a <c>Connection</c> header's values list besides <c>close</c> and <c>keep-alive</c>; null when none.</summary>
+    private static List<string>? NamesIn(IEnumerable<string?> connection)
+    {
         List<string>? named = null;
         foreach (var value in connection)
         {
@@ -101,14 +116,7 @@ internal sealed class ContainerTransformer : HttpTransformer
             }
         }
 
-        if (named is not null)
-        {
-            RemoveNamed(response.Headers, named);
-            if (response.Content is { } content)
-            {
-                RemoveNamed(content.Headers, named);
-            }
-        }
+        return named;
     }
 
     private static void RemoveNamed(System.Net.Http.Headers.HttpHeaders headers, List<string> named)
@@ -170,18 +178,7 @@ internal sealed class ContainerTransformer : HttpTransformer
             return;
         }
 
-        List<string>? named = null;
-        foreach (var value in connection)
-        {
-            foreach (var range in value.AsSpan().Split(','))
-            {
-                var token = value.AsSpan()[range].Trim(" \t");
-                if (!token.IsEmpty && !token.Equals("close", StringComparison.OrdinalIgnoreCase) && !token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
-                {
-                    (named ??= []).Add(token.ToString());
-                }
-            }
-        }
+        var named = NamesIn(connection);
 
         if (named is null)
         {
