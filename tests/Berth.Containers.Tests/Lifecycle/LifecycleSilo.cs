@@ -161,12 +161,35 @@ public sealed class LifecycleSilo : IAsyncDisposable
             await Task.WhenAny(task, Task.Delay(5));
             if (!task.IsCompleted)
             {
-                Time.Advance(by);
+                await AdvanceAsync(by);
             }
         }
 
         await Task.WhenAny(task, Task.Delay(2000));
         Assert.True(task.IsCompleted, $"Not done after {limit} on the fake clock.");
+    }
+
+    /// <summary>
+    /// Advances the fake clock on a thread of its own, bounded by 60 s of real time: timer callbacks run inside
+    /// <see cref="FakeTimeProvider.Advance(TimeSpan)"/>, and one that never returns fails the test instead of hanging the run.
+    /// </summary>
+    public async Task AdvanceAsync(TimeSpan by)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Time.Advance(by);
+                done.TrySetResult();
+            }
+            catch (Exception error)
+            {
+                done.TrySetException(error);
+            }
+        }) { IsBackground = true, Name = "fake clock" };
+        thread.Start();
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
     }
 
     /// <summary>Waits (real time, bounded) until <paramref name="condition"/> holds, advancing the fake clock a little each turn.</summary>
