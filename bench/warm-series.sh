@@ -27,6 +27,14 @@ for setting in "$@"; do
     inline-t2) run inline-t2 Berth__Gateway__InlineScheduling=true DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2 ;;
     inline-t2-ws) run inline-t2-ws Berth__Gateway__InlineScheduling=true DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=2 DOTNET_gcServer=0 ;;
     spinning) run spinning DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=70 ;;
-    *) echo "unknown setting '$setting'; allowed: defaults[N], yarp, inline, t2, inline-t2, inline-t2-ws, spinning" >&2; exit 2 ;;
+    nowait-inline-t1*) run "$setting" BERTH_BENCH_WAIT_FOR_DATA=false Berth__Gateway__InlineScheduling=true DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1 ;;
+    nowait-inline*) run "$setting" BERTH_BENCH_WAIT_FOR_DATA=false Berth__Gateway__InlineScheduling=true DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 ;;
+    inline-t1*) run "$setting" Berth__Gateway__InlineScheduling=true DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1 ;;
+    nowait-kinline*) run "$setting" BERTH_BENCH_WAIT_FOR_DATA=false Berth__Gateway__InlineScheduling=true ;;
+    nowait*) run "$setting" BERTH_BENCH_WAIT_FOR_DATA=false ;;
+    kinline*) run "$setting" Berth__Gateway__InlineScheduling=true ;;
+    ioq0*) run "$setting" BERTH_BENCH_IO_QUEUES=0 ;;
+    ioq1*) run "$setting" BERTH_BENCH_IO_QUEUES=1 ;;
+    *) echo "unknown setting '$setting'; allowed: defaults[N], yarp, inline, t2, inline-t2, inline-t2-ws, spinning, nowait[N], nowait-inline[N], nowait-inline-t1[N], inline-t1[N], nowait-kinline[N], kinline[N], ioq0[N], ioq1[N]" >&2; exit 2 ;;
   esac
 done

@@ -139,6 +139,7 @@ internal sealed class BenchHost : IAsyncDisposable
             ConfigureHost = builder =>
             {
                 builder.Services.AddSingleton<IContainerRuntime>(sp => timing = new TimingRuntime(sp.GetRequiredService<DockerContainerRuntime>()));
+                ConfigureTransportFromEnvironment(builder);
                 configureHost?.Invoke(builder);
             },
         };
@@ -192,6 +193,29 @@ internal sealed class BenchHost : IAsyncDisposable
         var bench = new BenchHost(host, timing!, settings);
         Cleanup.Register(bench);
         return bench;
+    }
+
+    /// <summary>
+    /// Kestrel socket-transport settings a benchmark series varies without a rebuild (bench/warm-series.sh):
+    /// <c>BERTH_BENCH_WAIT_FOR_DATA</c> (<c>true</c>/<c>false</c>: <c>WaitForDataBeforeAllocatingBuffer</c>, Kestrel's default
+    /// <c>true</c>) and <c>BERTH_BENCH_IO_QUEUES</c> (<c>IOQueueCount</c>, Kestrel's default min(cores, 16); 0 = straight to the thread pool).
+    /// </summary>
+    private static void ConfigureTransportFromEnvironment(WebApplicationBuilder builder)
+    {
+        var waitForData = Environment.GetEnvironmentVariable("BERTH_BENCH_WAIT_FOR_DATA");
+        var ioQueues = Environment.GetEnvironmentVariable("BERTH_BENCH_IO_QUEUES");
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(transport =>
+        {
+            if (bool.TryParse(waitForData, out var wait))
+            {
+                transport.WaitForDataBeforeAllocatingBuffer = wait;
+            }
+
+            if (int.TryParse(ioQueues, System.Globalization.CultureInfo.InvariantCulture, out var queues))
+            {
+                transport.IOQueueCount = queues;
+            }
+        });
     }
 
     /// <summary>This app's containers (any state).</summary>

@@ -127,7 +127,7 @@ internal static class HostInfo
     {
         var variables = Environment.GetEnvironmentVariables().Keys.Cast<string>()
             .Where(k => (k.StartsWith("DOTNET_", StringComparison.Ordinal) || k.StartsWith("Logging__", StringComparison.Ordinal)
-                    || k.StartsWith("Berth__Gateway__", StringComparison.Ordinal))
+                    || k.StartsWith("Berth__Gateway__", StringComparison.Ordinal) || k.StartsWith("BERTH_BENCH_", StringComparison.Ordinal))
                 && !k.StartsWith("DOTNET_ROOT", StringComparison.Ordinal) && !k.StartsWith("DOTNET_CLI", StringComparison.Ordinal)
                 && k is not ("DOTNET_PerfMapEnabled" or "DOTNET_EnableWriteXorExecute" or "DOTNET_NOLOGO" or "DOTNET_GENERATE_ASPNET_CERTIFICATE"))
             .Order(StringComparer.Ordinal)
@@ -150,6 +150,41 @@ internal static class HostInfo
         {
             return 0;
         }
+    }
+
+    /// <summary>
+    /// Context switches (voluntary + involuntary) of every thread of process <paramref name="pid"/> so far, from
+    /// <c>/proc/&lt;pid&gt;/task/*/status</c>; threads that ended are not counted. 0 when it cannot be read.
+    /// </summary>
+    public static long ContextSwitches(int pid)
+    {
+        long total = 0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                    {
+                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                        {
+                            total += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+                catch (IOException)
+                {
+                    // The thread ended between the listing and the read.
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+
+        return total;
     }
 
     /// <summary>CPU seconds a container's cgroup (v1 cpuacct) has used, when readable.</summary>

@@ -12,7 +12,7 @@ internal static class WarmProxy
 {
     private sealed record Target(string Name, string Url);
 
-    private sealed record Run(string Target, WrkResult Wrk, double ProxyCpuUsPerRequest, double AppCpuUsPerRequest, double HostBusyPercent, long MethodsJitted, double JitMs, double AppConnectionsPer10k);
+    private sealed record Run(string Target, WrkResult Wrk, double ProxyCpuUsPerRequest, double AppCpuUsPerRequest, double HostBusyPercent, long MethodsJitted, double JitMs, double AppConnectionsPer10k, double ProxySwitchesPerRequest, double AppSwitchesPerRequest);
 
     public static async Task<int> RunAsync(BenchArgs args, string image, CancellationToken cancellationToken)
     {
@@ -109,8 +109,12 @@ internal static class WarmProxy
                 var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
                 var jitTimeBefore = System.Runtime.JitInfo.GetCompilationTime();
                 var acceptedBefore = appPid > 0 ? HostInfo.PassiveOpens(appPid) : -1;
+                var proxySwitchesBefore = proxyPids.Sum(HostInfo.ContextSwitches);
+                var appSwitchesBefore = appPid > 0 ? HostInfo.ContextSwitches(appPid) : 0;
                 var result = await Wrk.RunAsync(target.Url, threads, connections, seconds, null, cancellationToken);
                 var accepted = appPid > 0 ? HostInfo.PassiveOpens(appPid) - acceptedBefore : double.NaN;
+                var proxySwitches = proxyPids.Sum(HostInfo.ContextSwitches) - proxySwitchesBefore;
+                var appSwitches = appPid > 0 ? HostInfo.ContextSwitches(appPid) - appSwitchesBefore : double.NaN;
                 var hostAfter = HostInfo.HostCpu();
                 var proxyCpu = proxyPids.Sum(HostInfo.ProcessCpuSeconds) - proxyBefore;
                 var appCpu = HostInfo.ContainerCpuSeconds(container.Id) - appBefore;
@@ -120,7 +124,9 @@ internal static class WarmProxy
                     100.0 * (hostAfter.Busy - hostBefore.Busy) / Math.Max(1, hostAfter.Total - hostBefore.Total),
                     System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore,
                     (System.Runtime.JitInfo.GetCompilationTime() - jitTimeBefore).TotalMilliseconds,
-                    accepted * 10_000.0 / Math.Max(1, result.Requests)));
+                    accepted * 10_000.0 / Math.Max(1, result.Requests),
+                    proxyPids.Length == 0 ? double.NaN : (double)proxySwitches / Math.Max(1, result.Requests),
+                    appSwitches / Math.Max(1, result.Requests)));
                 if (result.Non2xx > 0 || result.SocketErrors > 0)
                 {
                     Report.Line($"WARNING {target.Name}: {result.Non2xx} non-2xx, {result.SocketErrors} socket errors");
@@ -134,26 +140,26 @@ internal static class WarmProxy
         Console.Error.WriteLine();
         Report.Line("Every run:");
         Report.Line("");
-        Report.Line("| rep | target | req/s | p50 ms | p90 ms | p99 ms | proxy CPU µs/req | app CPU µs/req | connections the app accepted per 10k requests | host busy % | methods JIT-compiled in this process during the run (ms) |");
-        Report.Line("|---|---|---|---|---|---|---|---|---|---|---|");
+        Report.Line("| rep | target | req/s | p50 ms | p90 ms | p99 ms | proxy CPU µs/req | app CPU µs/req | connections the app accepted per 10k requests | host busy % | methods JIT-compiled in this process during the run (ms) | proxy / app context switches per request |");
+        Report.Line("|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (var i = 0; i < runs.Count; i++)
         {
             var r = runs[i];
-            Report.Line($"| {(i / targets.Length) + 1} | {r.Target} | {Stats.F(r.Wrk.RequestsPerSecond, 0)} | {Stats.F(r.Wrk.P50Ms, 3)} | {Stats.F(r.Wrk.P90Ms, 3)} | {Stats.F(r.Wrk.P99Ms, 3)} | {Stats.F(r.ProxyCpuUsPerRequest)} | {Stats.F(r.AppCpuUsPerRequest)} | {Stats.F(r.AppConnectionsPer10k)} | {Stats.F(r.HostBusyPercent, 0)} | {r.MethodsJitted} ({Stats.F(r.JitMs, 0)}) |");
+            Report.Line($"| {(i / targets.Length) + 1} | {r.Target} | {Stats.F(r.Wrk.RequestsPerSecond, 0)} | {Stats.F(r.Wrk.P50Ms, 3)} | {Stats.F(r.Wrk.P90Ms, 3)} | {Stats.F(r.Wrk.P99Ms, 3)} | {Stats.F(r.ProxyCpuUsPerRequest)} | {Stats.F(r.AppCpuUsPerRequest)} | {Stats.F(r.AppConnectionsPer10k)} | {Stats.F(r.HostBusyPercent, 0)} | {r.MethodsJitted} ({Stats.F(r.JitMs, 0)}) | {Stats.F(r.ProxySwitchesPerRequest, 2)} / {Stats.F(r.AppSwitchesPerRequest, 2)} |");
         }
 
         Report.Line("");
         Report.Line($"Medians over {reps} repetitions:");
         Report.Line("");
-        Report.Line("| target | req/s | p50 ms | p99 ms | proxy CPU µs/req | app CPU µs/req |");
-        Report.Line("|---|---|---|---|---|---|");
+        Report.Line("| target | req/s | p50 ms | p99 ms | proxy CPU µs/req | app CPU µs/req | proxy / app context switches per request |");
+        Report.Line("|---|---|---|---|---|---|---|");
         var medians = new Dictionary<string, (double Rps, double P50, double P99)>();
         foreach (var target in targets)
         {
             var mine = runs.Where(r => r.Target == target.Name).ToList();
             var m = (Stats.Median(mine.Select(r => r.Wrk.RequestsPerSecond).ToList()), Stats.Median(mine.Select(r => r.Wrk.P50Ms).ToList()), Stats.Median(mine.Select(r => r.Wrk.P99Ms).ToList()));
             medians[target.Name] = m;
-            Report.Line($"| {target.Name} | {Stats.F(m.Item1, 0)} | {Stats.F(m.Item2, 3)} | {Stats.F(m.Item3, 3)} | {Stats.F(Stats.Median(mine.Select(r => r.ProxyCpuUsPerRequest).ToList()))} | {Stats.F(Stats.Median(mine.Select(r => r.AppCpuUsPerRequest).ToList()))} |");
+            Report.Line($"| {target.Name} | {Stats.F(m.Item1, 0)} | {Stats.F(m.Item2, 3)} | {Stats.F(m.Item3, 3)} | {Stats.F(Stats.Median(mine.Select(r => r.ProxyCpuUsPerRequest).ToList()))} | {Stats.F(Stats.Median(mine.Select(r => r.AppCpuUsPerRequest).ToList()))} | {Stats.F(Stats.Median(mine.Select(r => r.ProxySwitchesPerRequest).ToList()), 2)} / {Stats.F(Stats.Median(mine.Select(r => r.AppSwitchesPerRequest).ToList()), 2)} |");
         }
 
         const string PlainName = "plain YARP (same process, no Berth logic)";
