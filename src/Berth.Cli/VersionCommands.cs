@@ -261,9 +261,12 @@ internal sealed partial class BerthCli
         var className = ClassOption();
         var number = new Argument<int?>("version") { Description = "The version to return to (default: the one before the current)", Arity = ArgumentArity.ZeroOrOne };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var rollback = new Command("rollback", "Roll the class back to an earlier version, the same way a deploy rolls out. Exit codes as for deploy.")
+        var noWait = new Option<bool>("--no-wait") { Description = "Return once the rollback's rollout started" };
+        var rollback = new Command("rollback",
+            "Roll the class back to an earlier version, the same way a deploy rolls out, and follow that rollout until it ends (unless --no-wait). "
+            + "Exit codes: 0 done, 1 the rollout failed, 64 usage, 66 unknown class or version, 69 host unreachable, 77 token.")
         {
-            number, className, json,
+            number, className, noWait, json,
         };
         rollback.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
         {
@@ -276,12 +279,14 @@ internal sealed partial class BerthCli
             }
 
             await _output.WriteLineAsync($"Rolling {target} back to version {result.Version.Number}: {result.Version.Image}");
-            if (result.Rollout is not null)
+            if (result.Rollout is null || parse.GetValue(noWait))
             {
-                await _output.WriteLineAsync(Describe(result.Rollout));
+                await _output.WriteLineAsync(result.Rollout is null ? "It is current: new activations start on it." : Describe(result.Rollout));
+                return ExitCodes.Success;
             }
 
-            return ExitCodes.Success;
+            // As deploy does: the command ends when the rollout does, so a script's next step finds the old version running.
+            return await FollowRolloutAsync(client, target, result.Rollout, ct);
         }));
         return rollback;
     }

@@ -137,6 +137,40 @@ public sealed class CliVersionsTests : IDisposable
     }
 
     [Fact]
+    public async Task Rollback_RolloutRunning_FollowsItUntilItEnds()
+    {
+        _admin.On("POST", "classes/Api/rollback", HttpStatusCode.Accepted, $$"""{ "version": {{Version2}}, "rollout": {{Rollout("running", 1)}} }""");
+        _admin.On("GET", "classes/Api/rollout", HttpStatusCode.OK, Rollout("completed", 4));
+
+        var exit = await RunAsync("rollback", "--class", "Api");
+
+        Assert.True(exit == ExitCodes.Success, _err.ToString());
+        Assert.Equal(["POST", "GET"], _admin.Requests.Select(r => r.Method));
+        Assert.Contains("1/4 replaced", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("4/4 replaced", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rollback_RolloutFails_ExitsOne()
+    {
+        _admin.On("POST", "classes/Api/rollback", HttpStatusCode.Accepted, $$"""{ "version": {{Version2}}, "rollout": {{Rollout("running", 0)}} }""");
+        _admin.On("GET", "classes/Api/rollout", HttpStatusCode.OK, Rollout("failed", 1));
+
+        Assert.Equal(ExitCodes.DeployFailed, await RunAsync("rollback", "--class", "Api"));
+        Assert.Contains("failed", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rollback_NoWait_DoesNotPoll()
+    {
+        _admin.On("POST", "classes/Api/rollback", HttpStatusCode.Accepted, $$"""{ "version": {{Version2}}, "rollout": {{Rollout("running", 0)}} }""");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("rollback", "--class", "Api", "--no-wait"));
+        Assert.Single(_admin.Requests);
+        Assert.Contains("running", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task VersionsShow_UnknownVersion_ExitsNotFound()
     {
         _admin.On("GET", "classes/Api/versions/9", HttpStatusCode.NotFound, """{ "title": "Not found", "status": 404, "detail": "version: class 'Api' has no version 9" }""", "application/problem+json");
