@@ -222,6 +222,12 @@ public sealed partial class ContainerForwarder : IDisposable
                     var transformer = hopReceived ? (HttpTransformer)HopReceivedTransformer.Instance : ContainerTransformer.Instance;
                     error = await _forwarder.SendAsync(context, prefix, _invoker, upgrade ? _upgradeConfig : _requestConfig, transformer);
                     exception = error == ForwarderError.None ? null : context.Features.Get<IForwarderErrorFeature>()?.Exception;
+                    if (error == ForwarderError.Request && DuplexHttp1Handler.IsInvalidHead(exception))
+                    {
+                        // YARP names every failure of its client's send Request; a head the duplex handler refused is the
+                        // container's answer being wrong, answered as Berth's HTTP/1.1 forwarder answers it (docs/errors.md).
+                        error = ForwarderError.ResponseHeaders;
+                    }
                 }
             }
             finally

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Berth.Containers;
+using Berth.Gateway.Http1;
 
 namespace Berth.Gateway;
 
@@ -20,12 +21,8 @@ namespace Berth.Gateway;
 /// </summary>
 internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessageHandler
 {
-    // The whole response head (interim answers included) and the trailers each: SocketsHttpHandler's default
-    // MaxResponseHeadersLength, so a container cannot grow the gateway's memory with an endless head.
-    private const int MaxHeadBytes = 64 * 1024;
-
-    // Interim answers (100 Continue, 103 Early Hints) before the final one; more is a container stalling the gateway.
-    private const int MaxInterimResponses = 8;
+    // The trailers: as much as a head (Http1ResponseHead), so a container cannot grow the gateway's memory with endless ones.
+    private const int MaxHeadBytes = Http1ResponseHead.MaxHeadBytes;
 
     private static readonly ReadOnlyMemory<byte> LastChunk = "0\r\n\r\n"u8.ToArray();
 
@@ -299,95 +296,88 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
         }
     }
 
+    /// <summary>
+    /// Reads the container's answer head (interim answers skipped) and checks it by the rules Berth's HTTP/1.1 forwarder
+    /// holds it to (<see cref="Http1ResponseHead"/>): a head that breaks one throws an <see cref="HttpRequestException"/> of
+    /// <see cref="HttpRequestError.InvalidResponse"/> around the <see cref="InvalidDataException"/>, which
+    /// <see cref="ContainerForwarder"/> answers <c>502 upstream_responseheaders</c> (<see cref="IsInvalidHead"/>).
+    /// </summary>
     private static async Task<HttpResponseMessage> ReadResponseHeadAsync(BufferedSource source, HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var budget = new HeadBudget(MaxHeadBytes);
-        for (var interim = 0; ; interim++)
+        var total = 0;
+        for (var interim = 0; ; )
         {
-            if (interim > MaxInterimResponses)
+            try
             {
-                throw new HttpRequestException(HttpRequestError.InvalidResponse, $"The container sent more than {MaxInterimResponses} interim (1xx) answers.");
-            }
-
-            var statusLine = await source.ReadLineAsync(budget, cancellationToken)
-                ?? throw new HttpRequestException(HttpRequestError.ResponseEnded, "The container closed the connection before it answered.");
-            // "HTTP/1.1 200 OK"
-            if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1.", StringComparison.Ordinal)
-                || !int.TryParse(statusLine.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status))
-            {
-                throw new HttpRequestException(HttpRequestError.InvalidResponse, $"The container's status line is not HTTP/1.x: '{statusLine}'.");
-            }
-
-            var response = new HttpResponseMessage((HttpStatusCode)status)
-            {
-                Version = HttpVersion.Version11,
-                ReasonPhrase = statusLine.Length > 13 ? statusLine[13..] : null,
-                RequestMessage = request,
-            };
-            var contentHeaders = new List<KeyValuePair<string, string>>();
-            long? length = null;
-            var chunked = false;
-            while (true)
-            {
-                var line = await source.ReadLineAsync(budget, cancellationToken)
-                    ?? throw new HttpRequestException(HttpRequestError.ResponseEnded, "The container closed the connection in the middle of its response head.");
-                if (line.Length == 0)
+                var (head, connectionLine) = await source.ReadHeadAsync(Http1ResponseHead.MaxHeadBytes - total, cancellationToken);
+                total += head.Length;
+                if (ParseHead(source, head, request, connectionLine) is { } response)
                 {
-                    break;
+                    return response;
                 }
 
-                var colon = line.IndexOf(':', StringComparison.Ordinal);
-                if (colon <= 0)
+                if (++interim > Http1ResponseHead.MaxInterimResponses)
                 {
-                    throw new HttpRequestException(HttpRequestError.InvalidResponse, $"The container sent an invalid header line: '{line}'.");
-                }
-
-                var name = line[..colon];
-                var value = line[(colon + 1)..].Trim();
-                if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-                {
-                    // Chunked when it is the final coding (RFC 9112 §6.1); the header stays on the message (YARP never copies
-                    // it) so the response transform can refuse any other coding (ContainerTransformer).
-                    var comma = value.LastIndexOf(',');
-                    chunked = value.AsSpan(comma + 1).Trim().Equals("chunked", StringComparison.OrdinalIgnoreCase);
-                    response.Headers.TryAddWithoutValidation(name, value);
-                    continue;
-                }
-
-                if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-                {
-                    if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-                    {
-                        throw new HttpRequestException(HttpRequestError.InvalidResponse, $"The container sent an invalid Content-Length: '{value}'.");
-                    }
-
-                    length = parsed;
-                }
-
-                if (!response.Headers.TryAddWithoutValidation(name, value))
-                {
-                    contentHeaders.Add(new(name, value));
+                    throw new InvalidDataException($"The container sent more than {Http1ResponseHead.MaxInterimResponses} interim (1xx) answers.");
                 }
             }
-
-            if (status is >= 100 and < 200 and not 101)
+            catch (InvalidDataException ex)
             {
-                // Interim answers (100 Continue, 103 Early Hints): the final one follows.
-                response.Dispose();
-                continue;
+                throw new HttpRequestException(HttpRequestError.InvalidResponse, ex.Message, ex);
             }
+        }
+    }
 
-            Stream body = request.Method == HttpMethod.Head || status is 204 or 304 or 101
-                ? new ResponseBodyStream(source, 0, chunked: false)
-                : new ResponseBodyStream(source, chunked ? null : length, chunked);
-            response.Content = new StreamContent(body);
-            foreach (var (name, value) in contentHeaders)
+    /// <summary>The response of a complete head, its body read from <paramref name="source"/>; <see langword="null"/> for an interim (1xx) answer.</summary>
+    private static HttpResponseMessage? ParseHead(BufferedSource source, byte[] head, HttpRequestMessage request, bool connectionLine)
+    {
+        var sink = new HeaderList([]);
+        if (Http1ResponseHead.Parse(head, request.Method == HttpMethod.Head, connectionLine, ref sink) is not { } parsed)
+        {
+            return null;
+        }
+
+        var statusLine = Http1ResponseHead.TrimCr(head.AsSpan(0, head.AsSpan().IndexOf((byte)'\n')));
+        var response = new HttpResponseMessage((HttpStatusCode)parsed.Status)
+        {
+            Version = HttpVersion.Version11,
+            ReasonPhrase = statusLine.Length > 13 ? Encoding.Latin1.GetString(statusLine[13..]) : null,
+            RequestMessage = request,
+        };
+        Stream body = parsed.Framing switch
+        {
+            ResponseFraming.None => new ResponseBodyStream(source, 0, chunked: false),
+            ResponseFraming.Length => new ResponseBodyStream(source, parsed.Length, chunked: false),
+            ResponseFraming.Chunked => new ResponseBodyStream(source, null, chunked: true),
+            _ => new ResponseBodyStream(source, null, chunked: false),
+        };
+        response.Content = new StreamContent(body);
+        foreach (var (name, value) in sink.Headers)
+        {
+            if (!response.Headers.TryAddWithoutValidation(name, value))
             {
                 response.Content.Headers.TryAddWithoutValidation(name, value);
             }
-
-            return response;
         }
+
+        if (parsed.ContentLength >= 0)
+        {
+            response.Content.Headers.ContentLength = parsed.ContentLength;
+        }
+
+        return response;
+    }
+
+    /// <summary>Whether a failure of this handler is a container's response head that broke the rules (<see cref="Http1ResponseHead"/>).</summary>
+    public static bool IsInvalidHead(Exception? exception) =>
+        exception is HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse, InnerException: InvalidDataException };
+
+    /// <summary>A head's forwardable headers, as strings for <see cref="HttpResponseMessage"/>.</summary>
+    private readonly struct HeaderList(List<KeyValuePair<string, string>> headers) : IResponseHeaderSink
+    {
+        public List<KeyValuePair<string, string>> Headers => headers;
+
+        public void Add(string name, ReadOnlySpan<byte> value) => headers.Add(new(name, Encoding.Latin1.GetString(value)));
     }
 
     // A chunk-size line with its extensions; longer is a container trying to make the gateway buffer.
@@ -415,7 +405,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
     /// <summary>Reads lines and bytes from the connection through one buffer.</summary>
     private sealed class BufferedSource(NetworkStream network) : IDisposable
     {
-        private readonly byte[] _buffer = new byte[16 * 1024];
+        private byte[] _buffer = new byte[16 * 1024];
         private int _start;
         private int _end;
 
@@ -448,6 +438,53 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
                     return line.ToString();
                 }
             }
+        }
+
+        /// <summary>
+        /// The next head through its empty line (<see cref="Http1ResponseHead.FindHeadEnd"/>), and whether it has a
+        /// <c>Connection</c> line; longer than <paramref name="limit"/> bytes is refused.
+        /// </summary>
+        public async ValueTask<(byte[] Head, bool ConnectionLine)> ReadHeadAsync(int limit, CancellationToken cancellationToken)
+        {
+            var scanned = 0;
+            var connectionLine = false;
+            int end;
+            while ((end = Http1ResponseHead.FindHeadEnd(_buffer.AsSpan(_start, _end - _start), ref scanned, ref connectionLine)) < 0)
+            {
+                if (_end - _start >= limit)
+                {
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The container sent a response head longer than {Http1ResponseHead.MaxHeadBytes} bytes."));
+                }
+
+                if (_end == _buffer.Length)
+                {
+                    // Room for more of the head: moved to the front, or a larger buffer (a head may be up to 64 KiB).
+                    var target = _start > 0 ? _buffer : new byte[Math.Min(_buffer.Length * 2, Http1ResponseHead.MaxHeadBytes + 1024)];
+                    _buffer.AsSpan(_start, _end - _start).CopyTo(target);
+                    _end -= _start;
+                    _start = 0;
+                    _buffer = target;
+                }
+
+                var read = await Network.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+                if (read == 0)
+                {
+                    throw _end == _start
+                        ? new HttpRequestException(HttpRequestError.ResponseEnded, "The container closed the connection before it answered.")
+                        : new HttpRequestException(HttpRequestError.ResponseEnded, "The container closed the connection in the middle of its response head.");
+                }
+
+                _end += read;
+            }
+
+            if (end > limit)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The container sent a response head longer than {Http1ResponseHead.MaxHeadBytes} bytes."));
+            }
+
+            var head = _buffer.AsSpan(_start, end).ToArray();
+            _start += end;
+            return (head, connectionLine);
         }
 
         public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)

@@ -31,11 +31,9 @@ namespace Berth.Gateway.Http1;
 /// </summary>
 internal sealed class Http1Forwarder : IDisposable
 {
-    // The whole response head (interim answers included): SocketsHttpHandler's default MaxResponseHeadersLength.
-    private const int MaxHeadBytes = 64 * 1024;
+    private const int MaxHeadBytes = Http1ResponseHead.MaxHeadBytes;
 
-    // Interim answers (100 Continue, 103 Early Hints) before the final one; more is a container stalling the gateway.
-    private const int MaxInterimResponses = 8;
+    private const int MaxInterimResponses = Http1ResponseHead.MaxInterimResponses;
 
     // A chunk-size line with its extensions; longer is a container trying to make the gateway buffer.
     private const int MaxChunkSizeLine = 4 * 1024;
@@ -43,13 +41,8 @@ internal sealed class Http1Forwarder : IDisposable
     // Containers sit on a local bridge: a connect that takes longer than this will not succeed (ContainerHttpClient's too).
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(2);
 
-    // YARP's RequestUtilities list (hop-by-hop and proxy-only headers), dropped both ways.
-    private static readonly FrozenSet<string> HopByHop = new[]
-    {
-        "Connection", "Transfer-Encoding", "Keep-Alive", "Upgrade", "Proxy-Connection", "Proxy-Authenticate",
-        "Proxy-Authentication-Info", "Proxy-Authorization", "Proxy-Features", "Proxy-Instruction", "Security-Scheme",
-        "ALPN", "Close", "TE", "Alt-Svc",
-    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    // Dropped both ways (YARP's RequestUtilities list).
+    private static readonly FrozenSet<string> HopByHop = Http1ResponseHead.HopByHop;
 
     // Request headers the forwarder writes itself (Host, X-Forwarded-*), that mean nothing without a body (Expect), or that
     // would contradict X-Forwarded-* (a client's own RFC 7239 Forwarded; the YARP path drops it too).
@@ -182,14 +175,6 @@ internal sealed class Http1Forwarder : IDisposable
 
     private readonly record struct Outcome(ForwarderError Error, Exception? Exception, bool Reusable, bool Retry = false);
 
-    private enum Framing
-    {
-        None,
-        Length,
-        Chunked,
-        UntilClose,
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<Outcome> ExchangeAsync(HttpContext context, Http1Connection connection, ReadOnlyMemory<byte> head, TimeSpan timeout, bool reused)
     {
@@ -218,7 +203,7 @@ internal sealed class Http1Forwarder : IDisposable
                 return new(ForwarderError.ResponseBodyClient, null, Reusable: false);
             }
 
-            var reusable = complete && !response.Close && response.Framing != Framing.UntilClose && connection.Start == connection.End;
+            var reusable = complete && !response.Close && response.Framing != ResponseFraming.UntilClose && connection.Start == connection.End;
             return new(ForwarderError.None, null, reusable);
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidDataException)
@@ -269,7 +254,7 @@ internal sealed class Http1Forwarder : IDisposable
     }
 
     /// <summary>What the final response head said about the body and the connection.</summary>
-    private readonly record struct ResponseHead(Framing Framing, long Length, bool Close, bool Retry = false);
+    private readonly record struct ResponseHead(ResponseFraming Framing, long Length, bool Close, bool Retry = false);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<ResponseHead> ReadHeadAsync(HttpContext context, Http1Connection connection, TimeSpan timeout, bool reused)
@@ -282,7 +267,7 @@ internal sealed class Http1Forwarder : IDisposable
             int end;
             var scanned = 0;
             var connectionLine = false;
-            while ((end = FindHeadEnd(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start), ref scanned, ref connectionLine)) < 0)
+            while ((end = Http1ResponseHead.FindHeadEnd(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start), ref scanned, ref connectionLine)) < 0)
             {
                 if (connection.End - connection.Start + total >= MaxHeadBytes
                     || (connection.End == connection.Buffer.Length && connection.Start == 0 && !connection.TryGrow(MaxHeadBytes)))
@@ -295,7 +280,7 @@ internal sealed class Http1Forwarder : IDisposable
                 {
                     if (before == 0 && interim == 0 && reused)
                     {
-                        return new(Framing.None, 0, Close: true, Retry: true);
+                        return new(ResponseFraming.None, 0, Close: true, Retry: true);
                     }
 
                     throw new IOException("The container closed the connection before it answered.");
@@ -319,197 +304,33 @@ internal sealed class Http1Forwarder : IDisposable
     }
 
     /// <summary>
-    /// The length of the head at the start of <paramref name="data"/>, through its empty line; -1 when it has not all
-    /// arrived. <paramref name="scanned"/> is where the last incomplete line started: the next call goes on from there.
-    /// <paramref name="connectionLine"/> is set when a line is a <c>Connection</c> header, so only such a head is looked
-    /// through for the headers it names.
-    /// </summary>
-    private static int FindHeadEnd(ReadOnlySpan<byte> data, ref int scanned, ref bool connectionLine)
-    {
-        while (true)
-        {
-            var newline = data[scanned..].IndexOf((byte)'\n');
-            if (newline < 0)
-            {
-                return -1;
-            }
-
-            var line = data[scanned..(scanned + newline)];
-            scanned += newline + 1;
-            if (line.IsEmpty || line is [(byte)'\r'])
-            {
-                return scanned;
-            }
-
-            if (line.Length > ConnectionPrefix.Length && (line[0] | 0x20) == 'c' && Ascii.EqualsIgnoreCase(line[..ConnectionPrefix.Length], ConnectionPrefix))
-            {
-                connectionLine = true;
-            }
-        }
-    }
-
-    private static ReadOnlySpan<byte> ConnectionPrefix => "Connection:"u8;
-
-    /// <summary>
-    /// Applies a complete head to the response; <see langword="null"/> for an interim (1xx) answer, which is skipped.
-    /// <paramref name="connectionLine"/>: the head has a <c>Connection</c> header, whose named headers are not forwarded.
+    /// Applies a complete head to the response by the rules both forwarders share (<see cref="Http1ResponseHead"/>);
+    /// <see langword="null"/> for an interim (1xx) answer, which is skipped.
     /// </summary>
     private static ResponseHead? ApplyHead(HttpContext context, Http1Connection connection, ReadOnlySpan<byte> head, bool connectionLine)
     {
-        var lineEnd = head.IndexOf((byte)'\n');
-        var statusLine = TrimCr(head[..lineEnd]);
-        // "HTTP/1.1 200 OK": the version, a space, three digits, then a space or nothing.
-        if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1."u8) || statusLine[8] != (byte)' '
-            || (statusLine.Length > 12 && statusLine[12] != (byte)' ')
-            || !Utf8Parser.TryParse(statusLine.Slice(9, 3), out int status, out var digits) || digits != 3 || status < 100)
-        {
-            throw new InvalidDataException("The container's status line is not HTTP/1.x: '" + Printable(statusLine) + "'.");
-        }
-
-        var http10 = statusLine[7] == (byte)'0';
-        var interim = status is >= 100 and < 200;
-        if (status == 101)
-        {
-            throw new InvalidDataException("The container switched protocols (101) for a request that asked for no upgrade.");
-        }
-
         var response = context.Response;
-        if (!interim)
-        {
-            response.StatusCode = status;
-        }
-
-        var headers = response.Headers;
-        // RFC 9110 §7.6.1: the headers the container's Connection header names are for this hop only. Looked up only
-        // when the head has one that names more than close or keep-alive (the warm path allocates nothing for it).
-        var named = connectionLine && !interim ? NamedInConnection(head[(lineEnd + 1)..]) : null;
-        long length = -1;
-        var transferEncoding = false;
-        var otherCoding = ReadOnlySpan<byte>.Empty;
-        var close = http10;
-        var position = 0;
-        var rest = head[(lineEnd + 1)..];
-        while (true)
-        {
-            var newline = rest.IndexOf((byte)'\n');
-            var line = TrimCr(rest[..newline]);
-            rest = rest[(newline + 1)..];
-            if (line.IsEmpty)
-            {
-                break;
-            }
-
-            var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || !IsToken(line[..colon]))
-            {
-                // Also line folding (a line starting with white space), which RFC 9112 §5.2 lets a proxy refuse.
-                throw new InvalidDataException("The container sent an invalid header line: '" + Printable(line) + "'.");
-            }
-
-            var nameBytes = line[..colon];
-            var value = line[(colon + 1)..].Trim(" \t"u8);
-            if (value.IndexOfAny((byte)'\r', (byte)0) >= 0)
-            {
-                throw new InvalidDataException("The container sent a header value with a control character: '" + Printable(nameBytes) + "'.");
-            }
-
-            if (interim)
-            {
-                continue;
-            }
-
-            var name = KnownHeaderNames.Get(nameBytes);
-            if (HopByHop.Contains(name))
-            {
-                if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
-                {
-                    transferEncoding = true;
-                    if (otherCoding.IsEmpty && !OnlyChunked(value))
-                    {
-                        otherCoding = value.IsEmpty ? "(empty)"u8 : value;
-                    }
-                }
-                else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
-                {
-                    if (ContainsToken(value, "close"u8))
-                    {
-                        close = true;
-                    }
-                    else if (http10 && ContainsToken(value, "keep-alive"u8))
-                    {
-                        close = false;
-                    }
-                }
-
-                continue;
-            }
-
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                if (value.IsEmpty || !char.IsAsciiDigit((char)value[0]) || !Utf8Parser.TryParse(value, out long parsed, out var used)
-                    || used != value.Length || (length >= 0 && parsed != length))
-                {
-                    throw new InvalidDataException("The container sent an invalid or conflicting Content-Length: '" + Printable(value) + "'.");
-                }
-
-                length = parsed;
-                continue;
-            }
-
-            if (named is not null && named.Contains(name))
-            {
-                continue;
-            }
-
-            headers.Append(name, connection.Values.Get(position++, name, value));
-        }
-
-        if (interim)
+        var sink = new ResponseHeaderSink(response.Headers, connection.Values);
+        if (Http1ResponseHead.Parse(head, HttpMethods.IsHead(context.Request.Method), connectionLine, ref sink) is not { } parsed)
         {
             return null;
         }
 
-        var isHead = HttpMethods.IsHead(context.Request.Method);
-        if (isHead || status is 204 or 304)
+        response.StatusCode = parsed.Status;
+        if (parsed.ContentLength >= 0)
         {
-            // No body follows (RFC 9112 §6.3); the length describes the representation a GET would get.
-            if (length >= 0 && status != 204)
-            {
-                response.ContentLength = length;
-            }
-
-            return new(Framing.None, 0, close);
+            response.ContentLength = parsed.ContentLength;
         }
 
-        if (status == 205)
-        {
-            // 205 has no content (RFC 9110 §15.3.6) and Kestrel refuses to send any (an unhandled error, the client's
-            // connection dropped without an answer). The client gets none; whatever the container framed with it goes
-            // with its connection.
-            return new(Framing.None, 0, close || length != 0);
-        }
+        return new(parsed.Framing, parsed.Length, parsed.Close);
+    }
 
-        if (transferEncoding)
-        {
-            if (!otherCoding.IsEmpty)
-            {
-                // The gateway offers the container no coding but chunked (TE is not forwarded). Dropping the label would hand
-                // the client the coded bytes as the body, forwarding it would apply a coding the client never accepted (and
-                // HTTP/2 has none), so the answer is refused (docs/gateway.md).
-                throw new InvalidDataException("The container applied a transfer coding other than chunked: 'Transfer-Encoding: " + Printable(otherCoding) + "'.");
-            }
+    /// <summary>Appends a head's headers to Kestrel's response, each value's string reused from the connection's previous response when it is the same.</summary>
+    private struct ResponseHeaderSink(IHeaderDictionary headers, HeaderValueCache values) : IResponseHeaderSink
+    {
+        private int _position;
 
-            // Transfer-Encoding overrides Content-Length, which must not be forwarded (RFC 9112 §6.3).
-            return new(Framing.Chunked, 0, close);
-        }
-
-        if (length >= 0)
-        {
-            response.ContentLength = length;
-            return new(length == 0 ? Framing.None : Framing.Length, length, close);
-        }
-
-        return new(Framing.UntilClose, 0, Close: true);
+        public void Add(string name, ReadOnlySpan<byte> value) => headers.Append(name, values.Get(_position++, name, value));
     }
 
     /// <summary>Copies the body; (false, _) when it ended early, (_, true) when the client went away.</summary>
@@ -519,10 +340,10 @@ internal sealed class Http1Forwarder : IDisposable
         var writer = context.Response.BodyWriter;
         switch (head.Framing)
         {
-            case Framing.None:
+            case ResponseFraming.None:
                 return (true, false);
 
-            case Framing.Length:
+            case ResponseFraming.Length:
                 var remaining = head.Length;
                 while (true)
                 {
@@ -560,7 +381,7 @@ internal sealed class Http1Forwarder : IDisposable
                     }
                 }
 
-            case Framing.Chunked:
+            case ResponseFraming.Chunked:
                 return await CopyChunkedAsync(writer, connection, timeout);
 
             default:
@@ -623,7 +444,7 @@ internal sealed class Http1Forwarder : IDisposable
                     break;
                 }
 
-                var line = TrimCr(data[..newline]);
+                var line = Http1ResponseHead.TrimCr(data[..newline]);
                 connection.Start += newline + 1;
                 data = data[(newline + 1)..];
                 switch (state)
@@ -686,7 +507,7 @@ internal sealed class Http1Forwarder : IDisposable
         // At most 15 hex digits: no overflow, and no chunk larger than a petabyte.
         if (size.IsEmpty || size.Length > 15 || !char.IsAsciiHexDigit((char)size[0]) || !Utf8Parser.TryParse(size, out long value, out var used, 'x') || used != size.Length)
         {
-            throw new InvalidDataException("The container sent an invalid chunk size: '" + Printable(line) + "'.");
+            throw new InvalidDataException("The container sent an invalid chunk size: '" + Http1ResponseHead.Printable(line) + "'.");
         }
 
         return value;
@@ -832,110 +653,6 @@ internal sealed class Http1Forwarder : IDisposable
         }
 
         return false;
-    }
-
-    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line is [.., (byte)'\r'] ? line[..^1] : line;
-
-    private static bool IsToken(ReadOnlySpan<byte> name)
-    {
-        foreach (var b in name)
-        {
-            // tchar (RFC 9110 §5.6.2)
-            var ok = b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
-                || "!#$%&'*+-.^_`|~"u8.Contains(b);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool ContainsToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
-    {
-        foreach (var range in value.Split((byte)','))
-        {
-            if (Ascii.EqualsIgnoreCase(value[range].Trim(" \t"u8), token))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Whether a Transfer-Encoding value lists <c>chunked</c> and nothing else.</summary>
-    private static bool OnlyChunked(ReadOnlySpan<byte> value)
-    {
-        var any = false;
-        foreach (var range in value.Split((byte)','))
-        {
-            var coding = value[range].Trim(" \t"u8);
-            if (coding.IsEmpty)
-            {
-                // An empty list element (RFC 9110 §5.6.1): skipped.
-                continue;
-            }
-
-            if (!Ascii.EqualsIgnoreCase(coding, "chunked"u8))
-            {
-                return false;
-            }
-
-            any = true;
-        }
-
-        return any;
-    }
-
-    /// <summary>
-    /// The header names the <c>Connection</c> lines of <paramref name="lines"/> (a head's header lines) list besides
-    /// <c>close</c> and <c>keep-alive</c>; <see langword="null"/> when there are none.
-    /// </summary>
-    private static HashSet<string>? NamedInConnection(ReadOnlySpan<byte> lines)
-    {
-        HashSet<string>? named = null;
-        while (lines.IndexOf((byte)'\n') is var newline and >= 0)
-        {
-            var line = TrimCr(lines[..newline]);
-            lines = lines[(newline + 1)..];
-            if (line.Length <= ConnectionPrefix.Length || !Ascii.EqualsIgnoreCase(line[..ConnectionPrefix.Length], ConnectionPrefix))
-            {
-                continue;
-            }
-
-            var value = line[ConnectionPrefix.Length..];
-            foreach (var range in value.Split((byte)','))
-            {
-                var token = value[range].Trim(" \t"u8);
-                if (!token.IsEmpty && IsToken(token) && !Ascii.EqualsIgnoreCase(token, "close"u8) && !Ascii.EqualsIgnoreCase(token, "keep-alive"u8))
-                {
-                    (named ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(Encoding.ASCII.GetString(token));
-                }
-            }
-        }
-
-        return named;
-    }
-
-    /// <summary>Bytes from a container, for an error message: printable ASCII kept, the rest escaped, at most 200 characters.</summary>
-    private static string Printable(ReadOnlySpan<byte> bytes)
-    {
-        var text = new StringBuilder(Math.Min(bytes.Length, 200));
-        foreach (var b in bytes[..Math.Min(bytes.Length, 200)])
-        {
-            if (b is >= 0x20 and < 0x7F)
-            {
-                text.Append((char)b);
-            }
-            else
-            {
-                text.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
-            }
-        }
-
-        return text.ToString();
     }
 
     public void Dispose() => _pool.Dispose();
