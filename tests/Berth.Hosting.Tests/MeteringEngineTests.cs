@@ -91,15 +91,22 @@ public sealed class MeteringEngineTests(MeteringEngineFixture fixture, ITestOutp
             seen = [.. events];
         }
 
+        var all = changes.All;
         foreach (var run in seen.Where(e => e.Action == "start"))
         {
             var die = seen.First(e => e.Action == "die" && e.Actor.ID == run.Actor.ID);
             var ms = ((die.TimeNano ?? 0) - (run.TimeNano ?? 0)) / 1e6;
-            output.WriteLine($"engine run {run.Actor.ID[..12]}: {ms:0.000} ms");
+            // The interval the recorder was told (the change into Running to the change out of it), each end against the engine's.
+            var started = all.FirstOrDefault(c => c.ContainerId == run.Actor.ID && c.State == ContainerObjectState.Running);
+            var stopped = all.FirstOrDefault(c => c.ContainerId == run.Actor.ID && c.State is ContainerObjectState.Stopped or ContainerObjectState.StoppedWithCode);
+            var told = started is not null && stopped is not null ? (stopped.At - started.At).TotalMilliseconds : double.NaN;
+            output.WriteLine(
+                $"engine run {run.Actor.ID[..12]}: {ms:0.000} ms; changes {told:0.000} ms (start {Ms(started?.At) - (run.TimeNano ?? 0) / 1e6:+0.000;-0.000} ms, " +
+                $"stop {Ms(stopped?.At) - (die.TimeNano ?? 0) / 1e6:+0.000;-0.000} ms against the events)");
             engineMs += ms;
         }
 
-        foreach (var c in changes.All)
+        foreach (var c in all)
         {
             output.WriteLine($"change {c.ContainerId?[..12]} {c.Previous}->{c.State} at {c.At.ToUnixTimeMilliseconds()}");
         }
@@ -109,13 +116,15 @@ public sealed class MeteringEngineTests(MeteringEngineFixture fixture, ITestOutp
             output.WriteLine($"event {e.Actor.ID[..12]} {e.Action} at {(e.TimeNano ?? 0) / 1_000_000}");
         }
 
-        // The report the admin API answers (its HTTP side is covered by MeteringTests), from the store and the live part.
+        // The report the admin API answers (its HTTP side is covered by MeteringTests): the store and the live part, read as one.
         var now = DateTimeOffset.UtcNow;
-        var records = (await recorder.Store.QueryAsync(host.AppName, now.AddDays(-1), now.AddHours(1))).Concat(await recorder.GetLiveAsync(host.AppName));
+        var records = await recorder.GetUsageAsync(host.AppName, now.AddDays(-1), now.AddHours(1));
         var report = UsageReport.Create(host.AppName, now.AddDays(-1), now.AddHours(1), UsageGrouping.Hour, records, new MeteringOptions());
         var meteredMs = report.Rows.Sum(r => r.RunningMs);
         var cpu = report.Rows.Sum(r => r.CpuVcpuS);
-        output.WriteLine($"engine {engineMs:0.000} ms, metered {meteredMs} ms, difference {meteredMs - engineMs:0.000} ms over {Runs} runs; CPU {cpu:0.000} vCPU-s");
+        // Which part it came from (every container has stopped and been flushed, so the live part should be nothing).
+        var liveMs = (await recorder.GetLiveAsync(host.AppName)).Sum(r => r.Amounts.RunningMs);
+        output.WriteLine($"engine {engineMs:0.000} ms, metered {meteredMs} ms (live part {liveMs} ms), difference {meteredMs - engineMs:0.000} ms over {Runs} runs; CPU {cpu:0.000} vCPU-s");
 
         // The interval ends at the engine's own exit time (FinishedAt, read before the removal) and starts when the engine's start
         // call returned, a few ms after its StartedAt: within ±10 ms per stop, and a few ms to ~20 ms short per start on a loaded
@@ -136,6 +145,8 @@ public sealed class MeteringEngineTests(MeteringEngineFixture fixture, ITestOutp
         Assert.Equal(meteredMs / 1000.0 * 8, report.Totals.MemoryGibS, 6);
         Assert.Equal(meteredMs / 1000.0 * 16, report.Totals.DiskGbS, 6);
     }
+
+    private static double Ms(DateTimeOffset? at) => at is { } t ? (t - DateTimeOffset.UnixEpoch).TotalMilliseconds : double.NaN;
 
     private static async Task<ulong> EngineCpuNanosecondsAsync(DockerClient docker, string id)
     {

@@ -58,6 +58,14 @@ public sealed class MeteringTests : IDisposable
         return await store.QueryAsync(App, DateTimeOffset.UnixEpoch, DateTimeOffset.MaxValue.AddYears(-1));
     }
 
+    /// <summary>The row has <paramref name="ms"/> of running time and a basic instance's memory and disk over it (1 GiB, 4 GB).</summary>
+    private static void AssertBasicRunning(long ms, UsageRow row)
+    {
+        Assert.Equal(ms, row.Amounts.RunningMs);
+        Assert.Equal(ms / 1000.0, row.Amounts.MemoryGibSeconds, 9);
+        Assert.Equal(ms / 1000.0 * 4, row.Amounts.DiskGbSeconds, 9);
+    }
+
     [Fact]
     public async Task Recorder_IntervalNotAMultipleOf10Ms_RoundedUpToTheNext10Ms()
     {
@@ -68,11 +76,8 @@ public sealed class MeteringTests : IDisposable
         await recorder.FlushAsync();
 
         var row = Assert.Single(await StoredAsync());
-        Assert.Equal(1240, row.Amounts.RunningMs);
+        AssertBasicRunning(1240, row);
         Assert.Equal(1, row.Amounts.Starts);
-        // basic: 1 GiB, 4 GB.
-        Assert.Equal(1.24, row.Amounts.MemoryGibSeconds, 9);
-        Assert.Equal(1.24 * 4, row.Amounts.DiskGbSeconds, 9);
     }
 
     [Fact]
@@ -267,6 +272,146 @@ public sealed class MeteringTests : IDisposable
         Assert.Equal(7000, Assert.Single(await recorder.GetLiveAsync(App)).Amounts.RunningMs);
         Assert.Empty(await StoredAsync());
         Assert.Equal(_time.GetUtcNow().AddSeconds(-7), recorder.GetStartedAt("c1"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Recorder_FlushedAfterTheExitBeforeTheStopIsRecorded_BilledToTheExitOnly(bool stopRequested)
+    {
+        await using var owner = new Disposer(NewRecorder());
+        var recorder = owner.Recorder;
+        var start = _time.GetUtcNow();
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Stopped, ContainerObjectState.Running, start));
+        _time.Advance(TimeSpan.FromMilliseconds(1000));
+        if (stopRequested)
+        {
+            recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Running, ContainerObjectState.Stopping, _time.GetUtcNow()));
+        }
+
+        // The engine's exit at 1045 ms; the object records it only after the container's removal, 320 ms later, at the exit's time.
+        var exited = start.AddMilliseconds(1045);
+        _time.SetUtcNow(exited.AddMilliseconds(320));
+        await recorder.FlushAsync();
+        recorder.OnStateChanged(Change(ObjectA, "c1", stopRequested ? ContainerObjectState.Stopping : ContainerObjectState.Running, ContainerObjectState.Stopped, exited));
+        await recorder.FlushAsync();
+
+        // 1045 ms rounded up to 1050, not the 1365 ms up to the flush.
+        AssertBasicRunning(1050, Assert.Single(await StoredAsync()));
+    }
+
+    [Fact]
+    public async Task Recorder_FlushedAfterAnExitAcrossAnHour_TakenBackFromTheHourItWasPutIn()
+    {
+        await using var owner = new Disposer(NewRecorder());
+        var recorder = owner.Recorder;
+        var start = new DateTimeOffset(2026, 11, 30, 12, 59, 59, 0, TimeSpan.Zero);
+        _time.SetUtcNow(start);
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Stopped, ContainerObjectState.Running, start));
+        _time.Advance(TimeSpan.FromMilliseconds(700));
+        await recorder.FlushAsync();
+        // Exit at 13:00:00.500; a flush at 13:00:01 (1000 ms in 12:00 and 1000 in 13:00 accrued) before the stop is recorded.
+        _time.Advance(TimeSpan.FromMilliseconds(1300));
+        await recorder.FlushAsync();
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Running, ContainerObjectState.Stopped, start.AddMilliseconds(1500)));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await recorder.FlushAsync();
+
+        var rows = await StoredAsync();
+        Assert.Equal([1000L, 500L], rows.Select(r => r.Amounts.RunningMs));
+        Assert.Equal([new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 11, 30, 13, 0, 0, TimeSpan.Zero)], rows.Select(r => r.Hour));
+        Assert.Equal(0.5, rows[1].Amounts.MemoryGibSeconds, 9);
+    }
+
+    [Fact]
+    public async Task Recorder_StopSampleCannotBeRead_StopStillRecorded()
+    {
+        await using var owner = new Disposer(NewRecorder());
+        var recorder = owner.Recorder;
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Stopped, ContainerObjectState.Running, _time.GetUtcNow()));
+        _time.Advance(TimeSpan.FromMilliseconds(1000));
+        // The engine's stats API failed once, for the stop's sample.
+        _reader.BeforeRead = _ =>
+        {
+            _reader.BeforeRead = null;
+            throw new HttpRequestException("engine stats: connection reset");
+        };
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Running, ContainerObjectState.Stopped, _time.GetUtcNow()));
+
+        await FlushIgnoringFailureAsync(recorder);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await recorder.FlushAsync();
+
+        Assert.Equal(1000, Assert.Single(await StoredAsync()).Amounts.RunningMs);
+    }
+
+    [Fact]
+    public async Task Recorder_ReportCancelledWhileAStopIsApplied_StopStillRecorded()
+    {
+        await using var owner = new Disposer(NewRecorder());
+        var recorder = owner.Recorder;
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Stopped, ContainerObjectState.Running, _time.GetUtcNow()));
+        _time.Advance(TimeSpan.FromMilliseconds(1000));
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Running, ContainerObjectState.Stopped, _time.GetUtcNow()));
+        // The report's caller goes away while the stop's sample is read.
+        using var aborted = new CancellationTokenSource();
+        _reader.BeforeRead = token =>
+        {
+            _reader.BeforeRead = null;
+            aborted.Cancel();
+            token.ThrowIfCancellationRequested();
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => recorder.GetLiveAsync(App, aborted.Token));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await recorder.FlushAsync();
+
+        Assert.Equal(1000, Assert.Single(await StoredAsync()).Amounts.RunningMs);
+    }
+
+    [Fact]
+    public async Task AdminUsage_FlushWhileTheReportIsRead_EveryMomentCountedOnce()
+    {
+        await using var host = await StartHostAsync();
+        var recorder = host.Services.GetRequiredService<UsageRecorder>();
+        recorder.OnStateChanged(Change(ObjectA, "c1", ContainerObjectState.Stopped, ContainerObjectState.Running, _time.GetUtcNow()));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await recorder.FlushAsync();
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        // A flush holds at its CPU sample while the report is asked for; the clock stands still, so the answer is 7 s whenever it reads.
+        var sampling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _reader.BeforeReadAsync = async _ =>
+        {
+            _reader.BeforeReadAsync = null;
+            sampling.TrySetResult();
+            await release.Task;
+        };
+        var flush = recorder.FlushAsync();
+        await sampling.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var report = host.Client.GetAsync("/_berth/admin/usage");
+        // Time for the request to reach the recorder (a bounded wait for ordering, not an assertion on it).
+        await Task.WhenAny(report, Task.Delay(TimeSpan.FromMilliseconds(500), TimeProvider.System));
+        release.SetResult();
+        await flush;
+
+        using var response = await report.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(7000, json.RootElement.GetProperty("totals").GetProperty("running_ms").GetInt64());
+    }
+
+    private static async Task FlushIgnoringFailureAsync(UsageRecorder recorder)
+    {
+        try
+        {
+            await recorder.FlushAsync();
+        }
+        catch (HttpRequestException)
+        {
+            // Before the fix the failed read failed the flush (and lost the stop); either way the next flush is what counts.
+        }
     }
 
     [Fact]
@@ -476,10 +621,16 @@ public sealed class MeteringTests : IDisposable
         }
     }
 
-    /// <summary>CPU counters set by the test; an unknown container reads as gone.</summary>
+    /// <summary>CPU counters set by the test; an unknown container reads as gone. A read runs <see cref="BeforeRead"/> and <see cref="BeforeReadAsync"/> first.</summary>
     private sealed class FakeResourceReader : IContainerResourceReader
     {
         private readonly Dictionary<string, long> _cpu = [];
+
+        /// <summary>Runs before a read, with its token; may throw (the read fails).</summary>
+        public Action<CancellationToken>? BeforeRead { get; set; }
+
+        /// <summary>Awaited before a read, with its token.</summary>
+        public Func<CancellationToken, Task>? BeforeReadAsync { get; set; }
 
         public void Set(string containerId, long nanoseconds)
         {
@@ -497,11 +648,17 @@ public sealed class MeteringTests : IDisposable
             }
         }
 
-        public ValueTask<ContainerResourceSample?> ReadAsync(string containerId, CancellationToken cancellationToken = default)
+        public async ValueTask<ContainerResourceSample?> ReadAsync(string containerId, CancellationToken cancellationToken = default)
         {
+            BeforeRead?.Invoke(cancellationToken);
+            if (BeforeReadAsync is { } wait)
+            {
+                await wait(cancellationToken);
+            }
+
             lock (_cpu)
             {
-                return ValueTask.FromResult(_cpu.TryGetValue(containerId, out var ns) ? new ContainerResourceSample(ns, 1_000_000) : null);
+                return _cpu.TryGetValue(containerId, out var ns) ? new ContainerResourceSample(ns, 1_000_000) : null;
             }
         }
     }

@@ -63,11 +63,9 @@ public static partial class BerthAdminExtensions
         }
 
         var app = node.Value.AppName;
-        var stored = await recorder.Store.QueryAsync(app, start, end, @class, cancellationToken);
-        var live = (await recorder.GetLiveAsync(app, cancellationToken))
-            .Where(r => (@class is null || r.ClassName == @class) && r.Hour >= UsageHours.Floor(start) && r.Hour < end);
+        var records = await recorder.GetUsageAsync(app, start, end, @class, cancellationToken);
         var options = services.GetRequiredService<IOptions<MeteringOptions>>().Value;
-        var report = UsageReport.Create(app, start, end, grouping.Value, stored.Concat(live), options);
+        var report = UsageReport.Create(app, start, end, grouping.Value, records, options);
         return Results.Json(report, UsageJson);
     }
 

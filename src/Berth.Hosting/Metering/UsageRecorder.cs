@@ -86,6 +86,10 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
     /// The usage of <paramref name="appName"/> not yet in the store: pending rows plus the running instances' time up to now
     /// (and their CPU up to the last sample). Changes still in the queue are applied first.
     /// </summary>
+    /// <remarks>
+    /// Not to be added to a separate read of the store: a flush between the two moves usage from one to the other (counted
+    /// twice or not at all). <see cref="GetUsageAsync"/> reads both together.
+    /// </remarks>
     public async Task<IReadOnlyList<UsageRow>> GetLiveAsync(string appName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(appName);
@@ -93,12 +97,51 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
         try
         {
             await ApplyChangesAsync(cancellationToken);
+            return Live(appName);
         }
         finally
         {
             _work.Release();
         }
+    }
 
+    /// <summary>
+    /// The usage of <paramref name="appName"/> in the UTC hours that overlap [<paramref name="since"/>, <paramref name="until"/>):
+    /// the stored rows (<see cref="SqliteUsageStore.QueryAsync"/>) and the live ones (<see cref="GetLiveAsync"/>), possibly
+    /// several per key, read as one: no flush runs between the two reads, so every recorded moment is in exactly one of them.
+    /// </summary>
+    /// <param name="appName">The app.</param>
+    /// <param name="since">The start of the window; rows of the hour it is in are included.</param>
+    /// <param name="until">The end of the window (exclusive).</param>
+    /// <param name="className">Only this class; <see langword="null"/> (the default) for all.</param>
+    /// <param name="cancellationToken">Cancels the read; changes applied before it stay applied.</param>
+    /// <remarks>
+    /// A running container's live time runs to now. When its container has exited but its stop was not yet recorded (the
+    /// object records it after removing the container, at the engine's exit time), that includes the moments since the exit:
+    /// provisional, taken back when the stop is recorded.
+    /// </remarks>
+    /// <exception cref="Microsoft.Data.Sqlite.SqliteException">The store could not be read.</exception>
+    public async Task<IReadOnlyList<UsageRow>> GetUsageAsync(
+        string appName, DateTimeOffset since, DateTimeOffset until, string? className = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(appName);
+        await _work.WaitAsync(cancellationToken);
+        try
+        {
+            await ApplyChangesAsync(cancellationToken);
+            var stored = await _store.QueryAsync(appName, since, until, className, cancellationToken);
+            var first = UsageHours.Floor(since);
+            return [.. stored, .. Live(appName).Where(r => (className is null || r.ClassName == className) && r.Hour >= first && r.Hour < until)];
+        }
+        finally
+        {
+            _work.Release();
+        }
+    }
+
+    /// <summary>Pending rows and running instances up to now, of <paramref name="appName"/>; called holding <see cref="_work"/>.</summary>
+    private List<UsageRow> Live(string appName)
+    {
         var now = _time.GetUtcNow();
         lock (_lock)
         {
@@ -223,7 +266,8 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
 
     private async Task ApplyChangesAsync(CancellationToken cancellationToken)
     {
-        while (_changes.Reader.TryRead(out var change))
+        // Peeked, and taken only once applied: a change is never lost to a cancelled read (a lost stop would bill on and on).
+        while (_changes.Reader.TryPeek(out var change))
         {
             var wasRunning = IsRunning(change.Previous);
             var isRunning = IsRunning(change.State);
@@ -232,7 +276,7 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
             if (!isRunning && change.ContainerId is { } stoppedId)
             {
                 // The stop's CPU sample, while the container may still be there; after it is gone the last sample stands.
-                final = await _reader.ReadAsync(stoppedId, cancellationToken);
+                final = await ReadSampleAsync(stoppedId, cancellationToken);
             }
 
             lock (_lock)
@@ -273,6 +317,22 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
                     }
                 }
             }
+
+            _changes.Reader.TryRead(out _);
+        }
+    }
+
+    /// <summary>The container's counters, or <see langword="null"/> when they cannot be read (logged): CPU is then counted at the next sample.</summary>
+    private async Task<ContainerResourceSample?> ReadSampleAsync(string containerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _reader.ReadAsync(containerId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.ResourceReadFailed(_logger, containerId, ex.Message);
+            return null;
         }
     }
 
@@ -286,7 +346,7 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
 
         foreach (var (key, instance) in running)
         {
-            var sample = await _reader.ReadAsync(instance.ContainerId, cancellationToken);
+            var sample = await ReadSampleAsync(instance.ContainerId, cancellationToken);
             var now = _time.GetUtcNow();
             lock (_lock)
             {
@@ -370,6 +430,11 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
     /// billed timeline [start, start + billed), split at UTC hours. The billed time is whole milliseconds while it runs and the
     /// duration rounded up to the next 10 ms when it ends, so the sum over every accrual of one interval is exactly that.
     /// </summary>
+    /// <remarks>
+    /// A flush accrues a running instance up to its own clock, but a stop is recorded later, at the engine's exit time (after
+    /// the container's removal): a flush in between accrued moments after the exit. The final accrual takes them back, from
+    /// the hours they were put in, so the interval is billed exactly once whatever flushed in it.
+    /// </remarks>
     private static void Accrue(
         (string App, string Class, string Object) key, Instance instance, DateTimeOffset until, bool final,
         Dictionary<(string App, string Class, string Object, DateTimeOffset Hour), Pending> into)
@@ -378,25 +443,27 @@ public sealed partial class UsageRecorder : BackgroundService, IContainerStateOb
         var target = final
             ? (elapsed + Granularity.Ticks - 1) / Granularity.Ticks * Granularity.Ticks / TimeSpan.TicksPerMillisecond
             : elapsed / TimeSpan.TicksPerMillisecond;
-        if (target <= instance.AccountedMs)
+        if (target == instance.AccountedMs || (target < instance.AccountedMs && !final))
         {
             return;
         }
 
+        // Forward: [accounted, target) added. Back (a final accrual before what was accounted): [target, accounted) taken off.
+        var sign = target > instance.AccountedMs ? 1 : -1;
         var gib = instance.Type.MemoryMib / 1024.0;
         var gb = instance.Type.DiskMb / 1000.0;
-        var cursor = instance.Start.AddMilliseconds(instance.AccountedMs);
-        var remaining = target - instance.AccountedMs;
+        var cursor = instance.Start.AddMilliseconds(Math.Min(target, instance.AccountedMs));
+        var remaining = Math.Abs(target - instance.AccountedMs);
         while (remaining > 0)
         {
             var hour = UsageHours.Floor(cursor);
             var toNextHour = (long)Math.Ceiling((hour.AddHours(1) - cursor).TotalMilliseconds);
             var part = Math.Min(remaining, Math.Max(1, toNextHour));
-            var seconds = part / 1000.0;
+            var seconds = sign * part / 1000.0;
             var pending = PendingFor(into, (key.App, key.Class, key.Object, hour), instance.ObjectName);
             pending.Amounts = pending.Amounts with
             {
-                RunningMs = pending.Amounts.RunningMs + part,
+                RunningMs = pending.Amounts.RunningMs + sign * part,
                 MemoryGibSeconds = pending.Amounts.MemoryGibSeconds + seconds * gib,
                 DiskGbSeconds = pending.Amounts.DiskGbSeconds + seconds * gb,
             };
