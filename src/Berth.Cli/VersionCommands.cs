@@ -38,7 +38,7 @@ internal sealed partial class BerthCli
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var deploy = new Command("deploy",
             "Build the class's Dockerfile (from berth.jsonc) or take --image, push it to the node's registry, record a version and roll it out. "
-            + "Exit codes: 0 done, 1 build/push/rollout failed (nothing changed on a failed build), 64 usage, 66 unknown class, 69 host unreachable, 77 token.")
+            + "Exit codes: 0 done, 1 build/push/rollout failed (nothing changed on a failed build), 64 usage, 66 unknown class or --image not found, 69 host unreachable, 77 token.")
         {
             className, image, percent, noWait, json,
         };
@@ -264,7 +264,7 @@ internal sealed partial class BerthCli
         var noWait = new Option<bool>("--no-wait") { Description = "Return once the rollback's rollout started" };
         var rollback = new Command("rollback",
             "Roll the class back to an earlier version, the same way a deploy rolls out, and follow that rollout until it ends (unless --no-wait). "
-            + "Exit codes: 0 done, 1 the rollout failed, 64 usage, 66 unknown class or version, 69 host unreachable, 77 token.")
+            + "Exit codes: 0 done, 1 the rollout failed, 64 usage, 65 no earlier version, 66 unknown class or version, 69 host unreachable, 77 token.")
         {
             number, className, noWait, json,
         };
