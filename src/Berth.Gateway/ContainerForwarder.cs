@@ -106,7 +106,7 @@ public sealed partial class ContainerForwarder : IDisposable
         _maxRequestBodySize = options.Value.MaxRequestBodySize;
         _activityTimeout = options.Value.RequestActivityTimeout;
         _http1 = options.Value.Forwarder == ContainerForwarderKind.Http1 && options.Value.MaxConnectionsPerContainer is null
-            ? new Http1.Http1Forwarder(timeProvider, options.Value)
+            ? new Http1.Http1Forwarder(timeProvider, options.Value, logger)
             : null;
     }
 

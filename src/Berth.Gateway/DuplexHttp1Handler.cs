@@ -593,11 +593,15 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
         private async ValueTask<long> ReadChunkSizeAsync(CancellationToken cancellationToken)
         {
             var line = await source.ReadLineAsync(new HeadBudget(MaxChunkSizeLine), cancellationToken) ?? throw new IOException("The container closed the connection before the end of its chunked response.");
-            var end = line.IndexOf(';', StringComparison.Ordinal);
-            var size = end < 0 ? line.AsSpan().Trim() : line.AsSpan(0, end).Trim();
-            return long.TryParse(size, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value) && value >= 0
-                ? value
-                : throw new IOException($"The container sent an invalid chunk size: '{line}'.");
+            try
+            {
+                // The same rule as Berth's HTTP/1.1 forwarder (Http1ResponseHead.ParseChunkSize): a leading space was let through here.
+                return Http1ResponseHead.ParseChunkSize(Encoding.Latin1.GetBytes(line));
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new IOException(ex.Message, ex);
+            }
         }
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();

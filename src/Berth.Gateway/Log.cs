@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Gateway + 6, LogLevel.Error, "The container name selector of route {Pattern} failed", EventName = "RouteSelectorFailed")]
     public static partial void SelectorFailed(ILogger logger, string pattern, Exception exception);
 
+    [LoggerMessage(BerthEventIds.Gateway + 9, LogLevel.Warning, "The container at {Address} answered more than it was asked (a response no request was sent for); its kept-alive connections are closed and none is reused for {Seconds} s", EventName = "ContainerAnsweredUnasked")]
+    public static partial void ContainerAnsweredUnasked(ILogger logger, string address, double seconds);
+
     [LoggerMessage(BerthEventIds.Gateway + 8, LogLevel.Information, "{ClassName} {ObjectName}: {Method} {Path} → container {ContainerId}: {StatusCode}", EventName = "Forwarded")]
     public static partial void Forwarded(ILogger logger, string className, string objectName, string method, string? path, string containerId, int statusCode);
 

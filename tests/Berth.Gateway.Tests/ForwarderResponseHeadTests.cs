@@ -96,6 +96,71 @@ public sealed class ForwarderResponseHeadTests
         container.AssertNoFaults();
     }
 
+    [Theory]
+    [InlineData("http1", " 5")]
+    [InlineData("duplex", " 5")]
+    [InlineData("http1", "+5")]
+    [InlineData("duplex", "+5")]
+    [InlineData("http1", "0x5")]
+    [InlineData("duplex", "0x5")]
+    public async Task BadChunkSize_EitherForwarder_502BeforeAnyBodyByte(string forwarder, string size)
+    {
+        await using var container = new RawContainer();
+        container.Enqueue(c => c.AnswerAsync($"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\nhello\r\n0\r\n\r\n"));
+        await using var rig = await ForwarderRig.StartAsync(containerPort: container.Port);
+
+        using var response = await SendAsync(rig, forwarder);
+
+        var (status, error) = await Http1ForwarderTests.ErrorOfAsync(response);
+        Assert.True(status == HttpStatusCode.BadGateway && error == "upstream_responsebodydestination",
+            $"{forwarder}, chunk size '{size}': answered {(int)status} {error}, not 502 upstream_responsebodydestination.");
+    }
+
+    [Fact]
+    public async Task UnaskedAnswer_OnAnIdleConnection_AddressGetsNoKeptAliveConnectionAfterIt()
+    {
+        await using var container = new RawContainer();
+        var strayWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        container.Enqueue(async c =>
+        {
+            await c.AnswerAsync(RawContainer.Ok("one"));
+            // A second answer nobody asked for, while the connection sits idle in the gateway's pool.
+            await c.WriteAsync(RawContainer.Ok("STRAY"));
+            strayWritten.SetResult();
+            await c.ServeAsync(head => RawContainer.Ok("late " + RawConnection.TargetOf(head)));
+        });
+        await using var rig = await ForwarderRig.StartAsync(containerPort: container.Port);
+
+        Assert.Equal("one", await rig.Client.GetStringAsync("/p/a"));
+        await strayWritten.Task.WaitAsync(Bound);
+        var second = await rig.Client.GetStringAsync("/p/b");
+        var third = await rig.Client.GetStringAsync("/p/c");
+
+        Assert.DoesNotContain("STRAY", second, StringComparison.Ordinal);
+        Assert.StartsWith("conn2 ", second, StringComparison.Ordinal);
+        // Before, the second request's new connection was kept alive and the third took it: a container that answers
+        // unasked can keep each later answer one behind on it, so after one the address gets no kept-alive connection.
+        Assert.StartsWith("conn3 ", third, StringComparison.Ordinal);
+        Assert.Equal(3, container.Accepted);
+        container.AssertNoFaults();
+    }
+
+    [Fact]
+    public async Task UnaskedAnswer_InTheSameWriteAsTheResponse_AddressGetsNoKeptAliveConnectionAfterIt()
+    {
+        await using var container = new RawContainer();
+        container.Enqueue(c => c.AnswerAsync(RawContainer.Ok("one") + RawContainer.Ok("TWO")));
+        await using var rig = await ForwarderRig.StartAsync(containerPort: container.Port);
+
+        Assert.Equal("one", await rig.Client.GetStringAsync("/p/a"));
+        var second = await rig.Client.GetStringAsync("/p/b");
+        var third = await rig.Client.GetStringAsync("/p/c");
+
+        Assert.StartsWith("conn2 ", second, StringComparison.Ordinal);
+        Assert.StartsWith("conn3 ", third, StringComparison.Ordinal);
+        Assert.Equal(3, container.Accepted);
+    }
+
     [Fact]
     public void Parse_WarmHead_AllocatesNothing()
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Gateway.Http1;
 
@@ -14,14 +15,19 @@ namespace Berth.Gateway.Http1;
 /// </summary>
 internal sealed class Http1ConnectionPool : IDisposable
 {
+    /// <summary>How long an address that answered more than it was asked gets no kept-alive connection: 60 s.</summary>
+    public static readonly TimeSpan QuarantineTime = TimeSpan.FromSeconds(60);
+
     private readonly ConcurrentDictionary<string, AddressPool> _addresses = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _idleTimeout;
     private readonly ITimer _sweep;
+    private readonly ILogger _logger;
 
-    public Http1ConnectionPool(TimeProvider timeProvider, TimeSpan idleTimeout)
+    public Http1ConnectionPool(TimeProvider timeProvider, TimeSpan idleTimeout, ILogger logger)
     {
         _timeProvider = timeProvider;
+        _logger = logger;
         _idleTimeout = idleTimeout;
         var period = idleTimeout / 2 > TimeSpan.FromSeconds(1) ? idleTimeout / 2 : TimeSpan.FromSeconds(1);
         _sweep = timeProvider.CreateTimer(static state => ((Http1ConnectionPool)state!).Sweep(), this, period, period);
@@ -72,6 +78,7 @@ internal sealed class Http1ConnectionPool : IDisposable
     {
         private readonly Stack<Http1Connection> _idle = new();
         private long _lastUsed = owner._timeProvider.GetTimestamp();
+        private long _quarantinedUntil;
 
         public EndPoint Address { get; } = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
 
@@ -99,6 +106,11 @@ internal sealed class Http1ConnectionPool : IDisposable
         public Http1Connection? TryRent()
         {
             var now = owner._timeProvider.GetTimestamp();
+            if (IsQuarantined(now))
+            {
+                return null;
+            }
+
             while (true)
             {
                 Http1Connection? connection;
@@ -116,8 +128,53 @@ internal sealed class Http1ConnectionPool : IDisposable
                     return connection;
                 }
 
+                // Bytes on an idle connection answer no request: the container answered more than it was asked.
+                var unasked = connection.HasUnreadBytes();
+                connection.Dispose();
+                if (unasked)
+                {
+                    Quarantine();
+                    return null;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Whether the address's connections are not reused now (<see cref="Quarantine"/>): every request then gets a
+        /// connection of its own, closed after its response.
+        /// </summary>
+        public bool IsQuarantined(long now) => now < Volatile.Read(ref _quarantinedUntil);
+
+        /// <summary>
+        /// The container answered more than it was asked (bytes after a whole response, or on an idle connection). On a
+        /// kept-alive connection such an answer is served to the next request, and each later answer can stay one behind
+        /// while requests follow each other closely (its clients get each other's responses). So the address's idle
+        /// connections are closed and none is reused for <see cref="QuarantineTime"/>, each request on a new connection.
+        /// Returns whether the address was not quarantined before (to log once).
+        /// </summary>
+        public bool Quarantine()
+        {
+            var now = owner._timeProvider.GetTimestamp();
+            var was = IsQuarantined(now);
+            Volatile.Write(ref _quarantinedUntil, now + (long)(QuarantineTime.TotalSeconds * owner._timeProvider.TimestampFrequency));
+            Http1Connection[] idle;
+            lock (_idle)
+            {
+                idle = [.. _idle];
+                _idle.Clear();
+            }
+
+            foreach (var connection in idle)
+            {
                 connection.Dispose();
             }
+
+            if (!was)
+            {
+                Log.ContainerAnsweredUnasked(owner._logger, Address.ToString() ?? "", QuarantineTime.TotalSeconds);
+            }
+
+            return !was;
         }
 
         /// <summary>A new connection to the address; throws <see cref="SocketException"/> or <see cref="OperationCanceledException"/>.</summary>
@@ -135,7 +192,7 @@ internal sealed class Http1ConnectionPool : IDisposable
             connection.LastUsed = owner._timeProvider.GetTimestamp();
             lock (_idle)
             {
-                if (!Removed)
+                if (!Removed && !IsQuarantined(connection.LastUsed))
                 {
                     _idle.Push(connection);
                     return;
@@ -284,6 +341,19 @@ internal sealed class Http1Connection : IDisposable
         try
         {
             return !Socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Whether the container sent bytes that were not read yet (not only a close).</summary>
+    public bool HasUnreadBytes()
+    {
+        try
+        {
+            return Socket.Available > 0;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

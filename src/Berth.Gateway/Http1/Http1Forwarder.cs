@@ -9,6 +9,8 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -53,9 +55,9 @@ internal sealed class Http1Forwarder : IDisposable
 
     private readonly Http1ConnectionPool _pool;
 
-    public Http1Forwarder(TimeProvider timeProvider, GatewayOptions options)
+    public Http1Forwarder(TimeProvider timeProvider, GatewayOptions options, ILogger? logger = null)
     {
-        _pool = new Http1ConnectionPool(timeProvider, options.PooledConnectionIdleTimeout);
+        _pool = new Http1ConnectionPool(timeProvider, options.PooledConnectionIdleTimeout, logger ?? NullLogger.Instance);
     }
 
     /// <summary>Idle pooled connections (tests).</summary>
@@ -145,6 +147,11 @@ internal sealed class Http1Forwarder : IDisposable
                     connection.Dispose();
                 }
 
+                if (outcome.Unasked)
+                {
+                    address.Quarantine();
+                }
+
                 return (outcome.Error, outcome.Exception);
             }
         }
@@ -173,7 +180,8 @@ internal sealed class Http1Forwarder : IDisposable
         }
     }
 
-    private readonly record struct Outcome(ForwarderError Error, Exception? Exception, bool Reusable, bool Retry = false);
+    // Unasked: bytes after a whole response (the container answered more than it was asked).
+    private readonly record struct Outcome(ForwarderError Error, Exception? Exception, bool Reusable, bool Retry = false, bool Unasked = false);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<Outcome> ExchangeAsync(HttpContext context, Http1Connection connection, ReadOnlyMemory<byte> head, TimeSpan timeout, bool reused)
@@ -204,7 +212,7 @@ internal sealed class Http1Forwarder : IDisposable
             }
 
             var reusable = complete && !response.Close && response.Framing != ResponseFraming.UntilClose && connection.Start == connection.End;
-            return new(ForwarderError.None, null, reusable);
+            return new(ForwarderError.None, null, reusable, Unasked: complete && connection.Start != connection.End);
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidDataException)
         {
@@ -450,7 +458,7 @@ internal sealed class Http1Forwarder : IDisposable
                 switch (state)
                 {
                     case ChunkState.Size:
-                        chunkLeft = ParseChunkSize(line);
+                        chunkLeft = Http1ResponseHead.ParseChunkSize(line);
                         state = chunkLeft == 0 ? ChunkState.Trailers : ChunkState.Data;
                         break;
                     case ChunkState.DataEnd:
@@ -498,19 +506,6 @@ internal sealed class Http1Forwarder : IDisposable
         Data,
         DataEnd,
         Trailers,
-    }
-
-    private static long ParseChunkSize(ReadOnlySpan<byte> line)
-    {
-        var semicolon = line.IndexOf((byte)';');
-        var size = (semicolon < 0 ? line : line[..semicolon]).TrimEnd(" \t"u8);
-        // At most 15 hex digits: no overflow, and no chunk larger than a petabyte.
-        if (size.IsEmpty || size.Length > 15 || !char.IsAsciiHexDigit((char)size[0]) || !Utf8Parser.TryParse(size, out long value, out var used, 'x') || used != size.Length)
-        {
-            throw new InvalidDataException("The container sent an invalid chunk size: '" + Http1ResponseHead.Printable(line) + "'.");
-        }
-
-        return value;
     }
 
     /// <summary>Flushes what was written to the client; true when the client is gone.</summary>

@@ -357,4 +357,21 @@ internal static class Http1ResponseHead
 
         return text.ToString();
     }
+
+    /// <summary>
+    /// The size of a chunk from its line (without the CRLF): <c>chunk-size [ chunk-ext ]</c> (RFC 9112 §7.1), hex digits
+    /// first (no sign, no white space before them, at most 15: no overflow, no chunk over a petabyte), white space allowed
+    /// only before an extension's <c>;</c>. Throws <see cref="InvalidDataException"/> otherwise. Both forwarders use it.
+    /// </summary>
+    public static long ParseChunkSize(ReadOnlySpan<byte> line)
+    {
+        var semicolon = line.IndexOf((byte)';');
+        var size = (semicolon < 0 ? line : line[..semicolon]).TrimEnd(" \t"u8);
+        if (size.IsEmpty || size.Length > 15 || !char.IsAsciiHexDigit((char)size[0]) || !Utf8Parser.TryParse(size, out long value, out var used, 'x') || used != size.Length)
+        {
+            throw new InvalidDataException("The container sent an invalid chunk size: '" + Printable(line) + "'.");
+        }
+
+        return value;
+    }
 }
