@@ -26,6 +26,9 @@ internal static class GatewayErrorWriter
         var (status, message) = error switch
         {
             ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout, $"Container {className} {objectId} did not answer in time."),
+            // It did answer, but not in HTTP/1.1 the gateway can forward (docs/errors.md lists what is refused).
+            ForwarderError.ResponseHeaders => (StatusCodes.Status502BadGateway, $"Container {className} {objectId} answered with an invalid response head (status line or headers); the host's log names what was wrong."),
+            ForwarderError.ResponseBodyDestination => (StatusCodes.Status502BadGateway, $"Container {className} {objectId} sent a response body that broke off or was invalid (framing, chunk sizes) before any of it reached the client."),
             _ => (StatusCodes.Status502BadGateway, $"Container {className} {objectId} closed the connection or crashed before it answered ({error})."),
         };
         return WriteAsync(context, status, GatewayErrorCodes.ForUpstream(error), message);

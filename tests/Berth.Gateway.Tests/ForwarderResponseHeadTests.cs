@@ -116,6 +116,23 @@ public sealed class ForwarderResponseHeadTests
             $"{forwarder}, chunk size '{size}': answered {(int)status} {error}, not 502 upstream_responsebodydestination.");
     }
 
+    [Theory]
+    [InlineData("http1")]
+    [InlineData("duplex")]
+    public async Task ChunkLineOverTheLimit_InOneWrite_EitherForwarder_502(string forwarder)
+    {
+        await using var container = new RawContainer();
+        // A 5,000-byte chunk extension: over the 4 KiB chunk-line limit, sent with the head in one write.
+        container.Enqueue(c => c.AnswerAsync($"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x={new string('a', 5000)}\r\nhello\r\n0\r\n\r\n"));
+        await using var rig = await ForwarderRig.StartAsync(containerPort: container.Port);
+
+        using var response = await SendAsync(rig, forwarder);
+
+        var (status, error) = await Http1ForwarderTests.ErrorOfAsync(response);
+        Assert.True(status == HttpStatusCode.BadGateway && error == "upstream_responsebodydestination",
+            $"{forwarder}: a 5,000-byte chunk line was answered {(int)status} {error}, not 502 upstream_responsebodydestination.");
+    }
+
     [Fact]
     public async Task UnaskedAnswer_OnAnIdleConnection_AddressGetsNoKeptAliveConnectionAfterIt()
     {

@@ -458,6 +458,12 @@ internal sealed class Http1Forwarder : IDisposable
                 switch (state)
                 {
                     case ChunkState.Size:
+                        // The same limit whether the line came in one read or several (the duplex path's rule).
+                        if (newline > MaxChunkSizeLine)
+                        {
+                            throw new InvalidDataException("The container's chunked response has a chunk-size or trailer line that is too long.");
+                        }
+
                         chunkLeft = Http1ResponseHead.ParseChunkSize(line);
                         state = chunkLeft == 0 ? ChunkState.Trailers : ChunkState.Data;
                         break;
