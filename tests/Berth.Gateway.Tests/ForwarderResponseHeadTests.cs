@@ -172,6 +172,62 @@ public sealed class ForwarderResponseHeadTests
     }
 
     [Fact]
+    public async Task RequestTimeoutBeforeAnIdleClose_IsNotAnUnaskedAnswer_KeptAliveConnectionsStay()
+    {
+        await using var container = new RawContainer();
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        container.Enqueue(async c =>
+        {
+            await c.AnswerAsync(RawContainer.Ok("one"));
+            // RFC 9110 §15.5.9: a server may say 408 before it closes an idle connection.
+            await c.WriteAsync("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+            closed.SetResult();
+        });
+        await using var rig = await ForwarderRig.StartAsync(containerPort: container.Port);
+
+        Assert.Equal("one", await rig.Client.GetStringAsync("/p/a"));
+        await closed.Task.WaitAsync(Bound);
+        Assert.StartsWith("conn2 ", await rig.Client.GetStringAsync("/p/b"), StringComparison.Ordinal);
+        Assert.StartsWith("conn2 ", await rig.Client.GetStringAsync("/p/c"), StringComparison.Ordinal);
+        Assert.Equal(2, container.Accepted);
+    }
+
+    [Fact]
+    public async Task RequestTimeoutThatKeepsTheConnection_OnAnIdleConnection_CountsAsUnasked()
+    {
+        await using var container = new RawContainer();
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        container.Enqueue(async c =>
+        {
+            await c.AnswerAsync(RawContainer.Ok("one"));
+            await Task.Delay(200); // after the gateway read "one", so the 408 lands on the idle connection
+            await c.WriteAsync("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n");
+            written.SetResult();
+            await c.ServeAsync(head => RawContainer.Ok("late " + RawConnection.TargetOf(head)));
+        });
+        await using var rig = await ForwarderRig.StartAsync(containerPort: container.Port);
+
+        Assert.Equal("one", await rig.Client.GetStringAsync("/p/a"));
+        await written.Task.WaitAsync(Bound);
+        Assert.StartsWith("conn2 ", await rig.Client.GetStringAsync("/p/b"), StringComparison.Ordinal);
+        Assert.StartsWith("conn3 ", await rig.Client.GetStringAsync("/p/c"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnaskedAnswer_AddressUnusedLongerThanTheIdleTimeout_QuarantineStillHolds()
+    {
+        await using var container = new RawContainer();
+        container.Enqueue(c => c.AnswerAsync(RawContainer.Ok("one") + RawContainer.Ok("TWO")));
+        await using var rig = await ForwarderRig.StartAsync(o => o.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1), containerPort: container.Port);
+
+        Assert.Equal("one", await rig.Client.GetStringAsync("/p/a"));
+        // The pool's sweep (every second here) forgets an address unused for the idle timeout; a quarantined one must stay.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.StartsWith("conn2 ", await rig.Client.GetStringAsync("/p/b"), StringComparison.Ordinal);
+        Assert.StartsWith("conn3 ", await rig.Client.GetStringAsync("/p/c"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_WarmHead_AllocatesNothing()
     {
         // Exact, not timed: the bytes this thread allocated parsing the micro-benchmark's answer head 100 times.

@@ -129,7 +129,7 @@ internal sealed class Http1ConnectionPool : IDisposable
                 }
 
                 // Bytes on an idle connection answer no request: the container answered more than it was asked.
-                var unasked = connection.HasUnreadBytes();
+                var unasked = connection.HasUnaskedBytes();
                 connection.Dispose();
                 if (unasked)
                 {
@@ -235,7 +235,8 @@ internal sealed class Http1ConnectionPool : IDisposable
                     }
                 }
 
-                forget = _idle.Count == 0 && time.GetElapsedTime(_lastUsed, now) >= idleTimeout;
+                // A quarantined address is kept until its quarantine ends: forgetting it would end the quarantine early.
+                forget = _idle.Count == 0 && time.GetElapsedTime(_lastUsed, now) >= idleTimeout && !IsQuarantined(now);
                 if (forget)
                 {
                     Removed = true;
@@ -348,12 +349,26 @@ internal sealed class Http1Connection : IDisposable
         }
     }
 
-    /// <summary>Whether the container sent bytes that were not read yet (not only a close).</summary>
-    public bool HasUnreadBytes()
+    /// <summary>Whether the container sent bytes that were not read yet (not only a close) that are not a 408 before a close.</summary>
+    /// <remarks>
+    /// A server may answer <c>408 Request Timeout</c> with <c>Connection: close</c> just before it closes an idle connection
+    /// (RFC 9110 §15.5.9): that is not an unasked answer to a request, so it does not count.
+    /// </remarks>
+    public bool HasUnaskedBytes()
     {
         try
         {
-            return Socket.Available > 0;
+            if (Socket.Available == 0)
+            {
+                return false;
+            }
+
+            // Only with Connection: close: a 408 that keeps the connection would be served to the next request like any
+            // unasked answer, so it counts (a container could otherwise use it to dodge the quarantine).
+            Span<byte> start = stackalloc byte[1024];
+            var peeked = Socket.Receive(start, SocketFlags.Peek);
+            return !(Http1ResponseHead.IsRequestTimeout(start[..peeked])
+                && System.Text.Encoding.Latin1.GetString(start[..peeked]).Contains("\nConnection: close\r", StringComparison.OrdinalIgnoreCase));
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

@@ -212,7 +212,8 @@ internal sealed class Http1Forwarder : IDisposable
             }
 
             var reusable = complete && !response.Close && response.Framing != ResponseFraming.UntilClose && connection.Start == connection.End;
-            return new(ForwarderError.None, null, reusable, Unasked: complete && connection.Start != connection.End);
+            return new(ForwarderError.None, null, reusable,
+                Unasked: complete && connection.Start != connection.End && !Http1ResponseHead.IsRequestTimeout(connection.Buffer.AsSpan(connection.Start, connection.End - connection.Start)));
         }
         catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or ObjectDisposedException or InvalidDataException)
         {
@@ -459,7 +460,8 @@ internal sealed class Http1Forwarder : IDisposable
                 {
                     case ChunkState.Size:
                         // The same limit whether the line came in one read or several (the duplex path's rule).
-                        if (newline > MaxChunkSizeLine)
+                        // Counted with its CRLF, as the duplex path counts it.
+                        if (newline + 1 > MaxChunkSizeLine)
                         {
                             throw new InvalidDataException("The container's chunked response has a chunk-size or trailer line that is too long.");
                         }

@@ -374,4 +374,11 @@ internal static class Http1ResponseHead
 
         return value;
     }
+
+    /// <summary>
+    /// Whether <paramref name="bytes"/> begin a <c>408 Request Timeout</c> status line: what a server may send just before
+    /// it closes an idle connection (RFC 9110 §15.5.9), so not an answer nobody asked for.
+    /// </summary>
+    public static bool IsRequestTimeout(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= 12 && bytes[..7].SequenceEqual("HTTP/1."u8) && bytes[8..12].SequenceEqual(" 408"u8);
 }
