@@ -9,13 +9,13 @@ internal static class ExitCodes
     /// <summary>Done.</summary>
     public const int Success = 0;
 
-    /// <summary>A deploy's build or push failed (nothing changed), its build context was too large, or its rollout failed.</summary>
+    /// <summary>A deploy's build or push failed (nothing changed), its build context was too large, or a deploy's or rollback's rollout failed.</summary>
     public const int DeployFailed = 1;
 
     /// <summary>The command line was wrong (EX_USAGE).</summary>
     public const int Usage = 64;
 
-    /// <summary>An object ID prefix matched several objects (EX_DATAERR).</summary>
+    /// <summary>An object ID prefix matched several objects, or a rollback has no earlier version to go to (EX_DATAERR).</summary>
     public const int Ambiguous = 65;
 
     /// <summary>The container, class or project was not found (EX_NOINPUT).</summary>
