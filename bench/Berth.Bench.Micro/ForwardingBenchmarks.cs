@@ -97,7 +97,7 @@ public class ForwardingBenchmarks : IDisposable
     public async ValueTask<int> Forward_Http1()
     {
         Reset();
-        await _http1.SendAsync(_context, _prefix, "127.0.0.1", _container.Port, TimeSpan.FromSeconds(100));
+        await _http1.SendAsync(_context, _prefix, "127.0.0.1", _container.Port, "bench", TimeSpan.FromSeconds(100));
         await _context.Response.BodyWriter.FlushAsync();
         return _context.Response.StatusCode;
     }

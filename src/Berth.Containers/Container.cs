@@ -906,7 +906,11 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         monitor?.Dispose();
         exitedAt = await EngineFinishedAtAsync(id, exitedAt);
         await TryRemoveAsync(id);
-        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded)
+        // A crash is what ContainerOptions.CrashLoopThreshold says: a failed start, an exit with a non-zero code, a kill for
+        // memory or disk. An app that exits 0 on its own (its own idle timeout) after serving is not crashing: the next
+        // request starts it again.
+        if (reason is StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded
+            || (reason == StopReason.Exited && exit.ExitCode != 0))
         {
             _crashes.RecordCrash(_time.GetUtcNow());
         }
@@ -1194,8 +1198,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             $". Berth tries again in {Math.Max(1, Math.Ceiling(wait.TotalSeconds)):0} s." + OutputSuffix(_status.LastOutput);
     }
 
-    private static string OutputSuffix(IReadOnlyList<string> output) =>
-        output.Count == 0 ? "" : " Last output:\n" + string.Join("\n", output);
+    private static string OutputSuffix(IReadOnlyList<string> output) => ContainerOutputText.Suffix(output);
 
     private ContainerStartException ToStartException(Exception ex) => ex switch
     {

@@ -215,7 +215,7 @@ public sealed partial class ContainerForwarder : IDisposable
                 var hopReceived = _hop is not null && context.Request.Headers.ContainsKey(NodeHopSigner.HeaderName) && HopTransformer.IsValidHop(context, _hop, out _);
                 if (_http1 is not null && !upgrade && !hopReceived && Http1.Http1Forwarder.CanForward(context))
                 {
-                    (error, exception) = await _http1.SendAsync(context, prefix, endpoint.Host, targetPort == 0 ? endpoint.DefaultPort : targetPort, _activityTimeout);
+                    (error, exception) = await _http1.SendAsync(context, prefix, endpoint.Host, targetPort == 0 ? endpoint.DefaultPort : targetPort, endpoint.ContainerId, _activityTimeout);
                 }
                 else
                 {

@@ -2,6 +2,8 @@ using System.Globalization;
 using Berth.Containers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Berth.Gateway;
@@ -18,8 +20,17 @@ internal static class GatewayErrorWriter
             _ => StatusCodes.Status503ServiceUnavailable,
         };
         var retryAfter = error is ContainerReadyError.CapacityExceeded or ContainerReadyError.EngineUnavailable or ContainerReadyError.CrashLoop;
+        if (!ShowsContainerOutput(context))
+        {
+            message = ContainerOutputText.WithoutOutput(message);
+        }
+
         return WriteAsync(context, status, GatewayErrorCodes.ForReadyError(error), message, retryAfter);
     }
+
+    // Looked up per error, not per request: failures are rare.
+    private static bool ShowsContainerOutput(HttpContext context) =>
+        context.RequestServices?.GetService<IOptions<GatewayOptions>>()?.Value.ContainerOutputInErrors != false;
 
     public static Task WriteUpstreamAsync(HttpContext context, ForwarderError error, string className, string objectId)
     {

@@ -74,6 +74,17 @@ public sealed class GatewayOptions
     /// <value>Defaults to <see langword="false"/>.</value>
     public bool InlineScheduling { get; set; }
 
+    /// <summary>
+    /// Whether the gateway's answers for a container that failed to start or is in a crash loop (<c>exited_during_start</c>,
+    /// <c>port_timeout</c>, <c>crash_loop</c>, …) carry the container's last output lines, as issue 9 asked (every request
+    /// says the exit code and shows the last output). They are whatever the app printed (a stack trace, a file path, a
+    /// secret it logged) and go to whoever sent the request: a host that serves the public can set this to
+    /// <see langword="false"/>, and the message then ends "Its last output is in the host's log", which has them either way.
+    /// docs/errors.md.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool ContainerOutputInErrors { get; set; } = true;
+
     /// <summary>The largest allowed <see cref="NameCacheSize"/>: 1,000,000 names.</summary>
     public const int MaxNameCacheSize = 1_000_000;
 }

@@ -77,21 +77,28 @@ public sealed class ErrorTests(GatewayFixture fixture)
         Assert.Contains("port 9999", message);
     }
 
-    [Fact]
-    public async Task ContainerExitsDuringStart_Answers502WithExitCode()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ContainerExitsDuringStart_Answers502WithExitCode_OutputOnlyWhereAllowed(bool shown)
     {
-        await using var host = await StartAsync(o =>
-        {
-            o.EnvVars["NEVER_LISTEN"] = "1";
-            o.EnvVars["EXIT_AFTER_MS"] = "100";
-            o.EnvVars["EXIT_CODE"] = "4";
-        });
+        await using var host = await StartAsync(
+            o =>
+            {
+                o.EnvVars["NEVER_LISTEN"] = "1";
+                o.EnvVars["EXIT_AFTER_MS"] = "100";
+                o.EnvVars["EXIT_CODE"] = "4";
+            },
+            berth => berth.Services.Configure<GatewayOptions>(o => o.ContainerOutputInErrors = shown));
 
         var (status, error, message) = await ErrorOfAsync(await host.Client.GetAsync("/c/early/"));
 
         Assert.Equal(HttpStatusCode.BadGateway, status);
         Assert.Equal("exited_during_start", error);
         Assert.Contains("code 4", message);
+        // What the app printed reaches the client only where the host allows it.
+        Assert.Equal(shown, message.Contains("never listening", StringComparison.Ordinal));
+        Assert.Equal(!shown, message.EndsWith("Its last output is in the host's log.", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -228,6 +228,23 @@ public sealed class ForwarderResponseHeadTests
     }
 
     [Fact]
+    public async Task UnaskedAnswer_ThenANewContainerAtTheSameAddress_NewOneIsNotQuarantined()
+    {
+        await using var container = new RawContainer();
+        container.Enqueue(c => c.AnswerAsync(RawContainer.Ok("one") + RawContainer.Ok("TWO")));
+        await using var rig = await ForwarderRig.StartAsync(containerPort: container.Port);
+        Assert.Equal("one", await rig.Client.GetStringAsync("/p/a"));
+        Assert.StartsWith("conn2 ", await rig.Client.GetStringAsync("/p/b"), StringComparison.Ordinal);
+
+        // The misbehaving container stopped and the engine gave its address to another (another tenant's, perhaps).
+        rig.Object.ReplaceAtTheSameAddress("successor");
+
+        Assert.StartsWith("conn3 ", await rig.Client.GetStringAsync("/p/c"), StringComparison.Ordinal);
+        Assert.StartsWith("conn3 ", await rig.Client.GetStringAsync("/p/d"), StringComparison.Ordinal);
+        Assert.Equal(3, container.Accepted);
+    }
+
+    [Fact]
     public void Parse_WarmHead_AllocatesNothing()
     {
         // Exact, not timed: the bytes this thread allocated parsing the micro-benchmark's answer head 100 times.

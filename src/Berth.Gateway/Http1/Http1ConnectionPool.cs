@@ -36,18 +36,22 @@ internal sealed class Http1ConnectionPool : IDisposable
     /// <summary>Idle connections open now, over all addresses (for tests and diagnostics).</summary>
     public int IdleCount => _addresses.Values.Sum(a => a.IdleCount);
 
-    /// <summary>The pool of one destination (<c>http://host:port/</c>, as <c>ContainerEndpoint.GetDestinationPrefix</c> makes it).</summary>
-    public AddressPool Get(string destinationPrefix, string host, int port)
+    /// <summary>
+    /// The pool of one destination (<c>http://host:port/</c>, as <c>ContainerEndpoint.GetDestinationPrefix</c> makes it),
+    /// now used for <paramref name="containerId"/> (<see cref="AddressPool.Claim"/>).
+    /// </summary>
+    public AddressPool Get(string destinationPrefix, string host, int port, string containerId)
     {
-        if (_addresses.TryGetValue(destinationPrefix, out var pool) && !pool.Removed)
+        if (!_addresses.TryGetValue(destinationPrefix, out var pool) || pool.Removed)
         {
-            return pool;
+            pool = _addresses.AddOrUpdate(destinationPrefix,
+                static (_, state) => new AddressPool(state.Self, state.Host, state.Port),
+                static (_, existing, state) => existing.Removed ? new AddressPool(state.Self, state.Host, state.Port) : existing,
+                (Self: this, Host: host, Port: port));
         }
 
-        return _addresses.AddOrUpdate(destinationPrefix,
-            static (_, state) => new AddressPool(state.Self, state.Host, state.Port),
-            static (_, existing, state) => existing.Removed ? new AddressPool(state.Self, state.Host, state.Port) : existing,
-            (Self: this, Host: host, Port: port));
+        pool.Claim(containerId);
+        return pool;
     }
 
     private void Sweep()
@@ -79,6 +83,7 @@ internal sealed class Http1ConnectionPool : IDisposable
         private readonly Stack<Http1Connection> _idle = new();
         private long _lastUsed = owner._timeProvider.GetTimestamp();
         private long _quarantinedUntil;
+        private string? _containerId;
 
         public EndPoint Address { get; } = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
 
@@ -175,6 +180,46 @@ internal sealed class Http1ConnectionPool : IDisposable
             }
 
             return !was;
+        }
+
+        /// <summary>
+        /// Makes this the pool of <paramref name="containerId"/>. When another container had the address before (it stopped
+        /// and the engine gave its address to a new one), what that one did is not held against the new one: its idle
+        /// connections are closed and its <see cref="Quarantine"/> ends. The warm path's cost is one reference comparison
+        /// (a lease hands out the same ID string to every request).
+        /// </summary>
+        public void Claim(string containerId)
+        {
+            var current = Volatile.Read(ref _containerId);
+            if (ReferenceEquals(current, containerId) || string.Equals(current, containerId, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            Http1Connection[] idle;
+            lock (_idle)
+            {
+                var previous = _containerId;
+                if (string.Equals(previous, containerId, StringComparison.Ordinal))
+                {
+                    return;
+                }
+
+                Volatile.Write(ref _containerId, containerId);
+                if (previous is null)
+                {
+                    return;
+                }
+
+                Volatile.Write(ref _quarantinedUntil, 0);
+                idle = [.. _idle];
+                _idle.Clear();
+            }
+
+            foreach (var connection in idle)
+            {
+                connection.Dispose();
+            }
         }
 
         /// <summary>A new connection to the address; throws <see cref="SocketException"/> or <see cref="OperationCanceledException"/>.</summary>

@@ -86,16 +86,17 @@ internal sealed class Http1Forwarder : IDisposable
     }
 
     /// <summary>
-    /// Sends the request to <paramref name="host"/>:<paramref name="port"/> and writes the response. Returns
+    /// Sends the request to <paramref name="host"/>:<paramref name="port"/> (the address of container
+    /// <paramref name="containerId"/>) and writes the response. Returns
     /// <see cref="ForwarderError.None"/>, or the failure as YARP names it with its exception: a connection that could not
     /// be opened is <see cref="ForwarderError.Request"/> with an <see cref="HttpRequestException"/> of
     /// <see cref="HttpRequestError.ConnectionError"/> (nothing was sent); no byte in <paramref name="activityTimeout"/> is
     /// <see cref="ForwarderError.RequestTimedOut"/>; a failure once the response has started aborts the client's connection.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<(ForwarderError Error, Exception? Exception)> SendAsync(HttpContext context, string destinationPrefix, string host, int port, TimeSpan activityTimeout)
+    public async ValueTask<(ForwarderError Error, Exception? Exception)> SendAsync(HttpContext context, string destinationPrefix, string host, int port, string containerId, TimeSpan activityTimeout)
     {
-        var address = _pool.Get(destinationPrefix, host, port);
+        var address = _pool.Get(destinationPrefix, host, port, containerId);
         var head = ArrayPool<byte>.Shared.Rent(4096);
         try
         {

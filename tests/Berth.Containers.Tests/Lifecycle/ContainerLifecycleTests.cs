@@ -220,6 +220,27 @@ public sealed class ContainerLifecycleTests
         Assert.Equal(0, silo.Leases.RunningCount(nameof(Web)));
     }
 
+    [Theory]
+    [InlineData(0, ContainerReadyError.None)]
+    [InlineData(1, ContainerReadyError.CrashLoop)]
+    public async Task ExitsAfterServing_ThreeInAWindow_OnlyNonZeroCodesMakeACrashLoop(int code, ContainerReadyError expected)
+    {
+        await using var silo = await LifecycleSilo.StartAsync(o => o.CrashLoopThreshold = 3);
+        var container = silo.Get("exits-on-its-own");
+        for (var i = 0; i < 3; i++)
+        {
+            var ready = await silo.DriveAsync(container.EnsureReadyAsync(0), Minute);
+            Assert.Equal(ContainerReadyError.None, ready.Error);
+            silo.Runtime.Exit(ready.Endpoint!.ContainerId, code, oomKilled: false);
+            await silo.EventuallyAsync(async () => (await container.GetStateAsync()).State != ContainerObjectState.Healthy, "exit recorded");
+        }
+
+        var next = await silo.DriveAsync(container.EnsureReadyAsync(0), Minute);
+
+        Assert.Equal(expected, next.Error);
+        Assert.Equal(expected == ContainerReadyError.None ? 4 : 3, silo.Runtime.CreatedCount);
+    }
+
     [Fact]
     public async Task CheckAlive_RefusedWhileEngineStillSaysRunning_RecordsExitClosesLeaseAndAnswersFalse()
     {

@@ -231,6 +231,10 @@ public sealed class FakeContainerObject(ContainerEndpoint live) : IContainer, IC
     /// <summary>The next start hands out a container that is already dead.</summary>
     public void DieBeforeNextRequest() => _current = new ContainerEndpoint("dead", "127.0.0.1", ForwarderRig.DeadPort(), []);
 
+    /// <summary>The next start hands out a new container at the same address (the engine gave a stopped one's address to it).</summary>
+    public void ReplaceAtTheSameAddress(string containerId) =>
+        _current = new ContainerEndpoint(containerId, _live.Host, _live.DefaultPort, _live.Ports);
+
     /// <summary>When set, starting fails the way an unexpected fault would (an RPC timeout, a bug).</summary>
     public Exception? ThrowOnEnsure { get; set; }
 
