@@ -906,11 +906,11 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         monitor?.Dispose();
         exitedAt = await EngineFinishedAtAsync(id, exitedAt);
         await TryRemoveAsync(id);
-        // A crash is what ContainerOptions.CrashLoopThreshold says: a failed start, an exit with a non-zero code, a kill for
-        // memory or disk. An app that exits 0 on its own (its own idle timeout) after serving is not crashing: the next
-        // request starts it again.
-        if (reason is StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded
-            || (reason == StopReason.Exited && exit.ExitCode != 0))
+        // Every exit nobody asked for counts, code 0 included (as Kubernetes' CrashLoopBackOff counts them): a container
+        // that exits on its own right after each answer would otherwise make the shared engine start one per request,
+        // unbounded. An app that exits 0 on its own idle timeout reaches the threshold only if it exits more often than
+        // every CrashLoopWindow / CrashLoopThreshold (20 s by default).
+        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded)
         {
             _crashes.RecordCrash(_time.GetUtcNow());
         }

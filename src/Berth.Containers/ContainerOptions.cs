@@ -97,7 +97,13 @@ public sealed class ContainerOptions
     /// <value>Defaults to 4096 bytes. Must be between 0 and 65536.</value>
     public int ExitOutputBytes { get; set; } = 4096;
 
-    /// <summary>Number of crashes (exits with a non-zero code, or failed starts, that nobody asked for) within <see cref="CrashLoopWindow"/> that make a crash loop.</summary>
+    /// <summary>
+    /// Number of crashes within <see cref="CrashLoopWindow"/> that make a crash loop. A crash is a failed start or an exit
+    /// nobody asked for (not a sleep, stop, rollout or destroy), whatever its code: exit 0 included, as Kubernetes'
+    /// CrashLoopBackOff counts it, so a container that exits on its own after each answer cannot make the engine start
+    /// one per request. An app that exits 0 on its own idle timeout is counted only if it exits more often than every
+    /// <see cref="CrashLoopWindow"/> / this (20 s by default).
+    /// </summary>
     /// <value>Defaults to 3. Must be at least 1.</value>
     public int CrashLoopThreshold { get; set; } = 3;
 
