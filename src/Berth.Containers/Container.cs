@@ -27,6 +27,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     private TimeProvider _time = null!;
     private ILogger _logger = null!;
     private CrashLoopTracker _crashes = null!;
+    // The last failed start's one-line summary (no output), for a crash loop's message; null once a container was ready.
+    private string? _lastStartFailure;
     private ContainerDiskWatch? _diskWatch;
     private IContainerStateObserver[] _observers = [];
 
@@ -227,7 +229,9 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
             if (_currentContainerId is null && _crashes.IsBlocked(_time.GetUtcNow()))
             {
-                return new ContainerReadySlice(ContainerReadyResult.Fail(ContainerReadyError.CrashLoop, DescribeCrashLoop()), 0);
+                // One reading of the clock, so the message and Retry-After name the same second.
+                var wait = _crashes.BlockedUntil - _time.GetUtcNow();
+                return new ContainerReadySlice(ContainerReadyResult.Fail(ContainerReadyError.CrashLoop, DescribeCrashLoop(withOutput: true, wait), wait), 0);
             }
 
             _startGeneration++;
@@ -517,6 +521,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             var endpoint = await WaitForReadyAsync(id, monitor, ports);
             _endpoint = endpoint;
             SetStatus(ContainerObjectState.Healthy, id, null, null);
+            MarkReady();
             Log.Ready(_logger, ClassName, ObjectName, _time.GetElapsedTime(_startedAt).TotalMilliseconds);
             _lease?.OpenFor(endpoint);
             return endpoint;
@@ -684,9 +689,26 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var endpoint = await WaitForReadyAsync(id, _monitor!, ports);
         _endpoint = endpoint;
         SetStatus(ContainerObjectState.Healthy, id, null, null);
+        MarkReady();
         Log.Ready(_logger, ClassName, ObjectName, _time.GetElapsedTime(_startedAt).TotalMilliseconds);
         _lease?.OpenFor(endpoint);
         return endpoint;
+    }
+
+    private void MarkReady()
+    {
+        _crashes.RecordReady();
+        _lastStartFailure = null;
+    }
+
+    /// <summary>Counts a failed start toward a crash loop (logged once when it starts a backoff) and keeps its summary for the loop's message.</summary>
+    private void RecordFailedStart(string summary)
+    {
+        _lastStartFailure = summary;
+        if (_crashes.RecordFailedStart(_time.GetUtcNow()))
+        {
+            Log.CrashLoop(_logger, ClassName, ObjectName, DescribeCrashLoop(withOutput: false));
+        }
     }
 
     private async Task<string> CreateReplacingLeftoverAsync(ContainerSpec spec, CancellationToken cancellationToken)
@@ -720,10 +742,10 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
 
         var last = _lastStop;
-        var error = new ContainerStartException(ContainerReadyError.ExitedDuringStart,
-            $"Container {ClassName} {Context.Id} exited with code {last?.ExitCode ?? -1}{(last?.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready." +
-            OutputSuffix(_status.LastOutput));
+        var summary = $"Container {ClassName} {Context.Id} exited with code {last?.ExitCode ?? -1}{(last?.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready.";
+        var error = new ContainerStartException(ContainerReadyError.ExitedDuringStart, summary + OutputSuffix(_status.LastOutput));
         Log.StartFailed(_logger, ClassName, ObjectName, error.Message);
+        RecordFailedStart(summary);
         await OnErrorAsync(error, CancellationToken.None);
         return error;
     }
@@ -781,6 +803,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
         // The one line of this failure (its exit was not logged apart; the output was, just before).
         Log.StartFailed(_logger, ClassName, ObjectName, summary);
+        RecordFailedStart(summary);
         await OnErrorAsync(result, CancellationToken.None);
         return result;
     }
@@ -910,15 +933,18 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         // that exits on its own right after each answer would otherwise make the shared engine start one per request,
         // unbounded. An app that exits 0 on its own idle timeout reaches the threshold only if it exits more often than
         // every CrashLoopWindow / CrashLoopThreshold (20 s by default).
-        if (reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded)
-        {
-            _crashes.RecordCrash(_time.GetUtcNow());
-        }
+        var loop = reason is StopReason.Exited or StopReason.OutOfMemory or StopReason.Failed or StopReason.DiskLimitExceeded
+            && _crashes.RecordCrash(_time.GetUtcNow());
 
         var stop = new ContainerStopInfo(exit.ExitCode, reason, id);
         _lastStop = stop;
         SetStatus(exit.ExitCode == 0 ? ContainerObjectState.Stopped : ContainerObjectState.StoppedWithCode, id, exit.ExitCode, disk?.Reason ?? reason.ToString().ToLowerInvariant(), output, exitedAt);
         LogExit(id, exit, reason, stopSignal, failedStart);
+        if (loop)
+        {
+            Log.CrashLoop(_logger, ClassName, ObjectName, DescribeCrashLoop(withOutput: false));
+        }
+
         _stopped.TrySetResult(stop);
         DelayDeactivation(TimeSpan.FromMilliseconds(-1));
         await OnStopAsync(stop, CancellationToken.None);
@@ -1184,18 +1210,23 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
     }
 
-    private string DescribeCrashLoop()
+    private string DescribeCrashLoop(bool withOutput, TimeSpan? remaining = null)
     {
         var last = _lastStop;
-        var wait = _crashes.BlockedUntil - _time.GetUtcNow();
-        return $"Container {ClassName} {Context.Id} is in a crash loop: it crashed {_crashes.RecentCrashes} times within {_options.CrashLoopWindow.TotalSeconds:0.#} s" +
-            (last is null ? "" : $"; it last exited with code {last.ExitCode}{last.Reason switch
+        var wait = remaining ?? _crashes.BlockedUntil - _time.GetUtcNow();
+        var why = _crashes.RecentCrashes >= _options.CrashLoopThreshold
+            ? $"it crashed {_crashes.RecentCrashes} times within {_options.CrashLoopWindow.TotalSeconds:0.#} s"
+            : $"it failed to start {_crashes.FailedStartsInARow} times in a row";
+        var lastTime = _lastStartFailure is { } failure
+            ? $"; its last start failed: {failure.TrimEnd('.')}"
+            : last is null ? "" : $"; it last exited with code {last.ExitCode}{last.Reason switch
             {
                 StopReason.OutOfMemory => " (out of memory)",
                 StopReason.DiskLimitExceeded => " (killed: it wrote past its disk)",
                 _ => "",
-            }}") +
-            $". Berth tries again in {Math.Max(1, Math.Ceiling(wait.TotalSeconds)):0} s." + OutputSuffix(_status.LastOutput);
+            }}";
+        return $"Container {ClassName} {Context.Id} is in a crash loop: {why}{lastTime}. Berth tries again in {Math.Max(1, Math.Ceiling(wait.TotalSeconds)):0} s." +
+            (withOutput ? OutputSuffix(_status.LastOutput) : "");
     }
 
     private static string OutputSuffix(IReadOnlyList<string> output) => ContainerOutputText.Suffix(output);

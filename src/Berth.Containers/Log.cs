@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Containers + 4, LogLevel.Warning, "{ClassName} {ObjectName} failed to start: {Message}", EventName = "ContainerObjectStartFailed")]
     public static partial void StartFailed(ILogger logger, string className, string objectName, string message);
 
+    [LoggerMessage(BerthEventIds.Containers + 24, LogLevel.Warning, "{ClassName} {ObjectName}: {Message}", EventName = "ContainerCrashLoop")]
+    public static partial void CrashLoop(ILogger logger, string className, string objectName, string message);
+
     [LoggerMessage(BerthEventIds.Containers + 5, LogLevel.Information, "{ClassName} {ObjectName} sleeping after {SleepAfter} idle", EventName = "ActivityExpired")]
     public static partial void ActivityExpired(ILogger logger, string className, string objectName, TimeSpan sleepAfter);
 

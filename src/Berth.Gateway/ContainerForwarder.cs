@@ -402,7 +402,7 @@ public sealed partial class ContainerForwarder : IDisposable
                 : await container.EnsureReadyAsync(targetPort, context.RequestAborted);
             if (ready.Endpoint is null)
             {
-                await GatewayErrorWriter.WriteReadyErrorAsync(context, ready.Error, ready.Message ?? "The container could not be started.");
+                await GatewayErrorWriter.WriteReadyErrorAsync(context, ready.Error, ready.Message ?? "The container could not be started.", ready.RetryAfter);
                 return (null, null, container);
             }
 

@@ -11,7 +11,11 @@ namespace Berth.Gateway;
 /// <summary>Writes the gateway's JSON errors (<see cref="GatewayError"/>); see docs/errors.md.</summary>
 internal static class GatewayErrorWriter
 {
-    public static Task WriteReadyErrorAsync(HttpContext context, ContainerReadyError error, string message)
+    /// <summary>
+    /// Answers a failed start. <paramref name="retryAfter"/> (a crash loop's remaining backoff) becomes <c>Retry-After</c> in
+    /// whole seconds, rounded up (RFC 9110 §10.2.3); without it the errors worth retrying say 5 s.
+    /// </summary>
+    public static Task WriteReadyErrorAsync(HttpContext context, ContainerReadyError error, string message, TimeSpan? retryAfter = null)
     {
         var status = error switch
         {
@@ -19,13 +23,13 @@ internal static class GatewayErrorWriter
             ContainerReadyError.ExitedDuringStart => StatusCodes.Status502BadGateway,
             _ => StatusCodes.Status503ServiceUnavailable,
         };
-        var retryAfter = error is ContainerReadyError.CapacityExceeded or ContainerReadyError.EngineUnavailable or ContainerReadyError.CrashLoop;
+        var retry = error is ContainerReadyError.CapacityExceeded or ContainerReadyError.EngineUnavailable or ContainerReadyError.CrashLoop;
         if (!ShowsContainerOutput(context))
         {
             message = ContainerOutputText.WithoutOutput(message);
         }
 
-        return WriteAsync(context, status, GatewayErrorCodes.ForReadyError(error), message, retryAfter);
+        return WriteAsync(context, status, GatewayErrorCodes.ForReadyError(error), message, retry, retryAfter);
     }
 
     // Looked up per error, not per request: failures are rare.
@@ -70,7 +74,7 @@ internal static class GatewayErrorWriter
             "The gateway failed unexpectedly while handling this request; the host's log has the details.");
     }
 
-    public static async Task WriteAsync(HttpContext context, int status, string code, string message, bool retryAfter = false)
+    public static async Task WriteAsync(HttpContext context, int status, string code, string message, bool retryAfter = false, TimeSpan? retryAfterTime = null)
     {
         if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
@@ -84,7 +88,9 @@ internal static class GatewayErrorWriter
         context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new(GatewayTelemetry.ErrorTypeTag, code));
         if (retryAfter)
         {
-            context.Response.Headers.RetryAfter = "5";
+            context.Response.Headers.RetryAfter = retryAfterTime is { } wait
+                ? Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture)
+                : "5";
         }
 
         try

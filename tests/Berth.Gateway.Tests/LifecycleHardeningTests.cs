@@ -47,8 +47,16 @@ public sealed class LifecycleHardeningTests(GatewayFixture fixture)
         var errors = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            var (status, error, message) = await ErrorOfAsync(await host.Client.GetAsync("/m/broken/"));
+            using var response = await host.Client.GetAsync("/m/broken/");
+            var (status, error, message) = await ErrorOfAsync(response);
             Assert.True(status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable, $"{status} {error}: {message}");
+            if (error == "crash_loop")
+            {
+                // Retry-After is the backoff the message names, not a fixed 5 s.
+                var seconds = System.Text.RegularExpressions.Regex.Match(message, @"tries again in (\d+) s").Groups[1].Value;
+                Assert.Equal(seconds, response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             Assert.True(message.Contains("code 3", StringComparison.Ordinal), $"{error}: {message}");
             Assert.True(message.Contains("config.ini: no such file", StringComparison.Ordinal), $"{error}: {message}");
             Assert.DoesNotContain("no address", message);

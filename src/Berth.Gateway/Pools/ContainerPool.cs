@@ -208,7 +208,7 @@ public sealed class ContainerPool : IAsyncDisposable
                     $"Pool {ClassName} has no running instance and already holds its max_queued_requests of {_queue.Capacity} waiting requests; retry later.", retryAfter: true);
                 return null;
             case HoldOutcome.Failed when Volatile.Read(ref _startFailures) != failuresBefore && Volatile.Read(ref _lastStartFailure) is { } failure:
-                await GatewayErrorWriter.WriteReadyErrorAsync(context, failure.Error, failure.Message ?? "The pool's instance could not be started.");
+                await GatewayErrorWriter.WriteReadyErrorAsync(context, failure.Error, failure.Message ?? "The pool's instance could not be started.", failure.RetryAfter);
                 return null;
             default:
                 Log.PoolQueueTimeout(_logger, ClassName, _queue.Timeout);

@@ -65,6 +65,39 @@ public sealed class ContainerLifecycleTests
     }
 
     [Fact]
+    public async Task NeverListens_FailedStartsFurtherApartThanTheWindow_InARowMakeACrashLoopNamingTheTimeout()
+    {
+        await using var silo = await LifecycleSilo.StartAsync(o =>
+        {
+            o.PortReadyTimeout = TimeSpan.FromSeconds(30);
+            o.CrashLoopThreshold = 3;
+            o.CrashLoopWindow = TimeSpan.FromSeconds(60);
+            o.CrashLoopInitialBackoff = TimeSpan.FromMinutes(2);
+            o.CrashLoopMaxBackoff = TimeSpan.FromMinutes(10);
+        });
+        silo.Runtime.PortDelay = null;
+        var container = silo.Get("deaf");
+        for (var i = 0; i < 3; i++)
+        {
+            // 30 s each plus 15 s between: never three within the 60 s window, so only "in a row" can make the loop.
+            var failed = await silo.DriveAsync(container.EnsureReadyAsync(0), TimeSpan.FromMinutes(3), TimeSpan.FromMilliseconds(500));
+            Assert.Equal(ContainerReadyError.PortTimeout, failed.Error);
+            await silo.AdvanceAsync(TimeSpan.FromSeconds(15));
+        }
+
+        var loop = await container.EnsureReadyAsync(0);
+
+        Assert.Equal(ContainerReadyError.CrashLoop, loop.Error);
+        Assert.Contains("failed to start 3 times in a row", loop.Message);
+        Assert.Contains("its last start failed", loop.Message);
+        Assert.Contains("port", loop.Message);
+        // The remaining backoff, which the gateway sends as Retry-After (it said 5 s whatever the backoff).
+        Assert.InRange(loop.RetryAfter!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2));
+        Assert.True(loop.RetryAfter.Value > TimeSpan.FromSeconds(60), $"Retry-After {loop.RetryAfter} is not the 2-minute backoff's remainder.");
+        Assert.Equal(3, silo.Runtime.CreatedCount);
+    }
+
+    [Fact]
     public async Task EnsureReady_CallerAbortsDuringColdStart_StartCompletesForTheObjectAndCapacityCountsWhatRuns()
     {
         await using var silo = await LifecycleSilo.StartAsync(maxInstances: 2);
