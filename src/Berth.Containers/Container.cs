@@ -1194,6 +1194,12 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
                 var size = Encoding.UTF8.GetByteCount(lines[i]) + 1;
                 if (bytes + size > _options.ExitOutputBytes)
                 {
+                    if (kept.Count == 0)
+                    {
+                        // The last line alone is over the budget: keep its end rather than nothing.
+                        kept.Add(ContainerOutputText.TailWithin(lines[i], _options.ExitOutputBytes - 1));
+                    }
+
                     break;
                 }
 

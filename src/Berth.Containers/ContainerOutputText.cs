@@ -15,6 +15,41 @@ internal static class ContainerOutputText
         output.Count == 0 ? "" : Heading + string.Join("\n", output);
 
     /// <summary>
+    /// The end of <paramref name="line"/> in at most <paramref name="maxBytes"/> bytes of UTF-8, after "…" when it was cut: a
+    /// line longer than the whole output budget keeps its end (where an error usually is) instead of being dropped, so a
+    /// container cannot hide its last output behind one huge line. Never splits a surrogate pair.
+    /// </summary>
+    public static string TailWithin(string line, int maxBytes)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(line) <= maxBytes)
+        {
+            return line;
+        }
+
+        const string Cut = "…";
+        var budget = maxBytes - System.Text.Encoding.UTF8.GetByteCount(Cut);
+        var start = line.Length;
+        for (var used = 0; start > 0; start--)
+        {
+            var c = line[start - 1];
+            var size = c < 0x80 ? 1 : c < 0x800 || char.IsSurrogate(c) ? 2 : 3;
+            if (used + size > budget)
+            {
+                break;
+            }
+
+            used += size;
+        }
+
+        if (start < line.Length && char.IsLowSurrogate(line[start]))
+        {
+            start++;
+        }
+
+        return budget <= 0 ? "" : Cut + line[start..];
+    }
+
+    /// <summary>
     /// <paramref name="message"/> cut before its output lines, saying where they are instead; unchanged when it has none.
     /// Cut at the first heading: what follows it is the container's, even if it prints the heading itself.
     /// </summary>

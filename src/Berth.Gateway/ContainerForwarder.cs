@@ -75,7 +75,7 @@ public sealed partial class ContainerForwarder : IDisposable
     public ContainerForwarder(IHttpForwarder forwarder, ContainerLeaseRegistry leases,
         IOptions<GatewayOptions> options, ILogger<ContainerForwarder> logger, TimeProvider timeProvider, RemoteActivityTracker? remoteActivity = null, INodeHop? hop = null,
         ILoggerFactory? loggerFactory = null)
-        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker(options.Value))), options, logger, timeProvider, remoteActivity, hop)
+        : this(forwarder, leases, new HttpMessageInvoker(new DuplexHttp1Handler(DuplexHttp1Handler.CreatePooledInvoker(options.Value), options.Value.RequestActivityTimeout, timeProvider)), options, logger, timeProvider, remoteActivity, hop)
     {
         _requests = loggerFactory?.CreateLogger(GatewayTelemetry.RequestsLogCategory) ?? NullLogger.Instance;
     }
@@ -227,6 +227,10 @@ public sealed partial class ContainerForwarder : IDisposable
                         // YARP names every failure of its client's send Request; a head the duplex handler refused is the
                         // container's answer being wrong, answered as Berth's HTTP/1.1 forwarder answers it (docs/errors.md).
                         error = ForwarderError.ResponseHeaders;
+                    }
+                    else if (error is ForwarderError.Request or ForwarderError.UpgradeRequestDestination && DuplexHttp1Handler.IsUnansweredUpgrade(exception))
+                    {
+                        error = ForwarderError.RequestTimedOut;
                     }
                 }
             }

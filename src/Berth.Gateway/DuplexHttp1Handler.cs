@@ -19,8 +19,19 @@ namespace Berth.Gateway;
 /// A body request uses its own connection (<c>Connection: close</c>); a container on the local bridge connects in
 /// well under a millisecond.
 /// </summary>
-internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessageHandler
+internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upgradeAnswerTimeout = default, TimeProvider? timeProvider = null) : HttpMessageHandler
 {
+    /// <summary>
+    /// The upgrade request's wait for its answer (the gateway's
+    /// <see cref="GatewayOptions.RequestActivityTimeout"/>; <see cref="TimeSpan.Zero"/>: none of its own). YARP bounds an
+    /// upgrade by <see cref="GatewayOptions.UpgradedActivityTimeout"/> (24 h) from the start, which is for the upgraded
+    /// connection's idle time: without this a container that never answers an <c>Upgrade</c> request held the client's
+    /// connection and the container's lease for a day.
+    /// </summary>
+    private readonly TimeSpan _upgradeAnswerTimeout = upgradeAnswerTimeout;
+
+    private readonly TimeProvider _timeProvider = timeProvider ?? TimeProvider.System;
+
     // The trailers: as much as a head (Http1ResponseHead), so a container cannot grow the gateway's memory with endless ones.
     private const int MaxHeadBytes = Http1ResponseHead.MaxHeadBytes;
 
@@ -71,9 +82,20 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
     {
         var written = new StrongBox<bool>();
         Written.Value = written;
+        // Only until the answer's head: SocketsHttpHandler lets go of the token once it has read it.
+        using var answer = _upgradeAnswerTimeout > TimeSpan.Zero && request.Headers.NonValidated.Contains("Upgrade")
+            ? new CancellationTokenSource(_upgradeAnswerTimeout, _timeProvider)
+            : null;
+        using var linked = answer is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, answer.Token);
         try
         {
-            return await pooled.SendAsync(request, cancellationToken);
+            return await pooled.SendAsync(request, linked?.Token ?? cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (answer is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
+        {
+            throw new HttpRequestException(HttpRequestError.Unknown,
+                $"The container did not answer the upgrade request within {_upgradeAnswerTimeout.TotalSeconds:0.###} s (RequestActivityTimeout).",
+                new TimeoutException(ex.Message, ex));
         }
         catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && written.Value)
         {
@@ -367,6 +389,10 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled) : HttpMessag
 
         return response;
     }
+
+    /// <summary>Whether a failure of this handler is an upgrade request the container did not answer in time (a 504, not a 502).</summary>
+    public static bool IsUnansweredUpgrade(Exception? exception) =>
+        exception is HttpRequestException { HttpRequestError: HttpRequestError.Unknown, InnerException: TimeoutException };
 
     /// <summary>Whether a failure of this handler is a container's response head that broke the rules (<see cref="Http1ResponseHead"/>).</summary>
     public static bool IsInvalidHead(Exception? exception) =>

@@ -28,4 +28,31 @@ public sealed class ContainerOutputTextTests
 
         Assert.Equal(message, ContainerOutputText.WithoutOutput(message + ContainerOutputText.Suffix([])));
     }
+
+    [Fact]
+    public void TailWithin_LineOverTheBudget_KeepsItsEndWithinTheBytes()
+    {
+        var line = new string('x', 200_000) + " Error: config.ini not found";
+
+        var tail = ContainerOutputText.TailWithin(line, 4095);
+
+        Assert.EndsWith("Error: config.ini not found", tail, StringComparison.Ordinal);
+        Assert.StartsWith("…", tail, StringComparison.Ordinal);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(tail), 4000, 4095);
+    }
+
+    [Fact]
+    public void TailWithin_MultiByteCharacters_NeverSplitsAPairOrGoesOver()
+    {
+        var line = string.Concat(Enumerable.Repeat("é😀", 1000));
+
+        var tail = ContainerOutputText.TailWithin(line, 101);
+
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(tail) <= 101);
+        Assert.False(char.IsLowSurrogate(tail[1]), "the cut split a surrogate pair");
+        Assert.EndsWith("😀", tail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TailWithin_LineWithinTheBudget_Unchanged() => Assert.Equal("short", ContainerOutputText.TailWithin("short", 4095));
 }

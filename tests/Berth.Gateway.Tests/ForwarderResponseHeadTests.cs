@@ -245,6 +245,74 @@ public sealed class ForwarderResponseHeadTests
     }
 
     [Fact]
+    public async Task UpgradeRequest_ContainerNeverAnswers_504AtTheRequestActivityTimeoutNotTheUpgradedOne()
+    {
+        await using var container = new RawContainer();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        container.Enqueue(async c =>
+        {
+            Assert.NotNull(await c.ReadRequestAsync());
+            await release.Task.WaitAsync(Bound);
+        });
+        await using var rig = await ForwarderRig.StartAsync(
+            o =>
+            {
+                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
+                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
+            },
+            containerPort: container.Port);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/p/ws");
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("websocket"));
+
+        // Before, the wait for the answer was bounded only by the upgraded connection's 24 h.
+        using var response = await rig.Client.SendAsync(request).WaitAsync(Bound);
+        release.SetResult();
+
+        var (status, error) = await Http1ForwarderTests.ErrorOfAsync(response);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, status);
+        Assert.Equal("upstream_requesttimedout", error);
+    }
+
+    [Fact]
+    public async Task UpgradeRequest_Answered101_StaysOpenIdleLongerThanTheRequestActivityTimeout()
+    {
+        await using var container = new RawContainer();
+        container.Enqueue(async c =>
+        {
+            Assert.NotNull(await c.ReadRequestAsync());
+            await c.WriteAsync("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+            // Idle for more than the 1 s that bounds the wait for the answer: the upgraded connection's own timeout applies now.
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            await c.WriteAsync("late frame");
+        });
+        await using var rig = await ForwarderRig.StartAsync(
+            o =>
+            {
+                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
+                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
+            },
+            containerPort: container.Port);
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, rig.Client.BaseAddress!.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            "GET /p/ws HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"));
+
+        var received = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        using var bound = new CancellationTokenSource(Bound);
+        while (!received.ToString().Contains("late frame", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, bound.Token);
+            Assert.True(read > 0, $"The gateway closed the upgraded connection; it had sent: {received}");
+            received.Append(System.Text.Encoding.Latin1.GetString(buffer, 0, read));
+        }
+
+        Assert.StartsWith("HTTP/1.1 101", received.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_WarmHead_AllocatesNothing()
     {
         // Exact, not timed: the bytes this thread allocated parsing the micro-benchmark's answer head 100 times.

@@ -127,7 +127,7 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
         using var response = await _client.GetAsync("_berth/admin/containers/Sandbox/nope/logs");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal("No container of class 'Sandbox' with object name or ID 'nope' in app 'demo'. 'berth containers list' shows the containers that exist; an object has one only while it runs or after it ran.", await ProblemDetailAsync(response));
+        Assert.Equal("No container of class 'Sandbox' with object name or ID 'nope' in app 'demo'. 'berth containers list' shows the containers that exist; an object has one only while it runs (Berth removes a container once it stops: 'berth tail -o NAME' has a stopped one's output).", await ProblemDetailAsync(response));
     }
 
     [Fact]

@@ -428,7 +428,7 @@ public static partial class BerthAdminExtensions
         {
             var hint = config.FindContainer(className) is null
                 ? $" The app has no container class '{Shorten(className)}'; its classes are: {string.Join(", ", config.Containers.Select(c => c.ClassName).DefaultIfEmpty("(none)"))}."
-                : " 'berth containers list' shows the containers that exist; an object has one only while it runs or after it ran.";
+                : " 'berth containers list' shows the containers that exist; an object has one only while it runs (Berth removes a container once it stops: 'berth tail -o NAME' has a stopped one's output).";
             return (null, Results.Problem(
                 $"No container of class '{Shorten(className)}' with object name or ID '{Shorten(objectRef)}' in app '{config.Name}'.{hint}",
                 statusCode: StatusCodes.Status404NotFound, title: "Not found"));
