@@ -902,7 +902,10 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         CloseEgress();
         ReleaseInstance();
 
-        var failedStart = reason == StopReason.Failed;
+        // An exit before the container was ready, while its start still waits: the start reports it (one "failed to start"
+        // line, ExitedAtOnceAsync or FailStartAsync), so the exit's own line is Debug, as for a start that failed itself.
+        var failedStart = reason == StopReason.Failed
+            || (reason == StopReason.Exited && _start is { IsCompleted: false } && _status.State != ContainerObjectState.Healthy);
         if (exit.OomKilled)
         {
             reason = StopReason.OutOfMemory;

@@ -3,7 +3,7 @@ namespace Berth.Containers;
 /// <summary>
 /// The container's last output lines as a start error or a crash loop's message carries them (after
 /// <see cref="Heading"/>, always last), and the same message without them for answers to clients that should not read
-/// what the container printed (docs/errors.md, "The container's output in errors").
+/// what the container printed (the gateway's `ContainerOutputInErrors`, docs/errors.md).
 /// </summary>
 internal static class ContainerOutputText
 {

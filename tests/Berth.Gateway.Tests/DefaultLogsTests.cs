@@ -118,4 +118,36 @@ public sealed class DefaultLogsTests(GatewayFixture fixture)
         Assert.Contains("128 MiB", oom.Message, StringComparison.Ordinal);
         Assert.True(oomLines.Count == 1, shown);
     }
+
+    [Fact]
+    public async Task DefaultLogging_ExitsBeforeReadyThreeTimes_OneWarningPerFailedStart_ThenOneCrashLoopLine()
+    {
+        var recorder = new LogRecorder();
+        await using (var host = await StartAsync(recorder, o =>
+        {
+            o.EnvVars["NEVER_LISTEN"] = "1";
+            o.EnvVars["EXIT_AFTER_MS"] = "0";
+            o.EnvVars["EXIT_CODE"] = "3";
+        }))
+        {
+            var errors = new List<string>();
+            for (var i = 0; i < 4; i++)
+            {
+                using var response = await host.Client.GetAsync("/c/broken/");
+                using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                errors.Add(body.RootElement.GetProperty("error").GetString()!);
+            }
+
+            Assert.Equal(["exited_during_start", "exited_during_start", "exited_during_start", "crash_loop"], errors);
+        }
+
+        var records = recorder.Records;
+        var shown = string.Join("\n", records.Select(r => $"{r.Level} {r.Category}[{r.EventId.Id}] {r.EventId.Name} {r.Message}"));
+        var warnings = records.Where(r => IsContainerEvent(r) && r.Level >= LogLevel.Warning).ToList();
+        // Whichever way the exit is seen first (the exit monitor or the start's own wait), one line says a start failed;
+        // before, a start whose exit the monitor saw first also logged "crashed (Exited)".
+        Assert.True(warnings.Count(r => r.EventId.Name == "ContainerObjectStartFailed") == 3, shown);
+        Assert.False(warnings.Any(r => r.EventId.Name == "ContainerObjectCrashed"), shown);
+        Assert.True(warnings.Count(r => r.EventId.Name == "ContainerCrashLoop") == 1, shown);
+    }
 }
