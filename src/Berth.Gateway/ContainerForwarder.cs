@@ -254,8 +254,6 @@ public sealed partial class ContainerForwarder : IDisposable
                 return;
             }
 
-            Log.ForwardError(_logger, className, objectName, endpoint.ContainerId, error, exception?.Message);
-
             // The container may have died before its object noticed: have the object look now rather than wait for
             // its monitor, so this request (when nothing of it was sent) or the next one reaches a fresh container.
             // Made here, in this flow, so the call carries the object's name (as every call to the object does).
@@ -269,13 +267,15 @@ public sealed partial class ContainerForwarder : IDisposable
                     alive = await Lifecycle(container).CheckAliveAsync(endpoint.ContainerId, context.RequestAborted);
                 }
 
-                Log.ForwardRetry(_logger, className, objectName, endpoint.ContainerId, alive);
+                // Debug: the request is sent again and usually answered; a warning per refused connection was noise (new-user trial).
+                Log.ForwardRetry(_logger, className, objectName, endpoint.ContainerId, alive, exception?.Message);
                 // YARP may send the same context again: the response has not started and the body was not read.
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Features.Set<IForwarderErrorFeature>(null);
                 continue;
             }
 
+            Log.ForwardError(_logger, className, objectName, endpoint.ContainerId, error, exception?.Message);
             if (!context.Response.HasStarted)
             {
                 await GatewayErrorWriter.WriteUpstreamAsync(context, error, className, objectId);

@@ -12,8 +12,8 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Gateway + 2, LogLevel.Debug, "{ClassName} {ObjectName}: the request ended on the client's side: {Error} {Detail}", EventName = "ForwardClientError")]
     public static partial void ClientError(ILogger logger, string className, string objectName, ForwarderError error, string? detail);
 
-    [LoggerMessage(BerthEventIds.Gateway + 3, LogLevel.Debug, "{ClassName} {ObjectName}: container {ContainerId} refused the connection before the request reached it (still running: {StillRunning}); sending it again", EventName = "ForwardRetry")]
-    public static partial void ForwardRetry(ILogger logger, string className, string objectName, string containerId, bool stillRunning);
+    [LoggerMessage(BerthEventIds.Gateway + 3, LogLevel.Debug, "{ClassName} {ObjectName}: container {ContainerId} refused the connection before the request reached it (still running: {StillRunning}); sending it again: {Detail}", EventName = "ForwardRetry")]
+    public static partial void ForwardRetry(ILogger logger, string className, string objectName, string containerId, bool stillRunning, string? detail);
 
     [LoggerMessage(BerthEventIds.Gateway + 4, LogLevel.Error, "{ClassName} {ObjectName}: unexpected failure forwarding to its container", EventName = "ForwardUnexpected")]
     public static partial void ForwardUnexpected(ILogger logger, string className, string objectName, Exception exception);
