@@ -654,6 +654,13 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             ReleaseInstance();
             SetStatus(ContainerObjectState.Stopped, id, null, "start-failed");
             Log.StartFailed(_logger, ClassName, ObjectName, error.Message);
+            if (id is not null && error.Error != ContainerReadyError.EngineUnavailable)
+            {
+                // The engine made the container and could not start it (a missing entrypoint, a bad user: an OCI runtime
+                // error): the container's fault, so it counts toward a crash loop, else every request made and removed one.
+                RecordFailedStart(error.Message);
+            }
+
             await OnErrorAsync(error, CancellationToken.None);
             throw error;
         }
@@ -744,7 +751,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var last = _lastStop;
         var summary = $"Container {ClassName} {Context.Id} exited with code {last?.ExitCode ?? -1}{(last?.Reason == StopReason.OutOfMemory ? " (out of memory)" : "")} before it was ready.";
         var error = new ContainerStartException(ContainerReadyError.ExitedDuringStart, summary + OutputSuffix(_status.LastOutput));
-        Log.StartFailed(_logger, ClassName, ObjectName, error.Message);
+        // The output had its own line when the exit was recorded.
+        Log.StartFailed(_logger, ClassName, ObjectName, summary);
         RecordFailedStart(summary);
         await OnErrorAsync(error, CancellationToken.None);
         return error;
@@ -925,7 +933,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             output = await ReadOutputTailAsync(id);
             if (output.Count > 0)
             {
-                Log.ContainerOutput(_logger, ClassName, ObjectName, string.Join(Environment.NewLine, output));
+                // Escaped: a container's bytes must not move the cursor or retitle the terminal of whoever reads the host's log.
+                Log.ContainerOutput(_logger, ClassName, ObjectName, TerminalText.Escape(string.Join(Environment.NewLine, output)));
             }
         }
 
@@ -1185,7 +1194,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         {
             var lines = new List<string>();
             using var timeout = new CancellationTokenSource(_options.ConnectProbeTimeout * 5, _time);
-            await foreach (var line in _exec.GetLogsAsync(id, new LogOptions(Tail: _options.ExitOutputLines), timeout.Token))
+            // Without the engine's times: with them, a line over 16 KiB comes back with a time inside it at each 16 KiB piece.
+            await foreach (var line in _exec.GetLogsAsync(id, new LogOptions(Tail: _options.ExitOutputLines, Timestamps: false), timeout.Token))
             {
                 lines.Add(line.Text.TrimEnd());
             }
@@ -1226,15 +1236,16 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var why = _crashes.RecentCrashes >= _options.CrashLoopThreshold
             ? $"it crashed {_crashes.RecentCrashes} times within {_options.CrashLoopWindow.TotalSeconds:0.#} s"
             : $"it failed to start {_crashes.FailedStartsInARow} times in a row";
+        var subject = $"Container {ClassName} {Context.Id} ";
         var lastTime = _lastStartFailure is { } failure
-            ? $"; its last start failed: {failure.TrimEnd('.')}"
+            ? $"; its last start failed: {(failure.StartsWith(subject, StringComparison.Ordinal) ? failure[subject.Length..] : failure).TrimEnd('.')}"
             : last is null ? "" : $"; it last exited with code {last.ExitCode}{last.Reason switch
             {
                 StopReason.OutOfMemory => " (out of memory)",
                 StopReason.DiskLimitExceeded => " (killed: it wrote past its disk)",
                 _ => "",
             }}";
-        return $"Container {ClassName} {Context.Id} is in a crash loop: {why}{lastTime}. Berth tries again in {Math.Max(1, Math.Ceiling(wait.TotalSeconds)):0} s." +
+        return $"{subject}is in a crash loop: {why}{lastTime}. Berth tries again in {Math.Max(1, Math.Ceiling(wait.TotalSeconds)):0} s." +
             (withOutput ? OutputSuffix(_status.LastOutput) : "");
     }
 

@@ -89,15 +89,15 @@ public sealed partial class DockerContainerRuntime
             ShowStdout = true,
             ShowStderr = true,
             Follow = options.Follow,
-            Timestamps = true,
+            Timestamps = options.Timestamps,
             Tail = options.Tail?.ToString(CultureInfo.InvariantCulture) ?? "all",
             Since = options.Since is { } since
                 ? (since.ToUnixTimeMilliseconds() / 1000.0).ToString("0.000", CultureInfo.InvariantCulture)
                 : null,
         };
         using var stream = await CallAsync((c, ct) => c.Containers.GetContainerLogsAsync(containerId, parameters, ct), Subject.Container, containerId, cancellationToken);
-        var stdout = new LineSplitter(LogStream.Stdout);
-        var stderr = new LineSplitter(LogStream.Stderr);
+        var stdout = new LineSplitter(LogStream.Stdout, options.Timestamps);
+        var stderr = new LineSplitter(LogStream.Stderr, options.Timestamps);
         var buffer = new byte[StreamBufferSize];
         var lines = new List<LogLine>();
         while (true)
@@ -127,18 +127,21 @@ public sealed partial class DockerContainerRuntime
     }
 
     /// <summary>
-    /// Cuts one stream's frames into lines and parses the engine's timestamp prefix. A line longer than <see cref="MaxLineChars"/>
-    /// is cut there and ends in '…': a container's output must not decide how much memory the host holds per line.
+    /// Cuts one stream's frames into lines and parses the engine's timestamp prefix (when <paramref name="timestamps"/>). A line
+    /// longer than <see cref="MaxLineChars"/> keeps its end, after '…' (and its timestamp): a container's output must not decide
+    /// how much memory the host holds per line (at most twice the limit while the line arrives), nor hide its last words
+    /// behind one long line, as keeping the line's start did.
     /// </summary>
-    internal sealed class LineSplitter(LogStream stream)
+    internal sealed class LineSplitter(LogStream stream, bool timestamps = true)
     {
-        /// <summary>The longest line kept (64 Ki characters, the timestamp prefix included); the rest of the line is dropped.</summary>
+        /// <summary>The most characters of a line kept (64 Ki, its end; the timestamp prefix apart).</summary>
         internal const int MaxLineChars = 64 * 1024;
 
         private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
         private readonly StringBuilder _pending = new();
         private char[] _chars = new char[1024];
-        private bool _cut;
+        // The line's timestamp prefix ("<time> "), kept once its start was dropped; null while nothing was.
+        private string? _prefix;
 
         public void Add(ReadOnlySpan<byte> bytes, List<LogLine> lines)
         {
@@ -153,18 +156,15 @@ public sealed partial class DockerContainerRuntime
             {
                 if (c == '\n')
                 {
-                    lines.Add(Parse(_pending.ToString()));
-                    _pending.Clear();
-                    _cut = false;
+                    lines.Add(Parse(TakeLine()));
                 }
-                else if (_pending.Length < MaxLineChars)
+                else
                 {
                     _pending.Append(c);
-                }
-                else if (!_cut)
-                {
-                    _pending.Append('…');
-                    _cut = true;
+                    if (_pending.Length >= 2 * MaxLineChars)
+                    {
+                        DropStart();
+                    }
                 }
             }
         }
@@ -173,15 +173,44 @@ public sealed partial class DockerContainerRuntime
         {
             if (_pending.Length > 0)
             {
-                lines.Add(Parse(_pending.ToString()));
-                _pending.Clear();
-                _cut = false;
+                lines.Add(Parse(TakeLine()));
             }
+        }
+
+        // Once per 64 Ki characters of an over-long line, not per character: the buffer holds at most twice the limit.
+        private void DropStart()
+        {
+            if (_prefix is null)
+            {
+                var head = _pending.ToString(0, Math.Min(64, _pending.Length));
+                var space = head.IndexOf(' ', StringComparison.Ordinal);
+                _prefix = timestamps && space > 0 && TryParseTimestamp(head[..space], out _) ? head[..(space + 1)] : "";
+            }
+
+            _pending.Remove(0, _pending.Length - MaxLineChars);
+        }
+
+        private string TakeLine()
+        {
+            if (_pending.Length > MaxLineChars)
+            {
+                DropStart();
+            }
+
+            var line = _prefix is null ? _pending.ToString() : string.Concat(_prefix, "…", _pending.ToString());
+            _pending.Clear();
+            _prefix = null;
+            return line;
         }
 
         private LogLine Parse(string raw)
         {
             raw = raw.TrimEnd('\r');
+            if (!timestamps)
+            {
+                return new LogLine(stream, raw, null);
+            }
+
             var space = raw.IndexOf(' ', StringComparison.Ordinal);
             var prefix = space > 0 ? raw[..space] : raw;
             return TryParseTimestamp(prefix, out var timestamp)

@@ -208,7 +208,7 @@ public sealed partial class ContainerForwarder : IDisposable
             Exception? exception;
             try
             {
-                var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
+                var upgrade = IsUpgrade(context);
                 var prefix = endpoint.GetDestinationPrefix(targetPort == 0 ? endpoint.DefaultPort : targetPort);
                 // A verified hop carries the client's address and scheme from the node it entered; anything else is forwarded as is
                 // (one header lookup, and only when a hop header is there at all).
@@ -286,6 +286,36 @@ public sealed partial class ContainerForwarder : IDisposable
     }
 
     /// <summary>
+    /// Whether YARP forwards the request as an upgrade, which gets <see cref="GatewayOptions.UpgradedActivityTimeout"/>: a
+    /// CONNECT (HTTP/2's WebSocket included) or an HTTP/1.1 upgrade to <c>websocket</c>. Kestrel calls any request with
+    /// <c>Connection: upgrade</c> upgradable, but YARP drops any other <c>Upgrade</c> (h2c, a made-up one) and sends a plain
+    /// request; taken for an upgrade, it would get a day's idle time instead of <see cref="GatewayOptions.RequestActivityTimeout"/>
+    /// (hostile trial: a GET with <c>Connection: upgrade</c> held its connection past 150 s on an endpoint that never answered).
+    /// </summary>
+    internal static bool IsUpgrade(HttpContext context)
+    {
+        if (HttpMethods.IsConnect(context.Request.Method))
+        {
+            return true;
+        }
+
+        if (context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true)
+        {
+            return false;
+        }
+
+        foreach (var value in context.Request.Headers.Upgrade)
+        {
+            if (value is not null && value.Contains("websocket", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Whether the request target is in absolute form (RFC 9112 §3.2.2) with a path Kestrel left as sent: an escaped byte
     /// (Kestrel decodes even <c>%2F</c> there), a dot segment (not removed there, as it is from an origin-form path) or a
     /// backslash. Forwarded, such a path would leave the route's prefix in the container (<see cref="GatewayErrorCodes.BadRequestTarget"/>).
@@ -353,7 +383,7 @@ public sealed partial class ContainerForwarder : IDisposable
             return;
         }
 
-        var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true || context.Request.Method == HttpMethods.Connect;
+        var upgrade = IsUpgrade(context);
         var invoker = prefix.StartsWith("https:", StringComparison.OrdinalIgnoreCase)
             ? _tlsHopInvoker!
             : _invoker;

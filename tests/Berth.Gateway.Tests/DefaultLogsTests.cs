@@ -6,6 +6,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Berth.Gateway.Tests;
 
+/// <summary>A class whose process writes terminal escapes (a window title, a colour, a cursor move) and exits 3.</summary>
+public sealed class EscapingContainer : Container
+{
+    public EscapingContainer()
+    {
+        DefaultPort = 8080;
+        Entrypoint = ["sh", "-c", "printf '\\033]0;pwned\\007\\033[31mred\\033[2Aup\\n'; exit 3"];
+    }
+}
+
 /// <summary>
 /// What a user sees at the default log level (Information, no Logging config): start-up, one line per container event
 /// naming the class and the object's name, and errors; not the libraries' routine lines.
@@ -149,5 +159,25 @@ public sealed class DefaultLogsTests(GatewayFixture fixture)
         Assert.True(warnings.Count(r => r.EventId.Name == "ContainerObjectStartFailed") == 3, shown);
         Assert.False(warnings.Any(r => r.EventId.Name == "ContainerObjectCrashed"), shown);
         Assert.True(warnings.Count(r => r.EventId.Name == "ContainerCrashLoop") == 1, shown);
+    }
+
+    [Fact]
+    public async Task DefaultLogging_ContainerWritesTerminalEscapes_HostLogShowsThemVisibly()
+    {
+        var recorder = new LogRecorder();
+        await using (var host = await BerthTestHost.StartAsync(
+            new BerthTestHostOptions { ConfigureHost = builder => builder.Logging.ClearProviders().AddProvider(recorder) },
+            berth => berth.AddContainer<EscapingContainer>(o => o.Image = fixture.Images.Base),
+            app => app.MapContainer<EscapingContainer>("/e/{id}/{**rest}", ctx => (string)ctx.Request.RouteValues["id"]!, stripPrefix: true),
+            CancellationToken.None))
+        {
+            using var response = await host.Client.GetAsync("/e/escapes/");
+            Assert.Equal(System.Net.HttpStatusCode.BadGateway, response.StatusCode);
+        }
+
+        var shown = string.Join("\n", recorder.Records.Select(r => $"{r.Level} {r.EventId.Name} {r.Message}"));
+        // The output's line, escaped as berth tail escapes it; before, ESC reached whoever read the log on a terminal.
+        Assert.True(recorder.Records.Any(r => r.Message.Contains("^[]0;pwned^G^[[31mred^[[2Aup", StringComparison.Ordinal)), shown);
+        Assert.False(recorder.Records.Any(r => r.Message.Contains('\u001b', StringComparison.Ordinal)), shown);
     }
 }

@@ -244,8 +244,12 @@ public sealed class ForwarderResponseHeadTests
         Assert.Equal(3, container.Accepted);
     }
 
-    [Fact]
-    public async Task UpgradeRequest_ContainerNeverAnswers_504AtTheRequestActivityTimeoutNotTheUpgradedOne()
+    [Theory]
+    [InlineData("websocket")]
+    [InlineData("h2c")]
+    [InlineData("foo")]
+    [InlineData(null)]
+    public async Task UpgradeRequest_ContainerNeverAnswers_504AtTheRequestActivityTimeoutNotTheUpgradedOne(string? upgradeTo)
     {
         await using var container = new RawContainer();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -263,9 +267,13 @@ public sealed class ForwarderResponseHeadTests
             containerPort: container.Port);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/p/ws");
         request.Headers.Connection.Add("Upgrade");
-        request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("websocket"));
+        if (upgradeTo is not null)
+        {
+            request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue(upgradeTo));
+        }
 
-        // Before, the wait for the answer was bounded only by the upgraded connection's 24 h.
+        // Before, the wait for the answer was bounded only by the upgraded connection's 24 h: for a WebSocket upgrade, and
+        // for any request with Connection: upgrade (YARP forwards those as plain requests, still with the 24 h bound).
         using var response = await rig.Client.SendAsync(request).WaitAsync(Bound);
         release.SetResult();
 

@@ -17,6 +17,16 @@ public sealed class MisconfiguredContainer : Container
     }
 }
 
+/// <summary>A class whose process writes one 200,000-byte line, its error at the end, and exits 3.</summary>
+public sealed class LongLastLineContainer : Container
+{
+    public LongLastLineContainer()
+    {
+        DefaultPort = 8080;
+        Entrypoint = ["sh", "-c", "head -c 200000 /dev/zero | tr '\\0' B; echo ' Error: the real cause'; exit 3"];
+    }
+}
+
 /// <summary>A class whose app starts listening only after STARTUP_DELAY_MS.</summary>
 public sealed class SlowContainer : Container
 {
@@ -70,6 +80,24 @@ public sealed class LifecycleHardeningTests(GatewayFixture fixture)
         Assert.Equal(3, state.ExitCode);
         Assert.Contains("config.ini: no such file", state.LastOutput);
         Assert.Empty(await host.ContainersAsync());
+    }
+
+    [Fact]
+    public async Task ExitsAfterOneHugeLine_TheErrorNamesTheLinesEnd_WithoutTheEnginesTimes()
+    {
+        await using var host = await BerthTestHost.StartAsync(
+            berth => berth.AddContainer<LongLastLineContainer>(o => o.Image = fixture.Images.Base),
+            app => app.MapContainer<LongLastLineContainer>("/l/{id}/{**rest}", ctx => (string)ctx.Request.RouteValues["id"]!, stripPrefix: true));
+
+        var (status, error, message) = await ErrorOfAsync(await host.Client.GetAsync("/l/huge/"));
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Equal("exited_during_start", error);
+        // Before: the line's first 64 Ki characters were kept, so its end (the error) was lost; and a time of the engine's
+        // stood inside the text at every 16 KiB piece of the line.
+        Assert.EndsWith("B Error: the real cause", message, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", message);
+        Assert.InRange(message.Length, 4000, 5000);
     }
 
     [Fact]

@@ -26,6 +26,9 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
     /// <summary>When set, every started container exits at once with this code (after writing <see cref="OutputOnStart"/>).</summary>
     public int? ExitOnStart { get; set; }
 
+    /// <summary>When set, <see cref="StartAsync"/> fails with this message as the engine does for a container it created but cannot run (an OCI runtime error).</summary>
+    public string? StartFailure { get; set; }
+
     /// <summary>Lines a container writes when it starts.</summary>
     public IReadOnlyList<string> OutputOnStart { get; set; } = [];
 
@@ -297,6 +300,11 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
     public Task StartAsync(string containerId, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (StartFailure is { } failure)
+        {
+            throw new ContainerRuntimeException(ContainerRuntimeError.Unknown, failure);
+        }
+
         TaskCompletionSource<ContainerExit>? signal = null;
         lock (_gate)
         {

@@ -98,6 +98,31 @@ public sealed class ContainerLifecycleTests
     }
 
     [Fact]
+    public async Task EngineCannotStartIt_ThreeTimes_CrashLoopInsteadOfACreatePerRequest()
+    {
+        await using var silo = await LifecycleSilo.StartAsync(o =>
+        {
+            o.CrashLoopThreshold = 3;
+            o.CrashLoopInitialBackoff = TimeSpan.FromMinutes(1);
+        });
+        silo.Runtime.StartFailure = "OCI runtime create failed: exec: \"/nope\": no such file or directory";
+        var container = silo.Get("bad-entrypoint");
+        for (var i = 0; i < 3; i++)
+        {
+            var failed = await silo.DriveAsync(container.EnsureReadyAsync(0), Minute);
+            Assert.NotEqual(ContainerReadyError.CrashLoop, failed.Error);
+            Assert.Contains("OCI runtime", failed.Message);
+        }
+
+        var loop = await container.EnsureReadyAsync(0);
+
+        // Before, every request created (and removed) another container that the engine could not start.
+        Assert.Equal(ContainerReadyError.CrashLoop, loop.Error);
+        Assert.Contains("OCI runtime", loop.Message);
+        Assert.Equal(3, silo.Runtime.CreatedCount);
+    }
+
+    [Fact]
     public async Task EnsureReady_CallerAbortsDuringColdStart_StartCompletesForTheObjectAndCapacityCountsWhatRuns()
     {
         await using var silo = await LifecycleSilo.StartAsync(maxInstances: 2);

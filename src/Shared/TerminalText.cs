@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Berth.Cli;
+namespace Berth;
 
 /// <summary>
 /// Makes text from containers safe to print on an operator's terminal: a tenant's output must not move the cursor, rewrite
@@ -10,7 +10,10 @@ namespace Berth.Cli;
 /// </summary>
 /// <remarks>
 /// Used for every text Berth prints that a client or container chose: <c>berth tail</c> and <c>berth containers logs</c> lines,
-/// the object names and images in <c>containers list</c> and <c>usage</c> tables. <c>--json</c> output is JSON-escaped already.
+/// the object names and images in <c>containers list</c> and <c>usage</c> tables (<c>--json</c> output is JSON-escaped already),
+/// and a crashed container's last output in the host's own log. One source file compiled into the CLI and
+/// <c>Berth.Containers</c> (linked in both projects): the CLI references no other Berth project, and a shared assembly
+/// for one class would be one more package to ship.
 /// </remarks>
 internal static class TerminalText
 {
