@@ -30,7 +30,7 @@ internal sealed partial class AdminClient
         using var response = await SendAsync(HttpMethod.Get, "logs" + query, null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
         var isLog = false;
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        while (await ReadLineOrEndAsync(reader, cancellationToken) is { } line)
         {
             if (line.StartsWith("event: ", StringComparison.Ordinal))
             {
@@ -61,6 +61,20 @@ internal sealed partial class AdminClient
             }
 
             await record(json, parsed, cancellationToken);
+        }
+    }
+
+    // A host that stops or restarts may reset the connection instead of ending the stream: that ends it too (the caller
+    // reconnects), rather than a stack trace and exit 70.
+    private static async Task<string?> ReadLineOrEndAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(cancellationToken);
+        }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
         }
     }
 }

@@ -10,6 +10,11 @@ internal sealed partial class BerthCli
     private static readonly string[] TailSources = ["container", "platform", "all"];
     private static readonly string[] TailLevels = ["trace", "debug", "information", "info", "warning", "warn", "error", "critical"];
 
+    /// <summary>How long <c>berth tail</c> keeps trying to reconnect to a host that is not listening (restarting): 60 s.</summary>
+    private static readonly TimeSpan TailReconnectWindow = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan TailReconnectEvery = TimeSpan.FromSeconds(1);
+
     private Command CreateTailCommand()
     {
         var className = new Option<string?>("--class", "-c") { Description = "Only this container class (and the platform's records about it)" };
@@ -42,10 +47,24 @@ internal sealed partial class BerthCli
                 await _output.FlushAsync(token);
             };
 
-            // The host ended the stream (a restart, a proxy's timeout): reconnect once, with new records only.
+            // The host ended the stream (a restart, a proxy's timeout): reconnect once, with new records only, waiting up to
+            // TailReconnectWindow for a restarting host (berth dev's restart takes seconds) to listen again.
             await client.StreamAppLogsAsync(query, print, ct);
             await _error.WriteLineAsync("berth: the host ended the log stream; reconnecting once.");
-            await client.StreamAppLogsAsync(AdminClient.TailQuery(parse.GetValue(className), parse.GetValue(objectRef), parse.GetValue(source), parse.GetValue(level), 0), print, ct);
+            var again = AdminClient.TailQuery(parse.GetValue(className), parse.GetValue(objectRef), parse.GetValue(source), parse.GetValue(level), 0);
+            for (var waited = TimeSpan.Zero; ; waited += TailReconnectEvery)
+            {
+                try
+                {
+                    await client.StreamAppLogsAsync(again, print, ct);
+                    break;
+                }
+                catch (CliException ex) when (ex.ExitCode == ExitCodes.HostUnreachable && waited < TailReconnectWindow)
+                {
+                    await Task.Delay(TailReconnectEvery, _environment.Time, ct);
+                }
+            }
+
             throw new CliException(ExitCodes.HostError, "The host ended the log stream again. Is it stopping?");
         }));
         return command;

@@ -19,6 +19,7 @@ public sealed class CliTailTests : IDisposable
     private readonly StringWriter _err = new();
     private readonly TempDirectory _dir = new();
     private readonly SseAdmin _admin = new();
+    private readonly FakeTimeProvider _time = new();
 
     public void Dispose()
     {
@@ -30,7 +31,7 @@ public sealed class CliTailTests : IDisposable
 
     private Task<int> RunAsync(params string[] args) =>
         BerthCli.RunAsync(args, _out, _err, null, null,
-            new CliEnvironment(name => name == "BERTH_ADMIN_TOKEN" ? "env-token" : null, _dir.Path, new FakeTimeProvider(), null, _admin), CancellationToken.None);
+            new CliEnvironment(name => name == "BERTH_ADMIN_TOKEN" ? "env-token" : null, _dir.Path, _time, null, _admin), CancellationToken.None);
 
     [Fact]
     public async Task Tail_Filters_SentAsQuery_RecordsPrinted_ReconnectsOnceWithNewRecordsOnly()
@@ -49,6 +50,36 @@ public sealed class CliTailTests : IDisposable
         Assert.Equal("12:00:02.000 Sandbox/aaaaaaaa warn ContainerObjectCrashed | crashed", lines[1]);
         Assert.Equal(4, lines.Length);
         Assert.Contains("reconnecting once", _err.ToString(), StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.HostError, exit);
+    }
+
+    [Fact]
+    public async Task Tail_HostResetsTheStreamThenRestarts_ReconnectsWhenItListensAgain()
+    {
+        // A restarting host resets the connection (no clean end), then refuses connections for a few seconds.
+        _admin.Body = $"event: log\ndata: {Stdout}\n\n";
+        _admin.ResetAfterBody = 1;
+        _admin.RefuseRequests = 3;
+        using var clock = new CancellationTokenSource();
+        var ticking = Task.Run(async () =>
+        {
+            while (!clock.IsCancellationRequested)
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                await Task.Delay(10);
+            }
+        });
+
+        var exit = await RunAsync("tail");
+        await clock.CancelAsync();
+        await ticking;
+
+        // Before: "unexpected error" with the IOException's stack trace, exit 70.
+        Assert.DoesNotContain("unexpected error", _err.ToString(), StringComparison.Ordinal);
+        Assert.Contains("reconnecting once", _err.ToString(), StringComparison.Ordinal);
+        Assert.Equal(5, _admin.Requests.Count);
+        Assert.EndsWith("tail=0", _admin.Requests[^1], StringComparison.Ordinal);
+        Assert.Equal(2, _out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(ExitCodes.HostError, exit);
     }
 
@@ -130,10 +161,35 @@ public sealed class CliTailTests : IDisposable
 
         public List<string> Requests { get; } = [];
 
+        /// <summary>How many of the next answers end in a connection reset after their body instead of a clean end.</summary>
+        public int ResetAfterBody { get; set; }
+
+        /// <summary>How many of the requests after the first answer find no host listening.</summary>
+        public int RefuseRequests { get; set; }
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Requests.Add(request.RequestUri!.AbsoluteUri);
-            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(Body, Encoding.UTF8, "text/event-stream") });
+            if (Requests.Count > 1 && RefuseRequests > 0)
+            {
+                RefuseRequests--;
+                throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:8787)");
+            }
+
+            HttpContent content = ResetAfterBody-- > 0
+                ? new StreamContent(new ResettingStream(Encoding.UTF8.GetBytes(Body)))
+                : new StringContent(Body, Encoding.UTF8, "text/event-stream");
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content });
         }
+    }
+
+    /// <summary>Gives its bytes, then fails as a reset connection does.</summary>
+    private sealed class ResettingStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Position < Length ? base.ReadAsync(buffer, cancellationToken) : throw new IOException("Connection reset by peer");
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }
