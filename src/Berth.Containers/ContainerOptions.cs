@@ -119,7 +119,7 @@ public sealed class ContainerOptions
     public TimeSpan CrashLoopInitialBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Longest crash-loop backoff.</summary>
-    /// <value>Defaults to 5 minutes. Must be at least <see cref="CrashLoopInitialBackoff"/>.</value>
+    /// <value>Defaults to 5 minutes. Must be at least <see cref="CrashLoopInitialBackoff"/> and at most a day.</value>
     public TimeSpan CrashLoopMaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -190,6 +190,11 @@ internal sealed class ContainerOptionsValidator : IValidateOptions<ContainerOpti
         if (options.CrashLoopMaxBackoff < options.CrashLoopInitialBackoff)
         {
             failures.Add($"Berth:Containers:CrashLoopMaxBackoff: '{options.CrashLoopMaxBackoff}' is not allowed; use at least CrashLoopInitialBackoff ('{options.CrashLoopInitialBackoff}').");
+        }
+        else if (options.CrashLoopMaxBackoff > TimeSpan.FromDays(1))
+        {
+            // Added to a date: a backoff near TimeSpan.MaxValue overflowed on the first crash loop (hostile trial).
+            failures.Add($"Berth:Containers:CrashLoopMaxBackoff: '{options.CrashLoopMaxBackoff}' is not allowed; use at most 1.00:00:00 (a day).");
         }
 
         if (options.Runtime is { } runtime && !ContainerClassOptions.IsAllowedRuntime(runtime))

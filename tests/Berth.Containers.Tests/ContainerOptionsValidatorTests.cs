@@ -12,6 +12,15 @@ public sealed class ContainerOptionsValidatorTests
         Assert.True(result.Succeeded, result.FailureMessage);
     }
 
+    [Fact]
+    public void Validate_CrashLoopMaxBackoffOverADay_NamesFieldAndTheLimit()
+    {
+        var result = _validator.Validate(null, new ContainerOptions { NodeId = "n1", CrashLoopMaxBackoff = TimeSpan.MaxValue });
+
+        var failure = Assert.Single(result.Failures!);
+        Assert.Equal($"Berth:Containers:CrashLoopMaxBackoff: '{TimeSpan.MaxValue}' is not allowed; use at most 1.00:00:00 (a day).", failure);
+    }
+
     [Theory]
     [InlineData("shop")]
     [InlineData("my-app_2.v1")]
