@@ -157,6 +157,39 @@ public sealed partial class LogsApiTests : IAsyncLifetime
         await Eventually.ValueAsync(() => Task.FromResult(_host.Services.GetRequiredService<LiveLogFollowers>().Count), n => n == 0, "the follower's place to free", TimeSpan.FromSeconds(10));
     }
 
+    [Theory]
+    [InlineData("_berth/admin/logs?follow=true")]
+    [InlineData("_berth/admin/containers/Sandbox/{0}/logs?follow=true")]
+    [InlineData("_berth/admin/containers/Sandbox/{0}/logs?follow=true&platform=true")]
+    public async Task Follower_HostStopping_StreamEndsCleanlyAndPlaceFreed(string path)
+    {
+        // Kestrel's graceful stop waits for every request in flight: a follower that outlived ApplicationStopping held
+        // every stop of a berth dev host for its whole shutdown timeout (new-user trial, a berth tail left open).
+        AddWithLines("Sandbox", ObjectA, "a");
+        using var response = await _host.Client.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, ObjectA), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[1];
+        Assert.Equal(1, await body.ReadAsync(first));
+
+        _host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
+
+        // A clean end of the body (not a reset when the server gives up on it); bounded only so a regression fails instead of hanging.
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            using var rest = new MemoryStream();
+            await body.CopyToAsync(rest, bound.Token);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            Assert.Fail($"GET {path}: the follower's stream did not end within 30 s of ApplicationStopping; it would hold the host's stop.");
+        }
+
+        await Eventually.ValueAsync(() => Task.FromResult(_host.Services.GetRequiredService<LiveLogFollowers>().Count), n => n == 0, "the follower's place to free", TimeSpan.FromSeconds(10));
+        await Eventually.ValueAsync(() => Task.FromResult(_host.Exec.OpenStreams), n => n == 0, "the engine streams to close", TimeSpan.FromSeconds(10));
+    }
+
     [Fact]
     public async Task AppLogs_Following_NewContainerAndPlatformRecordArrive()
     {

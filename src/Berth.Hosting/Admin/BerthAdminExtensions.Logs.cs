@@ -257,18 +257,23 @@ public static partial class BerthAdminExtensions
 
         return Results.Stream(async body =>
         {
+            using var ending = FollowerCancellation.Create(services, cancellationToken);
             try
             {
                 var queue = new LiveLogQueue(options.FollowerQueue, time, node.AppName);
                 await using var session = new LiveLogSession(filter, queue, runtime, engine, NodeLabels(node), node.AppName, time, logger, enrich, container.Id) { MaxMessageChars = options.MaxMessageChars };
-                await session.StartAsync(logOptions.Tail ?? options.BufferRecords, logOptions, buffer, null, options.HeartbeatInterval, cancellationToken);
-                await foreach (var record in session.ReadAllAsync(cancellationToken))
+                await session.StartAsync(logOptions.Tail ?? options.BufferRecords, logOptions, buffer, null, options.HeartbeatInterval, ending.Token);
+                await foreach (var record in session.ReadAllAsync(ending.Token))
                 {
                     if (!ReferenceEquals(record, LiveLogQueue.Heartbeat))
                     {
-                        await WriteContainerLineAsync(body, record, ndjson, cancellationToken);
+                        await WriteContainerLineAsync(body, record, ndjson, ending.Token);
                     }
                 }
+            }
+            catch (OperationCanceledException) when (ending.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The host is stopping: the follow ends cleanly instead of holding the server's graceful stop.
             }
             finally
             {
@@ -374,7 +379,9 @@ public static partial class BerthAdminExtensions
         {
             var response = httpContext.Response;
             var body = response.Body;
-            var cancellationToken = httpContext.RequestAborted;
+            // A follower ends when the host stops too, or it would hold the server's graceful stop for its whole timeout.
+            using var ending = FollowerCancellation.Create(httpContext.RequestServices, httpContext.RequestAborted);
+            var cancellationToken = ending.Token;
             response.StatusCode = StatusCodes.Status200OK;
             response.Headers.CacheControl = "no-store";
             response.ContentType = format switch
@@ -439,7 +446,7 @@ public static partial class BerthAdminExtensions
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // The follower went away: its engine streams were closed with the session.
+                // The follower went away, or the host is stopping (the stream ends cleanly): its engine streams were closed with the session.
                 return;
             }
 

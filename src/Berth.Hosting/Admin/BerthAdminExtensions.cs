@@ -200,21 +200,27 @@ public static partial class BerthAdminExtensions
 
         return Results.Stream(async body =>
         {
+            // A follow ends when the host stops too, or it would hold the server's graceful stop for its whole timeout.
+            using var ending = options.Follow ? FollowerCancellation.Create(services, cancellationToken) : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
             {
-                await foreach (var line in exec.GetLogsAsync(container.Id, options, cancellationToken))
+                await foreach (var line in exec.GetLogsAsync(container.Id, options, ending.Token))
                 {
                     var text = line.Text.EndsWith('\n') ? line.Text[..^1] : line.Text;
                     var bytes = ndjson.Value
                         ? JsonSerializer.SerializeToUtf8Bytes(
                             new AdminLogLine(line.Timestamp, line.Stream == LogStream.Stderr ? "stderr" : "stdout", text), AdminJson)
                         : Encoding.UTF8.GetBytes(text);
-                    await body.WriteAsync(bytes, cancellationToken);
-                    await body.WriteAsync("\n"u8.ToArray(), cancellationToken);
+                    await body.WriteAsync(bytes, ending.Token);
+                    await body.WriteAsync("\n"u8.ToArray(), ending.Token);
 
                     // Followers want each line as it comes, not when a buffer fills.
-                    await body.FlushAsync(cancellationToken);
+                    await body.FlushAsync(ending.Token);
                 }
+            }
+            catch (OperationCanceledException) when (ending.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The host is stopping: the follow ends cleanly.
             }
             finally
             {
