@@ -15,6 +15,8 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
 {
     private static readonly string[] FailNow = ["fail", "now"];
 
+    private static readonly string[] Hang = ["hang"];
+
     private AdminTestHost _host = null!;
     private HttpClient _client = null!;
 
@@ -160,6 +162,34 @@ public sealed class AdminApiTests : IAsyncLifetime, IDisposable
         var exec = Assert.Single(_host.Runtime.Execs);
         Assert.Equal(container.Id, exec.ContainerId);
         Assert.Equal(FailNow, exec.Command);
+    }
+
+    [Fact]
+    public async Task Exec_CommandStillRunningWhenTheHostStops_EndsWithExecCancelledInsteadOfHoldingTheStop()
+    {
+        _host.Runtime.AddContainer("demo", "Api", "obj-1");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "_berth/admin/containers/Api/obj-1/exec") { Content = JsonContent.Create(new { command = Hang }) };
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await Eventually.ValueAsync(() => Task.FromResult(_host.Runtime.Execs.Count), n => n == 1, "the command to start", TimeSpan.FromSeconds(10));
+
+        _host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplication();
+
+        // Bounded only so a regression fails instead of hanging: before, the answer (and the host's stop) waited for the command.
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string body;
+        try
+        {
+            body = await response.Content.ReadAsStringAsync(bound.Token);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            Assert.Fail("The exec's answer did not end within 30 s of ApplicationStopping; it would hold the host's stop.");
+            throw;
+        }
+
+        var last = JsonDocument.Parse(body.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
+        Assert.Equal("exec_cancelled", last.GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]

@@ -19,7 +19,10 @@ internal sealed class AdminExecStreamResult(Func<AdminExecWriter, CancellationTo
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
-        var cancellationToken = httpContext.RequestAborted;
+        // A command ends when the host stops too (cancelled, with an exec_cancelled frame): an interactive exec left open
+        // would otherwise hold the server's graceful stop for its whole timeout, as a log follower did.
+        using var ending = FollowerCancellation.Create(httpContext.RequestServices, httpContext.RequestAborted);
+        var cancellationToken = ending.Token;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-store";
@@ -30,7 +33,14 @@ internal sealed class AdminExecStreamResult(Func<AdminExecWriter, CancellationTo
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The caller went away; the exec was cancelled with it.
+            if (!httpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The host is stopping: say so, then end the answer cleanly.
+                await writer.WriteErrorAsync("exec_cancelled", "The host is stopping; the command was cancelled.", httpContext.RequestAborted);
+                await writer.FlushAsync(httpContext.RequestAborted);
+            }
+
+            // Else the caller went away; the exec was cancelled with it.
             return;
         }
         catch (Exception ex) when (ex is ContainerRuntimeException or TimeoutException or InvalidOperationException or KeyNotFoundException or OperationCanceledException)

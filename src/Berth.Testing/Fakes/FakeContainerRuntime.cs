@@ -212,9 +212,16 @@ public sealed class FakeContainerRuntime(TimeProvider? timeProvider = null) : IC
             Execs.Add((containerId, spec.Command));
         }
 
-        // Behaves like `sh -c 'echo ...; exit N'` for the commands the tests send.
+        // Behaves like `sh -c 'echo ...; exit N'` for the commands the tests send; `hang` runs until cancelled.
         var text = string.Join(' ', spec.Command);
         await streams.Stdout!.WriteAsync(Encoding.UTF8.GetBytes($"ran: {text}\n"), cancellationToken);
+        if (spec.Command[0] == "hang")
+        {
+            // A command that runs until it is cancelled (an interactive shell).
+            await streams.Stdout!.FlushAsync(cancellationToken);
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+
         if (spec.Command[0] == "fail")
         {
             await streams.Stderr!.WriteAsync("failed on purpose\n"u8.ToArray(), cancellationToken);
