@@ -17,7 +17,7 @@ public sealed class TelemetryContainer : Container
 }
 
 /// <summary>OpenTelemetry metrics through the Prometheus endpoint and a cold start's trace, on a real host and engine.</summary>
-[Collection(GatewayCollection.Name)]
+[Collection(GatewayMetricsCollection.Name)]
 public sealed partial class TelemetryTests(GatewayFixture fixture)
 {
     private const string ClassLabel = "berth_class=\"TelemetryContainer\"";
