@@ -142,18 +142,8 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
     }
 
     /// <summary>A response body each of whose reads fails with an <see cref="IOException"/> after <paramref name="idle"/> without a byte.</summary>
-    private sealed class IdleBoundStream(Stream inner, TimeSpan idle, TimeProvider timeProvider) : Stream
+    private sealed class IdleBoundStream(Stream inner, TimeSpan idle, TimeProvider timeProvider) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             using var timeout = new CancellationTokenSource(idle, timeProvider);
@@ -169,22 +159,6 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
                     new TimeoutException(ex.Message, ex));
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        // Synchronous reads are not bounded; YARP and Kestrel read asynchronously.
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -632,20 +606,10 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
     }
 
     /// <summary>The response body: a known length, chunked, or until the container closes the connection.</summary>
-    private sealed class ResponseBodyStream(BufferedSource source, long? length, bool chunked) : Stream
+    private sealed class ResponseBodyStream(BufferedSource source, long? length, bool chunked) : ReadOnlyStream
     {
         private long _remaining = chunked ? 0 : length ?? long.MaxValue;
         private bool _done = !chunked && length == 0;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -711,21 +675,6 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
             }
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
         protected override void Dispose(bool disposing)
         {
             if (disposing)
@@ -776,6 +725,37 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
     {
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
             network.WriteAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>A response body: read only, reads through <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>.</summary>
+    private abstract class ReadOnlyStream : Stream
+    {
+        public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private abstract class WriteOnlyStream : Stream

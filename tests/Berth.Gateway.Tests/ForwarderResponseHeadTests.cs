@@ -244,6 +244,16 @@ public sealed class ForwarderResponseHeadTests
         Assert.Equal(3, container.Accepted);
     }
 
+    /// <summary>A rig whose requests time out after 1 s idle, and upgraded connections after a day.</summary>
+    private static Task<ForwarderRig> StartWithShortRequestTimeoutAsync(RawContainer container) =>
+        ForwarderRig.StartAsync(
+            o =>
+            {
+                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
+                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
+            },
+            containerPort: container.Port);
+
     [Theory]
     [InlineData("websocket")]
     [InlineData("h2c")]
@@ -258,13 +268,7 @@ public sealed class ForwarderResponseHeadTests
             Assert.NotNull(await c.ReadRequestAsync());
             await release.Task.WaitAsync(Bound);
         });
-        await using var rig = await ForwarderRig.StartAsync(
-            o =>
-            {
-                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
-                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
-            },
-            containerPort: container.Port);
+        await using var rig = await StartWithShortRequestTimeoutAsync(container);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/p/ws");
         request.Headers.Connection.Add("Upgrade");
         if (upgradeTo is not null)
@@ -294,13 +298,7 @@ public sealed class ForwarderResponseHeadTests
             await Task.Delay(TimeSpan.FromSeconds(2.5));
             await c.WriteAsync("late frame");
         });
-        await using var rig = await ForwarderRig.StartAsync(
-            o =>
-            {
-                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
-                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
-            },
-            containerPort: container.Port);
+        await using var rig = await StartWithShortRequestTimeoutAsync(container);
         using var client = new System.Net.Sockets.TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, rig.Client.BaseAddress!.Port);
         var stream = client.GetStream();
@@ -335,13 +333,7 @@ public sealed class ForwarderResponseHeadTests
             // Longer than the client's bound: this script's end closes the connection, which would end the response.
             closed.SetResult(await c.GatewayClosesAsync(2 * Bound));
         });
-        await using var rig = await ForwarderRig.StartAsync(
-            o =>
-            {
-                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
-                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
-            },
-            containerPort: container.Port);
+        await using var rig = await StartWithShortRequestTimeoutAsync(container);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/p/ws");
         if (upgradeTo is not null)
         {
