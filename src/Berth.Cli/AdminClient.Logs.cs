@@ -8,6 +8,11 @@ internal sealed record TailRecord(
     DateTimeOffset Time, string Source, string? App, string? Class, string? Object, string? ObjectName, string? Container,
     string? Level, string? Category, int? EventId, string? Event, string Message);
 
+/// <summary>How a live-log stream ended.</summary>
+/// <param name="HostStopping">The host said it ended the stream because it is stopping (<c>event: end</c>, <c>host_stopping</c>); else the stream was cut or just ended.</param>
+/// <param name="Alive">Whether anything came before the end (a heartbeat, a record): a host that was serving, not one already on its way down.</param>
+internal readonly record struct AppLogStreamEnd(bool HostStopping, bool Alive);
+
 internal sealed partial class AdminClient
 {
     private static readonly JsonSerializerOptions TailJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -23,24 +28,44 @@ internal sealed partial class AdminClient
 
     /// <summary>
     /// Follows the app's live log (Server-Sent Events), passing each record to <paramref name="record"/> (raw JSON and parsed) as it comes;
-    /// returns when the host ends the stream (<see langword="true"/>) or throws when it cannot be read.
+    /// returns how the stream ended when the host ends or cuts it, or throws when it cannot be reached or read.
     /// </summary>
-    public async Task StreamAppLogsAsync(string query, Func<string, TailRecord, CancellationToken, Task> record, CancellationToken cancellationToken)
+    public async Task<AppLogStreamEnd> StreamAppLogsAsync(string query, Func<string, TailRecord, CancellationToken, Task> record, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Get, "logs" + query, null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-        var isLog = false;
+        string? eventName = null;
+        var alive = false;
         while (await ReadLineOrEndAsync(reader, cancellationToken) is { } line)
         {
-            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            if (line.StartsWith(':'))
             {
-                isLog = line == "event: log";
+                alive = true;
                 continue;
             }
 
-            if (!isLog || !line.StartsWith("data: ", StringComparison.Ordinal))
+            if (line.Length == 0)
             {
-                // Heartbeat comments, blank separators, events of other kinds.
+                // An event's end (SSE): the next one names itself.
+                eventName = null;
+                continue;
+            }
+
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                eventName = line[7..];
+                continue;
+            }
+
+            if (eventName == "end" && line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                // The host's last event (docs/operations.md, "Live logs"); its reason is a fixed word, no need for a parser.
+                return new(line.Contains("\"host_stopping\"", StringComparison.Ordinal), alive);
+            }
+
+            if (eventName != "log" || !line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                // Blank separators, events of other kinds.
                 continue;
             }
 
@@ -60,8 +85,11 @@ internal sealed partial class AdminClient
                 throw new CliException(ExitCodes.HostError, "The host sent an empty log record.");
             }
 
+            alive = true;
             await record(json, parsed, cancellationToken);
         }
+
+        return new(HostStopping: false, alive);
     }
 
     // A host that stops or restarts may reset the connection instead of ending the stream: that ends it too (the caller

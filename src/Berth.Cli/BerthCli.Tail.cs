@@ -36,7 +36,7 @@ internal sealed partial class BerthCli
         {
             className, objectRef, source, level, tail, json,
         };
-        command.SetAction((parse, ct) => RunAdminAsync(parse, async client =>
+        command.SetAction((parse, ct) => RunAdminAsync(parse, async (client, dev) =>
         {
             var asJson = parse.GetValue(json);
             var colours = !asJson && UseColours();
@@ -47,27 +47,90 @@ internal sealed partial class BerthCli
                 await _output.FlushAsync(token);
             };
 
-            // The host ended the stream (a restart, a proxy's timeout): reconnect once, with new records only, waiting up to
-            // TailReconnectWindow for a restarting host (berth dev's restart takes seconds) to listen again.
-            await client.StreamAppLogsAsync(query, print, ct);
-            await _error.WriteLineAsync("berth: the host ended the log stream; reconnecting once.");
+            // After a break, new records only.
             var again = AdminClient.TailQuery(parse.GetValue(className), parse.GetValue(objectRef), parse.GetValue(source), parse.GetValue(level), 0);
-            for (var waited = TimeSpan.Zero; ; waited += TailReconnectEvery)
+            var end = await client.StreamAppLogsAsync(query, print, ct);
+            var cut = false;
+            while (true)
             {
-                try
+                if (end.HostStopping)
                 {
-                    await client.StreamAppLogsAsync(again, print, ct);
-                    break;
+                    // The host said it is stopping. Through berth dev, its state says whether that is a watch restart; else
+                    // nobody can tell (a service manager may restart it), so wait, saying so rather than looking hung.
+                    cut = false;
+                    if (dev is not null && DevState.Find(_environment.CurrentDirectory) is not { RestartsTheApp: true })
+                    {
+                        await _error.WriteLineAsync("berth: the host stopped.");
+                        return ExitCodes.Success;
+                    }
+
+                    await _error.WriteLineAsync(dev is not null
+                        ? $"berth: the host stopped; berth dev is restarting it: waiting up to {TailReconnectWindow.TotalSeconds:0} s for it to listen again (Ctrl+C to quit)."
+                        : $"berth: the host stopped; waiting up to {TailReconnectWindow.TotalSeconds:0} s for it to come back (Ctrl+C to quit).");
                 }
-                catch (CliException ex) when (ex.ExitCode == ExitCodes.HostUnreachable && waited < TailReconnectWindow)
+                else
                 {
-                    await Task.Delay(TailReconnectEvery, _environment.Time, ct);
+                    // Cut without a word (a proxy's timeout, an older host's restart, a crash): reconnect, once in a row.
+                    if (cut)
+                    {
+                        throw new CliException(ExitCodes.HostError, "The host ended the log stream again. Is it stopping?");
+                    }
+
+                    cut = true;
+                    await _error.WriteLineAsync("berth: the host ended the log stream; reconnecting once.");
+                }
+
+                if (await ReconnectTailAsync(client, dev, again, print, ct) is not { } next)
+                {
+                    await _error.WriteLineAsync("berth: the host stopped (berth dev has ended).");
+                    return ExitCodes.Success;
+                }
+
+                end = next;
+            }
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// Follows the log again, trying every <see cref="TailReconnectEvery"/> for up to <see cref="TailReconnectWindow"/> while the
+    /// host does not listen (or, still on its way down, ends each new stream at once); <see langword="null"/> when the
+    /// <c>berth dev</c> the host was found through ended or began to stop meanwhile.
+    /// </summary>
+    /// <exception cref="CliException">The host did not come back in time (<see cref="ExitCodes.HostUnreachable"/>).</exception>
+    private async Task<AppLogStreamEnd?> ReconnectTailAsync(
+        AdminClient client, DevState? dev, string query, Func<string, TailRecord, CancellationToken, Task> print, CancellationToken cancellationToken)
+    {
+        for (var waited = TimeSpan.Zero; ; waited += TailReconnectEvery)
+        {
+            if (dev is not null && DevState.Find(_environment.CurrentDirectory) is not { Stopping: false })
+            {
+                return null;
+            }
+
+            try
+            {
+                var end = await client.StreamAppLogsAsync(query, print, cancellationToken);
+                if (!end.HostStopping || end.Alive)
+                {
+                    return end;
+                }
+
+                if (waited >= TailReconnectWindow)
+                {
+                    throw new CliException(ExitCodes.HostUnreachable, $"The host did not come back within {TailReconnectWindow.TotalSeconds:0} s: it is still stopping.");
+                }
+            }
+            catch (CliException ex) when (ex.ExitCode == ExitCodes.HostUnreachable)
+            {
+                if (waited >= TailReconnectWindow)
+                {
+                    throw new CliException(ExitCodes.HostUnreachable, $"The host did not come back within {TailReconnectWindow.TotalSeconds:0} s. {ex.Message}");
                 }
             }
 
-            throw new CliException(ExitCodes.HostError, "The host ended the log stream again. Is it stopping?");
-        }));
-        return command;
+            await Task.Delay(TailReconnectEvery, _environment.Time, cancellationToken);
+        }
     }
 
     /// <summary>True when standard output is a terminal that wants colours (not redirected, <c>NO_COLOR</c> unset).</summary>

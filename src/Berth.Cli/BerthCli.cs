@@ -312,7 +312,11 @@ internal sealed partial class BerthCli
     }
 
     /// <summary>Resolves host and token, runs <paramref name="action"/> and maps failures to messages and exit codes.</summary>
-    private async Task<int> RunAdminAsync(ParseResult parse, Func<AdminClient, Task<int>> action)
+    private Task<int> RunAdminAsync(ParseResult parse, Func<AdminClient, Task<int>> action) =>
+        RunAdminAsync(parse, (client, _) => action(client));
+
+    /// <summary>As <see cref="RunAdminAsync(ParseResult, Func{AdminClient, Task{int}})"/>, also giving the running <c>berth dev</c> the host was found through (else <see langword="null"/>).</summary>
+    private async Task<int> RunAdminAsync(ParseResult parse, Func<AdminClient, DevState?, Task<int>> action)
     {
         try
         {
@@ -322,7 +326,7 @@ internal sealed partial class BerthCli
                 : dev.DataDirectory;
             var (token, source) = ResolveToken(parse.GetValue(_token), dev, dataDirectory);
             using var client = AdminClient.Create(host, hostSource, token, source, _environment.Handler);
-            return await action(client);
+            return await action(client, dev);
         }
         catch (CliException ex)
         {
@@ -350,7 +354,8 @@ internal sealed partial class BerthCli
 
         if (DevState.Find(_environment.CurrentDirectory) is { } dev)
         {
-            return (dev.Host, "from the running berth dev", dev);
+            // Not "the running berth dev": a long follow (berth tail) may report it after berth dev has ended.
+            return (dev.Host, $"from berth dev's {DevState.DirectoryName}/{DevState.FileName}", dev);
         }
 
         return (ParseHost(DefaultHost, "default"), "the default", null);
@@ -382,7 +387,7 @@ internal sealed partial class BerthCli
 
         if (dev?.Token is { Length: > 0 } devToken)
         {
-            return (devToken, "from the running berth dev");
+            return (devToken, $"from berth dev's {DevState.DirectoryName}/{DevState.FileName}");
         }
 
         var file = Path.GetFullPath(Path.Combine(_environment.CurrentDirectory, dataDirectory, TokenFileName));

@@ -119,6 +119,22 @@ internal static class DevCommand
         return command;
     }
 
+    /// <summary>
+    /// Records in <c>.berth/dev.json</c> that this stop is for good, before the app hears of it: a <c>berth tail</c> whose
+    /// stream the stopping app ends then says the host stopped instead of waiting for a restart. Best effort.
+    /// </summary>
+    private static async Task MarkStoppingAsync(string projectDirectory, DevState state, TextWriter error)
+    {
+        try
+        {
+            await DevState.WriteAsync(projectDirectory, state with { Stopping = true }, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"berth dev: could not note the stop in {DevState.PathFor(projectDirectory)} ({ex.Message}); a berth tail will wait for the app to come back.");
+        }
+    }
+
     private static async Task<int> RunAsync(DevSettings settings, TextWriter output, TextWriter error, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         try
@@ -136,7 +152,8 @@ internal static class DevCommand
             var url = $"http://127.0.0.1:{settings.Port}";
             var first = true;
             // The other commands, run in this project, find the app and its token through .berth/dev.json.
-            await DevState.WriteAsync(projectDirectory, new DevState(new Uri(url + "/"), dataDirectory, null, Environment.ProcessId, timeProvider.GetUtcNow()), cancellationToken);
+            var state = new DevState(new Uri(url + "/"), dataDirectory, null, Environment.ProcessId, timeProvider.GetUtcNow(), settings.Watch);
+            await DevState.WriteAsync(projectDirectory, state, cancellationToken);
             try
             {
                 while (true)
@@ -190,6 +207,7 @@ internal static class DevCommand
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {
                         await output.WriteLineAsync($"berth dev: stopping the app and the containers it started (up to {settings.StopTimeout.TotalSeconds:0} s)...");
+                        await MarkStoppingAsync(projectDirectory, state, error);
                         if (!await app.StopAsync(settings.StopTimeout, timeProvider, CancellationToken.None))
                         {
                             await error.WriteLineAsync($"berth dev: the app did not stop within {settings.StopTimeout.TotalSeconds:0} s (--stop-timeout) and was killed.");

@@ -14,13 +14,23 @@ namespace Berth.Cli;
 /// <param name="Token">The admin token itself when <c>berth dev</c> chose it; <see langword="null"/> to read it from <paramref name="DataDirectory"/>.</param>
 /// <param name="ProcessId">Process ID of the <c>berth dev</c> that wrote the file; a file whose process is gone is ignored.</param>
 /// <param name="StartedAt">When the dev loop started (UTC).</param>
+/// <param name="Watch">Whether <c>berth dev</c> restarts the app when its sources change (not <c>--no-watch</c>); a file without it: <see langword="true"/>.</param>
+/// <param name="Stopping">
+/// Set when <c>berth dev</c> stops the app for good (Ctrl+C, SIGTERM), before it does: <c>berth tail</c> then knows the host
+/// that ends its stream will not come back, rather than being restarted.
+/// </param>
 internal sealed record DevState(
     Uri Host,
     string DataDirectory,
     string? Token,
     int ProcessId,
-    DateTimeOffset StartedAt)
+    DateTimeOffset StartedAt,
+    bool Watch = true,
+    bool Stopping = false)
 {
+    /// <summary>Whether this <c>berth dev</c> restarts an app that stops: it watches the sources and is not stopping itself.</summary>
+    public bool RestartsTheApp => Watch && !Stopping;
+
     /// <summary>The directory, under the project directory, that holds the state file.</summary>
     public const string DirectoryName = ".berth";
 

@@ -26,7 +26,8 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
     /// <see cref="GatewayOptions.RequestActivityTimeout"/>; <see cref="TimeSpan.Zero"/>: none of its own). YARP bounds an
     /// upgrade by <see cref="GatewayOptions.UpgradedActivityTimeout"/> (24 h) from the start, which is for the upgraded
     /// connection's idle time: without this a container that never answers an <c>Upgrade</c> request held the client's
-    /// connection and the container's lease for a day.
+    /// connection and the container's lease for a day. An answer other than <c>101</c> is a plain response, and each read of
+    /// its body gets this bound too (<see cref="BoundRefusedUpgradeAsync"/>).
     /// </summary>
     private readonly TimeSpan _upgradeAnswerTimeout = upgradeAnswerTimeout;
 
@@ -89,7 +90,10 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
         using var linked = answer is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, answer.Token);
         try
         {
-            return await pooled.SendAsync(request, linked?.Token ?? cancellationToken);
+            var response = await pooled.SendAsync(request, linked?.Token ?? cancellationToken);
+            return answer is null || response.StatusCode == HttpStatusCode.SwitchingProtocols
+                ? response
+                : await BoundRefusedUpgradeAsync(response, cancellationToken);
         }
         catch (OperationCanceledException ex) when (answer is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
@@ -113,6 +117,57 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
         finally
         {
             Written.Value = null;
+        }
+    }
+
+    /// <summary>
+    /// Gives an upgrade the container refused (any answer but <c>101</c>) the idle bound of a plain request: YARP copies
+    /// its body under the config chosen for the upgrade, <see cref="GatewayOptions.UpgradedActivityTimeout"/> (24 h), so a
+    /// container that refused slowly held the client's connection and its own lease for a day. Each read of the body waits
+    /// at most <see cref="_upgradeAnswerTimeout"/>; then the body fails as a plain request's stalled body does (the client's
+    /// response is aborted, the container's connection closed).
+    /// </summary>
+    private async Task<HttpResponseMessage> BoundRefusedUpgradeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var original = response.Content;
+        var body = new IdleBoundStream(await original.ReadAsStreamAsync(cancellationToken), _upgradeAnswerTimeout, _timeProvider);
+        var bounded = new StreamContent(body);
+        foreach (var header in original.Headers.NonValidated)
+        {
+            bounded.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        response.Content = bounded;
+        return response;
+    }
+
+    /// <summary>A response body each of whose reads fails with an <see cref="IOException"/> after <paramref name="idle"/> without a byte.</summary>
+    private sealed class IdleBoundStream(Stream inner, TimeSpan idle, TimeProvider timeProvider) : ReadOnlyStream
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            using var timeout = new CancellationTokenSource(idle, timeProvider);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            try
+            {
+                return await inner.ReadAsync(buffer, linked.Token);
+            }
+            catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new IOException(string.Create(CultureInfo.InvariantCulture,
+                    $"The container sent nothing for {idle.TotalSeconds:0.###} s (Berth:Gateway:RequestActivityTimeout) of its answer to an upgrade it refused."),
+                    new TimeoutException(ex.Message, ex));
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
         }
     }
 
@@ -551,20 +606,10 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
     }
 
     /// <summary>The response body: a known length, chunked, or until the container closes the connection.</summary>
-    private sealed class ResponseBodyStream(BufferedSource source, long? length, bool chunked) : Stream
+    private sealed class ResponseBodyStream(BufferedSource source, long? length, bool chunked) : ReadOnlyStream
     {
         private long _remaining = chunked ? 0 : length ?? long.MaxValue;
         private bool _done = !chunked && length == 0;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -630,21 +675,6 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
             }
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
         protected override void Dispose(bool disposing)
         {
             if (disposing)
@@ -695,6 +725,37 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
     {
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
             network.WriteAsync(buffer, cancellationToken);
+    }
+
+    /// <summary>A response body: read only, reads through <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>.</summary>
+    private abstract class ReadOnlyStream : Stream
+    {
+        public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private abstract class WriteOnlyStream : Stream

@@ -83,6 +83,132 @@ public sealed class CliTailTests : IDisposable
         Assert.Equal(ExitCodes.HostError, exit);
     }
 
+    private const string HostStoppingEnd = "event: end\ndata: {\"reason\":\"host_stopping\"}\n\n";
+
+    /// <summary>Runs berth with a clock that moves a second every few milliseconds, for its waits between reconnects.</summary>
+    private async Task<int> RunTickingAsync(params string[] args)
+    {
+        using var clock = new CancellationTokenSource();
+        var ticking = Task.Run(async () =>
+        {
+            while (!clock.IsCancellationRequested)
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                await Task.Delay(5);
+            }
+        });
+        try
+        {
+            return await RunAsync(args);
+        }
+        finally
+        {
+            await clock.CancelAsync();
+            await ticking;
+        }
+    }
+
+    private Task WriteDevStateAsync(bool watch = true, bool stopping = false) =>
+        DevState.WriteAsync(_dir.Path, new DevState(new Uri("http://127.0.0.1:8787/"), Path.Combine(_dir.Path, "data"), null, Environment.ProcessId, _time.GetUtcNow(), watch, stopping), CancellationToken.None);
+
+    private static int Count(string text, string part) => text.Split(part).Length - 1;
+
+    [Fact]
+    public async Task Tail_HostStoppingNotThroughBerthDev_SaysItWaitsFollowsTheHostAgainThenGivesUp()
+    {
+        // Found through --host: nobody can say whether the host comes back (a service manager may restart it).
+        _admin.Answer = n => n switch
+        {
+            1 => $": heartbeat\n\nevent: log\ndata: {Stdout}\n\n{HostStoppingEnd}",
+            5 => $": heartbeat\n\nevent: log\ndata: {Platform}\n\n{HostStoppingEnd}",
+            _ => null,
+        };
+
+        var exit = await RunTickingAsync("tail", "--host", "http://127.0.0.1:8787");
+
+        // Before: "reconnecting once", then exit 76 when the restarted host stopped too; nothing said the 60 s wait was one.
+        var error = _err.ToString();
+        Assert.Equal(2, Count(error, "berth: the host stopped; waiting up to 60 s for it to come back (Ctrl+C to quit)."));
+        Assert.DoesNotContain("reconnecting", error, StringComparison.Ordinal);
+        Assert.Contains("The host did not come back within 60 s.", error, StringComparison.Ordinal);
+        Assert.Contains("(from --host)", error, StringComparison.Ordinal);
+        Assert.Equal(2, _out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.All(_admin.Requests.Skip(1), r => Assert.EndsWith("tail=0", r, StringComparison.Ordinal));
+        Assert.Equal(ExitCodes.HostUnreachable, exit);
+    }
+
+    [Fact]
+    public async Task Tail_BerthDevStopsTheApp_SaysTheHostStoppedAndExits0()
+    {
+        await WriteDevStateAsync();
+        _admin.Answer = n =>
+        {
+            // berth dev notes the stop for good in its state before the app hears of it.
+            WriteDevStateAsync(stopping: true).GetAwaiter().GetResult();
+            return $"event: log\ndata: {Stdout}\n\n{HostStoppingEnd}";
+        };
+
+        var exit = await RunTickingAsync("tail");
+
+        // Before: 60 s of retries that looked hung, then exit 69 saying "(from the running berth dev)".
+        Assert.Equal("berth: the host stopped.\n", _err.ToString().ReplaceLineEndings("\n"));
+        Assert.Single(_admin.Requests);
+        Assert.Equal(ExitCodes.Success, exit);
+    }
+
+    [Fact]
+    public async Task Tail_BerthDevWatchRestart_WaitsSayingSoAndFollowsTheRestartedHost()
+    {
+        await WriteDevStateAsync();
+        _admin.Answer = n =>
+        {
+            if (n == 4)
+            {
+                WriteDevStateAsync(stopping: true).GetAwaiter().GetResult();
+            }
+
+            return n switch
+            {
+                1 => $"event: log\ndata: {Stdout}\n\n{HostStoppingEnd}",
+                4 => $": heartbeat\n\nevent: log\ndata: {Platform}\n\n{HostStoppingEnd}",
+                _ => null,
+            };
+        };
+
+        var exit = await RunTickingAsync("tail");
+
+        var error = _err.ToString().ReplaceLineEndings("\n");
+        Assert.Equal(
+            "berth: the host stopped; berth dev is restarting it: waiting up to 60 s for it to listen again (Ctrl+C to quit).\n"
+            + "berth: the host stopped.\n", error);
+        Assert.Equal(4, _admin.Requests.Count);
+        Assert.Equal(2, _out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(ExitCodes.Success, exit);
+    }
+
+    [Fact]
+    public async Task Tail_BerthDevEndsWhileTailWaits_StopsWaitingWithoutClaimingItRuns()
+    {
+        await WriteDevStateAsync();
+        _admin.Answer = n =>
+        {
+            if (n == 3)
+            {
+                DevState.Delete(_dir.Path, Environment.ProcessId);
+            }
+
+            return n == 1 ? $"event: log\ndata: {Stdout}\n\n{HostStoppingEnd}" : null;
+        };
+
+        var exit = await RunTickingAsync("tail");
+
+        var error = _err.ToString();
+        Assert.EndsWith("berth: the host stopped (berth dev has ended).", error.TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("running berth dev", error, StringComparison.Ordinal);
+        Assert.Equal(3, _admin.Requests.Count);
+        Assert.Equal(ExitCodes.Success, exit);
+    }
+
     [Fact]
     public async Task Tail_Json_PrintsTheRecordsAsSent()
     {
@@ -167,9 +293,19 @@ public sealed class CliTailTests : IDisposable
         /// <summary>How many of the requests after the first answer find no host listening.</summary>
         public int RefuseRequests { get; set; }
 
+        /// <summary>When set, the body of the n-th request's answer (from 1), or <see langword="null"/> for no host listening; <see cref="Body"/> and <see cref="RefuseRequests"/> are then unused.</summary>
+        public Func<int, string?>? Answer { get; set; }
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Requests.Add(request.RequestUri!.AbsoluteUri);
+            if (Answer is not null)
+            {
+                return Answer(Requests.Count) is { } body
+                    ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "text/event-stream") })
+                    : throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:8787)");
+            }
+
             if (Requests.Count > 1 && RefuseRequests > 0)
             {
                 RefuseRequests--;

@@ -244,6 +244,16 @@ public sealed class ForwarderResponseHeadTests
         Assert.Equal(3, container.Accepted);
     }
 
+    /// <summary>A rig whose requests time out after 1 s idle, and upgraded connections after a day.</summary>
+    private static Task<ForwarderRig> StartWithShortRequestTimeoutAsync(RawContainer container) =>
+        ForwarderRig.StartAsync(
+            o =>
+            {
+                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
+                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
+            },
+            containerPort: container.Port);
+
     [Theory]
     [InlineData("websocket")]
     [InlineData("h2c")]
@@ -258,13 +268,7 @@ public sealed class ForwarderResponseHeadTests
             Assert.NotNull(await c.ReadRequestAsync());
             await release.Task.WaitAsync(Bound);
         });
-        await using var rig = await ForwarderRig.StartAsync(
-            o =>
-            {
-                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
-                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
-            },
-            containerPort: container.Port);
+        await using var rig = await StartWithShortRequestTimeoutAsync(container);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/p/ws");
         request.Headers.Connection.Add("Upgrade");
         if (upgradeTo is not null)
@@ -294,13 +298,7 @@ public sealed class ForwarderResponseHeadTests
             await Task.Delay(TimeSpan.FromSeconds(2.5));
             await c.WriteAsync("late frame");
         });
-        await using var rig = await ForwarderRig.StartAsync(
-            o =>
-            {
-                o.RequestActivityTimeout = TimeSpan.FromSeconds(1);
-                o.UpgradedActivityTimeout = TimeSpan.FromHours(24);
-            },
-            containerPort: container.Port);
+        await using var rig = await StartWithShortRequestTimeoutAsync(container);
         using var client = new System.Net.Sockets.TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, rig.Client.BaseAddress!.Port);
         var stream = client.GetStream();
@@ -318,6 +316,60 @@ public sealed class ForwarderResponseHeadTests
         }
 
         Assert.StartsWith("HTTP/1.1 101", received.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("websocket")]
+    [InlineData(null)]
+    public async Task UpgradeRequest_AnsweredNot101ThenSilent_BodyAbortedAtTheRequestActivityTimeoutLikeAPlainRequest(string? upgradeTo)
+    {
+        await using var container = new RawContainer();
+        var closed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        container.Enqueue(async c =>
+        {
+            Assert.NotNull(await c.ReadRequestAsync());
+            // A refused upgrade (or, for the plain request, any answer), one chunk of its body, then nothing.
+            await c.WriteAsync("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+            // Longer than the client's bound: this script's end closes the connection, which would end the response.
+            closed.SetResult(await c.GatewayClosesAsync(2 * Bound));
+        });
+        await using var rig = await StartWithShortRequestTimeoutAsync(container);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/p/ws");
+        if (upgradeTo is not null)
+        {
+            request.Headers.Connection.Add("Upgrade");
+            request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue(upgradeTo));
+        }
+
+        using var response = await rig.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Bound);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stream = await response.Content.ReadAsStreamAsync();
+        var received = new System.Text.StringBuilder();
+        var buffer = new byte[1024];
+        Exception? failure = null;
+        using var bound = new CancellationTokenSource(Bound);
+        try
+        {
+            // Before, a refused upgrade's body was bounded only by the upgraded connection's 24 h idle time.
+            int read;
+            while ((read = await stream.ReadAsync(buffer, bound.Token)) > 0)
+            {
+                received.Append(System.Text.Encoding.Latin1.GetString(buffer, 0, read));
+            }
+        }
+        catch (IOException ex)
+        {
+            failure = ex;
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            // Still open at the bound: reported below.
+        }
+
+        Assert.False(bound.IsCancellationRequested, $"The response was still open after {Bound.TotalSeconds} s; it had sent: {received}");
+        Assert.True(failure is not null, $"The stalled response ended as if whole: {received}");
+        Assert.Equal("hello", received.ToString());
+        Assert.True(await closed.Task, "The gateway kept the connection of a container whose answer stalled.");
     }
 
     [Fact]

@@ -176,14 +176,27 @@ public sealed partial class LogsApiTests : IAsyncLifetime
 
         // A clean end of the body (not a reset when the server gives up on it); bounded only so a regression fails instead of hanging.
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var rest = new MemoryStream();
         try
         {
-            using var rest = new MemoryStream();
             await body.CopyToAsync(rest, bound.Token);
         }
         catch (OperationCanceledException) when (bound.IsCancellationRequested)
         {
             Assert.Fail($"GET {path}: the follower's stream did not end within 30 s of ApplicationStopping; it would hold the host's stop.");
+        }
+
+        // The app's live log (SSE) says why it ended, so berth tail can tell a stop from a dropped connection; a container's
+        // log (text or NDJSON lines: berth containers logs -f, the dashboard) just ends, its lines unchanged.
+        var text = System.Text.Encoding.UTF8.GetString(rest.ToArray());
+        const string end = "event: end\ndata: {\"reason\":\"host_stopping\"}\n\n";
+        if (path.StartsWith("_berth/admin/logs", StringComparison.Ordinal))
+        {
+            Assert.True(text.EndsWith(end, StringComparison.Ordinal), $"GET {path}: the stream did not end with the host_stopping event: {text}");
+        }
+        else
+        {
+            Assert.DoesNotContain("host_stopping", text, StringComparison.Ordinal);
         }
 
         await Eventually.ValueAsync(() => Task.FromResult(_host.Services.GetRequiredService<LiveLogFollowers>().Count), n => n == 0, "the follower's place to free", TimeSpan.FromSeconds(10));

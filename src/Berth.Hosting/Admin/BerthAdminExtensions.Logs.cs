@@ -375,6 +375,10 @@ public static partial class BerthAdminExtensions
         private static readonly byte[] SseEvent = "event: log\ndata: "u8.ToArray();
         private static readonly byte[] SseEnd = "\n\n"u8.ToArray();
 
+        // The last event of a stream the host ended because it is stopping (docs/operations.md): a follower (berth tail) can
+        // tell a stop from a dropped connection. A named event, so readers of "log" events alone pass over it.
+        private static readonly byte[] SseHostStopping = "event: end\ndata: {\"reason\":\"host_stopping\"}\n\n"u8.ToArray();
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             var response = httpContext.Response;
@@ -447,12 +451,30 @@ public static partial class BerthAdminExtensions
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 // The follower went away, or the host is stopping (the stream ends cleanly): its engine streams were closed with the session.
+                if (format == LiveFormat.Sse && !httpContext.RequestAborted.IsCancellationRequested)
+                {
+                    await WriteHostStoppingAsync(body, httpContext.RequestAborted);
+                }
+
                 return;
             }
 
             if (format == LiveFormat.Json)
             {
                 await body.WriteAsync("]"u8.ToArray(), cancellationToken);
+            }
+        }
+
+        private static async Task WriteHostStoppingAsync(Stream body, CancellationToken requestAborted)
+        {
+            try
+            {
+                await body.WriteAsync(SseHostStopping, requestAborted);
+                await body.FlushAsync(requestAborted);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            {
+                // The follower went away meanwhile: nobody to tell.
             }
         }
     }
