@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 using Orleans.Hosting;
 using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -24,6 +25,9 @@ public static class ClusterSiloBuilderExtensions
     /// placement. Failure detection is tuned so a killed node is declared dead in about 6 seconds (probes every 2 s, 3 missed).
     /// Once active, the node removes the containers of dead nodes that shared its engine (unless
     /// <see cref="BerthClusterSettings.RemoveDeadNodeContainers"/> is false; see docs/cluster.md).
+    /// With <see cref="BerthClusterSettings.Tls"/>, every silo and gateway connection is mutual TLS: each side presents the
+    /// node's certificate and accepts only a peer certificate that chains to the cluster's CA (a plain TCP peer, or one with
+    /// another CA's certificate, fails the handshake).
     /// </summary>
     /// <param name="silo">The silo.</param>
     /// <param name="settings">The validated cluster settings; <see cref="BerthClusterSettings.IsCluster"/> must be true.</param>
@@ -51,6 +55,18 @@ public static class ClusterSiloBuilderExtensions
         else
         {
             silo.ConfigureEndpoints(siloPort, gatewayPort, listenOnAnyHostAddress: true);
+        }
+
+        if (settings.Tls is { } tls)
+        {
+            silo.UseTls(tls.Certificate, options =>
+            {
+                options.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+                options.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+                options.CheckCertificateRevocation = false;
+                // Replaces the machine store's verdict (which knows nothing of the cluster's CA): the CA alone decides.
+                options.RemoteCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain);
+            });
         }
 
         silo.UseSiloMetadata(new Dictionary<string, string> { [LocationPlacement.LocationMetadataKey] = settings.Location });
