@@ -28,6 +28,7 @@ internal sealed class ClusterHopListener : IServer
         _public = publicServer;
         var tls = settings.Tls!;
         var url = settings.HopUrl!;
+        var logger = services.GetRequiredService<ILogger<ClusterHopListener>>();
         var kestrel = new KestrelServerOptions { ApplicationServices = services, AddServerHeader = false };
         var address = settings.AdvertiseAddress ?? IPAddress.IPv6Any;
         kestrel.Listen(address, url.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
@@ -35,7 +36,7 @@ internal sealed class ClusterHopListener : IServer
             ServerCertificate = tls.Certificate,
             ClientCertificateMode = ClientCertificateMode.RequireCertificate,
             // The CA alone decides (the machine store's verdict and the peer's name are not used).
-            ClientCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain),
+            ClientCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain, logger, "hop listener"),
             CheckCertificateRevocation = false,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         }));

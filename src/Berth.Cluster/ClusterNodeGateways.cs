@@ -63,7 +63,7 @@ public sealed partial class ClusterNodeGateways : IHostedLifecycleService, INode
     public Uri? Url { get; private set; }
 
     /// <inheritdoc />
-    public System.Net.Security.SslClientAuthenticationOptions? ClientTls => _settings.Tls?.CreateClientOptions();
+    public System.Net.Security.SslClientAuthenticationOptions? ClientTls => _settings.Tls?.CreateClientOptions(_logger);
 
     private bool Hops => _settings.Forwarding == BerthClusterSettings.NodeForwarding;
 

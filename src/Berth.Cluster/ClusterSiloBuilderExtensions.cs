@@ -2,6 +2,7 @@ using Berth.Cluster.Failover;
 using Berth.Containers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Connections.Security;
@@ -59,14 +60,16 @@ public static class ClusterSiloBuilderExtensions
 
         if (settings.Tls is { } tls)
         {
+            var refusals = new TlsRefusalLog();
             silo.UseTls(tls.Certificate, options =>
             {
                 options.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
                 options.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
                 options.CheckCertificateRevocation = false;
                 // Replaces the machine store's verdict (which knows nothing of the cluster's CA): the CA alone decides.
-                options.RemoteCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain);
+                options.RemoteCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain, refusals.Logger, "silo connection");
             });
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => refusals.Start(sp.GetRequiredService<ILogger<ClusterTlsSettings>>()));
         }
 
         silo.UseSiloMetadata(new Dictionary<string, string> { [LocationPlacement.LocationMetadataKey] = settings.Location });
@@ -90,5 +93,24 @@ public static class ClusterSiloBuilderExtensions
         services.AddSingleton<DeadNodeContainers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<DeadNodeContainers>());
         return silo;
+    }
+
+    /// <summary>
+    /// The logger of refused silo peers: Orleans takes its TLS options before the container exists, so the logger is set
+    /// when the silo resolves its lifecycle participants, before its listeners accept or it connects anywhere.
+    /// </summary>
+    private sealed class TlsRefusalLog : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public ILogger? Logger { get; private set; }
+
+        public TlsRefusalLog Start(ILogger logger)
+        {
+            Logger = logger;
+            return this;
+        }
+
+        public void Participate(ISiloLifecycle lifecycle)
+        {
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Cluster;
 
@@ -12,7 +13,7 @@ namespace Berth.Cluster;
 /// The machine's certificate store is never consulted, and a peer's host name is not checked: every certificate the cluster's
 /// CA issued is a node of the cluster (so keep that CA for this cluster alone).
 /// </summary>
-public sealed class ClusterTlsSettings
+public sealed partial class ClusterTlsSettings
 {
     /// <summary>The configuration key of the section: <c>Berth:Cluster:Tls</c>.</summary>
     public const string SectionKey = "Berth:Cluster:Tls";
@@ -105,18 +106,37 @@ public sealed class ClusterTlsSettings
     /// <param name="presented">The chain TLS built for it (its extra certificates are the intermediates the peer sent), or <see langword="null"/>.</param>
     public bool IsTrusted(X509Certificate2 certificate, X509Chain? presented) => IsTrusted(certificate, presented, out _);
 
-    /// <summary>The callback a peer's certificate is checked with by .NET's TLS (<see cref="SslStream"/>): <see cref="IsTrusted(X509Certificate2, X509Chain?)"/>.</summary>
-    /// <remarks>The name and the machine store's verdict in the policy errors are not used: the CA alone decides.</remarks>
-    public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
-        certificate is not null && IsTrusted(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), chain);
+    /// <summary>As <see cref="IsTrusted(X509Certificate2, X509Chain?)"/>, and a refused certificate is logged (event 2622, PeerCertificateRefused) as seen on <paramref name="where"/>.</summary>
+    /// <param name="certificate">The peer's certificate.</param>
+    /// <param name="presented">The chain TLS built for it, or <see langword="null"/>.</param>
+    /// <param name="logger">Receives the warning; <see langword="null"/>: not logged.</param>
+    /// <param name="where">The connection, for the log: "silo connection", "hop listener", "hop".</param>
+    public bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, ILogger? logger, string where)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (IsTrusted(certificate, presented, out var status))
+        {
+            return true;
+        }
+
+        if (logger is not null)
+        {
+            Log.PeerCertificateRefused(logger, where, certificate.Subject, certificate.Issuer, Authority.Subject, status);
+        }
+
+        return false;
+    }
 
     /// <summary>The client side of the hop to another node's gateway: this node's certificate, and the CA as the server's only anchor.</summary>
-    public SslClientAuthenticationOptions CreateClientOptions() => new()
+    /// <param name="logger">Receives a warning for a server certificate that is refused; <see langword="null"/>: not logged.</param>
+    public SslClientAuthenticationOptions CreateClientOptions(ILogger? logger) => new()
     {
         ClientCertificates = [Certificate],
         // Always offered: a server that lists acceptable issuers must still see this node's certificate and refuse it itself.
         LocalCertificateSelectionCallback = (_, _, _, _, _) => Certificate,
-        RemoteCertificateValidationCallback = Validate,
+        // The name and the machine store's verdict in the policy errors are not used: the CA alone decides.
+        RemoteCertificateValidationCallback = (_, certificate, chain, _) => certificate is not null
+            && IsTrusted(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), chain, logger, "hop"),
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
     };
 
@@ -151,5 +171,12 @@ public sealed class ClusterTlsSettings
         {
             throw new ArgumentException($"{key}: '{path}' cannot be loaded ({ex.Message.ReplaceLineEndings(" ")}); allowed: a readable {(key == PfxPathKey ? "PKCS#12 file and its password" : "PEM file")}.", ex);
         }
+    }
+
+    private static partial class Log
+    {
+        // TLS between nodes: BerthEventIds.Cluster + 22 (in the node gateways' range, 2620–2629).
+        [LoggerMessage(Berth.Diagnostics.BerthEventIds.Cluster + 22, LogLevel.Warning, "A peer's certificate was refused on a {Where}: '{Subject}' (issuer '{Issuer}') does not chain to the cluster's CA '{Authority}' ({Status}); check the peer's Berth:Cluster:Tls", EventName = "PeerCertificateRefused")]
+        public static partial void PeerCertificateRefused(ILogger logger, string where, string subject, string issuer, string authority, string status);
     }
 }

@@ -13,6 +13,7 @@ namespace Berth.Cluster.Tests;
 public sealed class ClusterTlsTests(ClusterImagesFixture fixture, ITestOutputHelper output) : IClassFixture<ClusterImagesFixture>, IDisposable
 {
     private static readonly TimeSpan RefusalWait = TimeSpan.FromSeconds(90);
+    private static readonly string RefusedEvent = $"[{Berth.Diagnostics.BerthEventIds.Cluster + 22}]";
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "berth-tls-tests", Guid.NewGuid().ToString("N"));
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
 
@@ -92,6 +93,8 @@ public sealed class ClusterTlsTests(ClusterImagesFixture fixture, ITestOutputHel
                 var refused = await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetStringAsync(hop));
                 output.WriteLine($"another CA's certificate: {refused.Message} {refused.InnerException?.Message}");
             }
+
+            Assert.Contains(a.Log.Split(Environment.NewLine), line => line.Contains(RefusedEvent, StringComparison.Ordinal)); // PeerCertificateRefused, "hop listener"
         }
         finally
         {
@@ -159,6 +162,12 @@ public sealed class ClusterTlsTests(ClusterImagesFixture fixture, ITestOutputHel
                 var active = await cluster.Database.ScalarAsync("SELECT count(*) FROM OrleansMembershipTable WHERE Status = 3");
                 Assert.Equal(1, active);
                 Assert.True(cluster.Nodes[0].IsAlive, "the member must keep running");
+                if (joiner == "another CA")
+                {
+                    // Each side refuses the other's certificate, and says so (PeerCertificateRefused) on whichever end saw it.
+                    Assert.Contains(log.Concat(cluster.Nodes[0].Log.Split(Environment.NewLine)), line => line.Contains(RefusedEvent, StringComparison.Ordinal));
+                }
+
                 output.WriteLine($"the node with {joiner} exited with {process.ExitCode}:{Environment.NewLine}{string.Join(Environment.NewLine, log.Where(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal)))}");
             }
             finally
