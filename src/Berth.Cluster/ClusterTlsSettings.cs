@@ -176,7 +176,7 @@ public sealed partial class ClusterTlsSettings
     private static partial class Log
     {
         // TLS between nodes: BerthEventIds.Cluster + 22 (in the node gateways' range, 2620–2629).
-        [LoggerMessage(Berth.Diagnostics.BerthEventIds.Cluster + 22, LogLevel.Warning, "A peer's certificate was refused on a {Where}: '{Subject}' (issuer '{Issuer}') does not chain to the cluster's CA '{Authority}' ({Status}); check the peer's Berth:Cluster:Tls", EventName = "PeerCertificateRefused")]
+        [LoggerMessage(Berth.Diagnostics.BerthEventIds.Cluster + 22, LogLevel.Warning, "A peer's certificate was refused on a {Where}: '{Subject}' (issuer '{Issuer}') does not chain to the cluster's CA '{Authority}' ({Status}); check Berth:Cluster:Tls:CaPath and the certificates on both nodes", EventName = "PeerCertificateRefused")]
         public static partial void PeerCertificateRefused(ILogger logger, string where, string subject, string issuer, string authority, string status);
     }
 }
