@@ -40,6 +40,9 @@ public sealed partial class BerthClusterSettings
     /// <summary>The configuration key of <see cref="AdvertiseUrl"/>.</summary>
     public const string AdvertiseUrlKey = "Berth:Cluster:AdvertiseUrl";
 
+    /// <summary>The configuration key of <see cref="HopUrl"/>.</summary>
+    public const string HopUrlKey = "Berth:Cluster:HopUrl";
+
     /// <summary>Forwarding that reaches a container another node runs at its own address (on its node's Docker network).</summary>
     public const string DirectForwarding = "direct";
 
@@ -50,8 +53,10 @@ public sealed partial class BerthClusterSettings
     public const int MaxLocationLength = 63;
 
     private BerthClusterSettings(string provider, string? connection, string location, string? clusterId, IPAddress? advertiseAddress,
-        bool removeDeadNodeContainers, string forwarding, Uri? advertiseUrl)
+        bool removeDeadNodeContainers, string forwarding, Uri? advertiseUrl, ClusterTlsSettings? tls, Uri? hopUrl)
     {
+        Tls = tls;
+        HopUrl = hopUrl;
         RemoveDeadNodeContainers = removeDeadNodeContainers;
         Forwarding = forwarding;
         AdvertiseUrl = advertiseUrl;
@@ -105,6 +110,22 @@ public sealed partial class BerthClusterSettings
     /// server listens on; a node that cannot determine it fails at start with <see cref="NodeForwarding"/>.
     /// </value>
     public Uri? AdvertiseUrl { get; }
+
+    /// <summary>
+    /// TLS between the nodes (<c>Berth:Cluster:Tls</c>): silo connections over mutual TLS, and with <see cref="NodeForwarding"/>
+    /// the hop over HTTPS to <see cref="HopUrl"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (the section absent): silo traffic is plain TCP, the hop plain HTTP.</value>
+    public ClusterTlsSettings? Tls { get; }
+
+    /// <summary>
+    /// With <see cref="Tls"/> and <see cref="NodeForwarding"/>: the https URL (scheme, host, port) other nodes reach this node's
+    /// hop listener on. The node listens on its port (on <see cref="AdvertiseAddress"/>, or every address without one) with
+    /// its certificate, requires a client certificate the cluster's CA signed, and records this URL in
+    /// <c>berth_node_gateways</c> instead of <see cref="AdvertiseUrl"/>, which stays the public gateway.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>; required with TLS and <see cref="NodeForwarding"/>.</value>
+    public Uri? HopUrl { get; }
 
     /// <summary>Whether the node is part of a PostgreSQL cluster.</summary>
     public bool IsCluster => Provider == PostgresProvider;
@@ -179,7 +200,27 @@ public sealed partial class BerthClusterSettings
             throw new ArgumentException($"{AdvertiseUrlKey} is '{url}'; allowed: an http:// or https:// URL with a host and optional port and no path, such as 'http://10.0.0.5:8080', that other nodes reach this node's gateway on.");
         }
 
-        return new BerthClusterSettings(provider, connection, location, clusterId, advertise, removeDeadNodeContainers, forwarding, advertiseUrl);
+        var tls = ClusterTlsSettings.Read(cluster.GetSection("Tls"));
+        Uri? hopUrl = null;
+        if (cluster["HopUrl"] is { Length: > 0 } hop)
+        {
+            if (!Uri.TryCreate(hop, UriKind.Absolute, out hopUrl) || hopUrl.Scheme != "https" || hopUrl.PathAndQuery != "/"
+                || hopUrl.Fragment.Length > 0 || hopUrl.UserInfo.Length > 0)
+            {
+                throw new ArgumentException($"{HopUrlKey} is '{hop}'; allowed: an https:// URL with a host, optional port and no path, such as 'https://10.0.0.5:8443', that other nodes reach this node's hop listener on.");
+            }
+
+            if (tls is null || forwarding != NodeForwarding)
+            {
+                throw new ArgumentException($"{HopUrlKey} is set without {ClusterTlsSettings.SectionKey} and {ForwardingKey} = '{NodeForwarding}'; allowed: a hop URL only for the TLS hop between nodes (remove it, or configure both).");
+            }
+        }
+        else if (tls is not null && forwarding == NodeForwarding)
+        {
+            throw new ArgumentException($"{HopUrlKey} is required with {ClusterTlsSettings.SectionKey} and {ForwardingKey} = '{NodeForwarding}'; allowed: an https:// URL such as 'https://10.0.0.5:8443' that other nodes reach this node's hop listener on.");
+        }
+
+        return new BerthClusterSettings(provider, connection, location, clusterId, advertise, removeDeadNodeContainers, forwarding, advertiseUrl, tls, hopUrl);
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant)]

@@ -62,6 +62,9 @@ public sealed partial class ClusterNodeGateways : IHostedLifecycleService, INode
     /// <summary>This node's recorded gateway URL once it started; <see langword="null"/> before, or when none could be determined.</summary>
     public Uri? Url { get; private set; }
 
+    /// <inheritdoc />
+    public System.Net.Security.SslClientAuthenticationOptions? ClientTls => _settings.Tls?.CreateClientOptions(_logger);
+
     private bool Hops => _settings.Forwarding == BerthClusterSettings.NodeForwarding;
 
     /// <inheritdoc />
@@ -80,7 +83,8 @@ public sealed partial class ClusterNodeGateways : IHostedLifecycleService, INode
     /// <exception cref="InvalidOperationException">With forwarding through nodes, the URL could not be determined: the message names <see cref="BerthClusterSettings.AdvertiseUrlKey"/>.</exception>
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
-        var url = _settings.AdvertiseUrl ?? DefaultUrl();
+        // With TLS the other nodes hop to the hop listener; the public gateway stays as configured.
+        var url = _settings.HopUrl ?? _settings.AdvertiseUrl ?? DefaultUrl();
         if (url is null)
         {
             if (Hops)
@@ -212,7 +216,9 @@ public static class ClusterForwardingExtensions
 {
     /// <summary>
     /// Every cluster node records its gateway URL at start; with <see cref="BerthClusterSettings.NodeForwarding"/> the node
-    /// also forwards requests for containers other nodes run through their gateways (<see cref="INodeHop"/>). Call after the
+    /// also forwards requests for containers other nodes run through their gateways (<see cref="INodeHop"/>); with TLS
+    /// between nodes, over HTTPS to their hop listeners (<see cref="BerthClusterSettings.HopUrl"/>, served by this node too,
+    /// which wraps the registered <see cref="Microsoft.AspNetCore.Hosting.Server.IServer"/>: call after it is registered). Call after the
     /// hosted service that applies <see cref="ClusterSchema"/>, so the tables exist when it starts.
     /// </summary>
     /// <param name="services">The host's services.</param>
@@ -225,6 +231,10 @@ public static class ClusterForwardingExtensions
         if (settings.Forwarding == BerthClusterSettings.NodeForwarding)
         {
             services.AddSingleton<INodeHop>(sp => sp.GetRequiredService<ClusterNodeGateways>());
+            if (settings.HopUrl is not null)
+            {
+                ClusterHopListener.Register(services, settings);
+            }
         }
 
         return services;

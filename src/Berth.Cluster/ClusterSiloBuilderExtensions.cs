@@ -2,8 +2,10 @@ using Berth.Cluster.Failover;
 using Berth.Containers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 using Orleans.Hosting;
 using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -24,6 +26,9 @@ public static class ClusterSiloBuilderExtensions
     /// placement. Failure detection is tuned so a killed node is declared dead in about 6 seconds (probes every 2 s, 3 missed).
     /// Once active, the node removes the containers of dead nodes that shared its engine (unless
     /// <see cref="BerthClusterSettings.RemoveDeadNodeContainers"/> is false; see docs/cluster.md).
+    /// With <see cref="BerthClusterSettings.Tls"/>, every silo and gateway connection is mutual TLS: each side presents the
+    /// node's certificate and accepts only a peer certificate that chains to the cluster's CA (a plain TCP peer, or one with
+    /// another CA's certificate, fails the handshake).
     /// </summary>
     /// <param name="silo">The silo.</param>
     /// <param name="settings">The validated cluster settings; <see cref="BerthClusterSettings.IsCluster"/> must be true.</param>
@@ -53,6 +58,20 @@ public static class ClusterSiloBuilderExtensions
             silo.ConfigureEndpoints(siloPort, gatewayPort, listenOnAnyHostAddress: true);
         }
 
+        if (settings.Tls is { } tls)
+        {
+            var refusals = new TlsRefusalLog();
+            silo.UseTls(tls.Certificate, options =>
+            {
+                options.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+                options.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+                options.CheckCertificateRevocation = false;
+                // Replaces the machine store's verdict (which knows nothing of the cluster's CA): the CA alone decides.
+                options.RemoteCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain, refusals.Logger, "silo connection");
+            });
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => refusals.Start(sp.GetRequiredService<ILogger<ClusterTlsSettings>>()));
+        }
+
         silo.UseSiloMetadata(new Dictionary<string, string> { [LocationPlacement.LocationMetadataKey] = settings.Location });
         var services = silo.Services;
         services.AddOptions<ClusterOptions>().Configure<IOptions<ContainerOptions>>((cluster, containers) =>
@@ -74,5 +93,24 @@ public static class ClusterSiloBuilderExtensions
         services.AddSingleton<DeadNodeContainers>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<DeadNodeContainers>());
         return silo;
+    }
+
+    /// <summary>
+    /// The logger of refused silo peers: Orleans takes its TLS options before the container exists, so the logger is set
+    /// when the silo resolves its lifecycle participants, before its listeners accept or it connects anywhere.
+    /// </summary>
+    private sealed class TlsRefusalLog : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public ILogger? Logger { get; private set; }
+
+        public TlsRefusalLog Start(ILogger logger)
+        {
+            Logger = logger;
+            return this;
+        }
+
+        public void Participate(ISiloLifecycle lifecycle)
+        {
+        }
     }
 }

@@ -94,6 +94,7 @@ public sealed partial class ContainerForwarder : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             ConnectTimeout = TimeSpan.FromSeconds(5),
             ActivityHeadersPropagator = null,
+            SslOptions = hop.ClientTls ?? new(),
         });
         _timeProvider = timeProvider;
         _forwarder = forwarder;

@@ -25,6 +25,11 @@ internal static class ClusterHarnessForTests
         /// <summary>Starts one node per location, each with <paramref name="settings"/> as extra command-line configuration.</summary>
         public static Task<ClusterHarness> StartAsync(ITestOutputHelper output, IReadOnlyDictionary<string, string> settings, params string[] locations) =>
             ClusterHarness.StartAsync(NodePath, output.WriteLine, settings, locations);
+
+        /// <summary>As above, with node <c>i</c>'s own settings (its certificate, its hop URL) over <paramref name="settings"/>.</summary>
+        public static Task<ClusterHarness> StartAsync(ITestOutputHelper output, IReadOnlyDictionary<string, string> settings,
+            Func<int, IReadOnlyDictionary<string, string>> nodeSettings, params string[] locations) =>
+            ClusterHarness.StartAsync(NodePath, output.WriteLine, settings, nodeSettings, locations);
     }
 
     extension(ClusterNode)

@@ -19,6 +19,12 @@ public interface INodeHop
     /// <returns>The prefix, or <see langword="null"/> when the node recorded none.</returns>
     ValueTask<string?> GetGatewayPrefixAsync(string nodeId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The TLS client options of a hop to an <c>https://</c> gateway (the node's client certificate, the server's trust
+    /// anchor), read once when the forwarder is created; <see langword="null"/> (the default): .NET's defaults (the machine store).
+    /// </summary>
+    System.Net.Security.SslClientAuthenticationOptions? ClientTls => null;
+
     /// <summary>Forgets a node's cached gateway, after it could not be reached (a restarted node may listen elsewhere).</summary>
     /// <param name="nodeId">The node's ID.</param>
     void Forget(string nodeId);

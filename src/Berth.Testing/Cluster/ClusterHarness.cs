@@ -5,7 +5,7 @@ namespace Berth.Testing;
 
 /// <summary>
 /// N real node processes (the cluster test node app, which calls AddBerth) on loopback ports, one data directory each,
-/// joined through one PostgreSQL database of their own. Nodes start in parallel; <see cref="StartAsync"/> returns once every
+/// joined through one PostgreSQL database of their own. Nodes start in parallel; <see cref="StartAsync(string, Action{string}, IReadOnlyDictionary{string, string}, IReadOnlyList{string}, CancellationToken)"/> returns once every
 /// node answers HTTP and the membership table lists them all as active. Used by the cluster tests and the cluster benchmark.
 /// </summary>
 public sealed class ClusterHarness : IAsyncDisposable
@@ -15,6 +15,7 @@ public sealed class ClusterHarness : IAsyncDisposable
     private readonly string _nodePath;
     private readonly Action<string> _log;
     private readonly IReadOnlyDictionary<string, string> _settings;
+    private Func<int, IReadOnlyDictionary<string, string>>? _nodeSettings;
 
     private ClusterHarness(string nodePath, TestDatabase database, string appName, Action<string> log, IReadOnlyDictionary<string, string> settings)
     {
@@ -42,11 +43,23 @@ public sealed class ClusterHarness : IAsyncDisposable
     /// <param name="cancellationToken">Abandons the start; the nodes started so far are killed.</param>
     /// <exception cref="InvalidOperationException">A node exited or did not answer <c>/health</c> within 90 s (its log in the message).</exception>
     /// <exception cref="TimeoutException">The membership table did not list every node as active within 90 s.</exception>
+    public static Task<ClusterHarness> StartAsync(
+        string nodePath, Action<string> log, IReadOnlyDictionary<string, string> settings, IReadOnlyList<string> locations, CancellationToken cancellationToken = default) =>
+        StartAsync(nodePath, log, settings, nodeSettings: null, locations, cancellationToken);
+
+    /// <summary>As the overload without <paramref name="nodeSettings"/>, with node <c>i</c>'s own settings (its certificate, its hop port) over the shared ones.</summary>
+    /// <param name="nodePath">The node app's assembly (<c>Berth.Cluster.TestNode.dll</c>), run with <c>dotnet</c>.</param>
+    /// <param name="log">Receives one line per node start and membership wait.</param>
+    /// <param name="settings">Extra command-line configuration for every node (<c>--key=value</c>).</param>
+    /// <param name="nodeSettings">Node <c>i</c>'s own command-line configuration, over <paramref name="settings"/>; also used when it restarts.</param>
+    /// <param name="locations">One node per entry, with that <c>Berth:Cluster:Location</c>.</param>
+    /// <param name="cancellationToken">Abandons the start; the nodes started so far are killed.</param>
     public static async Task<ClusterHarness> StartAsync(
-        string nodePath, Action<string> log, IReadOnlyDictionary<string, string> settings, IReadOnlyList<string> locations, CancellationToken cancellationToken = default)
+        string nodePath, Action<string> log, IReadOnlyDictionary<string, string> settings, Func<int, IReadOnlyDictionary<string, string>>? nodeSettings,
+        IReadOnlyList<string> locations, CancellationToken cancellationToken = default)
     {
         var database = await TestDatabase.CreateAsync(cancellationToken: cancellationToken);
-        var harness = new ClusterHarness(nodePath, database, $"ct{Guid.NewGuid().ToString("N")[..10]}", log, settings);
+        var harness = new ClusterHarness(nodePath, database, $"ct{Guid.NewGuid().ToString("N")[..10]}", log, settings) { _nodeSettings = nodeSettings };
         try
         {
             var nodes = await Task.WhenAll(locations.Select((location, i) => harness.StartNodeAsync(i, location, cancellationToken)));
@@ -99,8 +112,22 @@ public sealed class ClusterHarness : IAsyncDisposable
         return node;
     }
 
-    private Task<ClusterNode> StartNodeAsync(int index, string location, CancellationToken cancellationToken) =>
-        ClusterNode.StartAsync(_nodePath, index, Path.Combine(_root, $"node{index}"), AppName, Database.ConnectionString, location, _log, _settings, cancellationToken);
+    private Task<ClusterNode> StartNodeAsync(int index, string location, CancellationToken cancellationToken)
+    {
+        var settings = _settings;
+        if (_nodeSettings is not null)
+        {
+            var merged = new Dictionary<string, string>(_settings, StringComparer.OrdinalIgnoreCase);
+            foreach (var (key, value) in _nodeSettings(index))
+            {
+                merged[key] = value;
+            }
+
+            settings = merged;
+        }
+
+        return ClusterNode.StartAsync(_nodePath, index, Path.Combine(_root, $"node{index}"), AppName, Database.ConnectionString, location, _log, settings, cancellationToken);
+    }
 
     /// <summary>Kills every node, drops the database and deletes the data directories.</summary>
     public async ValueTask DisposeAsync()

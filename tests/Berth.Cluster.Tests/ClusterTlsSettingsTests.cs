@@ -1,0 +1,178 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Berth.Cluster.Tests;
+
+/// <summary><c>Berth:Cluster:Tls</c> and <c>Berth:Cluster:HopUrl</c>: absent means off, and every bad value fails the read naming its key.</summary>
+public sealed class ClusterTlsSettingsTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "berth-tls-settings", Guid.NewGuid().ToString("N"));
+    private readonly TestCertificates _cluster;
+    private readonly TestCertificates _other;
+
+    public ClusterTlsSettingsTests()
+    {
+        _cluster = TestCertificates.CreateAuthority(_directory, "cluster");
+        _other = TestCertificates.CreateAuthority(_directory, "other");
+    }
+
+    public void Dispose()
+    {
+        _cluster.Dispose();
+        _other.Dispose();
+        TempDirectory.TryDelete(_directory);
+    }
+
+    private static IConfiguration Section(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
+
+    private (string Key, string Value)[] Pem(string node = "n1")
+    {
+        var (certificate, key) = _cluster.IssuePem(node);
+        return [("Tls:CertificatePath", certificate), ("Tls:KeyPath", key), ("Tls:CaPath", _cluster.CaPath)];
+    }
+
+    [Fact]
+    public void Read_NoTlsSection_IsOffWithoutHopUrl()
+    {
+        var settings = BerthClusterSettings.Read(Section(("Forwarding", "node")));
+
+        Assert.Null(settings.Tls);
+        Assert.Null(settings.HopUrl);
+    }
+
+    [Fact]
+    public void Read_PemCertificateAndKey_LoadsTheCertificateWithItsKeyAndTheCa()
+    {
+        var settings = BerthClusterSettings.Read(Section(Pem()));
+
+        Assert.NotNull(settings.Tls);
+        Assert.True(settings.Tls.Certificate.HasPrivateKey);
+        Assert.Equal("CN=n1", settings.Tls.Certificate.Subject);
+        Assert.Equal("CN=cluster cluster CA", settings.Tls.Authority.Subject);
+    }
+
+    [Fact]
+    public void Read_Pfx_LoadsTheCertificateWithItsKey()
+    {
+        var pfx = _cluster.IssuePfx("n2", "s3cret");
+
+        var settings = BerthClusterSettings.Read(Section(("Tls:PfxPath", pfx), ("Tls:PfxPassword", "s3cret"), ("Tls:CaPath", _cluster.CaPath)));
+
+        Assert.True(settings.Tls!.Certificate.HasPrivateKey);
+        Assert.Equal("CN=n2", settings.Tls.Certificate.Subject);
+    }
+
+    [Fact]
+    public void IsTrusted_CertificateOfAnotherCa_IsFalse()
+    {
+        var settings = BerthClusterSettings.Read(Section(Pem())).Tls!;
+        using var peer = _cluster.Issue("peer");
+        using var stranger = _other.Issue("stranger");
+
+        Assert.True(settings.IsTrusted(peer, null));
+        Assert.False(settings.IsTrusted(stranger, null));
+    }
+
+    [Fact]
+    public void Read_WithoutCaPath_NamesTheCaKey()
+    {
+        var (certificate, key) = _cluster.IssuePem("n1");
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:KeyPath", key))));
+
+        Assert.Contains(ClusterTlsSettings.CaPathKey, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Read_PemAndPfxTogether_NamesBothForms()
+    {
+        var pfx = _cluster.IssuePfx("n2", "pw");
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section([.. Pem(), ("Tls:PfxPath", pfx)])));
+
+        Assert.Contains(ClusterTlsSettings.CertificatePathKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains(ClusterTlsSettings.PfxPathKey, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_CertificateWithoutKeyPath_NamesTheKeyPath()
+    {
+        var (certificate, _) = _cluster.IssuePem("n1");
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.Contains(ClusterTlsSettings.KeyPathKey, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_MissingCaFile_NamesTheKeyAndThePath()
+    {
+        var missing = Path.Combine(_directory, "nowhere.pem");
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section([.. Pem()[..2], ("Tls:CaPath", missing)])));
+
+        Assert.Contains(ClusterTlsSettings.CaPathKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Read_WrongPfxPassword_NamesThePfxKey()
+    {
+        var pfx = _cluster.IssuePfx("n2", "right");
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:PfxPath", pfx), ("Tls:PfxPassword", "wrong"), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.Contains(ClusterTlsSettings.PfxPathKey, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_CertificateOfAnotherCa_FailsNamingTheCa()
+    {
+        var (certificate, key) = _other.IssuePem("stranger");
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:KeyPath", key), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.Contains(ClusterTlsSettings.CertificatePathKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains(ClusterTlsSettings.CaPathKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains("does not chain", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_TlsWithNodeForwardingWithoutHopUrl_NamesTheHopUrlKey()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section([.. Pem(), ("Forwarding", "node")])));
+
+        Assert.Contains(BerthClusterSettings.HopUrlKey, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_TlsWithNodeForwardingAndHopUrl_KeepsTheHopUrl()
+    {
+        var settings = BerthClusterSettings.Read(Section([.. Pem(), ("Forwarding", "node"), ("HopUrl", "https://10.0.0.5:8443")]));
+
+        Assert.Equal(new Uri("https://10.0.0.5:8443"), settings.HopUrl);
+    }
+
+    [Theory]
+    [InlineData("http://10.0.0.5:8443")]
+    [InlineData("https://10.0.0.5:8443/hop")]
+    [InlineData("10.0.0.5:8443")]
+    public void Read_BadHopUrl_NamesTheKeyAndTheValue(string url)
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section([.. Pem(), ("Forwarding", "node"), ("HopUrl", url)])));
+
+        Assert.Contains(BerthClusterSettings.HopUrlKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains(url, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_HopUrlWithoutTls_NamesTheTlsSection()
+    {
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Forwarding", "node"), ("HopUrl", "https://10.0.0.5:8443"))));
+
+        Assert.Contains(BerthClusterSettings.HopUrlKey, error.Message, StringComparison.Ordinal);
+        Assert.Contains(ClusterTlsSettings.SectionKey, error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using Berth.Gateway;
+using Xunit.Abstractions;
+
+namespace Berth.Cluster.Tests;
+
+/// <summary>
+/// <c>Berth:Cluster:Tls</c> with real node processes: silo connections over mutual TLS against the cluster's CA, the hop over
+/// HTTPS to each node's hop listener, and nodes without a certificate of that CA kept out.
+/// </summary>
+public sealed class ClusterTlsTests(ClusterImagesFixture fixture, ITestOutputHelper output) : IClassFixture<ClusterImagesFixture>, IDisposable
+{
+    private static readonly TimeSpan RefusalWait = TimeSpan.FromSeconds(90);
+    private static readonly string RefusedEvent = $"[{Berth.Diagnostics.BerthEventIds.Cluster + 22}]";
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "berth-tls-tests", Guid.NewGuid().ToString("N"));
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    private sealed record ProbeAnswer(string Node, string Activation, long Calls);
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        TempDirectory.TryDelete(_directory);
+    }
+
+    [Fact]
+    public async Task TwoNodes_TlsAndNodeForwarding_ObjectOnACalledFromBAndTheHopGoesOverHttps()
+    {
+        using var ca = TestCertificates.CreateAuthority(_directory, "cluster");
+        int[] hopPorts = [BerthTestHost.FreePort(), BerthTestHost.FreePort()];
+        var settings = new Dictionary<string, string>
+        {
+            ["Probe:Image"] = fixture.Images.App,
+            ["Berth:Cluster:Forwarding"] = "node",
+            ["Berth:Cluster:Tls:CaPath"] = ca.CaPath,
+            [$"Berth:Containers:ExtraLabels:{BerthLabels.Test}"] = "1",
+            ["Logging:LogLevel:Berth.Gateway"] = "Debug",
+            ["Logging:Console:TimestampFormat"] = "HH:mm:ss.fff ",
+        };
+        await using var cluster = await ClusterHarness.StartAsync(output, settings, i =>
+        {
+            var (certificate, key) = ca.IssuePem($"node{i}");
+            return new Dictionary<string, string>
+            {
+                ["Berth:Cluster:Tls:CertificatePath"] = certificate,
+                ["Berth:Cluster:Tls:KeyPath"] = key,
+                ["Berth:Cluster:HopUrl"] = $"https://127.0.0.1:{hopPorts[i]}",
+            };
+        }, "a", "b");
+        var (a, b) = (cluster.Nodes[0], cluster.Nodes[1]);
+        try
+        {
+            // A grain call over the TLS silo connection: the object is placed on a (its location) and called through b.
+            var first = await _http.GetFromJsonAsync<ProbeAnswer>($"{b.BaseUrl}/probe/tls?location=a");
+            Assert.Equal(a.NodeId, first!.Node);
+            var second = await _http.GetFromJsonAsync<ProbeAnswer>($"{b.BaseUrl}/probe/tls");
+            Assert.Equal((a.NodeId, first.Activation, 2L), (second!.Node, second.Activation, second.Calls));
+
+            // Each node recorded its hop listener, not its public gateway, for the others.
+            var recorded = await cluster.Database.ScalarAsync<string>($"SELECT url FROM berth_node_gateways WHERE node_id = '{a.NodeId}'");
+            Assert.Equal($"https://127.0.0.1:{hopPorts[0]}", recorded);
+
+            // A container on a, reached through b: over HTTPS to a's hop listener (a answers: its berth-node header).
+            (await _http.GetAsync($"{a.BaseUrl}/c/tls/")).EnsureSuccessStatusCode();
+            var body = string.Concat(Enumerable.Repeat("encrypted between the nodes ", 2000));
+            using (var echo = await _http.PostAsync($"{b.BaseUrl}/c/tls/echo", new StringContent(body)))
+            {
+                Assert.Equal(a.NodeId, echo.Headers.GetValues(ClusterNodeHeader.HeaderName).Single());
+                Assert.Equal(body, await echo.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+            }
+
+            // The hop listener serves the node's app to a client with a certificate of the cluster's CA ...
+            var hop = $"https://127.0.0.1:{hopPorts[0]}/health";
+            using (var member = ca.Issue("member"))
+            using (var client = Client(ca.CaPath, member))
+            {
+                Assert.Equal(a.NodeId, await client.GetStringAsync(hop));
+            }
+
+            // ... and refuses one without a certificate, or with another CA's.
+            using (var anonymous = Client(ca.CaPath, certificate: null))
+            {
+                var refused = await Assert.ThrowsAnyAsync<HttpRequestException>(() => anonymous.GetStringAsync(hop));
+                output.WriteLine($"without a certificate: {refused.Message} {refused.InnerException?.Message}");
+            }
+
+            using var other = TestCertificates.CreateAuthority(_directory, "other");
+            using (var stranger = other.Issue("stranger"))
+            using (var client = Client(ca.CaPath, stranger))
+            {
+                var refused = await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetStringAsync(hop));
+                output.WriteLine($"another CA's certificate: {refused.Message} {refused.InnerException?.Message}");
+            }
+
+            Assert.Contains(a.Log.Split(Environment.NewLine), line => line.Contains(RefusedEvent, StringComparison.Ordinal)); // PeerCertificateRefused, "hop listener"
+        }
+        finally
+        {
+            foreach (var node in cluster.Nodes)
+            {
+                output.WriteLine($"--- node {node.NodeId} ---{Environment.NewLine}{node.Log}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("another CA")]
+    [InlineData("no TLS")]
+    public async Task NodeWithoutACertificateOfTheClusterCa_CannotJoin(string joiner)
+    {
+        using var ca = TestCertificates.CreateAuthority(_directory, "cluster");
+        var (certificate, key) = ca.IssuePem("member");
+        await using var cluster = await ClusterHarness.StartAsync(output, new Dictionary<string, string>
+        {
+            ["Berth:Cluster:Tls:CaPath"] = ca.CaPath,
+            ["Berth:Cluster:Tls:CertificatePath"] = certificate,
+            ["Berth:Cluster:Tls:KeyPath"] = key,
+        }, "a");
+
+        var data = Path.Combine(_directory, "joiner");
+        var joinerSettings = new Dictionary<string, string>
+        {
+            ["Berth:Objects:DataDirectory"] = data,
+            ["Berth:Containers:AppName"] = cluster.AppName,
+            ["Berth:Cluster:Provider"] = "postgres",
+            ["Berth:Cluster:Connection"] = cluster.Database.ConnectionString,
+            ["Berth:Cluster:SiloPort"] = $"{BerthTestHost.FreePort()}",
+            ["Berth:Cluster:GatewayPort"] = $"{BerthTestHost.FreePort()}",
+            ["Berth:Cluster:AdvertiseAddress"] = "127.0.0.1",
+            ["Berth:Cluster:Location"] = "x",
+        };
+        using var other = TestCertificates.CreateAuthority(_directory, "other");
+        if (joiner == "another CA")
+        {
+            var (foreignCertificate, foreignKey) = other.IssuePem("stranger");
+            joinerSettings["Berth:Cluster:Tls:CaPath"] = other.CaPath;
+            joinerSettings["Berth:Cluster:Tls:CertificatePath"] = foreignCertificate;
+            joinerSettings["Berth:Cluster:Tls:KeyPath"] = foreignKey;
+        }
+
+        var (process, log) = ClusterNode.Launch($"http://127.0.0.1:{BerthTestHost.FreePort()}", joinerSettings);
+        using (process)
+        {
+            try
+            {
+                // Orleans fails a joining silo's start when it cannot reach the active members; bounded, with the logs on failure.
+                using var timeout = new CancellationTokenSource(RefusalWait);
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    Assert.Fail($"The node with {joiner} was still running {RefusalWait.TotalSeconds} s after its start; it must fail to join.{Environment.NewLine}{string.Join(Environment.NewLine, log)}");
+                }
+
+                Assert.NotEqual(0, process.ExitCode);
+                // It exited because it could not reach the member (Orleans' join check), not for some other reason.
+                Assert.Contains(log, line => line.Contains("Failed to get ping responses", StringComparison.Ordinal));
+                var active = await cluster.Database.ScalarAsync("SELECT count(*) FROM OrleansMembershipTable WHERE Status = 3");
+                Assert.Equal(1, active);
+                Assert.True(cluster.Nodes[0].IsAlive, "the member must keep running");
+                if (joiner == "another CA")
+                {
+                    // Each side refuses the other's certificate, and says so (PeerCertificateRefused) on whichever end saw it.
+                    Assert.Contains(log.Concat(cluster.Nodes[0].Log.Split(Environment.NewLine)), line => line.Contains(RefusedEvent, StringComparison.Ordinal));
+                }
+
+                output.WriteLine($"the node with {joiner} exited with {process.ExitCode}:{Environment.NewLine}{string.Join(Environment.NewLine, log.Where(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal)))}");
+            }
+            finally
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill();
+                    await process.WaitForExitAsync();
+                }
+            }
+        }
+    }
+
+    /// <summary>An HTTPS client that trusts the cluster's CA alone and presents <paramref name="certificate"/> (none when null).</summary>
+    private static HttpClient Client(string caPath, X509Certificate2? certificate)
+    {
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(caPath));
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, server, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return server is X509Certificate2 s && chain.Build(s);
+        };
+        if (certificate is not null)
+        {
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate;
+        }
+
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+}
