@@ -65,6 +65,16 @@ public sealed partial class ClusterNodeGateways : IHostedLifecycleService, INode
     /// <inheritdoc />
     public System.Net.Security.SslClientAuthenticationOptions? ClientTls => _settings.Tls?.CreateClientOptions(_logger);
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// With TLS: the hop listener's port and a client certificate (the listener requires one the cluster's CA signed), so a
+    /// hop header sent in plain HTTP to the public gateway is not taken even by someone who read the hop secret from the
+    /// cluster's database; with TLS and no hop listener (<c>direct</c> forwarding), no connection takes hops.
+    /// </remarks>
+    public bool AcceptsHopsOn(Microsoft.AspNetCore.Http.HttpContext context) =>
+        _settings.Tls is null
+        || (_settings.HopUrl is { } hop && context.Connection.ClientCertificate is not null && context.Connection.LocalPort == hop.Port);
+
     private bool Hops => _settings.Forwarding == BerthClusterSettings.NodeForwarding;
 
     /// <inheritdoc />

@@ -71,6 +71,23 @@ public sealed class ClusterTlsTests(ClusterImagesFixture fixture, ITestOutputHel
                 Assert.Equal(body, await echo.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
             }
 
+            // A hop header on the public port, even one signed with the cluster's secret (as anyone who reads the database could
+            // sign it), is a client's: a's gateway does not take the client address it vouches for (a verified hop's
+            // X-Forwarded-For goes to the container as the sending node signed it) and sets its own.
+            var secret = await cluster.Database.ScalarAsync<byte[]>("SELECT secret FROM berth_cluster_secrets WHERE name = 'hop'");
+            const string Spoofed = "203.0.113.9";
+            using (var plain = new HttpRequestMessage(HttpMethod.Get, $"{a.BaseUrl}/c/tls/headers"))
+            {
+                plain.Headers.TryAddWithoutValidation("X-Forwarded-For", Spoofed);
+                plain.Headers.TryAddWithoutValidation(NodeHopSigner.HeaderName,
+                    new NodeHopSigner(secret, TimeProvider.System).Create(b.NodeId, new HopFields(a.NodeId, "GET", "/c/tls/headers", Spoofed, null)));
+                using var answer = await _http.SendAsync(plain);
+                var seen = await answer.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<Dictionary<string, string>>() ?? [];
+                output.WriteLine($"a signed hop on a's public port: the container saw X-Forwarded-For '{seen.GetValueOrDefault("X-Forwarded-For")}'");
+                Assert.NotEqual(Spoofed, seen.GetValueOrDefault("X-Forwarded-For"));
+                Assert.DoesNotContain(seen.Keys, key => key.Equals(NodeHopSigner.HeaderName, StringComparison.OrdinalIgnoreCase));
+            }
+
             // The hop listener serves the node's app to a client with a certificate of the cluster's CA ...
             var hop = $"https://127.0.0.1:{hopPorts[0]}/health";
             using (var member = ca.Issue("member"))

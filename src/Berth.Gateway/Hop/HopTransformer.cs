@@ -49,7 +49,7 @@ internal sealed class HopTransformer(INodeHop hop, string destination) : HttpTra
     {
         sender = null;
         var headers = context.Request.Headers;
-        if (!headers.TryGetValue(NodeHopSigner.HeaderName, out var values) || values.Count != 1)
+        if (!headers.TryGetValue(NodeHopSigner.HeaderName, out var values) || values.Count != 1 || !hop.AcceptsHopsOn(context))
         {
             return false;
         }

@@ -25,6 +25,15 @@ public interface INodeHop
     /// </summary>
     System.Net.Security.SslClientAuthenticationOptions? ClientTls => null;
 
+    /// <summary>
+    /// Whether a hop header may be taken from a request on this connection: with TLS between nodes
+    /// (<c>Berth:Cluster:Tls</c>), only on the hop listener's connections, whose client certificate the cluster's CA signed;
+    /// a hop sent to the public port is then a client's header (ignored and dropped) even when its HMAC verifies.
+    /// <see langword="true"/> (the default): any connection, the HMAC alone decides.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    bool AcceptsHopsOn(Microsoft.AspNetCore.Http.HttpContext context) => true;
+
     /// <summary>Forgets a node's cached gateway, after it could not be reached (a restarted node may listen elsewhere).</summary>
     /// <param name="nodeId">The node's ID.</param>
     void Forget(string nodeId);
