@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Berth.Containers;
 using Berth.Objects;
 using Berth.Runtime;
@@ -73,7 +72,7 @@ public sealed class HostStoppingTests
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IContainerRuntime>(runtime);
-        builder.Services.AddSingleton<IContainerProbe>(new FakeRuntimeProbe(runtime));
+        builder.Services.AddSingleton<IContainerProbe>(new FakeContainerProbe(runtime));
         builder.Services.AddBerthContainers(o =>
         {
             o.AppName = "stopping";
@@ -89,7 +88,7 @@ public sealed class HostStoppingTests
         });
         builder.Services.AddBerthGateway();
         builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(FreePort(), FreePort())
+            .UseLocalhostClustering(BerthTestHost.FreePort(), BerthTestHost.FreePort())
             .AddDurableObjects(o => o.DataDirectory = dataDirectory));
         var app = builder.Build();
         app.MapContainer<Deaf>("/c/{id}/{**rest}", "id", stripPrefix: true);
@@ -101,26 +100,9 @@ public sealed class HostStoppingTests
     private static Uri Address(WebApplication app) =>
         new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>A container class whose app never listens (the fake runtime decides).</summary>
     public sealed class Deaf : Container
     {
         public Deaf() => DefaultPort = 8080;
-    }
-
-    /// <summary>Readiness from the fake runtime: a port accepts when the fake container listens on it.</summary>
-    private sealed class FakeRuntimeProbe(FakeContainerRuntime runtime) : IContainerProbe
-    {
-        public Task<bool> CanConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken) =>
-            Task.FromResult(runtime.IsListening(host, port));
-
-        public Task<bool> PingAsync(string host, int port, string path, TimeSpan timeout, CancellationToken cancellationToken) =>
-            Task.FromResult(runtime.IsListening(host, port));
     }
 }
