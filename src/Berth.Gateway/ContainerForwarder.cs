@@ -184,7 +184,7 @@ public sealed partial class ContainerForwarder : IDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            var (lease, endpoint, resolved) = await ResolveAsync(context, className, objectId, source, container, targetPort);
+            var (lease, endpoint, resolved) = await ResolveAsync(context, target, source, container, targetPort);
             container = resolved;
             if (endpoint is null)
             {
@@ -413,8 +413,9 @@ public sealed partial class ContainerForwarder : IDisposable
 
     /// <summary>Enters the lease of a running container, asking its object to start it first when none is open.</summary>
     private async ValueTask<(ContainerLease? Lease, ContainerEndpoint? Endpoint, IContainer? Container)> ResolveAsync(
-        HttpContext context, string className, string objectId, ContainerObjectSource source, IContainer? container, int targetPort)
+        HttpContext context, Target target, ContainerObjectSource source, IContainer? container, int targetPort)
     {
+        var (className, objectId, objectName) = target;
         var lease = _leases.Find(className, objectId);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -445,7 +446,7 @@ public sealed partial class ContainerForwarder : IDisposable
                 }
                 catch (OperationCanceledException) when (waiting.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
                 {
-                    Log.WaitEndedHostStopping(_logger, className, objectId, "start");
+                    Log.WaitEndedHostStopping(_logger, className, objectName, "start");
                     await GatewayErrorWriter.WriteHostStoppingAsync(context, $"container {className} {objectId}");
                     return (null, null, container);
                 }
