@@ -52,6 +52,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     // Work the object owns: callers wait on it in slices, and a caller that gives up does not cancel it.
     private Task<ContainerEndpoint?>? _start;
     private long _startGeneration;
+    // Cancelled by a requested stop while the start waits for the container's ports (CutReadyWait).
+    private CancellationTokenSource? _readyWait;
     private Task? _stop;
     private long _stopGeneration;
     private (string Id, Task<ContainerStopInfo> Task)? _exitHandling;
@@ -319,6 +321,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
     /// <inheritdoc />
     public async Task DestroyAsync(CancellationToken cancellationToken = default)
     {
+        CutReadyWait();
         await SettleStartAsync();
         if (_currentContainerId is not { } id)
         {
@@ -516,9 +519,11 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             throw await ExitedAtOnceAsync();
         }
 
+        using var readyWait = new CancellationTokenSource();
+        _readyWait = readyWait;
         try
         {
-            var endpoint = await WaitForReadyAsync(id, monitor, ports);
+            var endpoint = await WaitForReadyAsync(id, monitor, ports, readyWait.Token);
             _endpoint = endpoint;
             SetStatus(ContainerObjectState.Healthy, id, null, null);
             MarkReady();
@@ -526,11 +531,28 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
             _lease?.OpenFor(endpoint);
             return endpoint;
         }
-        catch (ContainerStartException ex)
+        catch (ContainerStartException ex) when (!readyWait.IsCancellationRequested)
         {
             throw await FailStartAsync(id, ex);
         }
+        catch (Exception ex) when (readyWait.IsCancellationRequested && ex is OperationCanceledException or ContainerStartException)
+        {
+            // A stop was asked for while the container was not yet ready (a stopping host stops the containers it started):
+            // the stop stops it (its grace, its hooks, recorded as requested) instead of waiting out PortReadyTimeout. Not a
+            // failed start: no crash is counted; the callers still waiting learn why.
+            throw new ContainerStartException(ContainerReadyError.StartFailed, $"Container {ClassName} {Context.Id} was stopped before it was ready.");
+        }
+        finally
+        {
+            if (_readyWait == readyWait)
+            {
+                _readyWait = null;
+            }
+        }
     }
+
+    /// <summary>Ends the port wait of a start in flight, so that a requested stop need not wait for it (see <see cref="RunStartAsync"/>).</summary>
+    private void CutReadyWait() => _readyWait?.Cancel();
 
     private async Task<ContainerReadyResult> ResultOfAsync(Task<ContainerEndpoint?> start, IReadOnlyList<int> ports, bool waitForPorts)
     {
@@ -693,7 +715,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         }
 
         var id = _currentContainerId ?? throw new ContainerStartException(ContainerReadyError.ExitedDuringStart, $"Container {ClassName} {Context.Id} exited during OnStartAsync.");
-        var endpoint = await WaitForReadyAsync(id, _monitor!, ports);
+        var endpoint = await WaitForReadyAsync(id, _monitor!, ports, CancellationToken.None);
         _endpoint = endpoint;
         SetStatus(ContainerObjectState.Healthy, id, null, null);
         MarkReady();
@@ -758,7 +780,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         return error;
     }
 
-    private async Task<ContainerEndpoint> WaitForReadyAsync(string id, ContainerExitMonitor monitor, IReadOnlyList<int> ports)
+    private async Task<ContainerEndpoint> WaitForReadyAsync(string id, ContainerExitMonitor monitor, IReadOnlyList<int> ports, CancellationToken cancellationToken)
     {
         var deadline = _time.GetUtcNow() + _options.PortReadyTimeout;
         var describe = $"Container {ClassName} {Context.Id}";
@@ -786,7 +808,8 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
         var context = new ContainerWaitContext(id, status.IpAddress, DefaultPort, _probe, _time, _options.PollInterval, deadline, exited, describe);
         foreach (var strategy in GetWaitStrategies(ports))
         {
-            await strategy.WaitAsync(context, CancellationToken.None);
+            // WaitAsync(token) as well: a strategy of the app's own may not watch the token.
+            await strategy.WaitAsync(context, cancellationToken).WaitAsync(cancellationToken);
         }
 
         return new ContainerEndpoint(id, status.IpAddress, DefaultPort, ports) { NodeId = _options.NodeId };
@@ -837,6 +860,7 @@ public abstract partial class Container : DurableObject, IContainer, IContainerL
 
     private async Task RunStopAsync(ContainerSignal signal)
     {
+        CutReadyWait();
         await SettleStartAsync();
         await StopCoreAsync(signal, StopReason.Requested, CancellationToken.None);
     }

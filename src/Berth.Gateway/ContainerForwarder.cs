@@ -185,7 +185,7 @@ public sealed partial class ContainerForwarder : IDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            var (lease, endpoint, resolved) = await ResolveAsync(context, className, objectId, source, container, targetPort);
+            var (lease, endpoint, resolved) = await ResolveAsync(context, target, source, container, targetPort);
             container = resolved;
             if (endpoint is null)
             {
@@ -414,8 +414,9 @@ public sealed partial class ContainerForwarder : IDisposable
 
     /// <summary>Enters the lease of a running container, asking its object to start it first when none is open.</summary>
     private async ValueTask<(ContainerLease? Lease, ContainerEndpoint? Endpoint, IContainer? Container)> ResolveAsync(
-        HttpContext context, string className, string objectId, ContainerObjectSource source, IContainer? container, int targetPort)
+        HttpContext context, Target target, ContainerObjectSource source, IContainer? container, int targetPort)
     {
+        var (className, objectId, objectName) = target;
         var lease = _leases.Find(className, objectId);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -432,9 +433,26 @@ public sealed partial class ContainerForwarder : IDisposable
 
             using var activity = GatewayTelemetry.StartEnsureReady(className);
             container = source.Get();
-            var ready = _remoteActivity is { } remote
-                ? await container.EnsureReadyFromNodeAsync(targetPort, remote.NodeId, context.RequestAborted)
-                : await container.EnsureReadyAsync(targetPort, context.RequestAborted);
+            ContainerReadyResult ready;
+            // The wait (a start, its port wait, a rollout's replacement queued before it) ends when the host begins to stop,
+            // not only when the client goes: Kestrel's graceful stop waits for this request, and the start it waits for can
+            // take PortReadyTimeout. The start itself is the object's and goes on (a stopping host stops its container).
+            using (var waiting = HostStopping.Link(context.RequestServices, context.RequestAborted))
+            {
+                try
+                {
+                    ready = _remoteActivity is { } remote
+                        ? await container.EnsureReadyFromNodeAsync(targetPort, remote.NodeId, waiting.Token)
+                        : await container.EnsureReadyAsync(targetPort, waiting.Token);
+                }
+                catch (OperationCanceledException) when (waiting.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+                {
+                    Log.WaitEndedHostStopping(_logger, className, objectName, "start");
+                    await GatewayErrorWriter.WriteHostStoppingAsync(context, $"container {className} {objectId}");
+                    return (null, null, container);
+                }
+            }
+
             if (ready.Endpoint is null)
             {
                 await GatewayErrorWriter.WriteReadyErrorAsync(context, ready.Error, ready.Message ?? "The container could not be started.", ready.RetryAfter);

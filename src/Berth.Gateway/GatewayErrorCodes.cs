@@ -55,6 +55,12 @@ public static class GatewayErrorCodes
     /// </summary>
     public const string NodeUnreachable = "node_unreachable";
 
+    /// <summary>
+    /// 503 (<c>Retry-After</c>): the host began to stop while the request waited for its container (a start, its port wait,
+    /// a rollout's replacement, a pool instance); the wait ended so that the stop is not held. Nothing was sent to a container.
+    /// </summary>
+    public const string HostStopping = "host_stopping";
+
     /// <summary>500: an unexpected failure in the gateway; the host log has the details.</summary>
     public const string InternalError = "internal_error";
 
@@ -82,7 +88,7 @@ public static class GatewayErrorCodes
     [
         ImageNotFound, PortTimeout, ExitedDuringStart, EngineUnavailable, MaxInstances, CrashLoop, StartFailed,
         BodyTooLarge, BadRequestBody, InternalError,
-        QueueFull, QueueTimeout, NodeUnreachable,
+        QueueFull, QueueTimeout, NodeUnreachable, HostStopping,
         .. DestinationErrors.Select(ForUpstream),
     ];
 

@@ -53,6 +53,18 @@ internal static class GatewayErrorWriter
     public static Task WriteNodeUnreachableAsync(HttpContext context, string node, string message) =>
         WriteAsync(context, StatusCodes.Status502BadGateway, GatewayErrorCodes.NodeUnreachable, message, retryAfter: true);
 
+    /// <summary>
+    /// 503 <c>host_stopping</c> to a request that waited for its container when the host began to stop. Retry-After is the
+    /// usual 5 s: a restarting host (a <c>berth dev</c> watch restart, a deploy's restart) takes its requests again within
+    /// seconds, and behind a load balancer another node takes the retry at once; a longer wait would only delay the client.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="waitedFor">What the request waited for, as the message names it ("container Api 1f3a…").</param>
+    public static Task WriteHostStoppingAsync(HttpContext context, string waitedFor) =>
+        WriteAsync(context, StatusCodes.Status503ServiceUnavailable, GatewayErrorCodes.HostStopping,
+            $"The host began to stop while the request waited for {waitedFor} to be ready; nothing was sent to it. Retry: a restarting host takes requests again within seconds.",
+            retryAfter: true);
+
     public static Task WriteBodyTooLargeAsync(HttpContext context, long? limit) =>
         WriteAsync(context, StatusCodes.Status413PayloadTooLarge, GatewayErrorCodes.BodyTooLarge,
             string.Create(CultureInfo.InvariantCulture, $"The request body is larger than this route's limit of {limit} bytes (the route's own limit, else the class's MaxRequestBodySize, else Berth:Gateway:MaxRequestBodySize)."));

@@ -30,6 +30,9 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Gateway + 8, LogLevel.Information, "{ClassName} {ObjectName}: {Method} {Path} → container {ContainerId}: {StatusCode}", EventName = "Forwarded")]
     public static partial void Forwarded(ILogger logger, string className, string objectName, string method, string? path, string containerId, int statusCode);
 
+    [LoggerMessage(BerthEventIds.Gateway + 10, LogLevel.Information, "{ClassName} {ObjectName}: the host began to stop while a request waited for the container ({Waiting}); answered 503 host_stopping", EventName = "WaitEndedHostStopping")]
+    public static partial void WaitEndedHostStopping(ILogger logger, string className, string objectName, string waiting);
+
     // The hop through the hosting node's gateway (Berth:Cluster:Forwarding = node): 1370–1379.
     [LoggerMessage(BerthEventIds.Gateway + 70, LogLevel.Warning, "{ClassName} {ObjectName}: forwarding through node {Node}'s gateway {Gateway} failed: {Detail}", EventName = "HopFailed")]
     public static partial void HopFailed(ILogger logger, string className, string objectName, string node, string gateway, string detail);

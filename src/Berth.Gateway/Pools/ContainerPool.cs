@@ -188,13 +188,21 @@ public sealed class ContainerPool : IAsyncDisposable
         StartMissing(atLeastOne: true);
         Slot? picked = null;
         HoldOutcome outcome;
+        // Ends when the host begins to stop as well: Kestrel's graceful stop waits for this request (HostStopping).
+        using var waiting = HostStopping.Link(context.RequestServices, context.RequestAborted);
         try
         {
-            outcome = await _queue.WaitAsync(() => (picked = TryPick()) is not null, context.RequestAborted);
+            outcome = await _queue.WaitAsync(() => (picked = TryPick()) is not null, waiting.Token);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client left while it waited: it has left the queue too.
+            return null;
+        }
+        catch (OperationCanceledException) when (waiting.IsCancellationRequested)
+        {
+            Log.WaitEndedHostStopping(_logger, ClassName, "(pool)", "the pool's hold queue");
+            await GatewayErrorWriter.WriteHostStoppingAsync(context, $"an instance of pool {ClassName}");
             return null;
         }
 

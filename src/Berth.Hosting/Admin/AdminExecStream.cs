@@ -21,7 +21,7 @@ internal sealed class AdminExecStreamResult(Func<AdminExecWriter, CancellationTo
         var response = httpContext.Response;
         // A command ends when the host stops too (cancelled, with an exec_cancelled frame): an interactive exec left open
         // would otherwise hold the server's graceful stop for its whole timeout, as a log follower did.
-        using var ending = FollowerCancellation.Create(httpContext.RequestServices, httpContext.RequestAborted);
+        using var ending = Berth.Gateway.HostStopping.Link(httpContext.RequestServices, httpContext.RequestAborted);
         var cancellationToken = ending.Token;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = ContentType;

@@ -257,7 +257,7 @@ public static partial class BerthAdminExtensions
 
         return Results.Stream(async body =>
         {
-            using var ending = FollowerCancellation.Create(services, cancellationToken);
+            using var ending = Berth.Gateway.HostStopping.Link(services, cancellationToken);
             try
             {
                 var queue = new LiveLogQueue(options.FollowerQueue, time, node.AppName);
@@ -384,7 +384,7 @@ public static partial class BerthAdminExtensions
             var response = httpContext.Response;
             var body = response.Body;
             // A follower ends when the host stops too, or it would hold the server's graceful stop for its whole timeout.
-            using var ending = FollowerCancellation.Create(httpContext.RequestServices, httpContext.RequestAborted);
+            using var ending = Berth.Gateway.HostStopping.Link(httpContext.RequestServices, httpContext.RequestAborted);
             var cancellationToken = ending.Token;
             response.StatusCode = StatusCodes.Status200OK;
             response.Headers.CacheControl = "no-store";

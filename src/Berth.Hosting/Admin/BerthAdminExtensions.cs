@@ -201,7 +201,7 @@ public static partial class BerthAdminExtensions
         return Results.Stream(async body =>
         {
             // A follow ends when the host stops too, or it would hold the server's graceful stop for its whole timeout.
-            using var ending = options.Follow ? FollowerCancellation.Create(services, cancellationToken) : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var ending = options.Follow ? Berth.Gateway.HostStopping.Link(services, cancellationToken) : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             try
             {
                 await foreach (var line in exec.GetLogsAsync(container.Id, options, ending.Token))

@@ -65,6 +65,37 @@ public sealed class ContainerLifecycleTests
     }
 
     [Fact]
+    public async Task Stop_StartWaitingForItsPort_EndsTheWaitAndStopsTheContainerAsRequested()
+    {
+        // A stopping berth dev host stops the containers it started through their objects; one whose start still waited
+        // for its port held that stop for the rest of PortReadyTimeout (a 60 s setting: 59 s of stop), then was removed
+        // as a failed start (counted toward a crash loop).
+        await using var silo = await LifecycleSilo.StartAsync(o => o.PortReadyTimeout = TimeSpan.FromSeconds(90));
+        silo.Runtime.PortDelay = null;
+        var container = silo.Get("deaf");
+        var waiting = container.EnsureReadyAsync(0);
+        await silo.EventuallyAsync(() => Task.FromResult(silo.Runtime.RunningCount == 1), "the container to run and its start to wait for the port");
+
+        // The fake clock stands still from here: a stop that waits for the port wait never ends, and the bound below says so.
+        var stop = container.StopAsync();
+        var first = await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(20)));
+
+        Assert.True(first == stop, "The stop did not end within 20 s (real time, the fake clock standing still): it waited for the start's port wait instead of ending it.");
+        await stop;
+        var result = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(ContainerReadyError.StartFailed, result.Error);
+        Assert.Contains("stopped before it was ready", result.Message);
+        Assert.Equal(0, silo.Runtime.RunningCount);
+        Assert.Empty(silo.Runtime.Containers);
+        Assert.Equal(0, silo.Leases.RunningCount(nameof(Web)));
+        // Stopped as asked (SIGTERM, its hooks), not failed: no error hook, no failed start toward a crash loop.
+        Assert.Equal(["start", "stop:Requested:143"], silo.Hooks.Entries);
+        var status = await container.GetStateAsync();
+        // The fake engine's SIGTERM exit code, as for any requested stop of a running container.
+        Assert.Equal((ContainerObjectState.StoppedWithCode, 143), (status.State, status.ExitCode));
+    }
+
+    [Fact]
     public async Task NeverListens_FailedStartsFurtherApartThanTheWindow_InARowMakeACrashLoopNamingTheTimeout()
     {
         await using var silo = await LifecycleSilo.StartAsync(o =>

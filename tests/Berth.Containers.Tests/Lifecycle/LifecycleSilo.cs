@@ -63,16 +63,6 @@ public sealed partial class Web : Container
     }
 }
 
-/// <summary>Answers readiness from the fake runtime: a port "accepts" when the fake container listens on it.</summary>
-public sealed class FakeProbe(FakeContainerRuntime runtime) : IContainerProbe
-{
-    public Task<bool> CanConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Task.FromResult(runtime.IsListening(host, port));
-
-    public Task<bool> PingAsync(string host, int port, string path, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Task.FromResult(runtime.IsListening(host, port));
-}
-
 /// <summary>An in-process silo with the fake runtime, the fake probe and a fake clock: lifecycle tests without Docker.</summary>
 public sealed class LifecycleSilo : IAsyncDisposable
 {
@@ -118,7 +108,7 @@ public sealed class LifecycleSilo : IAsyncDisposable
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddSingleton<IContainerRuntime>(runtime);
-        builder.Services.AddSingleton<IContainerProbe>(new FakeProbe(runtime));
+        builder.Services.AddSingleton<IContainerProbe>(new FakeContainerProbe(runtime));
         builder.Services.AddBerthContainers(options =>
         {
             options.AppName = "unit";
