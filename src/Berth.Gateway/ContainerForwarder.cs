@@ -183,6 +183,7 @@ public sealed partial class ContainerForwarder : IDisposable
             return;
         }
 
+        IgnoreUpgradeUnlessForwarded(context);
         for (var attempt = 1; ; attempt++)
         {
             var (lease, endpoint, resolved) = await ResolveAsync(context, target, source, container, targetPort);
@@ -293,6 +294,11 @@ public sealed partial class ContainerForwarder : IDisposable
     /// request; taken for an upgrade, it would get a day's idle time instead of <see cref="GatewayOptions.RequestActivityTimeout"/>
     /// (hostile trial: a GET with <c>Connection: upgrade</c> held its connection past 150 s on an endpoint that never answered).
     /// </summary>
+    /// <remarks>
+    /// The handshake is a GET (RFC 6455 §4.1); YARP would send any other method with those headers as a GET handshake (a
+    /// DELETE or an OPTIONS reached the container as a GET: hostile trial), so <see cref="IgnoreUpgradeUnlessForwarded"/>
+    /// makes such a request the plain request it is.
+    /// </remarks>
     internal static bool IsUpgrade(HttpContext context)
     {
         if (HttpMethods.IsConnect(context.Request.Method))
@@ -300,7 +306,7 @@ public sealed partial class ContainerForwarder : IDisposable
             return true;
         }
 
-        if (context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true)
+        if (!HttpMethods.IsGet(context.Request.Method) || context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true)
         {
             return false;
         }
@@ -314,6 +320,20 @@ public sealed partial class ContainerForwarder : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Takes away the upgrade of a request Kestrel calls upgradable (<c>Connection: upgrade</c>) that is not forwarded as one
+    /// (<see cref="IsUpgrade"/>: a non-GET, or an <c>Upgrade</c> other than <c>websocket</c>), so both forwarders send it as
+    /// the plain request it is, with its own method and without the <c>Upgrade</c> header (RFC 9110 §7.8: a server may
+    /// ignore an upgrade). One feature lookup for the usual request.
+    /// </summary>
+    internal static void IgnoreUpgradeUnlessForwarded(HttpContext context)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } && !IsUpgrade(context))
+        {
+            context.Features.Set<IHttpUpgradeFeature>(null);
+        }
     }
 
     /// <summary>

@@ -286,6 +286,40 @@ public sealed class ForwarderResponseHeadTests
         Assert.Equal("upstream_requesttimedout", error);
     }
 
+    [Theory]
+    [InlineData("DELETE")]
+    [InlineData("OPTIONS")]
+    [InlineData("PUT")]
+    [InlineData("HEAD")]
+    [InlineData("POST")]
+    public async Task UpgradeRequest_NotAGet_ForwardedAsThePlainRequestItIs(string method)
+    {
+        await using var container = new RawContainer();
+        var head = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        container.Enqueue(async c =>
+        {
+            head.SetResult(await c.ReadRequestAsync());
+            await c.WriteAsync("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        });
+        await using var rig = await StartWithShortRequestTimeoutAsync(container);
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/p/ws");
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new System.Net.Http.Headers.ProductHeaderValue("websocket"));
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+        request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", "13");
+
+        // Before, YARP sent any method with WebSocket upgrade headers as a handshake, which is a GET (RFC 6455 §4.1): a DELETE
+        // or an OPTIONS reached the container as a GET (hostile trial). Another method's Upgrade is ignored (RFC 9110 §7.8).
+        using var response = await rig.Client.SendAsync(request).WaitAsync(Bound);
+        var sent = await head.Task.WaitAsync(Bound);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.NotNull(sent);
+        Assert.StartsWith(method + " /", sent, StringComparison.Ordinal);
+        Assert.DoesNotContain("\nUpgrade:", sent, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("\nConnection: Upgrade", sent, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task UpgradeRequest_Answered101_StaysOpenIdleLongerThanTheRequestActivityTimeout()
     {
