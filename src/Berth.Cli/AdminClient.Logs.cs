@@ -15,6 +15,9 @@ internal readonly record struct AppLogStreamEnd(bool HostStopping, bool Alive);
 
 internal sealed partial class AdminClient
 {
+    /// <summary>Longest line of the live-log stream berth reads: 1 Mi characters; a longer one stops <c>berth tail</c> (<see cref="ExitCodes.HostError"/>).</summary>
+    internal const int MaxTailLineChars = 1024 * 1024;
+
     private static readonly JsonSerializerOptions TailJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>The query of <c>GET logs</c> for <c>berth tail</c>'s options.</summary>
@@ -30,10 +33,11 @@ internal sealed partial class AdminClient
     /// Follows the app's live log (Server-Sent Events), passing each record to <paramref name="record"/> (raw JSON and parsed) as it comes;
     /// returns how the stream ended when the host ends or cuts it, or throws when it cannot be reached or read.
     /// </summary>
+    /// <exception cref="CliException">The host could not be reached, refused the request, or sent a record berth cannot read or a line longer than <see cref="MaxTailLineChars"/>.</exception>
     public async Task<AppLogStreamEnd> StreamAppLogsAsync(string query, Func<string, TailRecord, CancellationToken, Task> record, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Get, "logs" + query, null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        using var reader = new BoundedLineReader(new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), MaxTailLineChars);
         string? eventName = null;
         var alive = false;
         while (await ReadLineOrEndAsync(reader, cancellationToken) is { } line)
@@ -94,7 +98,7 @@ internal sealed partial class AdminClient
 
     // A host that stops or restarts may reset the connection instead of ending the stream: that ends it too (the caller
     // reconnects), rather than a stack trace and exit 70.
-    private static async Task<string?> ReadLineOrEndAsync(StreamReader reader, CancellationToken cancellationToken)
+    private static async Task<string?> ReadLineOrEndAsync(BoundedLineReader reader, CancellationToken cancellationToken)
     {
         try
         {
@@ -105,4 +109,83 @@ internal sealed partial class AdminClient
             return null;
         }
     }
+}
+
+/// <summary>
+/// Reads lines (ended by LF, CRLF or CR, as Server-Sent Events allow) of at most a given length, so that a host sending
+/// one endless line cannot make berth buffer it all.
+/// </summary>
+internal sealed class BoundedLineReader(TextReader reader, int maxChars) : IDisposable
+{
+    private readonly char[] _buffer = new char[4096];
+    private readonly System.Text.StringBuilder _line = new();
+    private int _start;
+    private int _end;
+    private bool _skipLineFeed;
+
+    /// <summary>The next line without its end; <see langword="null"/> at the end of the stream.</summary>
+    /// <exception cref="CliException">The line is longer than the limit (<see cref="ExitCodes.HostError"/>).</exception>
+    public async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        _line.Clear();
+        var any = false;
+        while (true)
+        {
+            if (_start == _end)
+            {
+                _start = 0;
+                _end = await reader.ReadAsync(_buffer, cancellationToken);
+                if (_end == 0)
+                {
+                    return any ? _line.ToString() : null;
+                }
+            }
+
+            if (_skipLineFeed)
+            {
+                // The LF of a CRLF that straddled two reads.
+                _skipLineFeed = false;
+                if (_buffer[_start] == '\n')
+                {
+                    _start++;
+                    continue;
+                }
+            }
+
+            any = true;
+            var span = _buffer.AsSpan(_start, _end - _start);
+            var at = span.IndexOfAny('\r', '\n');
+            var take = at < 0 ? span.Length : at;
+            if (_line.Length + take > maxChars)
+            {
+                throw new CliException(ExitCodes.HostError,
+                    $"The host sent a line longer than {maxChars} characters; berth stopped reading rather than hold it all in memory. Is it a Berth host?");
+            }
+
+            _line.Append(span[..take]);
+            _start += take;
+            if (at < 0)
+            {
+                continue;
+            }
+
+            _start++;
+            if (span[at] == '\r')
+            {
+                if (_start < _end)
+                {
+                    _start += _buffer[_start] == '\n' ? 1 : 0;
+                }
+                else
+                {
+                    _skipLineFeed = true;
+                }
+            }
+
+            return _line.ToString();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => reader.Dispose();
 }

@@ -15,6 +15,25 @@ internal sealed partial class BerthCli
 
     private static readonly TimeSpan TailReconnectEvery = TimeSpan.FromSeconds(1);
 
+    /// <summary>The first wait before following a host again after it said it stopped: 1 s; it doubles while streams end at once.</summary>
+    internal static readonly TimeSpan TailBackoffFirst = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait before following a host again after it said it stopped: 10 s.</summary>
+    internal static readonly TimeSpan TailBackoffMax = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a stream must have lasted for the wait to start again from <see cref="TailBackoffFirst"/>: 30 s.</summary>
+    internal static readonly TimeSpan TailStreamSettled = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The wait before following the host again after a stream that lasted <paramref name="lasted"/> ended with the host
+    /// saying it stops, <paramref name="previous"/> having been the wait before (zero for none): 1 s, doubling to 10 s while
+    /// streams end within <see cref="TailStreamSettled"/>, back to 1 s after one that lasted longer.
+    /// </summary>
+    internal static TimeSpan NextTailBackoff(TimeSpan previous, TimeSpan lasted) =>
+        previous <= TimeSpan.Zero || lasted >= TailStreamSettled
+            ? TailBackoffFirst
+            : TimeSpan.FromTicks(Math.Min(previous.Ticks * 2, TailBackoffMax.Ticks));
+
     private Command CreateTailCommand()
     {
         var className = new Option<string?>("--class", "-c") { Description = "Only this container class (and the platform's records about it)" };
@@ -49,7 +68,10 @@ internal sealed partial class BerthCli
 
             // After a break, new records only.
             var again = AdminClient.TailQuery(parse.GetValue(className), parse.GetValue(objectRef), parse.GetValue(source), parse.GetValue(level), 0);
+            var started = _environment.Time.GetUtcNow();
             var end = await client.StreamAppLogsAsync(query, print, ct);
+            var lasted = _environment.Time.GetUtcNow() - started;
+            var backoff = TimeSpan.Zero;
             var cut = false;
             while (true)
             {
@@ -58,7 +80,7 @@ internal sealed partial class BerthCli
                     // The host said it is stopping. Through berth dev, its state says whether that is a watch restart; else
                     // nobody can tell (a service manager may restart it), so wait, saying so rather than looking hung.
                     cut = false;
-                    if (dev is not null && DevState.Find(_environment.CurrentDirectory) is not { RestartsTheApp: true })
+                    if (dev is not null && _environment.FindDevState() is not { RestartsTheApp: true })
                     {
                         await _error.WriteLineAsync("berth: the host stopped.");
                         return ExitCodes.Success;
@@ -67,6 +89,10 @@ internal sealed partial class BerthCli
                     await _error.WriteLineAsync(dev is not null
                         ? $"berth: the host stopped; berth dev is restarting it: waiting up to {TailReconnectWindow.TotalSeconds:0} s for it to listen again (Ctrl+C to quit)."
                         : $"berth: the host stopped; waiting up to {TailReconnectWindow.TotalSeconds:0} s for it to come back (Ctrl+C to quit).");
+
+                    // A host that ends every stream at once (one stuck restarting, or a hostile one) is not asked again in a tight loop.
+                    backoff = NextTailBackoff(backoff, lasted);
+                    await Task.Delay(backoff, _environment.Time, ct);
                 }
                 else
                 {
@@ -86,7 +112,7 @@ internal sealed partial class BerthCli
                     return ExitCodes.Success;
                 }
 
-                end = next;
+                (end, lasted) = next;
             }
         }));
         return command;
@@ -97,23 +123,25 @@ internal sealed partial class BerthCli
     /// host does not listen (or, still on its way down, ends each new stream at once); <see langword="null"/> when the
     /// <c>berth dev</c> the host was found through ended or began to stop meanwhile.
     /// </summary>
+    /// <returns>How the new stream ended and how long it lasted.</returns>
     /// <exception cref="CliException">The host did not come back in time (<see cref="ExitCodes.HostUnreachable"/>).</exception>
-    private async Task<AppLogStreamEnd?> ReconnectTailAsync(
+    private async Task<(AppLogStreamEnd End, TimeSpan Lasted)?> ReconnectTailAsync(
         AdminClient client, DevState? dev, string query, Func<string, TailRecord, CancellationToken, Task> print, CancellationToken cancellationToken)
     {
         for (var waited = TimeSpan.Zero; ; waited += TailReconnectEvery)
         {
-            if (dev is not null && DevState.Find(_environment.CurrentDirectory) is not { Stopping: false })
+            if (dev is not null && _environment.FindDevState() is not { Stopping: false })
             {
                 return null;
             }
 
             try
             {
+                var started = _environment.Time.GetUtcNow();
                 var end = await client.StreamAppLogsAsync(query, print, cancellationToken);
                 if (!end.HostStopping || end.Alive)
                 {
-                    return end;
+                    return (end, _environment.Time.GetUtcNow() - started);
                 }
 
                 if (waited >= TailReconnectWindow)

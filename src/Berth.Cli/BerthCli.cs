@@ -320,7 +320,7 @@ internal sealed partial class BerthCli
     {
         try
         {
-            var (host, hostSource, dev) = ResolveHost(parse.GetValue(_host));
+            var (host, hostSource, dev) = await ResolveHostAsync(parse.GetValue(_host));
             var dataDirectory = parse.GetResult(_dataDir) is { Implicit: false } || dev is null
                 ? parse.GetRequiredValue(_dataDir)
                 : dev.DataDirectory;
@@ -340,7 +340,7 @@ internal sealed partial class BerthCli
     }
 
     /// <summary>--host, else $BERTH_HOST, else the address a running <c>berth dev</c> remembered, else <see cref="DefaultHost"/>.</summary>
-    private (Uri Host, string Source, DevState? Dev) ResolveHost(string? option)
+    private async Task<(Uri Host, string Source, DevState? Dev)> ResolveHostAsync(string? option)
     {
         if (!string.IsNullOrWhiteSpace(option))
         {
@@ -352,7 +352,15 @@ internal sealed partial class BerthCli
             return (ParseHost(variable, $"${HostEnvironmentVariable}"), $"from ${HostEnvironmentVariable}", null);
         }
 
-        if (DevState.Find(_environment.CurrentDirectory) is { } dev)
+        // A file another user could have planted (say in /tmp above the project) would get the admin token sent to its host.
+        var ignored = new List<string>();
+        var found = _environment.FindDevState(ignored.Add);
+        foreach (var reason in ignored)
+        {
+            await _error.WriteLineAsync($"berth: {reason}");
+        }
+
+        if (found is { } dev)
         {
             // Not "the running berth dev": a long follow (berth tail) may report it after berth dev has ended.
             return (dev.Host, $"from berth dev's {DevState.DirectoryName}/{DevState.FileName}", dev);

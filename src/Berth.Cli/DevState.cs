@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -37,8 +38,8 @@ internal sealed record DevState(
     /// <summary>The state file's name inside <see cref="DirectoryName"/>.</summary>
     public const string FileName = "dev.json";
 
-    /// <summary>Largest state file read (bytes); a bigger file is ignored, not read into memory.</summary>
-    private const long MaxFileBytes = 64 * 1024;
+    /// <summary>Largest state file read (bytes): 64 KiB; a bigger file is ignored, not read into memory.</summary>
+    private const int MaxFileBytes = 64 * 1024;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -80,40 +81,136 @@ internal sealed record DevState(
 
     /// <summary>
     /// Reads the state of the nearest project at or above <paramref name="directory"/> whose <c>berth dev</c> still runs;
-    /// <see langword="null"/> when there is none, or the file is unreadable, too big or left by a process that has ended.
+    /// <see langword="null"/> when there is none, or the file is unreadable or left by a process that has ended. The walk
+    /// up stops at the first directory holding a project (<c>*.csproj</c> or <c>berth.jsonc</c>): <c>berth dev</c> writes
+    /// the file next to the <c>.csproj</c>, so one above it is not this project's.
     /// </summary>
-    public static DevState? Find(string directory)
+    /// <param name="directory">Where to start, such as the current directory.</param>
+    /// <param name="isBerthDev">Whether a running process ID is a <c>berth dev</c> (<see cref="IsBerthDevProcess"/>).</param>
+    /// <param name="ignored">Told, for each file found but not trusted, the file and why (a file of another user, a symlink, a FIFO, ...); may be <see langword="null"/>.</param>
+    public static DevState? Find(string directory, Func<int, bool> isBerthDev, Action<string>? ignored)
     {
         for (var current = new DirectoryInfo(Path.GetFullPath(directory)); current is not null; current = current.Parent)
         {
-            if (TryRead(PathFor(current.FullName)) is { } state)
+            var path = PathFor(current.FullName);
+            if (TryRead(path, isBerthDev, out var reason) is { } state)
             {
                 return state;
+            }
+
+            if (reason is not null)
+            {
+                ignored?.Invoke($"ignored {path}: {reason}.");
+            }
+
+            if (IsProjectDirectory(current))
+            {
+                return null;
             }
         }
 
         return null;
     }
 
-    /// <summary>Reads one state file; <see langword="null"/> when missing, unreadable, too big, invalid or stale.</summary>
-    public static DevState? TryRead(string path)
+    /// <summary>
+    /// Reads one state file; <see langword="null"/> when missing, unreadable, stale or not to be trusted, with
+    /// <paramref name="untrusted"/> then saying why when it is there but not trusted: not a regular file of this user that
+    /// only this user may write (on Linux), larger than 64 KiB, invalid, its host not a loopback address (<c>berth dev</c>
+    /// listens on 127.0.0.1 only), or its process running but not a <c>berth dev</c>.
+    /// </summary>
+    public static DevState? TryRead(string path, Func<int, bool> isBerthDev, out string? untrusted)
     {
+        untrusted = null;
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists || info.Length > MaxFileBytes)
+            if (TrustedFile.Read(path, MaxFileBytes) is not { } bytes)
             {
                 return null;
             }
 
-            var state = JsonSerializer.Deserialize<DevState>(File.ReadAllText(path), Json);
-            return state is { Host.IsAbsoluteUri: true, Host.Scheme: "http" or "https", DataDirectory.Length: > 0 } && IsRunning(state.ProcessId)
-                ? state
-                : null;
+            var state = JsonSerializer.Deserialize<DevState>(bytes, Json);
+            if (state is not { Host.IsAbsoluteUri: true, Host.Scheme: "http" or "https", DataDirectory.Length: > 0 })
+            {
+                untrusted = "it is not a berth dev state";
+                return null;
+            }
+
+            if (!IsLoopback(state.Host))
+            {
+                untrusted = $"its host {state.Host} is not a loopback address";
+                return null;
+            }
+
+            if (!IsRunning(state.ProcessId))
+            {
+                // Left by a berth dev that has ended (killed, crashed): nothing to say.
+                return null;
+            }
+
+            if (!isBerthDev(state.ProcessId))
+            {
+                untrusted = $"process {state.ProcessId} is not a berth dev";
+                return null;
+            }
+
+            return state;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
+        catch (UntrustedFileException ex)
+        {
+            untrusted = ex.Message;
+            return null;
+        }
+        catch (JsonException)
+        {
+            untrusted = "it is not valid JSON";
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether the running process <paramref name="processId"/> is a <c>berth dev</c>: on Linux, its command line
+    /// (<c>/proc/&lt;pid&gt;/cmdline</c>) has an argument named <c>berth</c> (<c>berth</c>, <c>berth.dll</c>, <c>berth.exe</c>,
+    /// any directory) followed later by <c>dev</c>; elsewhere every running process counts.
+    /// </summary>
+    public static bool IsBerthDevProcess(int processId)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return IsRunning(processId);
+        }
+
+        string[] arguments;
+        try
+        {
+            arguments = File.ReadAllText($"/proc/{processId}/cmdline").Split('\0');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        var berth = Array.FindIndex(arguments, a => Path.GetFileName(a) is "berth" or "berth.dll" or "berth.exe");
+        return berth >= 0 && Array.IndexOf(arguments, "dev", berth + 1) > berth;
+    }
+
+    private static bool IsLoopback(Uri host) =>
+        host.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6
+        && IPAddress.TryParse(host.IdnHost, out var address)
+        && IPAddress.IsLoopback(address);
+
+    private static bool IsProjectDirectory(DirectoryInfo directory)
+    {
+        try
+        {
+            return File.Exists(Path.Combine(directory.FullName, "berth.jsonc")) || directory.EnumerateFiles("*.csproj").Any();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -123,13 +220,13 @@ internal sealed record DevState(
         var path = PathFor(projectDirectory);
         try
         {
-            var state = File.Exists(path) ? JsonSerializer.Deserialize<DevState>(File.ReadAllText(path), Json) : null;
+            var state = TrustedFile.Read(path, MaxFileBytes) is { } bytes ? JsonSerializer.Deserialize<DevState>(bytes, Json) : null;
             if (state is not null && state.ProcessId == processId)
             {
                 File.Delete(path);
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or UntrustedFileException)
         {
             // A state file that cannot be read or removed is ignored by readers once the process is gone.
         }

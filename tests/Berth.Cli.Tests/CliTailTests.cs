@@ -29,9 +29,14 @@ public sealed class CliTailTests : IDisposable
         _admin.Dispose();
     }
 
-    private Task<int> RunAsync(params string[] args) =>
+    // The dev state these tests write names this process as its berth dev.
+    private static bool IsTestProcess(int processId) => processId == Environment.ProcessId;
+
+    private Task<int> RunAsync(params string[] args) => RunAsync(CancellationToken.None, args);
+
+    private Task<int> RunAsync(CancellationToken cancellationToken, params string[] args) =>
         BerthCli.RunAsync(args, _out, _err, null, null,
-            new CliEnvironment(name => name == "BERTH_ADMIN_TOKEN" ? "env-token" : null, _dir.Path, _time, null, _admin), CancellationToken.None);
+            new CliEnvironment(name => name == "BERTH_ADMIN_TOKEN" ? "env-token" : null, _dir.Path, _time, null, _admin, IsTestProcess), cancellationToken);
 
     [Fact]
     public async Task Tail_Filters_SentAsQuery_RecordsPrinted_ReconnectsOnceWithNewRecordsOnly()
@@ -86,7 +91,9 @@ public sealed class CliTailTests : IDisposable
     private const string HostStoppingEnd = "event: end\ndata: {\"reason\":\"host_stopping\"}\n\n";
 
     /// <summary>Runs berth with a clock that moves a second every few milliseconds, for its waits between reconnects.</summary>
-    private async Task<int> RunTickingAsync(params string[] args)
+    private Task<int> RunTickingAsync(params string[] args) => RunTickingAsync(CancellationToken.None, args);
+
+    private async Task<int> RunTickingAsync(CancellationToken cancellationToken, params string[] args)
     {
         using var clock = new CancellationTokenSource();
         var ticking = Task.Run(async () =>
@@ -99,7 +106,7 @@ public sealed class CliTailTests : IDisposable
         });
         try
         {
-            return await RunAsync(args);
+            return await RunAsync(cancellationToken, args);
         }
         finally
         {
@@ -210,6 +217,79 @@ public sealed class CliTailTests : IDisposable
     }
 
     [Fact]
+    public async Task Tail_HostEndsEveryStreamAtOnce_WaitsLongerBeforeEachReconnect()
+    {
+        // A host that says it stops on every stream, right after a heartbeat; noted at the (fake) time of each request.
+        var times = new List<DateTimeOffset>();
+        using var stop = new CancellationTokenSource();
+        _admin.Answer = n =>
+        {
+            times.Add(_time.GetUtcNow());
+            if (n == 8)
+            {
+                stop.Cancel();
+            }
+
+            return $": heartbeat\n\n{HostStoppingEnd}";
+        };
+
+        var exit = await RunTickingAsync(stop.Token, "tail", "--host", "http://127.0.0.1:8787");
+
+        // Before: hundreds of reconnects a second, each at once.
+        TimeSpan[] waits = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)];
+        Assert.Equal(8, times.Count);
+        for (var i = 0; i < waits.Length; i++)
+        {
+            Assert.True(times[i + 1] - times[i] >= waits[i], $"reconnect {i + 1} came {(times[i + 1] - times[i]).TotalSeconds} s after the stream before it; expected at least {waits[i].TotalSeconds} s");
+        }
+
+        Assert.Equal(ExitCodes.Interrupted, exit);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 1)]
+    [InlineData(1, 0, 2)]
+    [InlineData(4, 29, 8)]
+    [InlineData(8, 0, 10)]
+    [InlineData(10, 0, 10)]
+    [InlineData(10, 30, 1)]
+    public void NextTailBackoff_PreviousAndHowLongTheStreamLasted_DoublesToTenSecondsAndResets(int previousSeconds, int lastedSeconds, int expectedSeconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), BerthCli.NextTailBackoff(TimeSpan.FromSeconds(previousSeconds), TimeSpan.FromSeconds(lastedSeconds)));
+
+    [Fact]
+    public async Task Tail_HostSendsAnEndlessLine_StopsAfterOneMiBWithHostError()
+    {
+        // "event: log", then "data: " and 64 MiB without a newline (endless, as far as berth can tell).
+        var endless = new EndlessLineStream(Encoding.ASCII.GetBytes("event: log\ndata: "), 64 * 1024 * 1024);
+        _admin.Content = () => new StreamContent(endless);
+
+        var exit = await RunAsync("tail");
+
+        // Before: the whole line was read into memory, then refused as a record berth cannot read.
+        Assert.Equal(ExitCodes.HostError, exit);
+        Assert.Contains($"The host sent a line longer than {AdminClient.MaxTailLineChars} characters", _err.ToString(), StringComparison.Ordinal);
+        Assert.True(endless.Served < 2 * 1024 * 1024, $"berth read {endless.Served} bytes of the endless line; expected it to stop after about 1 MiB");
+        Assert.Empty(_out.ToString());
+    }
+
+    [Theory]
+    [InlineData("a\nb\n", new[] { "a", "b" })]
+    [InlineData("a\r\nb\rc", new[] { "a", "b", "c" })]
+    [InlineData("\n\nx", new[] { "", "", "x" })]
+    public async Task BoundedLineReader_LineEnds_SplitAsServerSentEventsDo(string text, string[] expected)
+    {
+        // A one-character reader, so a CRLF straddles two reads.
+        using var reader = new BoundedLineReader(new OneCharReader(text), 10);
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            lines.Add(line);
+        }
+
+        Assert.Equal(expected, lines);
+    }
+
+    [Fact]
     public async Task Tail_Json_PrintsTheRecordsAsSent()
     {
         _admin.Body = $"event: log\ndata: {Stdout}\n\n";
@@ -296,9 +376,17 @@ public sealed class CliTailTests : IDisposable
         /// <summary>When set, the body of the n-th request's answer (from 1), or <see langword="null"/> for no host listening; <see cref="Body"/> and <see cref="RefuseRequests"/> are then unused.</summary>
         public Func<int, string?>? Answer { get; set; }
 
+        /// <summary>When set, the content of every answer; the others are then unused.</summary>
+        public Func<HttpContent>? Content { get; set; }
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Requests.Add(request.RequestUri!.AbsoluteUri);
+            if (Content is not null)
+            {
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = Content() });
+            }
+
             if (Answer is not null)
             {
                 return Answer(Requests.Count) is { } body
@@ -327,5 +415,71 @@ public sealed class CliTailTests : IDisposable
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    /// <summary>Gives a prefix, then up to <c>length</c> bytes of 'x' without a newline; counts what was read.</summary>
+    private sealed class EndlessLineStream(byte[] prefix, long length) : Stream
+    {
+        public long Served { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => Served; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = 0;
+            while (n < count && Served < prefix.Length + length)
+            {
+                buffer[offset + n++] = Served < prefix.Length ? prefix[Served] : (byte)'x';
+                Served++;
+            }
+
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var chunk = new byte[Math.Min(buffer.Length, 64 * 1024)];
+            var n = Read(chunk, 0, chunk.Length);
+            chunk.AsSpan(0, n).CopyTo(buffer.Span);
+            return ValueTask.FromResult(n);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>A reader that gives one character a read.</summary>
+    private sealed class OneCharReader(string text) : TextReader
+    {
+        private int _at;
+
+        public override ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_at == text.Length || buffer.Length == 0)
+            {
+                return ValueTask.FromResult(0);
+            }
+
+            buffer.Span[0] = text[_at++];
+            return ValueTask.FromResult(1);
+        }
     }
 }

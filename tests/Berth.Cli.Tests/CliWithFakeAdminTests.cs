@@ -24,11 +24,14 @@ public sealed class CliWithFakeAdminTests : IDisposable
         _admin.Dispose();
     }
 
+    // The dev state these tests write names this process as its berth dev.
+    private static bool IsTestProcess(int processId) => processId == Environment.ProcessId;
+
     private Task<int> RunAsync(params string[] args) => RunAsync(null, args);
 
     private Task<int> RunAsync(Stream? input, params string[] args) =>
         BerthCli.RunAsync(args, _out, _err, null, null,
-            new CliEnvironment(name => _variables.GetValueOrDefault(name), _dir.Path, _time, input, _admin), CancellationToken.None);
+            new CliEnvironment(name => _variables.GetValueOrDefault(name), _dir.Path, _time, input, _admin, IsTestProcess), CancellationToken.None);
 
     private static string ListJson(string? objectName = "session-1", string state = "running") => JsonSerializer.Serialize(new[]
     {
@@ -88,7 +91,7 @@ public sealed class CliWithFakeAdminTests : IDisposable
         _admin.Respond(HttpStatusCode.OK, "[]");
 
         var exitCode = await BerthCli.RunAsync(["containers", "list"], _out, _err, null, null,
-            new CliEnvironment(name => _variables.GetValueOrDefault(name), below, _time, null, _admin), CancellationToken.None);
+            new CliEnvironment(name => _variables.GetValueOrDefault(name), below, _time, null, _admin, IsTestProcess), CancellationToken.None);
 
         Assert.Equal(ExitCodes.Success, exitCode);
         Assert.Equal("http://127.0.0.1:9001/_berth/admin/containers", _admin.Requests.Single().Uri);
@@ -141,14 +144,14 @@ public sealed class CliWithFakeAdminTests : IDisposable
         var path = await DevState.WriteAsync(_dir.Path, state, CancellationToken.None);
 
         Assert.Equal(Path.Combine(_dir.Path, ".berth", "dev.json"), path);
-        Assert.Equal(state, DevState.Find(_dir.Path));
+        Assert.Equal(state, DevState.Find(_dir.Path, IsTestProcess, null));
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
         }
 
         DevState.Delete(_dir.Path, Environment.ProcessId);
-        Assert.Null(DevState.Find(_dir.Path));
+        Assert.Null(DevState.Find(_dir.Path, IsTestProcess, null));
     }
 
     [Fact]
