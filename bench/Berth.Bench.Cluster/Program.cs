@@ -13,12 +13,15 @@ using Berth.Testing;
 //   rpc            GET /probe/{name} through the node hosting the object vs through another node
 //   container-hop  GET /c/{name}/hello (the test app container) through the hosting node vs another node (direct to the
 //                  container's address) vs a 4th node started with Berth:Cluster:Forwarding=node (through the hosting node's gateway)
+//   --tls true     every node with Berth:Cluster:Tls (certificates from scripts/cluster-certs.sh) and, as TLS between nodes
+//                  wants, Forwarding=node with a hop listener (HopUrl): the cross-node Orleans call over mutual TLS, and in
+//                  container-hop "another node" is the hop over HTTPS (docs/cluster.md, "TLS between nodes")
 //   failover       kill -9 the node hosting an object, poll a survivor until it serves the object's value; N rounds
-// usage: Berth.Bench.Cluster [rpc] [container-hop] [failover] [--requests 2000] [--warmup 200] [--kills 10] [--node PATH]
+// usage: Berth.Bench.Cluster [rpc] [container-hop] [failover] [--requests 2000] [--warmup 200] [--kills 10] [--node PATH] [--tls true]
 var scenarios = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
 if (scenarios.Contains("-h") || scenarios.Contains("help") || scenarios.Except(["rpc", "container-hop", "failover", "all"]).Any())
 {
-    Console.WriteLine("usage: Berth.Bench.Cluster [rpc] [container-hop] [failover] [--requests 2000] [--warmup 200] [--kills 10] [--node PATH]");
+    Console.WriteLine("usage: Berth.Bench.Cluster [rpc] [container-hop] [failover] [--requests 2000] [--warmup 200] [--kills 10] [--node PATH] [--tls true]");
     return scenarios.Contains("-h") || scenarios.Contains("help") ? 0 : 2;
 }
 
@@ -71,12 +74,41 @@ foreach (var (key, value) in TestResources.Labels())
     settings[$"Berth:Containers:ExtraLabels:{key}"] = value;
 }
 
+var tls = bool.Parse(options.GetValueOrDefault("tls", "false"));
+var certificates = Path.Combine(Path.GetTempPath(), "berth-bench-cluster-tls", Guid.NewGuid().ToString("N"));
+Func<int, IReadOnlyDictionary<string, string>>? nodeSettings = null;
+if (tls)
+{
+    // Four nodes' certificates (a, b, c and container-hop's 4th), made as docs/cluster.md says, and a hop port each.
+    var script = typeof(ClusterBench).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "CertificateScript").Value!;
+    using (var openssl = Process.Start("bash", [script, certificates, "node0", "node1", "node2", "node3"]))
+    {
+        await openssl.WaitForExitAsync(cancellation.Token);
+        if (openssl.ExitCode != 0)
+        {
+            Console.Error.WriteLine($"{script} failed with exit code {openssl.ExitCode}");
+            return 1;
+        }
+    }
+
+    settings["Berth:Cluster:Tls:CaPath"] = Path.Combine(certificates, "ca.pem");
+    settings["Berth:Cluster:Forwarding"] = "node";
+    var hopPorts = Enumerable.Range(0, 4).Select(_ => BerthTestHost.FreePort()).ToArray();
+    nodeSettings = i => new Dictionary<string, string>
+    {
+        ["Berth:Cluster:Tls:CertificatePath"] = Path.Combine(certificates, $"node{i}.pem"),
+        ["Berth:Cluster:Tls:KeyPath"] = Path.Combine(certificates, $"node{i}.key"),
+        ["Berth:Cluster:HopUrl"] = $"https://127.0.0.1:{hopPorts[i]}",
+    };
+    Console.WriteLine($"TLS between nodes: certificates in {certificates}, every node forwards through the hosting node's hop listener");
+}
+
 var started = Stopwatch.StartNew();
-var cluster = await ClusterHarness.StartAsync(nodePath, Console.WriteLine, settings, ["a", "b", "c"], cancellation.Token);
+var cluster = await ClusterHarness.StartAsync(nodePath, Console.WriteLine, settings, nodeSettings, ["a", "b", "c"], cancellation.Token);
 Console.WriteLine($"3 nodes up and members in {started.ElapsedMilliseconds} ms");
 try
 {
-    using var bench = new ClusterBench(cluster, engine, nodePath, settings, requests, warmup, cancellation.Token);
+    using var bench = new ClusterBench(cluster, engine, nodePath, settings, nodeSettings, requests, warmup, cancellation.Token);
     if (scenarios.Contains("rpc"))
     {
         await bench.RpcAsync();
@@ -97,6 +129,10 @@ finally
     await cluster.DisposeAsync();
     await BerthTestHost.RemoveAppResourcesAsync(engine, cluster.AppName);
     Console.WriteLine($"done in {started.Elapsed.TotalSeconds:F0} s");
+    if (Directory.Exists(certificates))
+    {
+        Directory.Delete(certificates, recursive: true);
+    }
 }
 
 return 0;
@@ -105,7 +141,8 @@ namespace Berth.Bench.Cluster
 {
     /// <summary>The scenarios, on one running cluster.</summary>
     internal sealed class ClusterBench(
-        ClusterHarness cluster, DockerContainerRuntime engine, string nodePath, IReadOnlyDictionary<string, string> settings, int requests, int warmup, CancellationToken cancellationToken)
+        ClusterHarness cluster, DockerContainerRuntime engine, string nodePath, IReadOnlyDictionary<string, string> settings,
+        Func<int, IReadOnlyDictionary<string, string>>? nodeSettings, int requests, int warmup, CancellationToken cancellationToken)
         : IDisposable
     {
         private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -162,6 +199,11 @@ namespace Berth.Bench.Cluster
             // A 4th node that forwards through the hosting node's gateway (Berth:Cluster:Forwarding = node); a, b and c forward
             // directly. Removed afterwards (kill, then membership back to 3), so the failover scenario sees the usual cluster.
             var viaNodeSettings = new Dictionary<string, string>(settings) { ["Berth:Cluster:Forwarding"] = "node" };
+            foreach (var (key, value) in nodeSettings?.Invoke(cluster.Nodes.Count) ?? new Dictionary<string, string>())
+            {
+                viaNodeSettings[key] = value;
+            }
+
             var dataDirectory = Path.Combine(Path.GetTempPath(), "berth-bench-cluster", Guid.NewGuid().ToString("N"));
             using var hopper = await ClusterNode.StartAsync(nodePath, cluster.Nodes.Count, dataDirectory, cluster.AppName, cluster.Database.ConnectionString, "d",
                 Console.WriteLine, viaNodeSettings, cancellationToken);
@@ -170,7 +212,9 @@ namespace Berth.Bench.Cluster
                 await cluster.WaitForMembersAsync(cluster.Nodes.Count + 1, cancellationToken);
                 var samples = await CompareAsync([host, other, hopper], $"/c/{Name}/hello", body => Require(body == "hello\n", $"container answered '{body}'"));
                 Print($"Container: GET /c/{{name}}/hello → the test app container, {requests} sequential requests per path after {warmup} warm-up each, interleaved",
-                    [$"through the hosting node ({host.Location}): local lease, forward", $"through another node ({other.Location}), forwarding direct: asks the object across nodes, forwards to the container's address",
+                    [$"through the hosting node ({host.Location}): local lease, forward", nodeSettings is null
+                        ? $"through another node ({other.Location}), forwarding direct: asks the object across nodes, forwards to the container's address"
+                        : $"through another node ({other.Location}), forwarding node over TLS: asks the object across nodes (mutual TLS), forwards through {host.Location}'s hop listener (HTTPS)",
                         $"through another node ({hopper.Location}), forwarding node: asks the object across nodes, forwards through {host.Location}'s gateway"],
                     samples);
             }
