@@ -36,7 +36,7 @@ internal sealed partial class AdminClient
     /// <exception cref="CliException">The host could not be reached, refused the request, or sent a record berth cannot read or a line longer than <see cref="MaxTailLineChars"/>.</exception>
     public async Task<AppLogStreamEnd> StreamAppLogsAsync(string query, Func<string, TailRecord, CancellationToken, Task> record, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Get, "logs" + query, null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Get, "logs" + query, null, cancellationToken);
         using var reader = new BoundedLineReader(new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), MaxTailLineChars);
         string? eventName = null;
         var alive = false;
@@ -112,8 +112,8 @@ internal sealed partial class AdminClient
 }
 
 /// <summary>
-/// Reads lines (ended by LF, CRLF or CR, as Server-Sent Events allow) of at most a given length, so that a host sending
-/// one endless line cannot make berth buffer it all.
+/// Reads lines (ended by LF, CRLF or CR, as Server-Sent Events allow; NDJSON holds no raw CR, JSON escapes it) of at most a
+/// given length, so that a host sending one endless line cannot make berth buffer it all.
 /// </summary>
 internal sealed class BoundedLineReader(TextReader reader, int maxChars) : IDisposable
 {
