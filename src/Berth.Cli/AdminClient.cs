@@ -73,8 +73,8 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     // A failed build's message is the largest detail a host sends; it is far below this.
     internal const int MaxProblemBytes = 1024 * 1024;
 
-    /// <summary>Longest NDJSON line of <c>containers logs</c> berth reads: 8 Mi characters; a longer one stops it (<see cref="ExitCodes.HostError"/>).</summary>
-    // The host's longest line: a platform record (--platform) whose message is cut to Berth:Logs:MaxMessageChars (at most
+    /// <summary>Longest line of <c>containers logs</c> (NDJSON) and <c>berth tail</c> (Server-Sent Events) berth reads: 8 Mi characters; a longer one stops them (<see cref="ExitCodes.HostError"/>).</summary>
+    // The host's longest line: a platform record (--platform; any record of tail) whose message is cut to Berth:Logs:MaxMessageChars (at most
     // 1 Mi characters; a container's own line is cut to 64 Ki when the host reads it from the engine), JSON-escaped to at
     // most 6 characters each (\uXXXX for non-ASCII), so 6 Mi, plus its few short fields.
     internal const int MaxLogLineChars = 8 * 1024 * 1024;

@@ -257,7 +257,7 @@ public sealed class CliTailTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), BerthCli.NextTailBackoff(TimeSpan.FromSeconds(previousSeconds), TimeSpan.FromSeconds(lastedSeconds)));
 
     [Fact]
-    public async Task Tail_HostSendsAnEndlessLine_StopsAfterOneMiBWithHostError()
+    public async Task Tail_HostSendsAnEndlessLine_StopsAtTheCapWithHostError()
     {
         // "event: log", then "data: " and 64 MiB without a newline (endless, as far as berth can tell).
         var endless = new EndlessLineStream(Encoding.ASCII.GetBytes("event: log\ndata: "), 64 * 1024 * 1024);
@@ -267,9 +267,26 @@ public sealed class CliTailTests : IDisposable
 
         // Before: the whole line was read into memory, then refused as a record berth cannot read.
         Assert.Equal(ExitCodes.HostError, exit);
-        Assert.Contains($"The host sent a line longer than {AdminClient.MaxTailLineChars} characters", _err.ToString(), StringComparison.Ordinal);
-        Assert.True(endless.Served < 2 * 1024 * 1024, $"berth read {endless.Served} bytes of the endless line; expected it to stop after about 1 MiB");
+        Assert.Contains($"The host sent a line longer than {AdminClient.MaxLogLineChars} characters", _err.ToString(), StringComparison.Ordinal);
+        Assert.True(endless.Served < 2L * AdminClient.MaxLogLineChars, $"berth read {endless.Served} bytes of the endless line; expected it to stop after about {AdminClient.MaxLogLineChars}");
         Assert.Empty(_out.ToString());
+    }
+
+    [Fact]
+    public async Task Tail_LongestRecordAHostSends_Printed()
+    {
+        // A record of the longest message a host keeps (Berth:Logs:MaxMessageChars at most 1 Mi), every character
+        // JSON-escaped as \uXXXX: a 6 Mi-character line.
+        var message = new string('\u00e9', 1024 * 1024);
+        var record = System.Text.Json.JsonSerializer.Serialize(new { time = "2026-03-04T12:00:01Z", source = "stdout", app = "demo", message });
+        Assert.True(record.Length > 6 * 1024 * 1024, "the record is not as long as the test means it to be");
+        _admin.Body = $"event: log\ndata: {record}\n\n";
+
+        await RunAsync("tail");
+
+        // Before: refused as a line longer than 1 Mi characters, exit 76 on the first stream.
+        Assert.DoesNotContain("longer than", _err.ToString(), StringComparison.Ordinal);
+        Assert.Contains(message, _out.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]
