@@ -15,9 +15,6 @@ internal readonly record struct AppLogStreamEnd(bool HostStopping, bool Alive);
 
 internal sealed partial class AdminClient
 {
-    /// <summary>Longest line of the live-log stream berth reads: 1 Mi characters; a longer one stops <c>berth tail</c> (<see cref="ExitCodes.HostError"/>).</summary>
-    internal const int MaxTailLineChars = 1024 * 1024;
-
     private static readonly JsonSerializerOptions TailJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>The query of <c>GET logs</c> for <c>berth tail</c>'s options.</summary>
@@ -33,11 +30,11 @@ internal sealed partial class AdminClient
     /// Follows the app's live log (Server-Sent Events), passing each record to <paramref name="record"/> (raw JSON and parsed) as it comes;
     /// returns how the stream ended when the host ends or cuts it, or throws when it cannot be reached or read.
     /// </summary>
-    /// <exception cref="CliException">The host could not be reached, refused the request, or sent a record berth cannot read or a line longer than <see cref="MaxTailLineChars"/>.</exception>
+    /// <exception cref="CliException">The host could not be reached, refused the request, or sent a record berth cannot read or a line longer than <see cref="MaxLogLineChars"/>.</exception>
     public async Task<AppLogStreamEnd> StreamAppLogsAsync(string query, Func<string, TailRecord, CancellationToken, Task> record, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Get, "logs" + query, null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        using var reader = new BoundedLineReader(new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), MaxTailLineChars);
+        using var response = await SendAsync(HttpMethod.Get, "logs" + query, null, cancellationToken);
+        using var reader = new BoundedLineReader(new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), MaxLogLineChars);
         string? eventName = null;
         var alive = false;
         while (await ReadLineOrEndAsync(reader, cancellationToken) is { } line)
@@ -112,8 +109,8 @@ internal sealed partial class AdminClient
 }
 
 /// <summary>
-/// Reads lines (ended by LF, CRLF or CR, as Server-Sent Events allow) of at most a given length, so that a host sending
-/// one endless line cannot make berth buffer it all.
+/// Reads lines (ended by LF, CRLF or CR, as Server-Sent Events allow; NDJSON holds no raw CR, JSON escapes it) of at most a
+/// given length, so that a host sending one endless line cannot make berth buffer it all.
 /// </summary>
 internal sealed class BoundedLineReader(TextReader reader, int maxChars) : IDisposable
 {

@@ -49,8 +49,7 @@ internal sealed partial class AdminClient
     public async Task<DeployInfo> DeployAsync(string className, HttpContent body, int percent, string? dockerfile, CancellationToken cancellationToken)
     {
         var query = $"?percent={percent}" + (dockerfile is null ? "" : $"&dockerfile={Uri.EscapeDataString(dockerfile)}");
-        using var response = await SendAsync(HttpMethod.Post, $"classes/{Uri.EscapeDataString(className)}/deploy{query}", body,
-            HttpCompletionOption.ResponseContentRead, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Post, $"classes/{Uri.EscapeDataString(className)}/deploy{query}", body, cancellationToken);
         return await ReadAsync<DeployInfo>(response, cancellationToken);
     }
 
@@ -58,8 +57,7 @@ internal sealed partial class AdminClient
     public async Task<DeployInfo> RollbackAsync(string className, int? number, CancellationToken cancellationToken)
     {
         using var body = number is { } n ? JsonContent.Create(new { version = n }) : null;
-        using var response = await SendAsync(HttpMethod.Post, $"classes/{Uri.EscapeDataString(className)}/rollback", body,
-            HttpCompletionOption.ResponseContentRead, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Post, $"classes/{Uri.EscapeDataString(className)}/rollback", body, cancellationToken);
         return await ReadAsync<DeployInfo>(response, cancellationToken);
     }
 
@@ -73,20 +71,7 @@ internal sealed partial class AdminClient
 
     private async Task<T> GetJsonAsync<T>(string path, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Get, path, null, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Get, path, null, cancellationToken);
         return await ReadAsync<T>(response, cancellationToken);
-    }
-
-    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken)
-                ?? throw new CliException(ExitCodes.HostError, "The host sent an empty answer.");
-        }
-        catch (JsonException ex)
-        {
-            throw new CliException(ExitCodes.HostError, $"The host sent an answer berth cannot read ({ex.Message}). Is the host older than this berth?");
-        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -63,6 +64,26 @@ internal sealed record StopResult(string Id, string Class, string Object, int Ex
 /// </summary>
 internal sealed partial class AdminClient(HttpClient http, Uri host, string hostSource, string tokenSource) : IDisposable
 {
+    /// <summary>Largest JSON answer of the admin API berth reads (list, stop, destroy, versions, deploy, usage): 16 MiB; a larger one is <see cref="ExitCodes.HostError"/>.</summary>
+    // The largest a host sends is a container list or a usage report by object or hour: a few hundred bytes a row, so
+    // 16 MiB is tens of thousands of rows, not a real host's answer.
+    internal const int MaxAnswerBytes = 16 * 1024 * 1024;
+
+    /// <summary>Largest error answer (problem details, or a proxy's page) berth reads to show its detail: 1 MiB; a larger one is reported by its status alone.</summary>
+    // A failed build's message is the largest detail a host sends; it is far below this.
+    internal const int MaxProblemBytes = 1024 * 1024;
+
+    /// <summary>Longest line of <c>containers logs</c> (NDJSON) and <c>berth tail</c> (Server-Sent Events) berth reads: 8 Mi characters; a longer one stops them (<see cref="ExitCodes.HostError"/>).</summary>
+    // The host's longest line: a platform record (--platform; any record of tail) whose message is cut to Berth:Logs:MaxMessageChars (at most
+    // 1 Mi characters; a container's own line is cut to 64 Ki when the host reads it from the engine), JSON-escaped to at
+    // most 6 characters each (\uXXXX for non-ASCII), so 6 Mi, plus its few short fields.
+    internal const int MaxLogLineChars = 8 * 1024 * 1024;
+
+    /// <summary>Longest NDJSON line of <c>containers exec</c> berth reads: 1 Mi characters; a longer one stops it (<see cref="ExitCodes.HostError"/>).</summary>
+    // The host writes at most 64 KiB of output a frame (AdminExecWriter), 87,416 characters as base64 in its JSON; the exit
+    // and error frames are short. 1 Mi leaves room for a long engine error message.
+    internal const int MaxExecLineChars = 1024 * 1024;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The host as the user gave it, for messages.</summary>
@@ -71,10 +92,11 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     /// <summary>The app's containers on this host.</summary>
     public async Task<IReadOnlyList<ContainerInfo>> ListAsync(CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Get, "containers", null, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Get, "containers", null, cancellationToken);
+        var body = await ReadAnswerAsync(response, cancellationToken);
         try
         {
-            return [.. (await response.Content.ReadFromJsonAsync<List<ContainerInfo>>(Json, cancellationToken) ?? []).Select(c => c.Normalized())];
+            return [.. (JsonSerializer.Deserialize<List<ContainerInfo>>(body.Span, Json) ?? []).Select(c => c.Normalized())];
         }
         catch (JsonException ex)
         {
@@ -93,9 +115,8 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     {
         var query = $"?format=ndjson&follow={(follow ? "true" : "false")}{(tail is { } n ? $"&tail={n}" : "")}{(platform ? "&platform=true" : "")}"
             + (since is { } s ? $"&since={Uri.EscapeDataString(s.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture))}" : "");
-        using var response = await SendAsync(HttpMethod.Get, $"{ContainerPath(className, objectRef)}/logs{query}", null,
-            HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        using var response = await SendAsync(HttpMethod.Get, $"{ContainerPath(className, objectRef)}/logs{query}", null, cancellationToken);
+        using var reader = new BoundedLineReader(new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), MaxLogLineChars);
         while (await reader.ReadLineAsync(cancellationToken) is { } text)
         {
             if (text.Length == 0)
@@ -132,8 +153,8 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     {
         object body = stdin is null ? new { command } : new { command, stdin = Convert.ToBase64String(stdin) };
         using var response = await SendAsync(HttpMethod.Post, $"{ContainerPath(className, objectId)}/exec",
-            JsonContent.Create(body, options: Json), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+            JsonContent.Create(body, options: Json), cancellationToken);
+        using var reader = new BoundedLineReader(new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken)), MaxExecLineChars);
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
             if (line.Length == 0)
@@ -171,20 +192,16 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     /// <summary>Removes a container at once (no grace period) through its object.</summary>
     public async Task<DestroyResult> DestroyAsync(string className, string objectId, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Delete, ContainerPath(className, objectId), null,
-            HttpCompletionOption.ResponseContentRead, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<DestroyResult>(Json, cancellationToken)
-            ?? throw new CliException(ExitCodes.HostError, "The host sent an empty destroy result.");
+        using var response = await SendAsync(HttpMethod.Delete, ContainerPath(className, objectId), null, cancellationToken);
+        return await ReadAsync<DestroyResult>(response, cancellationToken);
     }
 
     /// <summary>Stops a container: SIGTERM, then SIGKILL after the grace period.</summary>
     public async Task<StopResult> StopAsync(string className, string objectId, int? graceSeconds, CancellationToken cancellationToken)
     {
         var query = graceSeconds is { } g ? $"?grace={g}" : "";
-        using var response = await SendAsync(HttpMethod.Post, $"{ContainerPath(className, objectId)}/stop{query}", null,
-            HttpCompletionOption.ResponseContentRead, cancellationToken);
-        return await response.Content.ReadFromJsonAsync<StopResult>(Json, cancellationToken)
-            ?? throw new CliException(ExitCodes.HostError, "The host sent an empty stop result.");
+        using var response = await SendAsync(HttpMethod.Post, $"{ContainerPath(className, objectId)}/stop{query}", null, cancellationToken);
+        return await ReadAsync<StopResult>(response, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -193,14 +210,15 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     private static string ContainerPath(string className, string objectId) =>
         $"containers/{Uri.EscapeDataString(className)}/{Uri.EscapeDataString(objectId)}";
 
-    private async Task<HttpResponseMessage> SendAsync(
-        HttpMethod method, string path, HttpContent? content, HttpCompletionOption completion, CancellationToken cancellationToken)
+    /// <summary>Sends the request and returns the answer once its headers came (its body is read by the caller, within a cap), or throws for an error status.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(host, $"_berth/admin/{path}")) { Content = content };
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, completion, cancellationToken);
+            // Headers only: HttpClient would buffer a whole body of any size (up to 2 GiB) before berth could refuse it.
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
         catch (HttpRequestException ex)
         {
@@ -239,7 +257,12 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     /// <summary>The <c>title</c> and <c>detail</c> of a problem response, or the raw body, or empty.</summary>
     private static async Task<(string Title, string Detail)> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (await ReadBoundedAsync(response, MaxProblemBytes, cancellationToken) is not { } bytes)
+        {
+            return ("", $"(an error answer larger than {MaxProblemBytes / (1024 * 1024)} MiB, not shown)");
+        }
+
+        var body = System.Text.Encoding.UTF8.GetString(bytes.Span);
         if (response.Content.Headers.ContentType is { MediaType: "application/problem+json" or "application/json" })
         {
             try
@@ -258,6 +281,66 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
         }
 
         return ("", body.Trim());
+    }
+
+    /// <summary>A JSON answer read whole, deserialized.</summary>
+    /// <exception cref="CliException">The answer is larger than <see cref="MaxAnswerBytes"/>, empty (<c>null</c>), or not the JSON berth expects (<see cref="ExitCodes.HostError"/>); the connection broke (<see cref="ExitCodes.HostUnreachable"/>).</exception>
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await ReadAnswerAsync(response, cancellationToken);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body.Span, Json)
+                ?? throw new CliException(ExitCodes.HostError, "The host sent an empty answer.");
+        }
+        catch (JsonException ex)
+        {
+            throw new CliException(ExitCodes.HostError, $"The host sent an answer berth cannot read ({ex.Message}). Is the host older than this berth?");
+        }
+    }
+
+    /// <summary>The body of a successful answer, at most <see cref="MaxAnswerBytes"/>.</summary>
+    /// <exception cref="CliException">The answer is larger (<see cref="ExitCodes.HostError"/>), or the connection broke (<see cref="ExitCodes.HostUnreachable"/>).</exception>
+    private static async Task<ReadOnlyMemory<byte>> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        await ReadBoundedAsync(response, MaxAnswerBytes, cancellationToken)
+        ?? throw new CliException(ExitCodes.HostError,
+            $"The host sent an answer larger than {MaxAnswerBytes / (1024 * 1024)} MiB; berth stopped reading rather than hold it all in memory. Is it a Berth host?");
+
+    /// <summary>The answer's body, or <see langword="null"/> when it is larger than <paramref name="maxBytes"/> (by its Content-Length, or once that much came).</summary>
+    /// <exception cref="CliException">The connection broke while reading (<see cref="ExitCodes.HostUnreachable"/>, as when it breaks before the answer).</exception>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBoundedAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > maxBytes)
+        {
+            return null;
+        }
+
+        var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            using var body = new MemoryStream();
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (body.Length + read > maxBytes)
+                {
+                    return null;
+                }
+
+                body.Write(chunk, 0, read);
+            }
+
+            return body.GetBuffer().AsMemory(0, (int)body.Length);
+        }
+        catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException(ExitCodes.HostUnreachable, $"The connection to the Berth host broke while it answered: {ex.Message}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
 
     /// <summary>Creates a client for <paramref name="host"/> that sends <paramref name="token"/> as a bearer token.</summary>

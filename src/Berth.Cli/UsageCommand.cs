@@ -32,8 +32,8 @@ internal sealed partial class AdminClient
         var query = $"usage?by={Uri.EscapeDataString(by)}"
             + (since is { } s ? $"&since={Uri.EscapeDataString(s.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))}" : "")
             + (className is null ? "" : $"&class={Uri.EscapeDataString(className)}");
-        using var response = await SendAsync(HttpMethod.Get, query, null, HttpCompletionOption.ResponseContentRead, cancellationToken);
-        var json = await response.Content.ReadAsStringAsync(cancellationToken);
+        using var response = await SendAsync(HttpMethod.Get, query, null, cancellationToken);
+        var json = System.Text.Encoding.UTF8.GetString((await ReadAnswerAsync(response, cancellationToken)).Span);
         try
         {
             return (json, JsonSerializer.Deserialize<UsageInfo>(json, UsageJson)

@@ -257,7 +257,7 @@ public sealed class CliTailTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), BerthCli.NextTailBackoff(TimeSpan.FromSeconds(previousSeconds), TimeSpan.FromSeconds(lastedSeconds)));
 
     [Fact]
-    public async Task Tail_HostSendsAnEndlessLine_StopsAfterOneMiBWithHostError()
+    public async Task Tail_HostSendsAnEndlessLine_StopsAtTheCapWithHostError()
     {
         // "event: log", then "data: " and 64 MiB without a newline (endless, as far as berth can tell).
         var endless = new EndlessLineStream(Encoding.ASCII.GetBytes("event: log\ndata: "), 64 * 1024 * 1024);
@@ -267,9 +267,26 @@ public sealed class CliTailTests : IDisposable
 
         // Before: the whole line was read into memory, then refused as a record berth cannot read.
         Assert.Equal(ExitCodes.HostError, exit);
-        Assert.Contains($"The host sent a line longer than {AdminClient.MaxTailLineChars} characters", _err.ToString(), StringComparison.Ordinal);
-        Assert.True(endless.Served < 2 * 1024 * 1024, $"berth read {endless.Served} bytes of the endless line; expected it to stop after about 1 MiB");
+        Assert.Contains($"The host sent a line longer than {AdminClient.MaxLogLineChars} characters", _err.ToString(), StringComparison.Ordinal);
+        Assert.True(endless.Served < 2L * AdminClient.MaxLogLineChars, $"berth read {endless.Served} bytes of the endless line; expected it to stop after about {AdminClient.MaxLogLineChars}");
         Assert.Empty(_out.ToString());
+    }
+
+    [Fact]
+    public async Task Tail_LongestRecordAHostSends_Printed()
+    {
+        // A record of the longest message a host keeps (Berth:Logs:MaxMessageChars at most 1 Mi), every character
+        // JSON-escaped as \uXXXX: a 6 Mi-character line.
+        var message = new string('\u00e9', 1024 * 1024);
+        var record = System.Text.Json.JsonSerializer.Serialize(new { time = "2026-03-04T12:00:01Z", source = "stdout", app = "demo", message });
+        Assert.True(record.Length > 6 * 1024 * 1024, "the record is not as long as the test means it to be");
+        _admin.Body = $"event: log\ndata: {record}\n\n";
+
+        await RunAsync("tail");
+
+        // Before: refused as a line longer than 1 Mi characters, exit 76 on the first stream.
+        Assert.DoesNotContain("longer than", _err.ToString(), StringComparison.Ordinal);
+        Assert.Contains(message, _out.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -415,55 +432,6 @@ public sealed class CliTailTests : IDisposable
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
-
-    /// <summary>Gives a prefix, then up to <c>length</c> bytes of 'x' without a newline; counts what was read.</summary>
-    private sealed class EndlessLineStream(byte[] prefix, long length) : Stream
-    {
-        public long Served { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => Served; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = 0;
-            while (n < count && Served < prefix.Length + length)
-            {
-                buffer[offset + n++] = Served < prefix.Length ? prefix[Served] : (byte)'x';
-                Served++;
-            }
-
-            return n;
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var chunk = new byte[Math.Min(buffer.Length, 64 * 1024)];
-            var n = Read(chunk, 0, chunk.Length);
-            chunk.AsSpan(0, n).CopyTo(buffer.Span);
-            return ValueTask.FromResult(n);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A reader that gives one character a read.</summary>

@@ -397,6 +397,98 @@ public sealed class CliWithFakeAdminTests : IDisposable
         Assert.StartsWith("berth: Cannot reach the Berth host at http://127.0.0.1:9002 (from $BERTH_HOST): Connection refused", _err.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("containers logs Sandbox/s1 --follow", "{\"time\":null,\"stream\":\"stdout\",\"text\":\"", AdminClient.MaxLogLineChars)]
+    [InlineData("containers exec Sandbox/s1 -- cat /dev/zero", "{\"stream\":\"stdout\",\"data\":\"", AdminClient.MaxExecLineChars)]
+    public async Task Stream_HostSendsAnEndlessLine_StopsAtTheCapWithHostError(string command, string lineStart, int cap)
+    {
+        // A line that never ends: 64 MiB without a newline (endless, as far as berth can tell).
+        var endless = new EndlessLineStream(Encoding.ASCII.GetBytes(lineStart), 64 * 1024 * 1024);
+        _admin.Content = () => new StreamContent(endless);
+
+        var exit = await RunAsync(command.Split(' '));
+
+        // Before: the whole line was read into memory, then refused as a line berth cannot read.
+        Assert.Equal(ExitCodes.HostError, exit);
+        Assert.Contains($"The host sent a line longer than {cap} characters", _err.ToString(), StringComparison.Ordinal);
+        Assert.True(endless.Served < 2L * cap, $"berth read {endless.Served} bytes of the endless line; expected it to stop after about {cap}");
+        Assert.Empty(_out.ToString());
+    }
+
+    [Fact]
+    public async Task Logs_LongestLineAHostSends_Printed()
+    {
+        // A platform record of the longest message a host keeps (Berth:Logs:MaxMessageChars at most 1 Mi), every character
+        // JSON-escaped as \uXXXX: 6 Mi characters on one line.
+        var text = new string('\u00e9', 1024 * 1024);
+        var line = JsonSerializer.Serialize(new { time = (DateTimeOffset?)null, stream = "platform", text, level = "information", @event = "Big" });
+        Assert.True(line.Length > 6 * 1024 * 1024, "the line is not as long as the test means it to be");
+        _admin.Content = () => new StringContent(line + "\n", Encoding.UTF8, "application/x-ndjson");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "logs", "Sandbox/s1", "--follow", "--platform", "--no-timestamps"));
+
+        Assert.Contains(text, _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Exec_LargestFrameAHostSends_OutputPassedOn()
+    {
+        // The host's largest frame: 64 KiB of output (docs/cli.md, "Exec stream").
+        var output = new string('y', 64 * 1024);
+        _admin.Respond(HttpStatusCode.OK,
+            $$"""{"stream":"stdout","data":"{{Convert.ToBase64String(Encoding.ASCII.GetBytes(output))}}"}""" + "\n" + """{"exitCode":0}""" + "\n");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "exec", "Sandbox/s1", "--", "cat", "big"));
+
+        Assert.Equal(output, _out.ToString());
+    }
+
+    [Theory]
+    [InlineData("containers list")]
+    [InlineData("containers stop Sandbox/s1")]
+    [InlineData("containers destroy Sandbox/s1")]
+    [InlineData("usage")]
+    public async Task Answer_LargerThanTheCap_HostErrorWithoutReadingItAll(string command)
+    {
+        // No Content-Length: berth finds out as the bytes come.
+        var endless = new EndlessLineStream("["u8.ToArray(), 64 * 1024 * 1024);
+        _admin.Content = () => new StreamContent(endless);
+
+        var exit = await RunAsync(command.Split(' '));
+
+        // Before: all 64 MiB were buffered, then refused as JSON berth cannot read.
+        Assert.Equal(ExitCodes.HostError, exit);
+        Assert.Equal("berth: The host sent an answer larger than 16 MiB; berth stopped reading rather than hold it all in memory. Is it a Berth host?", _err.ToString().Trim());
+        Assert.True(endless.Served <= AdminClient.MaxAnswerBytes + (128 * 1024), $"berth read {endless.Served} bytes of the answer; expected it to stop after {AdminClient.MaxAnswerBytes}");
+    }
+
+    [Fact]
+    public async Task Answer_ContentLengthOverTheCap_RefusedBeforeReading()
+    {
+        var endless = new EndlessLineStream("["u8.ToArray(), 64 * 1024 * 1024);
+        _admin.Content = () => new StreamContent(endless) { Headers = { ContentLength = AdminClient.MaxAnswerBytes + 1L } };
+
+        Assert.Equal(ExitCodes.HostError, await RunAsync("containers", "list"));
+
+        Assert.Contains("The host sent an answer larger than 16 MiB", _err.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, endless.Served);
+    }
+
+    [Fact]
+    public async Task ErrorAnswer_LargerThanTheCap_StatusReportedWithoutTheBody()
+    {
+        var endless = new EndlessLineStream([], 64 * 1024 * 1024);
+        _admin.Respond(HttpStatusCode.InternalServerError, "");
+        _admin.Content = () => new StreamContent(endless);
+
+        var exit = await RunAsync("containers", "list");
+
+        // Before: all 64 MiB were read and printed as the error's detail.
+        Assert.Equal(ExitCodes.HostError, exit);
+        Assert.Equal("berth: The host answered 500 Internal Server Error: (an error answer larger than 1 MiB, not shown)", _err.ToString().Trim());
+        Assert.True(endless.Served <= AdminClient.MaxProblemBytes + (128 * 1024), $"berth read {endless.Served} bytes of the error answer; expected it to stop after {AdminClient.MaxProblemBytes}");
+    }
+
     private Task WriteDevStateAsync(string host, int processId, string? token = null) =>
         DevState.WriteAsync(_dir.Path, new DevState(new Uri(host), Path.Combine(_dir.Path, "data"), token, processId, _time.GetUtcNow()), CancellationToken.None);
 
@@ -409,6 +501,9 @@ public sealed class CliWithFakeAdminTests : IDisposable
         public List<(string Method, string Uri, string? Authorization, string Body)> Requests { get; } = [];
 
         public HttpRequestException? Fail { get; set; }
+
+        /// <summary>When set, the body of every answer (with the status of <see cref="Respond"/>) instead of its text.</summary>
+        public Func<HttpContent>? Content { get; set; }
 
         public void Respond(HttpStatusCode status, string body)
         {
@@ -425,7 +520,7 @@ public sealed class CliWithFakeAdminTests : IDisposable
                 throw Fail;
             }
 
-            return new HttpResponseMessage(_status) { Content = new StringContent(_body, Encoding.UTF8, "application/json") };
+            return new HttpResponseMessage(_status) { Content = Content?.Invoke() ?? new StringContent(_body, Encoding.UTF8, "application/json") };
         }
     }
 }
