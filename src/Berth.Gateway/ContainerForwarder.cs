@@ -85,17 +85,9 @@ public sealed partial class ContainerForwarder : IDisposable
     {
         _remoteActivity = remoteActivity;
         _hop = hop;
-        // The container invoker speaks plain HTTP/1.1 on its own sockets; an https gateway gets .NET's handler (TLS, no full duplex on HTTP/1.1).
-        _tlsHopInvoker = hop is null ? null : new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            ActivityHeadersPropagator = null,
-            SslOptions = hop.ClientTls ?? new(),
-        });
+        // The container invoker speaks plain HTTP/1.1 on its own sockets; an https gateway gets .NET's handler (TLS, no full
+        // duplex on HTTP/1.1) behind the same bounds on an upgrade's answer.
+        _tlsHopInvoker = hop is null ? null : new HttpMessageInvoker(DuplexHttp1Handler.CreateTlsHop(hop.ClientTls, options.Value.RequestActivityTimeout, timeProvider));
         _timeProvider = timeProvider;
         _forwarder = forwarder;
         _leases = leases;
