@@ -85,17 +85,9 @@ public sealed partial class ContainerForwarder : IDisposable
     {
         _remoteActivity = remoteActivity;
         _hop = hop;
-        // The container invoker speaks plain HTTP/1.1 on its own sockets; an https gateway gets .NET's handler (TLS, no full duplex on HTTP/1.1).
-        _tlsHopInvoker = hop is null ? null : new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            ActivityHeadersPropagator = null,
-            SslOptions = hop.ClientTls ?? new(),
-        });
+        // The container invoker speaks plain HTTP/1.1 on its own sockets; an https gateway gets .NET's handler (TLS, no full
+        // duplex on HTTP/1.1) behind the same bounds on an upgrade's answer.
+        _tlsHopInvoker = hop is null ? null : new HttpMessageInvoker(DuplexHttp1Handler.CreateTlsHop(hop.ClientTls, options.Value.RequestActivityTimeout, timeProvider));
         _timeProvider = timeProvider;
         _forwarder = forwarder;
         _leases = leases;
@@ -171,6 +163,13 @@ public sealed partial class ContainerForwarder : IDisposable
     {
         IContainer? container = null;
         var (className, objectId, objectName) = target;
+        if (HasAmbiguousFraming(context))
+        {
+            Log.AmbiguousFramingRefused(_logger, className, objectName, context.Request.Method, context.Request.Path.Value);
+            await RejectAmbiguousFramingAsync(context);
+            return;
+        }
+
         if (IsUnsafeAbsoluteTarget(context))
         {
             await GatewayErrorWriter.WriteBadTargetAsync(context);
@@ -509,28 +508,14 @@ public sealed partial class ContainerForwarder : IDisposable
 
     /// <summary>
     /// Answers <c>413 body_too_large</c> to a body whose declared length is over the limit. A small body (up to
-    /// <see cref="DrainBeforeRejectBytes"/>) is read and dropped first: a socket closed with unread bytes is reset by the
-    /// kernel, and the reset can overtake the 413 so that the client sees only a broken connection (CI saw it). A larger
+    /// <see cref="DrainBeforeRejectBytes"/>) is read and dropped first (<see cref="DrainBeforeRejectAsync"/>). A larger
     /// one is not read; the answer says <c>Connection: close</c> (RFC 9110 §15.5.14).
     /// </summary>
     private static async Task RejectDeclaredBodyAsync(HttpContext context, long? limit)
     {
         if (context.Request.ContentLength is { } length && length <= DrainBeforeRejectBytes)
         {
-            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
-            {
-                feature.MaxRequestBodySize = length;
-            }
-
-            try
-            {
-                await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
-            }
-            catch (Exception ex) when (ex is IOException or BadHttpRequestException)
-            {
-                // The client broke off its own body: answer anyway, the connection closes.
-                context.Response.Headers.Connection = "close";
-            }
+            await DrainBeforeRejectAsync(context, length);
         }
         else
         {
@@ -538,6 +523,70 @@ public sealed partial class ContainerForwarder : IDisposable
         }
 
         await GatewayErrorWriter.WriteBodyTooLargeAsync(context, limit);
+    }
+
+    /// <summary>
+    /// The name Kestrel gives a request's <c>Content-Length</c> when the request also has <c>Transfer-Encoding</c>: it frames
+    /// the body by the chunks, removes <c>Content-Length</c> and adds its value as this header (Kestrel 10,
+    /// <c>Http1MessageBody.For</c>), which the app cannot tell from a client's own header of that name.
+    /// </summary>
+    internal const string KestrelContentLengthHeader = "X-Content-Length";
+
+    /// <summary>
+    /// Whether the request came with both <c>Content-Length</c> and <c>Transfer-Encoding</c>, the request-smuggling shape
+    /// RFC 9112 §6.3 says ought to be handled as an error (<see cref="GatewayErrorCodes.BadRequestFraming"/>): a
+    /// <c>Transfer-Encoding</c> with a <c>Content-Length</c> still there (a server that keeps both) or with
+    /// <see cref="KestrelContentLengthHeader"/> (Kestrel's rename, or a client's own header of that name beside chunking:
+    /// the two look alike, and both are refused). HTTP/2 and HTTP/3 have no <c>Transfer-Encoding</c>, so the usual request
+    /// costs one known-header lookup.
+    /// </summary>
+    internal static bool HasAmbiguousFraming(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        return headers.TransferEncoding.Count > 0 && (headers.ContentLength is not null || headers.ContainsKey(KestrelContentLengthHeader));
+    }
+
+    /// <summary>
+    /// Answers <c>400 bad_request_framing</c> with <c>Connection: close</c> (RFC 9112 §6.1: a server that rejects such a
+    /// request must close the connection after responding; Kestrel already closes it for a real <c>Content-Length</c>), after
+    /// reading and dropping up to <see cref="DrainBeforeRejectBytes"/> of the chunked body.
+    /// </summary>
+    private static async Task RejectAmbiguousFramingAsync(HttpContext context)
+    {
+        context.Response.Headers.Connection = "close";
+        await DrainBeforeRejectAsync(context, DrainBeforeRejectBytes);
+        await GatewayErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, GatewayErrorCodes.BadRequestFraming,
+            "The request has both Content-Length and Transfer-Encoding (Kestrel reports the length as X-Content-Length), which " +
+            "the gateway does not forward (RFC 9112 §6.3, request smuggling); send one of them. A chunked request may not carry " +
+            "a header named X-Content-Length either.");
+    }
+
+    /// <summary>
+    /// Reads and drops a request body of at most <paramref name="max"/> bytes before an error answer: a socket closed with
+    /// unread bytes is reset by the kernel, and the reset can overtake the answer so that the client sees only a broken
+    /// connection (CI saw it). A body that is larger, breaks off or cannot be bounded is left, with <c>Connection: close</c>.
+    /// </summary>
+    private static async Task DrainBeforeRejectAsync(HttpContext context, long max)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = max;
+        }
+        else if (context.Request.ContentLength is not { } length || length > max)
+        {
+            context.Response.Headers.Connection = "close";
+            return;
+        }
+
+        try
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is IOException or BadHttpRequestException)
+        {
+            // Over the bound, or the client broke off its own body: answer anyway, the connection closes.
+            context.Response.Headers.Connection = "close";
+        }
     }
 
     private static Task WriteClientErrorAsync(HttpContext context, ForwarderError error, Exception? exception, long? limit)

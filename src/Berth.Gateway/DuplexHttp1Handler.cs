@@ -17,9 +17,10 @@ namespace Berth.Gateway;
 /// reads stalls once the socket buffers fill) and it buffers small chunked writes. Requests without a body (the warm
 /// path: GETs, WebSocket upgrades) still go through the pooled <paramref name="pooled"/> invoker.
 /// A body request uses its own connection (<c>Connection: close</c>); a container on the local bridge connects in
-/// well under a millisecond.
+/// well under a millisecond. <see cref="CreateTlsHop"/> makes one that sends everything through a TLS pool (a cluster's
+/// HTTPS hop), with the same bounds on an upgrade's answer.
 /// </summary>
-internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upgradeAnswerTimeout = default, TimeProvider? timeProvider = null) : HttpMessageHandler
+internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upgradeAnswerTimeout = default, TimeProvider? timeProvider = null, bool duplex = true) : HttpMessageHandler
 {
     /// <summary>
     /// The upgrade request's wait for its answer (the gateway's
@@ -59,6 +60,27 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
         return new(handler);
     }
 
+    /// <summary>
+    /// The handler of the hop to another node's <c>https://</c> gateway (<c>Berth:Cluster:Tls</c>): .NET's handler with
+    /// <paramref name="tls"/> for every request, bodies included (the full-duplex path speaks only plain TCP), and, as on
+    /// the plain hop, an upgrade's answer and a refused upgrade's body bounded by <paramref name="upgradeAnswerTimeout"/>
+    /// rather than the upgraded connection's idle time.
+    /// </summary>
+    /// <param name="tls">The hop's TLS client options (its certificate, the cluster's CA); <see langword="null"/>: .NET's defaults.</param>
+    /// <param name="upgradeAnswerTimeout">The gateway's <see cref="GatewayOptions.RequestActivityTimeout"/>.</param>
+    /// <param name="timeProvider">The clock of those bounds.</param>
+    public static DuplexHttp1Handler CreateTlsHop(System.Net.Security.SslClientAuthenticationOptions? tls, TimeSpan upgradeAnswerTimeout, TimeProvider timeProvider) =>
+        new(new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ActivityHeadersPropagator = null,
+            SslOptions = tls ?? new(),
+        }), upgradeAnswerTimeout, timeProvider, duplex: false);
+
     private static async ValueTask<Stream> ConnectNotingWritesAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -75,7 +97,7 @@ internal sealed class DuplexHttp1Handler(HttpMessageInvoker pooled, TimeSpan upg
     }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        request.Content is null || request.Version.Major >= 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionExact
+        !duplex || request.Content is null || request.Version.Major >= 2 && request.VersionPolicy == HttpVersionPolicy.RequestVersionExact
             ? SendPooledAsync(request, cancellationToken)
             : SendDuplexAsync(request, cancellationToken);
 

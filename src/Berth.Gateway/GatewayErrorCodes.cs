@@ -43,6 +43,13 @@ public static class GatewayErrorCodes
     /// </summary>
     public const string BadRequestTarget = "bad_request_target";
 
+    /// <summary>
+    /// 400: the request has both <c>Content-Length</c> and <c>Transfer-Encoding</c> (RFC 9112 §6.3: request smuggling's shape),
+    /// or a chunked body with an <c>X-Content-Length</c> header, which is how Kestrel hands such a request's length to the app.
+    /// Nothing is forwarded and the connection is closed.
+    /// </summary>
+    public const string BadRequestFraming = "bad_request_framing";
+
     /// <summary>503: a pool had no running instance and its hold queue already held <c>max_queued_requests</c> requests.</summary>
     public const string QueueFull = "queue_full";
 
@@ -87,7 +94,7 @@ public static class GatewayErrorCodes
     public static IReadOnlyList<string> All { get; } =
     [
         ImageNotFound, PortTimeout, ExitedDuringStart, EngineUnavailable, MaxInstances, CrashLoop, StartFailed,
-        BodyTooLarge, BadRequestBody, InternalError,
+        BodyTooLarge, BadRequestBody, BadRequestTarget, BadRequestFraming, InternalError,
         QueueFull, QueueTimeout, NodeUnreachable, HostStopping,
         .. DestinationErrors.Select(ForUpstream),
     ];

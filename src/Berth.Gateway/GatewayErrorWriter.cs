@@ -93,8 +93,15 @@ internal static class GatewayErrorWriter
             return;
         }
 
-        // Drop whatever a failed forward left (the container's headers, YARP's bare status).
+        // Drop whatever a failed forward left (the container's headers, YARP's bare status), but not the gateway's own
+        // Connection: close for a body it would not read (no forwarder copies a container's Connection header).
+        var connection = context.Response.Headers.Connection;
         context.Response.Clear();
+        if (connection.Count > 0)
+        {
+            context.Response.Headers.Connection = connection;
+        }
+
         context.Response.StatusCode = status;
         // Only on errors, and only when request metrics are listened to (the feature exists then): the code becomes error.type.
         context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new(GatewayTelemetry.ErrorTypeTag, code));

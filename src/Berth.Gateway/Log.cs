@@ -33,6 +33,9 @@ internal static partial class Log
     [LoggerMessage(BerthEventIds.Gateway + 10, LogLevel.Information, "{ClassName} {ObjectName}: the host began to stop while a request waited for the container ({Waiting}); answered 503 host_stopping", EventName = "WaitEndedHostStopping")]
     public static partial void WaitEndedHostStopping(ILogger logger, string className, string objectName, string waiting);
 
+    [LoggerMessage(BerthEventIds.Gateway + 11, LogLevel.Debug, "{ClassName} {ObjectName}: {Method} {Path} has both Content-Length and Transfer-Encoding (request smuggling's shape); answered 400 bad_request_framing", EventName = "AmbiguousFramingRefused")]
+    public static partial void AmbiguousFramingRefused(ILogger logger, string className, string objectName, string method, string? path);
+
     // The hop through the hosting node's gateway (Berth:Cluster:Forwarding = node): 1370–1379.
     [LoggerMessage(BerthEventIds.Gateway + 70, LogLevel.Warning, "{ClassName} {ObjectName}: forwarding through node {Node}'s gateway {Gateway} failed: {Detail}", EventName = "HopFailed")]
     public static partial void HopFailed(ILogger logger, string className, string objectName, string node, string gateway, string detail);

@@ -61,12 +61,16 @@ public sealed class ForwarderRig : IAsyncDisposable
     /// <param name="options">Gateway options.</param>
     /// <param name="environment">The gateway's host environment.</param>
     /// <param name="containerPort">The port the fake object hands out instead of the in-process app's (a scripted <see cref="RawContainer"/>).</param>
-    public static async Task<ForwarderRig> StartAsync(Action<GatewayOptions>? options = null, string environment = "Development", int? containerPort = null)
+    /// <param name="hop">
+    /// The hop through other nodes' gateways; with it the object's container runs on node <c>other</c>, so every request
+    /// goes to the gateway <paramref name="hop"/> names for that node.
+    /// </param>
+    public static async Task<ForwarderRig> StartAsync(Action<GatewayOptions>? options = null, string environment = "Development", int? containerPort = null, INodeHop? hop = null)
     {
         var probe = new ContainerProbe();
         var container = await StartContainerAppAsync(probe);
         var port = containerPort ?? new Uri(AddressOf(container)).Port;
-        var obj = new FakeContainerObject(new ContainerEndpoint("live", "127.0.0.1", port, [port]));
+        var obj = new FakeContainerObject(new ContainerEndpoint("live", "127.0.0.1", port, [port]) { NodeId = hop is null ? null : "other" });
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.WebHost.ConfigureKestrel(k =>
@@ -84,6 +88,11 @@ public sealed class ForwarderRig : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ContainerLeaseRegistry>();
         builder.Services.AddSingleton<ContainerHttpClient>();
+        if (hop is not null)
+        {
+            builder.Services.AddSingleton(hop);
+        }
+
         builder.Services.AddBerthGateway(options);
         var gateway = builder.Build();
         var forwarder = gateway.Services.GetRequiredService<ContainerForwarder>();
