@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a cluster's TLS certificates with openssl (docs/cluster.md, "TLS between nodes"):
 #   bash scripts/cluster-certs.sh DIR NODE[=IP] [NODE[=IP] ...]
-# DIR/ca.pem and DIR/ca.key: the cluster's own CA (keep ca.key off the nodes); DIR/NODE.pem and DIR/NODE.key: one
+# DIR/ca.pem and DIR/ca.key: the cluster's own CA, named after DIR plus a random tag so two clusters' CAs never look
+# alike in a refusal message (keep ca.key off the nodes); DIR/NODE.pem and DIR/NODE.key: one
 # certificate per node, signed by that CA, for server and client use, with NODE (and IP, if given) as subject
 # alternative names. An existing CA in DIR is reused, so nodes can be added later. Certificates last 825 days.
 set -euo pipefail
@@ -18,7 +19,7 @@ umask 077
 
 if [ ! -f "$dir/ca.pem" ]; then
   openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 825 \
-    -subj "/CN=berth cluster CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+    -subj "/CN=berth cluster CA $(basename "$(cd "$dir" && pwd)") $(openssl rand -hex 4)" -keyout "$dir/ca.key" -out "$dir/ca.pem" \
     -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign"
 fi
 
