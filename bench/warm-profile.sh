@@ -8,20 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: warm-profile.sh OUT_DIR}
 mkdir -p "$out"
-dotnet build -c Release bench/Berth.Bench.EndToEnd -nologo -clp:ErrorsOnly
 # The perf map names JIT-compiled code; W^X off keeps its addresses the ones perf samples.
-DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 nice -n -10 dotnet bench/Berth.Bench.EndToEnd/bin/Release/net10.0/Berth.Bench.EndToEnd.dll \
-  warm --reps 1 --duration 25 --connections 32 --threads 1 --instance-type standard-3 --targets nginx,gateway --unloaded-duration 1 > "$out/bench.out" 2>&1 &
-bench=$!
-until grep -q "Warm-up:" "$out/bench.out" 2>/dev/null; do
-  sleep 0.5
-  kill -0 $bench 2>/dev/null || { echo "the benchmark ended before its warm-up did: $out/bench.out" >&2; exit 1; }
-done
-t0=$(date +%s.%N)
-container=$(grep -oE "Container [0-9a-f]{12}" "$out/bench.out" | head -1 | cut -d' ' -f2)
-app=$(docker inspect -f '{{.State.Pid}}' "$container")
-nginx=$(pgrep -f "nginx: worker" | tr '\n' ',' | sed 's/,$//')
-echo "gateway $bench, nginx workers $nginx, app $app (container $container)" > "$out/pids"
+set -- DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+. bench/warm-run.sh
 profile() { # NAME PIDS: 12 s of samples
   perf record -F 999 -g -p "$2" -o "$out/$1.data" -- sleep 12 > /dev/null 2>&1
 }

@@ -10,18 +10,7 @@ cd "$(dirname "$0")/.."
 out=${1:?usage: warm-syscalls.sh OUT_DIR [VAR=value ...]}
 shift
 mkdir -p "$out"
-dotnet build -c Release bench/Berth.Bench.EndToEnd -nologo -clp:ErrorsOnly
-env "$@" nice -n -10 dotnet bench/Berth.Bench.EndToEnd/bin/Release/net10.0/Berth.Bench.EndToEnd.dll \
-  warm --reps 1 --duration 25 --connections 32 --threads 1 --instance-type standard-3 --targets nginx,gateway --unloaded-duration 1 > "$out/bench.out" 2>&1 &
-bench=$!
-until grep -q "Warm-up:" "$out/bench.out" 2>/dev/null; do
-  sleep 0.5
-  kill -0 $bench 2>/dev/null || { echo "the benchmark ended before its warm-up did: $out/bench.out" >&2; exit 1; }
-done
-t0=$(date +%s.%N)
-container=$(grep -oE "Container [0-9a-f]{12}" "$out/bench.out" | head -1 | cut -d' ' -f2)
-app=$(docker inspect -f '{{.State.Pid}}' "$container")
-nginx=$(pgrep -f "nginx: worker" | tr '\n' ',' | sed 's/,$//')
+. bench/warm-run.sh
 events=()
 for s in recvfrom sendto read write readv writev sendmsg recvmsg poll epoll_wait epoll_ctl futex sched_yield getsockopt; do
   events+=(-e "syscalls:sys_enter_$s")
