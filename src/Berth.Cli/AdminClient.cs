@@ -58,11 +58,15 @@ internal sealed record DestroyResult(string Id, string Class, string Object);
 /// <summary>How a stopped container ended.</summary>
 internal sealed record StopResult(string Id, string Class, string Object, int ExitCode, bool OomKilled);
 
+/// <summary>An admin token and where it came from (<c>from --token</c>, <c>from /app/data/admin-token</c>, ...), for messages.</summary>
+internal sealed record ResolvedToken(string Value, string Source);
+
 /// <summary>
 /// Calls a running host's admin API (<c>/_berth/admin</c>) and turns every failure into a <see cref="CliException"/>
-/// that says what happened and what to try.
+/// that says what happened and what to try. Each request resolves the token again (<paramref name="resolveToken"/>): a host
+/// restarted meanwhile (<c>berth dev</c>'s watch restart) has written a new one.
 /// </summary>
-internal sealed partial class AdminClient(HttpClient http, Uri host, string hostSource, string tokenSource) : IDisposable
+internal sealed partial class AdminClient(HttpClient http, Uri host, string hostSource, Func<ResolvedToken> resolveToken) : IDisposable
 {
     /// <summary>Largest JSON answer of the admin API berth reads (list, stop, destroy, versions, deploy, usage): 16 MiB; a larger one is <see cref="ExitCodes.HostError"/>.</summary>
     // The largest a host sends is a container list or a usage report by object or hour: a few hundred bytes a row, so
@@ -213,7 +217,9 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     /// <summary>Sends the request and returns the answer once its headers came (its body is read by the caller, within a cap), or throws for an error status.</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
     {
+        var token = resolveToken();
         using var request = new HttpRequestMessage(method, new Uri(host, $"_berth/admin/{path}")) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Value);
         HttpResponseMessage response;
         try
         {
@@ -238,7 +244,7 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
             throw response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized => new CliException(ExitCodes.Unauthorized,
-                    $"The host at {Display} refused the admin token ({tokenSource}). Pass the right one with --token or BERTH_ADMIN_TOKEN, "
+                    $"The host at {Display} refused the admin token ({token.Source}). Pass the right one with --token or BERTH_ADMIN_TOKEN, "
                     + "or --data-dir pointing at the app's data directory."),
                 HttpStatusCode.Forbidden => new CliException(ExitCodes.Unauthorized, $"The host at {Display} refused the request: {detail}"),
                 HttpStatusCode.NotFound when detail.Length == 0 => new CliException(ExitCodes.NotFound,
@@ -343,20 +349,21 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
         }
     }
 
-    /// <summary>Creates a client for <paramref name="host"/> that sends <paramref name="token"/> as a bearer token.</summary>
+    /// <summary>Creates a client for <paramref name="host"/> that sends the token <paramref name="resolveToken"/> gives, asked before each request, as a bearer token.</summary>
     /// <param name="host">The host's base address.</param>
     /// <param name="hostSource">Where the address came from (<c>from --host</c>, ...), for messages.</param>
-    /// <param name="token">The admin token.</param>
-    /// <param name="tokenSource">Where the token came from, for messages.</param>
+    /// <param name="resolveToken">
+    /// Gives the admin token and where it came from; called before every request, so a token file the host rewrote is read
+    /// again. May throw <see cref="CliException"/> (no token), which the request then throws.
+    /// </param>
     /// <param name="handler">The HTTP handler to send through; <see langword="null"/> for a socket handler with a 5 s connect timeout.</param>
-    public static AdminClient Create(Uri host, string hostSource, string token, string tokenSource, HttpMessageHandler? handler = null)
+    public static AdminClient Create(Uri host, string hostSource, Func<ResolvedToken> resolveToken, HttpMessageHandler? handler = null)
     {
         var ownsHandler = handler is null;
         handler ??= new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) };
 
         // No overall timeout: logs --follow and long stop grace periods run until done or Ctrl+C.
         var http = new HttpClient(handler, ownsHandler) { Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return new AdminClient(http, host, hostSource, tokenSource);
+        return new AdminClient(http, host, hostSource, resolveToken);
     }
 }

@@ -324,8 +324,12 @@ internal sealed partial class BerthCli
             var dataDirectory = parse.GetResult(_dataDir) is { Implicit: false } || dev is null
                 ? parse.GetRequiredValue(_dataDir)
                 : dev.DataDirectory;
-            var (token, source) = ResolveToken(parse.GetValue(_token), dev, dataDirectory);
-            using var client = AdminClient.Create(host, hostSource, token, source, _environment.Handler);
+            // Resolved again before every request, the same way: a restarted host (berth dev's watch restart) writes a new
+            // token file, while --token or $BERTH_ADMIN_TOKEN stays as given. Once now, so a missing token fails before any work.
+            var option = parse.GetValue(_token);
+            Func<ResolvedToken> resolveToken = () => ResolveToken(option, dataDirectory);
+            resolveToken();
+            using var client = AdminClient.Create(host, hostSource, resolveToken, _environment.Handler);
             return await action(client, dev);
         }
         catch (CliException ex)
@@ -380,22 +384,18 @@ internal sealed partial class BerthCli
         return host;
     }
 
-    /// <summary>--token, else $BERTH_ADMIN_TOKEN, else <c>berth dev</c>'s token, else the file the host wrote into its data directory.</summary>
-    private (string Token, string Source) ResolveToken(string? option, DevState? dev, string dataDirectory)
+    /// <summary>--token, else $BERTH_ADMIN_TOKEN, else the file the host wrote into its data directory (read now).</summary>
+    /// <exception cref="CliException">None of them gives a token (<see cref="ExitCodes.Unauthorized"/>).</exception>
+    private ResolvedToken ResolveToken(string? option, string dataDirectory)
     {
         if (!string.IsNullOrWhiteSpace(option))
         {
-            return (option.Trim(), "from --token");
+            return new(option.Trim(), "from --token");
         }
 
         if (_environment.GetVariable(TokenEnvironmentVariable) is { Length: > 0 } fromEnvironment)
         {
-            return (fromEnvironment.Trim(), $"from ${TokenEnvironmentVariable}");
-        }
-
-        if (dev?.Token is { Length: > 0 } devToken)
-        {
-            return (devToken, $"from berth dev's {DevState.DirectoryName}/{DevState.FileName}");
+            return new(fromEnvironment.Trim(), $"from ${TokenEnvironmentVariable}");
         }
 
         var file = Path.GetFullPath(Path.Combine(_environment.CurrentDirectory, dataDirectory, TokenFileName));
@@ -406,7 +406,7 @@ internal sealed partial class BerthCli
                 + $"or pass --token / set {TokenEnvironmentVariable}.");
         }
 
-        return (File.ReadAllText(file).Trim(), $"from {file}");
+        return new(File.ReadAllText(file).Trim(), $"from {file}");
     }
 
     internal static string Short(string id) => id.Length > 12 ? id[..12] : id;

@@ -151,8 +151,8 @@ internal static class DevCommand
             using var watcher = settings.Watch ? new DevSourceWatcher(projectDirectory, dataDirectory, timeProvider) : null;
             var url = $"http://127.0.0.1:{settings.Port}";
             var first = true;
-            // The other commands, run in this project, find the app and its token through .berth/dev.json.
-            var state = new DevState(new Uri(url + "/"), dataDirectory, null, Environment.ProcessId, timeProvider.GetUtcNow(), settings.Watch);
+            // The other commands, run in this project, find the app and its token file through .berth/dev.json.
+            var state = new DevState(new Uri(url + "/"), dataDirectory, Environment.ProcessId, timeProvider.GetUtcNow(), settings.Watch);
             await DevState.WriteAsync(projectDirectory, state, cancellationToken);
             try
             {

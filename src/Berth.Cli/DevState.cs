@@ -11,8 +11,8 @@ namespace Berth.Cli;
 /// reads it, so neither <c>--host</c> nor <c>--data-dir</c> is needed while the dev loop runs.
 /// </summary>
 /// <param name="Host">The app's address, such as <c>http://127.0.0.1:8787/</c>.</param>
-/// <param name="DataDirectory">Full path of the app's data directory, where the host writes its generated <c>admin-token</c>.</param>
-/// <param name="Token">The admin token itself when <c>berth dev</c> chose it; <see langword="null"/> to read it from <paramref name="DataDirectory"/>.</param>
+/// <param name="DataDirectory">Full path of the app's data directory, where the host writes its generated <c>admin-token</c>:
+/// a new one each time the app starts, so the file holds no token of its own that a watch restart would make stale.</param>
 /// <param name="ProcessId">Process ID of the <c>berth dev</c> that wrote the file; a file whose process is gone is ignored.</param>
 /// <param name="StartedAt">When the dev loop started (UTC).</param>
 /// <param name="Watch">Whether <c>berth dev</c> restarts the app when its sources change (not <c>--no-watch</c>); a file without it: <see langword="true"/>.</param>
@@ -23,13 +23,14 @@ namespace Berth.Cli;
 internal sealed record DevState(
     Uri Host,
     string DataDirectory,
-    string? Token,
     int ProcessId,
     DateTimeOffset StartedAt,
     bool Watch = true,
     bool Stopping = false)
 {
     /// <summary>Whether this <c>berth dev</c> restarts an app that stops: it watches the sources and is not stopping itself.</summary>
+    /// <remarks>Computed from the file's fields, so not one of them.</remarks>
+    [JsonIgnore]
     public bool RestartsTheApp => Watch && !Stopping;
 
     /// <summary>The directory, under the project directory, that holds the state file.</summary>
@@ -53,7 +54,7 @@ internal sealed record DevState(
 
     /// <summary>
     /// Writes <paramref name="state"/> for the project in <paramref name="projectDirectory"/>, atomically (a reader never
-    /// sees half a file) and, on Unix, readable by the owner only (it may hold the token).
+    /// sees half a file) and, on Unix, readable by the owner only (it says where the admin token is).
     /// </summary>
     /// <returns>The file's full path.</returns>
     /// <exception cref="IOException">The file could not be written.</exception>

@@ -20,6 +20,7 @@ public sealed class CliTailTests : IDisposable
     private readonly TempDirectory _dir = new();
     private readonly SseAdmin _admin = new();
     private readonly FakeTimeProvider _time = new();
+    private readonly Dictionary<string, string> _variables = new(StringComparer.Ordinal) { ["BERTH_ADMIN_TOKEN"] = "env-token" };
 
     public void Dispose()
     {
@@ -36,7 +37,7 @@ public sealed class CliTailTests : IDisposable
 
     private Task<int> RunAsync(CancellationToken cancellationToken, params string[] args) =>
         BerthCli.RunAsync(args, _out, _err, null, null,
-            new CliEnvironment(name => name == "BERTH_ADMIN_TOKEN" ? "env-token" : null, _dir.Path, _time, null, _admin, IsTestProcess), cancellationToken);
+            new CliEnvironment(name => _variables.GetValueOrDefault(name), _dir.Path, _time, null, _admin, IsTestProcess), cancellationToken);
 
     [Fact]
     public async Task Tail_Filters_SentAsQuery_RecordsPrinted_ReconnectsOnceWithNewRecordsOnly()
@@ -116,7 +117,7 @@ public sealed class CliTailTests : IDisposable
     }
 
     private Task WriteDevStateAsync(bool watch = true, bool stopping = false) =>
-        DevState.WriteAsync(_dir.Path, new DevState(new Uri("http://127.0.0.1:8787/"), Path.Combine(_dir.Path, "data"), null, Environment.ProcessId, _time.GetUtcNow(), watch, stopping), CancellationToken.None);
+        DevState.WriteAsync(_dir.Path, new DevState(new Uri("http://127.0.0.1:8787/"), Path.Combine(_dir.Path, "data"), Environment.ProcessId, _time.GetUtcNow(), watch, stopping), CancellationToken.None);
 
     private static int Count(string text, string part) => text.Split(part).Length - 1;
 
@@ -191,6 +192,76 @@ public sealed class CliTailTests : IDisposable
         Assert.Equal(4, _admin.Requests.Count);
         Assert.Equal(2, _out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(ExitCodes.Success, exit);
+    }
+
+    /// <summary>Writes the token file a host writes into the data directory <c>berth dev</c> names; returns its path.</summary>
+    private string WriteTokenFile(string token)
+    {
+        var file = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName, "admin-token");
+        File.WriteAllText(file, token + "\n");
+        return file;
+    }
+
+    /// <summary>
+    /// A watch restart as berth dev does it: the first stream ends with the host stopping; the restarted host writes a new
+    /// token file and requires that token (request 2 finds it not listening yet); the third stream ends with berth dev stopping for good.
+    /// </summary>
+    private void RestartWithNewToken(string tokenFile)
+    {
+        _admin.Answer = n =>
+        {
+            switch (n)
+            {
+                case 1:
+                    return $"event: log\ndata: {Stdout}\n\n{HostStoppingEnd}";
+                case 2:
+                    File.WriteAllText(tokenFile, "token-2\n");
+                    _admin.RequiredToken = "token-2";
+                    return null;
+                default:
+                    WriteDevStateAsync(stopping: true).GetAwaiter().GetResult();
+                    return $"event: log\ndata: {Platform}\n\n{HostStoppingEnd}";
+            }
+        };
+    }
+
+    [Fact]
+    public async Task Tail_BerthDevWatchRestartWritesANewToken_FollowsTheRestartedHostWithTheNewToken()
+    {
+        _variables.Remove("BERTH_ADMIN_TOKEN");
+        await WriteDevStateAsync();
+        _admin.RequiredToken = "token-1";
+        RestartWithNewToken(WriteTokenFile("token-1"));
+
+        var exit = await RunTickingAsync("tail");
+
+        // Before: the old token again, "refused the admin token (from …/data/admin-token)", exit 77.
+        var error = _err.ToString().ReplaceLineEndings("\n");
+        Assert.DoesNotContain("refused", error, StringComparison.Ordinal);
+        Assert.Equal(
+            "berth: the host stopped; berth dev is restarting it: waiting up to 60 s for it to listen again (Ctrl+C to quit).\n"
+            + "berth: the host stopped.\n", error);
+        Assert.Equal(["Bearer token-1", "Bearer token-1", "Bearer token-2"], _admin.Authorizations);
+        Assert.Equal(2, _out.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(ExitCodes.Success, exit);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Tail_BerthDevWatchRestartWithATokenGivenExplicitly_SendsItStillAndNamesItWhenRefused(bool asOption)
+    {
+        // --token or $BERTH_ADMIN_TOKEN wins over the token file before the restart and after it.
+        await WriteDevStateAsync();
+        _variables["BERTH_ADMIN_TOKEN"] = "given";
+        _admin.RequiredToken = "given";
+        RestartWithNewToken(WriteTokenFile("token-1"));
+
+        var exit = await RunTickingAsync(asOption ? ["tail", "--token", "given"] : ["tail"]);
+
+        Assert.Equal(ExitCodes.Unauthorized, exit);
+        Assert.All(_admin.Authorizations, a => Assert.Equal("Bearer given", a));
+        Assert.Contains($"refused the admin token ({(asOption ? "from --token" : "from $BERTH_ADMIN_TOKEN")})", _err.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -384,6 +455,12 @@ public sealed class CliTailTests : IDisposable
 
         public List<string> Requests { get; } = [];
 
+        /// <summary>Each request's <c>Authorization</c> header, as sent.</summary>
+        public List<string?> Authorizations { get; } = [];
+
+        /// <summary>When set, the token an answer needs: another (or none) is answered 401, as a host that made a new token does.</summary>
+        public string? RequiredToken { get; set; }
+
         /// <summary>How many of the next answers end in a connection reset after their body instead of a clean end.</summary>
         public int ResetAfterBody { get; set; }
 
@@ -399,6 +476,7 @@ public sealed class CliTailTests : IDisposable
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Requests.Add(request.RequestUri!.AbsoluteUri);
+            Authorizations.Add(request.Headers.Authorization?.ToString());
             if (Content is not null)
             {
                 return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = Content() });
@@ -406,9 +484,16 @@ public sealed class CliTailTests : IDisposable
 
             if (Answer is not null)
             {
-                return Answer(Requests.Count) is { } body
-                    ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "text/event-stream") })
-                    : throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:8787)");
+                var body = Answer(Requests.Count) ?? throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:8787)");
+                if (RequiredToken is not null && request.Headers.Authorization?.ToString() != $"Bearer {RequiredToken}")
+                {
+                    return Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized)
+                    {
+                        Content = new StringContent("""{"title":"Unauthorized","status":401,"detail":"Missing or wrong admin token."}""", Encoding.UTF8, "application/problem+json"),
+                    });
+                }
+
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "text/event-stream") });
             }
 
             if (Requests.Count > 1 && RefuseRequests > 0)

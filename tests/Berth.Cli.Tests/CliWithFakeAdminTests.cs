@@ -83,10 +83,11 @@ public sealed class CliWithFakeAdminTests : IDisposable
     }
 
     [Fact]
-    public async Task Host_RunningDevStateInParentDirectory_AddressAndTokenFromIt()
+    public async Task Host_RunningDevStateInParentDirectory_AddressAndTokenFileFromIt()
     {
         _variables.Remove("BERTH_ADMIN_TOKEN");
-        await WriteDevStateAsync("http://127.0.0.1:9001/", Environment.ProcessId, token: "dev-token");
+        await WriteDevStateAsync("http://127.0.0.1:9001/", Environment.ProcessId);
+        await File.WriteAllTextAsync(Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName, "admin-token"), "dev-token\n");
         var below = Directory.CreateDirectory(Path.Combine(_dir.Path, "src", "deeper")).FullName;
         _admin.Respond(HttpStatusCode.OK, "[]");
 
@@ -104,7 +105,7 @@ public sealed class CliWithFakeAdminTests : IDisposable
         _variables.Remove("BERTH_ADMIN_TOKEN");
         var data = Directory.CreateDirectory(Path.Combine(_dir.Path, "elsewhere-data")).FullName;
         await File.WriteAllTextAsync(Path.Combine(data, "admin-token"), "file-token\n");
-        await DevState.WriteAsync(_dir.Path, new DevState(new Uri("http://127.0.0.1:9001/"), data, null, Environment.ProcessId, _time.GetUtcNow()), CancellationToken.None);
+        await DevState.WriteAsync(_dir.Path, new DevState(new Uri("http://127.0.0.1:9001/"), data, Environment.ProcessId, _time.GetUtcNow()), CancellationToken.None);
         _admin.Respond(HttpStatusCode.OK, "[]");
 
         Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
@@ -139,7 +140,7 @@ public sealed class CliWithFakeAdminTests : IDisposable
     [Fact]
     public async Task DevState_WriteThenFind_RoundTripsOwnerOnly()
     {
-        var state = new DevState(new Uri("http://127.0.0.1:9001/"), "/data", "t", Environment.ProcessId, _time.GetUtcNow());
+        var state = new DevState(new Uri("http://127.0.0.1:9001/"), "/data", Environment.ProcessId, _time.GetUtcNow());
 
         var path = await DevState.WriteAsync(_dir.Path, state, CancellationToken.None);
 
@@ -152,6 +153,21 @@ public sealed class CliWithFakeAdminTests : IDisposable
 
         DevState.Delete(_dir.Path, Environment.ProcessId);
         Assert.Null(DevState.Find(_dir.Path, IsTestProcess, null));
+    }
+
+    [Fact]
+    public async Task DevState_Write_FileHoldsExactlyTheDocumentedFields()
+    {
+        // What docs/cli.md lists for .berth/dev.json; a berth dev under watch, so restartsTheApp (computed) would be true.
+        var state = new DevState(new Uri("http://127.0.0.1:9001/"), "/data", Environment.ProcessId, _time.GetUtcNow(), Watch: true, Stopping: false);
+
+        var path = await DevState.WriteAsync(_dir.Path, state, CancellationToken.None);
+
+        // Before: it also held "restartsTheApp": true.
+        using var written = JsonDocument.Parse(await File.ReadAllTextAsync(path));
+        Assert.Equal(
+            ["dataDirectory", "host", "processId", "startedAt", "stopping", "watch"],
+            written.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -489,8 +505,8 @@ public sealed class CliWithFakeAdminTests : IDisposable
         Assert.True(endless.Served <= AdminClient.MaxProblemBytes + (128 * 1024), $"berth read {endless.Served} bytes of the error answer; expected it to stop after {AdminClient.MaxProblemBytes}");
     }
 
-    private Task WriteDevStateAsync(string host, int processId, string? token = null) =>
-        DevState.WriteAsync(_dir.Path, new DevState(new Uri(host), Path.Combine(_dir.Path, "data"), token, processId, _time.GetUtcNow()), CancellationToken.None);
+    private Task WriteDevStateAsync(string host, int processId) =>
+        DevState.WriteAsync(_dir.Path, new DevState(new Uri(host), Path.Combine(_dir.Path, "data"), processId, _time.GetUtcNow()), CancellationToken.None);
 
     /// <summary>The admin API, faked: records each request and answers with the configured response.</summary>
     private sealed class FakeAdmin : HttpMessageHandler

@@ -169,7 +169,7 @@ public sealed class DevStateTrustTests : IDisposable
         Assert.Empty(_ignored);
 
         // The project's own file is found from below it, as before.
-        await DevState.WriteAsync(project, new DevState(new Uri("http://127.0.0.1:9001/"), "/data", null, Environment.ProcessId, _time.GetUtcNow()), CancellationToken.None);
+        await DevState.WriteAsync(project, new DevState(new Uri("http://127.0.0.1:9001/"), "/data", Environment.ProcessId, _time.GetUtcNow()), CancellationToken.None);
         Assert.Equal(new Uri("http://127.0.0.1:9001/"), Find(below)?.Host);
     }
 

@@ -51,7 +51,7 @@ public sealed class TemplateTests(PackedFeed feed, ITestOutputHelper log)
         Assert.False(Directory.Exists(Path.Combine(app, "Properties")), "the template must not ship Properties/launchSettings.json");
         Assert.Empty(Directory.GetFiles(app, "launchSettings.json", SearchOption.AllDirectories));
 
-        // .berth/dev.json holds the admin token and data/ the objects' storage: neither belongs in git.
+        // .berth/dev.json names the app and where its admin token is, and data/ holds the token and the objects' storage: neither belongs in git.
         var ignored = await File.ReadAllLinesAsync(Path.Combine(app, ".gitignore"), cancel.Token);
         Assert.Contains(".berth/", ignored);
         Assert.Contains("data/", ignored);
