@@ -16,6 +16,11 @@ public static class ReplicationServiceCollectionExtensions
     /// <see cref="IObjectStorageReplicator"/> the objects use and the background pruning of history older than the retention window.
     /// Call it only when <c>Berth:Cluster:Provider</c> is <c>postgres</c>; without it storage stays node-local.
     /// </summary>
+    /// <remarks>
+    /// Rows are scoped by the Orleans service id (<c>ClusterOptions.ServiceId</c>), as the alarm tables are, so services can share
+    /// a database without sharing any object's storage. Rows written before the scope existed are adopted by the first service
+    /// that attaches their object.
+    /// </remarks>
     public static IServiceCollection AddBerthReplication(this IServiceCollection services, IConfiguration clusterSection)
     {
         ArgumentNullException.ThrowIfNull(services);

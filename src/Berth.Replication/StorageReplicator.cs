@@ -2,6 +2,7 @@ using System.Globalization;
 using Berth.Objects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Berth.Replication;
 
@@ -12,8 +13,9 @@ namespace Berth.Replication;
 /// </summary>
 internal sealed class StorageReplicator : IObjectStorageReplicator, IAsyncDisposable
 {
-    public StorageReplicator(IOptions<ReplicationOptions> options, TimeProvider timeProvider, ILogger<StorageReplicator> logger)
-        : this(new ReplicationStore(options.Value.Connection!), options.Value, timeProvider, logger)
+    // Scoped by the Orleans service id, as the alarm tables are (SchedulingDatabase): services sharing a database share no storage.
+    public StorageReplicator(IOptions<ReplicationOptions> options, IOptions<ClusterOptions> cluster, TimeProvider timeProvider, ILogger<StorageReplicator> logger)
+        : this(new ReplicationStore(options.Value.Connection!, cluster.Value.ServiceId), options.Value, timeProvider, logger)
     {
     }
 

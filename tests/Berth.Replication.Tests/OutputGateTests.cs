@@ -5,6 +5,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Berth.Replication.Tests;
 
@@ -54,7 +56,7 @@ public sealed class OutputGateTests
             Assert.Matches("^[0-9a-f]{16}-[0-9a-f]{16}$", await objects.Get(id).BookmarkAsync());
 
             // Another node (empty data directory) restores every acknowledged write while the silo still runs (no close happened).
-            await using var other = TestNode.Create(database);
+            await using var other = TestNode.Create(database, scope: ServiceIdOf(host)); // a node of the same service
             var session = await other.OpenAsync(key);
             for (var i = 0; i < 20; i++)
             {
@@ -106,7 +108,7 @@ public sealed class OutputGateTests
             var id = objects.IdFromName("taken");
             await objects.Get(id).PutAsync("v", "silo");
 
-            await using var other = TestNode.Create(database); // the object moved while this silo was cut off
+            await using var other = TestNode.Create(database, scope: ServiceIdOf(host)); // the object moved while this silo was cut off
             var session = await other.OpenAsync($"{nameof(KeyValueObject)}/{id}");
             session.Storage.Put("v", "other node");
             await session.FlushAsync();
@@ -163,6 +165,9 @@ public sealed class OutputGateTests
         await host.StartAsync();
         return host;
     }
+
+    // The silo's storage rows are scoped by its Orleans service id: a node standing in for another node of it uses the same.
+    private static string ServiceIdOf(IHost host) => host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
 
     private static int FreePort() => Berth.Testing.BerthTestHost.FreePort();
 }

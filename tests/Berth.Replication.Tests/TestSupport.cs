@@ -18,17 +18,21 @@ internal sealed class TestNode : IAsyncDisposable
         Replicator = replicator;
     }
 
+    /// <summary>The scope of nodes that do not name one: one service.</summary>
+    public const string DefaultScope = "test-service";
+
     public string Directory { get; }
 
     public StorageReplicator Replicator { get; }
 
-    public static TestNode Create(PostgresDatabase database, TimeProvider? time = null, Action<ReplicationOptions>? configure = null)
+    /// <summary>Creates a node of the service <paramref name="scope"/> (the Orleans service id its store is scoped by).</summary>
+    public static TestNode Create(PostgresDatabase database, TimeProvider? time = null, Action<ReplicationOptions>? configure = null, string scope = DefaultScope)
     {
         var options = new ReplicationOptions { Connection = database.ConnectionString };
         configure?.Invoke(options);
         var directory = Path.Combine(Path.GetTempPath(), "berth-replication-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        return new TestNode(directory, new StorageReplicator(new ReplicationStore(database.ConnectionString), options, time ?? TimeProvider.System, NullLogger.Instance));
+        return new TestNode(directory, new StorageReplicator(new ReplicationStore(database.ConnectionString, scope), options, time ?? TimeProvider.System, NullLogger.Instance));
     }
 
     public string PathOf(string key) => System.IO.Path.Combine(Directory, "objects", key + ".db");
