@@ -136,6 +136,16 @@ public sealed partial class ClusterNodeGateways : IHostedLifecycleService, INode
             return null;
         }
 
+        if (_settings.Tls is not null && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            // With TLS between nodes every node records its https hop listener: a plain URL in the table (written by anyone
+            // who can write the database, or an answer rewritten on an unencrypted database connection) would send tenants'
+            // requests in clear to wherever it points. Treated as no URL (502 node_unreachable); not cached, so a fixed row is
+            // used at once.
+            Log.PlainGatewayRefused(_logger, nodeId, url);
+            return null;
+        }
+
         var prefix = url.TrimEnd('/') + "/";
         _cache[nodeId] = (prefix, _time.GetTimestamp());
         return prefix;
@@ -218,6 +228,9 @@ public sealed partial class ClusterNodeGateways : IHostedLifecycleService, INode
 
         [LoggerMessage(Berth.Diagnostics.BerthEventIds.Cluster + 21, LogLevel.Warning, "Node {NodeId}'s gateway URL could not be determined (no http port or advertised address; set Berth:Cluster:AdvertiseUrl): nodes forwarding through nodes cannot reach it", EventName = "NodeGatewayUnknown")]
         public static partial void NodeGatewayUnknown(ILogger logger, string nodeId);
+
+        [LoggerMessage(Berth.Diagnostics.BerthEventIds.Cluster + 23, LogLevel.Warning, "Node {NodeId}'s recorded gateway URL {Url} is not https while TLS between nodes is on (Berth:Cluster:Tls): no hop is sent there; check berth_node_gateways and that node's Berth:Cluster:HopUrl", EventName = "PlainGatewayRefused")]
+        public static partial void PlainGatewayRefused(ILogger logger, string nodeId, string url);
     }
 }
 

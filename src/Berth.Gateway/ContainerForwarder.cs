@@ -399,7 +399,7 @@ public sealed partial class ContainerForwarder : IDisposable
         {
             Log.HopFailed(_logger, target.ClassName, target.Name, hostNode, "(none recorded)", "no gateway URL");
             await GatewayErrorWriter.WriteNodeUnreachableAsync(context, hostNode,
-                $"Container {target.ClassName} {target.ObjectId} runs on node {hostNode}, which has recorded no gateway URL (Berth:Cluster:AdvertiseUrl); try again once it has started.");
+                $"Container {target.ClassName} {target.ObjectId} runs on node {hostNode}, which has recorded no gateway URL this node can use (Berth:Cluster:AdvertiseUrl; with TLS between nodes, an https Berth:Cluster:HopUrl); try again once it has started.");
             return;
         }
 

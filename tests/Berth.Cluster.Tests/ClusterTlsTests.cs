@@ -64,6 +64,24 @@ public sealed class ClusterTlsTests(ClusterImagesFixture fixture, ITestOutputHel
 
             // A container on a, reached through b: over HTTPS to a's hop listener (a answers: its berth-node header).
             (await _http.GetAsync($"{a.BaseUrl}/c/tls/")).EnsureSuccessStatusCode();
+
+            // A plain URL in berth_node_gateways (anyone who can write the table, or rewrite an unencrypted database
+            // connection's answers) must not make b send a's tenants' requests in clear: with TLS, no hop goes there.
+            var recordedUrl = recorded;
+            using (var intruder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+            {
+                intruder.Start();
+                var plainUrl = $"http://127.0.0.1:{((System.Net.IPEndPoint)intruder.LocalEndpoint).Port}";
+                await cluster.Database.ExecuteAsync($"UPDATE berth_node_gateways SET url = '{plainUrl}' WHERE node_id = '{a.NodeId}'");
+                using (var refused = await _http.GetAsync($"{b.BaseUrl}/c/tls/headers"))
+                {
+                    output.WriteLine($"a's gateway recorded as {plainUrl}: b answered {(int)refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
+                    Assert.Equal(System.Net.HttpStatusCode.BadGateway, refused.StatusCode);
+                }
+
+                Assert.False(intruder.Pending(), "b sent the hop in plain HTTP to the URL written into berth_node_gateways");
+                await cluster.Database.ExecuteAsync($"UPDATE berth_node_gateways SET url = '{recordedUrl}' WHERE node_id = '{a.NodeId}'");
+            }
             var body = string.Concat(Enumerable.Repeat("encrypted between the nodes ", 2000));
             using (var echo = await _http.PostAsync($"{b.BaseUrl}/c/tls/echo", new StringContent(body)))
             {
