@@ -53,6 +53,9 @@ internal static class GatewayErrorWriter
     public static Task WriteNodeUnreachableAsync(HttpContext context, string node, string message) =>
         WriteAsync(context, StatusCodes.Status502BadGateway, GatewayErrorCodes.NodeUnreachable, message, retryAfter: true);
 
+    /// <summary>How long a stopping host leaves a <c>host_stopping</c> answer to be read before it cuts a connection whose client still owes a body: 1 s.</summary>
+    public static readonly TimeSpan HostStoppingReadGrace = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// 503 <c>host_stopping</c> to a request that waited for its container when the host began to stop. Retry-After is the
     /// usual 5 s: a restarting host (a <c>berth dev</c> watch restart, a deploy's restart) takes its requests again within
@@ -60,10 +63,36 @@ internal static class GatewayErrorWriter
     /// </summary>
     /// <param name="context">The request.</param>
     /// <param name="waitedFor">What the request waited for, as the message names it ("container Api 1f3a…").</param>
-    public static Task WriteHostStoppingAsync(HttpContext context, string waitedFor) =>
-        WriteAsync(context, StatusCodes.Status503ServiceUnavailable, GatewayErrorCodes.HostStopping,
+    /// <remarks>
+    /// With <c>Connection: close</c>, the host being about to go away. A request with a body (never read: it waited before
+    /// its forward) then has its connection aborted once the answer is sent: Kestrel would otherwise wait for the rest of
+    /// the body, and during a stop nothing ends that wait but the host's shutdown timeout, so one slow uploader held every
+    /// stop and restart for it (hostile trial: 30 s). The abort comes <see cref="HostStoppingReadGrace"/> after the answer (or
+    /// as soon as the client closes): aborted at once, the connection's unread body bytes made the kernel reset it before the
+    /// client had read the 503.
+    /// </remarks>
+    public static async Task WriteHostStoppingAsync(HttpContext context, string waitedFor)
+    {
+        context.Response.Headers.Connection = "close";
+        await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, GatewayErrorCodes.HostStopping,
             $"The host began to stop while the request waited for {waitedFor} to be ready; nothing was sent to it. Retry: a restarting host takes requests again within seconds.",
             retryAfter: true);
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: true } && !context.RequestAborted.IsCancellationRequested)
+        {
+            await context.Response.CompleteAsync();
+            var time = context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
+            try
+            {
+                await Task.Delay(HostStoppingReadGrace, time, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client closed first: nothing left to cut.
+            }
+
+            context.Abort();
+        }
+    }
 
     public static Task WriteBodyTooLargeAsync(HttpContext context, long? limit) =>
         WriteAsync(context, StatusCodes.Status413PayloadTooLarge, GatewayErrorCodes.BodyTooLarge,

@@ -64,6 +64,64 @@ public sealed class HostStoppingTests
         }
     }
 
+    [Fact]
+    public async Task WaitingForPortWithItsBodyUnfinished_HostBeginsToStop_AnsweredWithConnectionCloseAndTheStopCompletes()
+    {
+        // The client still owes most of its body: the 503 alone left the connection open (Kestrel waits for the body of a
+        // kept-alive connection), and the host's stop waited the whole shutdown timeout for it (hostile trial: 30 s).
+        var runtime = new FakeContainerRuntime { PortDelay = null };
+        using var directory = new TempDirectory();
+        var app = await StartAsync(runtime, directory.Path);
+        var stopping = Task.CompletedTask;
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Address(app).Port);
+            var stream = client.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("POST /c/slow-body/ HTTP/1.1\r\nHost: gateway\r\nContent-Length: 100000\r\n\r\n0123456789"));
+            await Eventually.ValueAsync(() => Task.FromResult(runtime.RunningCount), n => n == 1, "the container to run while the request waits for its port", TimeSpan.FromSeconds(30));
+
+            stopping = app.StopAsync();
+
+            var answer = new System.Text.StringBuilder();
+            var buffer = new byte[4096];
+            using (var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+            {
+                try
+                {
+                    int read;
+                    while ((read = await stream.ReadAsync(buffer, bound.Token)) > 0)
+                    {
+                        answer.Append(System.Text.Encoding.Latin1.GetString(buffer, 0, read));
+                    }
+                }
+                catch (OperationCanceledException) when (bound.IsCancellationRequested)
+                {
+                    Assert.Fail($"The connection was still open 20 s after ApplicationStopping; it had answered: {answer}");
+                }
+                catch (IOException ex)
+                {
+                    // Cut after the whole answer was read: the gateway aborts a connection whose body never came.
+                    Assert.True(answer.ToString().Contains(GatewayErrorCodes.HostStopping, StringComparison.Ordinal), $"The connection was cut ({ex.Message}) before the answer was read: '{answer}'");
+                }
+            }
+
+            Assert.StartsWith("HTTP/1.1 503", answer.ToString(), StringComparison.Ordinal);
+            Assert.Contains(GatewayErrorCodes.HostStopping, answer.ToString(), StringComparison.Ordinal);
+            Assert.Contains("Connection: close", answer.ToString(), StringComparison.OrdinalIgnoreCase);
+            var stopped = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(20)));
+            Assert.True(stopped == stopping, "The host's stop did not complete within 20 s of answering the only request (its shutdown timeout is 60 s).");
+            await stopping;
+        }
+        finally
+        {
+            if (stopping.IsCompleted)
+            {
+                await app.DisposeAsync();
+            }
+        }
+    }
+
     private static async Task<WebApplication> StartAsync(FakeContainerRuntime runtime, string dataDirectory)
     {
         var builder = WebApplication.CreateSlimBuilder();
