@@ -66,8 +66,18 @@ internal sealed record ResolvedToken(string Value, string Source);
 /// that says what happened and what to try. Each request resolves the token again (<paramref name="resolveToken"/>): a host
 /// restarted meanwhile (<c>berth dev</c>'s watch restart) has written a new one.
 /// </summary>
-internal sealed partial class AdminClient(HttpClient http, Uri host, string hostSource, Func<ResolvedToken> resolveToken) : IDisposable
+internal sealed partial class AdminClient(HttpClient http, Uri host, string hostSource, Func<ResolvedToken> resolveToken, TimeProvider time) : IDisposable
 {
+    /// <summary>
+    /// Longest berth waits for the next byte of a one-shot answer's body once its headers came (list, stop, destroy, usage,
+    /// versions, rollouts, deploy, rollback, and any error answer): 60 s; then it gives up with <see cref="ExitCodes.HostUnreachable"/>.
+    /// </summary>
+    // The host does its work (a stop's grace, up to 15 minutes with --grace and unbounded with
+    // Berth:Containers:StopGracePeriod; a deploy's build) before it sends the headers, then writes the whole JSON at once
+    // (Results.Json), so a real host never pauses inside a body; waiting for the headers stays unbounded for that reason.
+    // Streams (logs, exec, tail) are not read through this and pause as long as their source does.
+    internal static readonly TimeSpan AnswerIdleTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Largest JSON answer of the admin API berth reads (list, stop, destroy, versions, deploy, usage): 16 MiB; a larger one is <see cref="ExitCodes.HostError"/>.</summary>
     // The largest a host sends is a container list or a usage report by object or hour: a few hundred bytes a row, so
     // 16 MiB is tens of thousands of rows, not a real host's answer.
@@ -261,7 +271,7 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     }
 
     /// <summary>The <c>title</c> and <c>detail</c> of a problem response, or the raw body, or empty.</summary>
-    private static async Task<(string Title, string Detail)> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<(string Title, string Detail)> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (await ReadBoundedAsync(response, MaxProblemBytes, cancellationToken) is not { } bytes)
         {
@@ -291,7 +301,7 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
 
     /// <summary>A JSON answer read whole, deserialized.</summary>
     /// <exception cref="CliException">The answer is larger than <see cref="MaxAnswerBytes"/>, empty (<c>null</c>), or not the JSON berth expects (<see cref="ExitCodes.HostError"/>); the connection broke (<see cref="ExitCodes.HostUnreachable"/>).</exception>
-    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var body = await ReadAnswerAsync(response, cancellationToken);
         try
@@ -307,14 +317,16 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
 
     /// <summary>The body of a successful answer, at most <see cref="MaxAnswerBytes"/>.</summary>
     /// <exception cref="CliException">The answer is larger (<see cref="ExitCodes.HostError"/>), or the connection broke (<see cref="ExitCodes.HostUnreachable"/>).</exception>
-    private static async Task<ReadOnlyMemory<byte>> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+    private async Task<ReadOnlyMemory<byte>> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
         await ReadBoundedAsync(response, MaxAnswerBytes, cancellationToken)
         ?? throw new CliException(ExitCodes.HostError,
             $"The host sent an answer larger than {MaxAnswerBytes / (1024 * 1024)} MiB; berth stopped reading rather than hold it all in memory. Is it a Berth host?");
 
     /// <summary>The answer's body, or <see langword="null"/> when it is larger than <paramref name="maxBytes"/> (by its Content-Length, or once that much came).</summary>
-    /// <exception cref="CliException">The connection broke while reading (<see cref="ExitCodes.HostUnreachable"/>, as when it breaks before the answer).</exception>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBoundedAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    /// <exception cref="CliException">
+    /// The connection broke while reading, or no byte came for <see cref="AnswerIdleTimeout"/> (<see cref="ExitCodes.HostUnreachable"/>, as when it breaks before the answer).
+    /// </exception>
+    private async Task<ReadOnlyMemory<byte>?> ReadBoundedAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
     {
         if (response.Content.Headers.ContentLength > maxBytes)
         {
@@ -322,13 +334,17 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
         }
 
         var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        using var idle = new CancellationTokenSource(AnswerIdleTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
         try
         {
-            using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            using var stream = await response.Content.ReadAsStreamAsync(linked.Token);
             using var body = new MemoryStream();
             int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+            while ((read = await stream.ReadAsync(chunk, linked.Token)) > 0)
             {
+                // Each byte that comes gives the next read its own AnswerIdleTimeout.
+                idle.CancelAfter(AnswerIdleTimeout);
                 if (body.Length + read > maxBytes)
                 {
                     return null;
@@ -338,6 +354,12 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
             }
 
             return body.GetBuffer().AsMemory(0, (int)body.Length);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException(ExitCodes.HostUnreachable,
+                $"The host at {Display} began its answer, then sent nothing for {AnswerIdleTimeout.TotalSeconds:0} s; berth stopped waiting. "
+                + "Is the host overloaded, or a proxy in front of it holding the answer?");
         }
         catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -356,14 +378,16 @@ internal sealed partial class AdminClient(HttpClient http, Uri host, string host
     /// Gives the admin token and where it came from; called before every request, so a token file the host rewrote is read
     /// again. May throw <see cref="CliException"/> (no token), which the request then throws.
     /// </param>
+    /// <param name="time">The clock of <see cref="AnswerIdleTimeout"/>.</param>
     /// <param name="handler">The HTTP handler to send through; <see langword="null"/> for a socket handler with a 5 s connect timeout.</param>
-    public static AdminClient Create(Uri host, string hostSource, Func<ResolvedToken> resolveToken, HttpMessageHandler? handler = null)
+    public static AdminClient Create(Uri host, string hostSource, Func<ResolvedToken> resolveToken, TimeProvider time, HttpMessageHandler? handler = null)
     {
         var ownsHandler = handler is null;
         handler ??= new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) };
 
-        // No overall timeout: logs --follow and long stop grace periods run until done or Ctrl+C.
+        // No overall timeout: logs --follow and long stop grace periods run until done or Ctrl+C. A one-shot answer's body
+        // is bounded by AnswerIdleTimeout instead (ReadBoundedAsync).
         var http = new HttpClient(handler, ownsHandler) { Timeout = Timeout.InfiniteTimeSpan };
-        return new AdminClient(http, host, hostSource, resolveToken);
+        return new AdminClient(http, host, hostSource, resolveToken, time);
     }
 }

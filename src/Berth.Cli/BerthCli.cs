@@ -13,6 +13,9 @@ internal sealed partial class BerthCli
     public const string HostEnvironmentVariable = "BERTH_HOST";
     private const string TokenFileName = "admin-token";
 
+    /// <summary>Largest admin token file read (bytes): 4 KiB; the host writes a generated token of 64 hex characters there.</summary>
+    internal const int MaxTokenFileBytes = 4 * 1024;
+
     /// <summary>Most bytes <c>exec -i</c> sends as the command's standard input.</summary>
     public const int MaxStdinBytes = 1024 * 1024;
 
@@ -329,7 +332,7 @@ internal sealed partial class BerthCli
             var option = parse.GetValue(_token);
             Func<ResolvedToken> resolveToken = () => ResolveToken(option, dataDirectory);
             resolveToken();
-            using var client = AdminClient.Create(host, hostSource, resolveToken, _environment.Handler);
+            using var client = AdminClient.Create(host, hostSource, resolveToken, _environment.Time, _environment.Handler);
             return await action(client, dev);
         }
         catch (CliException ex)
@@ -399,14 +402,31 @@ internal sealed partial class BerthCli
         }
 
         var file = Path.GetFullPath(Path.Combine(_environment.CurrentDirectory, dataDirectory, TokenFileName));
-        if (!File.Exists(file))
+        byte[]? bytes;
+        try
         {
-            throw new CliException(ExitCodes.Unauthorized,
-                $"No admin token: {file} does not exist. Run from the app's directory, point --data-dir at its data directory, "
-                + $"or pass --token / set {TokenEnvironmentVariable}.");
+            // A regular file of bounded size, so a FIFO there does not hang berth and a link to /dev/zero does not fill its
+            // memory. Not required to be this user's (unlike .berth/dev.json): an operator may read a host's token as
+            // another user (root, say), and the file only gives a token, not where to send it.
+            bytes = TrustedFile.ReadRegular(file, MaxTokenFileBytes);
+        }
+        catch (UntrustedFileException ex)
+        {
+            throw new CliException(ExitCodes.Usage,
+                $"The admin token file {file} is refused: {ex.Message}. The host writes it as a small regular file; "
+                + $"point --data-dir at the app's data directory, or pass --token / set {TokenEnvironmentVariable}.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.Unauthorized, $"No admin token: {file} cannot be read ({ex.Message}). "
+                + $"Run berth as a user who may read it, or pass --token / set {TokenEnvironmentVariable}.");
         }
 
-        return new(File.ReadAllText(file).Trim(), $"from {file}");
+        return bytes is null
+            ? throw new CliException(ExitCodes.Unauthorized,
+                $"No admin token: {file} does not exist. Run from the app's directory, point --data-dir at its data directory, "
+                + $"or pass --token / set {TokenEnvironmentVariable}.")
+            : new(System.Text.Encoding.UTF8.GetString(bytes).Trim(), $"from {file}");
     }
 
     internal static string Short(string id) => id.Length > 12 ? id[..12] : id;

@@ -11,7 +11,7 @@ namespace Berth.Cli;
 /// <param name="Handler">The handler admin requests go through; <see langword="null"/> for a real socket handler.</param>
 /// <param name="IsBerthDev">
 /// Whether a running process is a <c>berth dev</c>, for trusting <c>.berth/dev.json</c>; <see langword="null"/> for
-/// <see cref="DevState.IsBerthDevProcess"/> (tests name their own process instead).
+/// <see cref="DevState.IsBerthDevProcess(int)"/> (tests name their own process instead).
 /// </param>
 internal sealed record CliEnvironment(
     Func<string, string?> GetVariable,

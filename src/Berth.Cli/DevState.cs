@@ -87,7 +87,7 @@ internal sealed record DevState(
     /// the file next to the <c>.csproj</c>, so one above it is not this project's.
     /// </summary>
     /// <param name="directory">Where to start, such as the current directory.</param>
-    /// <param name="isBerthDev">Whether a running process ID is a <c>berth dev</c> (<see cref="IsBerthDevProcess"/>).</param>
+    /// <param name="isBerthDev">Whether a running process ID is a <c>berth dev</c> (<see cref="IsBerthDevProcess(int)"/>).</param>
     /// <param name="ignored">Told, for each file found but not trusted, the file and why (a file of another user, a symlink, a FIFO, ...); may be <see langword="null"/>.</param>
     public static DevState? Find(string directory, Func<int, bool> isBerthDev, Action<string>? ignored)
     {
@@ -117,7 +117,7 @@ internal sealed record DevState(
     /// Reads one state file; <see langword="null"/> when missing, unreadable, stale or not to be trusted, with
     /// <paramref name="untrusted"/> then saying why when it is there but not trusted: not a regular file of this user that
     /// only this user may write (on Linux), larger than 64 KiB, invalid, its host not a loopback address (<c>berth dev</c>
-    /// listens on 127.0.0.1 only), or its process running but not a <c>berth dev</c>.
+    /// listens on 127.0.0.1 only), or its process running but not a <c>berth dev</c> of this user.
     /// </summary>
     public static DevState? TryRead(string path, Func<int, bool> isBerthDev, out string? untrusted)
     {
@@ -173,15 +173,29 @@ internal sealed record DevState(
     }
 
     /// <summary>
-    /// Whether the running process <paramref name="processId"/> is a <c>berth dev</c>: on Linux, its command line
-    /// (<c>/proc/&lt;pid&gt;/cmdline</c>) has an argument named <c>berth</c> (<c>berth</c>, <c>berth.dll</c>, <c>berth.exe</c>,
-    /// any directory) followed later by <c>dev</c>; elsewhere every running process counts.
+    /// Whether the running process <paramref name="processId"/> is a <c>berth dev</c> of this user: on Linux, it is owned
+    /// by the effective user (the owner of <c>/proc/&lt;pid&gt;</c>) and its command line (<c>/proc/&lt;pid&gt;/cmdline</c>) has
+    /// an argument named <c>berth</c> (<c>berth</c>, <c>berth.dll</c>, <c>berth.exe</c>, any directory) followed later by
+    /// <c>dev</c>; elsewhere every running process counts.
     /// </summary>
-    public static bool IsBerthDevProcess(int processId)
+    public static bool IsBerthDevProcess(int processId) => IsBerthDevProcess(processId, owner: null);
+
+    /// <summary>As <see cref="IsBerthDevProcess(int)"/>, with the user ID that must own the process; <see langword="null"/> for the effective user's.</summary>
+    internal static bool IsBerthDevProcess(int processId, uint? owner)
     {
         if (!OperatingSystem.IsLinux())
         {
             return IsRunning(processId);
+        }
+
+        // Another user's process is not this user's berth dev, whatever its command line: the file of a berth dev that
+        // died would otherwise send the token to whoever got its PID and its port. Checked before and after the command
+        // line is read, so a PID reused meanwhile by another user's process is not taken for this one.
+        var required = owner ?? TrustedFile.EffectiveUserId;
+        var process = $"/proc/{processId}";
+        if (TrustedFile.OwnerOf(process) != required)
+        {
+            return false;
         }
 
         string[] arguments;
@@ -195,7 +209,7 @@ internal sealed record DevState(
         }
 
         var berth = Array.FindIndex(arguments, a => Path.GetFileName(a) is "berth" or "berth.dll" or "berth.exe");
-        return berth >= 0 && Array.IndexOf(arguments, "dev", berth + 1) > berth;
+        return berth >= 0 && Array.IndexOf(arguments, "dev", berth + 1) > berth && TrustedFile.OwnerOf(process) == required;
     }
 
     private static bool IsLoopback(Uri host) =>

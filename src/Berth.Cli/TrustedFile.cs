@@ -6,7 +6,8 @@ namespace Berth.Cli;
 /// <summary>
 /// Reads a small file only if the current user could have written it alone: a regular file (not a symlink, FIFO or
 /// device) owned by the effective user and not writable by group or others. For <c>.berth/dev.json</c>, which other
-/// users can plant in a directory above the project (such as <c>/tmp</c>) to learn the admin token.
+/// users can plant in a directory above the project (such as <c>/tmp</c>) to learn the admin token. <see cref="ReadRegular"/>
+/// checks only the type and the size (the admin token file); <see cref="OwnerOf"/> tells who owns a path (a <c>/proc/&lt;pid&gt;</c>).
 /// </summary>
 internal static partial class TrustedFile
 {
@@ -20,11 +21,34 @@ internal static partial class TrustedFile
     /// <exception cref="IOException">The file could not be read.</exception>
     /// <exception cref="UnauthorizedAccessException">The file could not be opened.</exception>
     public static byte[]? Read(string path, int maxBytes, uint? owner = null) =>
-        OperatingSystem.IsLinux() ? ReadLinux(path, maxBytes, owner ?? GetEffectiveUserId()) : ReadPortable(path, maxBytes);
+        OperatingSystem.IsLinux() ? ReadLinux(path, maxBytes, owner ?? GetEffectiveUserId()) : ReadPortable(path, maxBytes, checkMode: true);
+
+    /// <summary>
+    /// Reads at most <paramref name="maxBytes"/> of <paramref name="path"/> if it is a regular file (not a symlink, FIFO or
+    /// device), whoever owns it and whatever its mode; <see langword="null"/> when it does not exist. For files whose
+    /// content is not trusted for where it points, only read (the admin token), so that a FIFO does not hang the reader
+    /// and a link to <c>/dev/zero</c> does not fill its memory.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="maxBytes">The most bytes read; a bigger file is refused.</param>
+    /// <exception cref="UntrustedFileException">The file exists but is not a regular file, or is larger than <paramref name="maxBytes"/>; the message says why.</exception>
+    /// <exception cref="IOException">The file could not be read.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file could not be opened.</exception>
+    public static byte[]? ReadRegular(string path, int maxBytes) =>
+        OperatingSystem.IsLinux() ? ReadLinux(path, maxBytes, owner: null) : ReadPortable(path, maxBytes, checkMode: false);
+
+    /// <summary>The user ID that owns <paramref name="path"/> itself (a symlink is not followed); <see langword="null"/> when it cannot be told (gone, or not Linux).</summary>
+    /// <remarks>The owner of <c>/proc/&lt;pid&gt;</c> is the effective user of that process.</remarks>
+    public static uint? OwnerOf(string path) =>
+        OperatingSystem.IsLinux() && Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var status) == 0 ? status.Uid : null;
+
+    /// <summary>The effective user ID of this process on Linux; <see langword="null"/> elsewhere.</summary>
+    public static uint? EffectiveUserId => OperatingSystem.IsLinux() ? GetEffectiveUserId() : null;
 
     // .NET has no API for a file's owner, and opening a FIFO through it blocks; statx has the same struct layout on every
     // Linux architecture (unlike stat), so libc's statx, geteuid and open are called directly.
-    private static byte[]? ReadLinux(string path, int maxBytes, uint owner)
+    // owner null: a regular file of any owner and mode (ReadRegular).
+    private static byte[]? ReadLinux(string path, int maxBytes, uint? owner)
     {
         // The name itself, not what a symlink points to.
         if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var named) != 0)
@@ -57,6 +81,11 @@ internal static partial class TrustedFile
             throw new UntrustedFileException("it changed while being opened");
         }
 
+        if (owner is null)
+        {
+            return ReadAtMost(handle, maxBytes);
+        }
+
         if (opened.Uid != owner)
         {
             throw new UntrustedFileException($"it is owned by user {opened.Uid}, not by this user ({owner})");
@@ -71,7 +100,7 @@ internal static partial class TrustedFile
     }
 
     // Elsewhere (macOS, Windows) .NET shows a link and the mode, not the owner: those are checked.
-    private static byte[]? ReadPortable(string path, int maxBytes)
+    private static byte[]? ReadPortable(string path, int maxBytes, bool checkMode)
     {
         var info = new FileInfo(path);
         if (!info.Exists)
@@ -84,7 +113,7 @@ internal static partial class TrustedFile
             throw new UntrustedFileException("it is a symbolic link");
         }
 
-        if (!OperatingSystem.IsWindows()
+        if (checkMode && !OperatingSystem.IsWindows()
             && (File.GetUnixFileMode(path) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
         {
             throw new UntrustedFileException("group or others may write it");

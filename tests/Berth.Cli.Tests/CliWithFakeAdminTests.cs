@@ -505,6 +505,204 @@ public sealed class CliWithFakeAdminTests : IDisposable
         Assert.True(endless.Served <= AdminClient.MaxProblemBytes + (128 * 1024), $"berth read {endless.Served} bytes of the error answer; expected it to stop after {AdminClient.MaxProblemBytes}");
     }
 
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task TokenFile_Fifo_RefusedWithoutHanging()
+    {
+        _variables.Remove("BERTH_ADMIN_TOKEN");
+        var token = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName, "admin-token");
+        using (var mkfifo = Process.Start(new ProcessStartInfo("mkfifo", ["-m", "600", token]) { UseShellExecute = false })!)
+        {
+            await mkfifo.WaitForExitAsync().WaitAsync(Bound);
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // Before: reading the FIFO blocked berth until something wrote to it.
+        var exit = await Task.Run(() => RunAsync("containers", "list")).WaitAsync(Bound);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Equal(
+            $"berth: The admin token file {token} is refused: it is a FIFO. The host writes it as a small regular file; "
+            + "point --data-dir at the app's data directory, or pass --token / set BERTH_ADMIN_TOKEN.",
+            _err.ToString().Trim());
+        Assert.Empty(_admin.Requests);
+    }
+
+    [Fact]
+    public async Task TokenFile_LargerThan4KiB_RefusedWithoutReadingItAll()
+    {
+        _variables.Remove("BERTH_ADMIN_TOKEN");
+        var token = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName, "admin-token");
+        await File.WriteAllTextAsync(token, new string('a', BerthCli.MaxTokenFileBytes + 1));
+
+        Assert.Equal(ExitCodes.Usage, await RunAsync("containers", "list"));
+
+        // Before: read whole and sent as the token, whatever its size.
+        Assert.Contains($"The admin token file {token} is refused: it is larger than 4 KiB.", _err.ToString(), StringComparison.Ordinal);
+        Assert.Empty(_admin.Requests);
+    }
+
+    [Fact]
+    public async Task TokenFile_SymlinkToDevZero_RefusedWithoutReadingIt()
+    {
+        _variables.Remove("BERTH_ADMIN_TOKEN");
+        var token = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName, "admin-token");
+        File.CreateSymbolicLink(token, "/dev/zero");
+
+        var exit = await Task.Run(() => RunAsync("containers", "list")).WaitAsync(Bound);
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains($"The admin token file {token} is refused: it is a symbolic link.", _err.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TokenFile_LargestAllowed_Sent()
+    {
+        _variables.Remove("BERTH_ADMIN_TOKEN");
+        var token = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName, "admin-token");
+        var value = new string('t', BerthCli.MaxTokenFileBytes - 1);
+        await File.WriteAllTextAsync(token, value + "\n");
+        _admin.Respond(HttpStatusCode.OK, "[]");
+
+        Assert.Equal(ExitCodes.Success, await RunAsync("containers", "list"));
+
+        Assert.Equal($"Bearer {value}", _admin.Requests.Single().Authorization);
+    }
+
+    [Theory]
+    [InlineData("containers list")]
+    [InlineData("containers stop Sandbox/s1")]
+    [InlineData("containers destroy Sandbox/s1")]
+    [InlineData("usage")]
+    [InlineData("versions list --class Api")]
+    [InlineData("rollouts status --class Api")]
+    [InlineData("deploy --class Api --image my-api:2 --no-wait")]
+    public async Task Answer_BodyStallsAfterTheHeaders_GivesUpAfterTheIdleTimeout(string command)
+    {
+        var stalled = new StallingStream();
+        _admin.Content = () => new StreamContent(stalled);
+
+        var run = Task.Run(() => RunAsync(command.Split(' ')));
+        await stalled.Reading.Task.WaitAsync(Bound);
+        _time.Advance(AdminClient.AnswerIdleTimeout);
+
+        // Before: berth waited for the rest of the answer forever.
+        Assert.Equal(ExitCodes.HostUnreachable, await run.WaitAsync(Bound));
+        Assert.Equal(
+            "berth: The host at http://127.0.0.1:8787 began its answer, then sent nothing for 60 s; berth stopped waiting. "
+            + "Is the host overloaded, or a proxy in front of it holding the answer?",
+            _err.ToString().Trim());
+    }
+
+    [Fact]
+    public async Task ErrorAnswer_BodyStallsAfterTheHeaders_GivesUpAfterTheIdleTimeout()
+    {
+        var stalled = new StallingStream();
+        _admin.Respond(HttpStatusCode.InternalServerError, "");
+        _admin.Content = () => new StreamContent(stalled);
+
+        var run = Task.Run(() => RunAsync("containers", "list"));
+        await stalled.Reading.Task.WaitAsync(Bound);
+        _time.Advance(AdminClient.AnswerIdleTimeout);
+
+        Assert.Equal(ExitCodes.HostUnreachable, await run.WaitAsync(Bound));
+        Assert.Contains("began its answer, then sent nothing for 60 s", _err.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Answer_EachByteWithinTheIdleTimeout_Read()
+    {
+        // Slow, not stalled: one part, 59 s, the rest. The bound is between bytes, not on the whole answer.
+        var slow = new StallingStream("["u8.ToArray());
+        _admin.Content = () => new StreamContent(slow);
+
+        var run = Task.Run(() => RunAsync("containers", "list"));
+        await slow.Reading.Task.WaitAsync(Bound);
+        _time.Advance(AdminClient.AnswerIdleTimeout - TimeSpan.FromSeconds(1));
+        slow.Release("]"u8.ToArray());
+
+        Assert.Equal(ExitCodes.Success, await run.WaitAsync(Bound));
+        Assert.Equal("", _err.ToString());
+    }
+
+    [Fact]
+    public async Task LogsFollow_QuietForLongerThanTheIdleTimeout_KeepsFollowing()
+    {
+        // A stream (logs -f, exec, tail) pauses as long as its source does: no idle bound.
+        var quiet = new StallingStream();
+        _admin.Content = () => new StreamContent(quiet);
+
+        var run = Task.Run(() => RunAsync("containers", "logs", "Sandbox/s1", "--follow", "--no-timestamps"));
+        await quiet.Reading.Task.WaitAsync(Bound);
+        _time.Advance(TimeSpan.FromHours(1));
+        quiet.Release("{\"time\":null,\"stream\":\"stdout\",\"text\":\"after an hour\"}\n"u8.ToArray());
+
+        Assert.Equal(ExitCodes.Success, await run.WaitAsync(Bound));
+        Assert.Equal("out | after an hour", _out.ToString().Trim());
+    }
+
+    /// <summary>
+    /// An answer body that gives <paramref name="first"/> (if any), then waits (<see cref="Reading"/> set) until
+    /// <see cref="Release"/> gives it the rest, or the read is cancelled; then it ends.
+    /// </summary>
+    private sealed class StallingStream(byte[]? first = null) : Stream
+    {
+        private readonly TaskCompletionSource<byte[]> _rest = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private byte[]? _pending = first;
+        private bool _released;
+
+        /// <summary>Set once a read waits for the rest.</summary>
+        public TaskCompletionSource Reading { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release(byte[] rest) => _rest.TrySetResult(rest);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_pending is null && !_released)
+            {
+                Reading.TrySetResult();
+                _pending = await _rest.Task.WaitAsync(cancellationToken);
+                _released = true;
+            }
+
+            if (_pending is null)
+            {
+                return 0;
+            }
+
+            var count = Math.Min(buffer.Length, _pending.Length);
+            _pending.AsSpan(0, count).CopyTo(buffer.Span);
+            _pending = count == _pending.Length ? null : _pending[count..];
+            return count;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     private Task WriteDevStateAsync(string host, int processId) =>
         DevState.WriteAsync(_dir.Path, new DevState(new Uri(host), Path.Combine(_dir.Path, "data"), processId, _time.GetUtcNow()), CancellationToken.None);
 

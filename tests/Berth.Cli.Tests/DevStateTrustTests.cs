@@ -191,6 +191,34 @@ public sealed class DevStateTrustTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task IsBerthDevProcess_BerthDevOfAnotherUser_NotTrusted()
+    {
+        // The attack: a victim's berth dev died, leaving its dev.json; another user got its PID (and its port) with a
+        // process whose command line reads "berth dev". Its owner is made "another user" by asking for an owner that is
+        // not this process's, as a process of another user would be, without needing a second user.
+        using var lookalike = Process.Start(new ProcessStartInfo("sh", ["-c", "sleep 600; true", "/opt/tools/berth", "dev"]) { UseShellExecute = false })!;
+        try
+        {
+            Assert.True(DevState.IsBerthDevProcess(lookalike.Id), "this user's sh … /opt/tools/berth dev should count as berth dev");
+
+            // Before: any process with that command line counted, whoever ran it.
+            Assert.False(DevState.IsBerthDevProcess(lookalike.Id, owner: 4_000_000_000), "another user's berth dev should not count");
+        }
+        finally
+        {
+            lookalike.Kill(entireProcessTree: true);
+            await lookalike.WaitForExitAsync().WaitAsync(Bound);
+        }
+    }
+
+    [Fact]
+    public void OwnerOf_ProcDirectoryOfThisProcess_TheEffectiveUser()
+    {
+        Assert.Equal(TrustedFile.EffectiveUserId, TrustedFile.OwnerOf($"/proc/{Environment.ProcessId}"));
+        Assert.Null(TrustedFile.OwnerOf("/proc/no-such-process"));
+    }
+
     /// <summary>Answers every admin request with an empty container list, and records the addresses.</summary>
     private sealed class RecordingAdmin : HttpMessageHandler
     {
