@@ -238,7 +238,7 @@ public sealed partial class ClusterTlsSettings
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
-            // .NET says "malformed, or the key does not match" for both: a file that reads as a private key is the wrong key.
+            // .NET reports a wrong key like bad contents ("malformed, or the key does not match"): one that reads as a key is the wrong one.
             if (ex is CryptographicException or ArgumentException && IsPrivateKey(keyPath))
             {
                 throw new ArgumentException($"{KeyPathKey}: the key in '{keyPath}' is not the key of the certificate in {CertificatePathKey} ('{certPath}', '{alone.Subject}'); allowed: the private key that certificate was issued for.", ex);
