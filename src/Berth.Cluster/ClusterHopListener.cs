@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Authentication;
+using Berth.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -14,7 +15,7 @@ namespace Berth.Cluster;
 
 /// <summary>
 /// The node's hop listener (<see cref="BerthClusterSettings.HopUrl"/>): a second Kestrel server on the hop port, HTTPS with
-/// the node's certificate, that requires a client certificate the cluster's CA signed and serves the same application as the
+/// the node's certificate, that requires a client certificate of a node (<see cref="ClusterPeerRole.Client"/>) and serves the same application as the
 /// public server. It wraps the host's <see cref="IServer"/>, because endpoints given to Kestrel itself would replace the
 /// URLs the user configured for the public gateway (<c>--urls</c>, <c>ASPNETCORE_URLS</c>) instead of adding to them.
 /// </summary>
@@ -22,6 +23,7 @@ internal sealed class ClusterHopListener : IServer
 {
     private readonly IServer _public;
     private readonly KestrelServer _hop;
+    private readonly IPEndPoint _address;
 
     public ClusterHopListener(IServer publicServer, BerthClusterSettings settings, IServiceProvider services)
     {
@@ -36,22 +38,38 @@ internal sealed class ClusterHopListener : IServer
             ServerCertificate = tls.Certificate,
             ClientCertificateMode = ClientCertificateMode.RequireCertificate,
             // The CA alone decides (the machine store's verdict and the peer's name are not used).
-            ClientCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain, logger, "hop listener"),
+            ClientCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain, ClusterPeerRole.Client, logger, "hop listener"),
             CheckCertificateRevocation = false,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         }));
+        _address = new IPEndPoint(address, url.Port);
         _hop = new KestrelServer(Options.Create(kestrel), services.GetRequiredService<IConnectionListenerFactory>(), services.GetRequiredService<ILoggerFactory>());
     }
 
     /// <summary>The public server's features: its addresses are the public gateway's (the hop URL is recorded on its own).</summary>
     public IFeatureCollection Features => _public.Features;
 
+    /// <summary>Starts the public server, then the hop listener.</summary>
+    /// <exception cref="BerthStartupException">The hop port cannot be bound: one line naming it and <c>Berth:Cluster:HopUrl</c>.</exception>
     public async Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
         where TContext : notnull
     {
         await _public.StartAsync(application, cancellationToken);
-        await _hop.StartAsync(application, cancellationToken);
+        try
+        {
+            await _hop.StartAsync(application, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            // Kestrel's bind failure ("Failed to bind to address ..."); a taken port is an AddressInUseException inside it.
+            throw new BerthStartupException(Message(_address, ex.InnerException is AddressInUseException ? "it is in use" : ex.Message.ReplaceLineEndings(" ")), ex);
+        }
     }
+
+    /// <summary>The line a node whose hop listener cannot bind <paramref name="endpoint"/> fails with.</summary>
+    internal static string Message(IPEndPoint endpoint, string reason) =>
+        $"Berth cannot listen on its hop port {endpoint.Port} at {endpoint.Address} ({reason}). Set {BerthClusterSettings.HopUrlKey} "
+        + $"(environment variable {BerthClusterSettings.HopUrlKey.Replace(":", "__", StringComparison.Ordinal)}) to a URL with a free port.";
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -27,8 +27,9 @@ public static class ClusterSiloBuilderExtensions
     /// Once active, the node removes the containers of dead nodes that shared its engine (unless
     /// <see cref="BerthClusterSettings.RemoveDeadNodeContainers"/> is false; see docs/cluster.md).
     /// With <see cref="BerthClusterSettings.Tls"/>, every silo and gateway connection is mutual TLS: each side presents the
-    /// node's certificate and accepts only a peer certificate that chains to the cluster's CA (a plain TCP peer, or one with
-    /// another CA's certificate, fails the handshake).
+    /// node's certificate and accepts only a node's certificate: an end entity that chains to the cluster's CA and is valid
+    /// for its side (clientAuth from a connecting peer, serverAuth from a server; see <see cref="ClusterTlsSettings.IsTrusted(System.Security.Cryptography.X509Certificates.X509Certificate2, System.Security.Cryptography.X509Certificates.X509Chain?, ClusterPeerRole)"/>).
+    /// A plain TCP peer, or one with another CA's certificate, fails the handshake.
     /// </summary>
     /// <param name="silo">The silo.</param>
     /// <param name="settings">The validated cluster settings; <see cref="BerthClusterSettings.IsCluster"/> must be true.</param>
@@ -61,13 +62,16 @@ public static class ClusterSiloBuilderExtensions
         if (settings.Tls is { } tls)
         {
             var refusals = new TlsRefusalLog();
-            silo.UseTls(tls.Certificate, options =>
+            // What UseTls does, with one set of options per side instead of one for both: Orleans' validation callback is
+            // not told which side it runs on, and a peer's certificate must be valid for its side's purpose. The listeners
+            // (TlsServerConnectionMiddleware) see connecting peers, clients; outbound connections (TlsClientConnectionMiddleware) see servers.
+            var inbound = SiloTlsOptions(tls, refusals, ClusterPeerRole.Client, "inbound silo connection");
+            var outbound = SiloTlsOptions(tls, refusals, ClusterPeerRole.Server, "outbound silo connection");
+            silo.Configure<SiloConnectionOptions>(connections =>
             {
-                options.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
-                options.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
-                options.CheckCertificateRevocation = false;
-                // Replaces the machine store's verdict (which knows nothing of the cluster's CA): the CA alone decides.
-                options.RemoteCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain, refusals.Logger, "silo connection");
+                connections.ConfigureSiloInboundConnection(connection => connection.UseServerTls(inbound));
+                connections.ConfigureGatewayInboundConnection(connection => connection.UseServerTls(inbound));
+                connections.ConfigureSiloOutboundConnection(connection => connection.UseClientTls(outbound));
             });
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => refusals.Start(sp.GetRequiredService<ILogger<ClusterTlsSettings>>()));
         }
@@ -94,6 +98,16 @@ public static class ClusterSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<DeadNodeContainers>());
         return silo;
     }
+
+    private static TlsOptions SiloTlsOptions(ClusterTlsSettings tls, TlsRefusalLog refusals, ClusterPeerRole peer, string where) => new()
+    {
+        LocalCertificate = tls.Certificate,
+        RemoteCertificateMode = RemoteCertificateMode.RequireCertificate,
+        ClientCertificateMode = RemoteCertificateMode.RequireCertificate,
+        CheckCertificateRevocation = false,
+        // Replaces the machine store's verdict (which knows nothing of the cluster's CA): the CA alone decides.
+        RemoteCertificateValidation = (certificate, chain, _) => tls.IsTrusted(certificate, chain, peer, refusals.Logger, where),
+    };
 
     /// <summary>
     /// The logger of refused silo peers: Orleans takes its TLS options before the container exists, so the logger is set

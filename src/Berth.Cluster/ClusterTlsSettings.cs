@@ -10,8 +10,8 @@ namespace Berth.Cluster;
 /// TLS between the nodes of a cluster, read from the <c>Berth:Cluster:Tls</c> section: the node's certificate (PEM
 /// certificate and key, or a PKCS#12 file) and the cluster's CA certificate, the only trust anchor every peer's certificate
 /// must chain to. Silo-to-silo connections (and, with <c>node</c> forwarding, the hop between gateways) then use mutual TLS.
-/// The machine's certificate store is never consulted, and a peer's host name is not checked: every certificate the cluster's
-/// CA issued is a node of the cluster (so keep that CA for this cluster alone).
+/// The machine's certificate store is never consulted, and a peer's host name is not checked: every end-entity certificate
+/// the cluster's CA issued for the purpose the peer uses it for is a node of the cluster (so keep that CA for this cluster alone).
 /// </summary>
 public sealed partial class ClusterTlsSettings
 {
@@ -33,6 +33,10 @@ public sealed partial class ClusterTlsSettings
     /// <summary>The configuration key of the cluster's CA certificate file (PEM).</summary>
     public const string CaPathKey = SectionKey + ":CaPath";
 
+    // RFC 5280's id-kp-serverAuth and id-kp-clientAuth.
+    private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+
     private ClusterTlsSettings(X509Certificate2 certificate, X509Certificate2 authority)
     {
         Certificate = certificate;
@@ -49,8 +53,10 @@ public sealed partial class ClusterTlsSettings
     /// <param name="tls">The <c>Berth:Cluster:Tls</c> configuration section.</param>
     /// <returns><see langword="null"/> when the section is absent (no TLS between nodes, the default).</returns>
     /// <exception cref="ArgumentException">
-    /// A field is missing, both certificate forms or neither are given, a file cannot be read or loaded, the certificate has no
-    /// private key or does not chain to the CA: the message is one line that names the key and what is allowed.
+    /// A field is missing, both certificate forms or neither are given, a file cannot be read or loaded, the key is not the
+    /// certificate's, the certificate has no private key, does not chain to the CA, is a CA certificate itself, or lists
+    /// extended key usages without both serverAuth and clientAuth (a node is the server and the client of its peers): the
+    /// message is one line that names the key and what is allowed.
     /// </exception>
     public static ClusterTlsSettings? Read(IConfiguration tls)
     {
@@ -81,47 +87,60 @@ public sealed partial class ClusterTlsSettings
 
         var authority = Load(CaPathKey, caPath, () => X509Certificate2.CreateFromPem(File.ReadAllText(caPath)));
         var certificate = pem
-            ? Load($"{CertificatePathKey}/{KeyPathKey}", $"{certPath}', '{keyPath}", () => X509Certificate2.CreateFromPemFile(certPath!, keyPath))
+            ? LoadPem(certPath!, keyPath!)
             : Load(PfxPathKey, pfxPath!, () => X509CertificateLoader.LoadPkcs12FromFile(pfxPath!, tls["PfxPassword"]));
         var keyKey = pem ? KeyPathKey : PfxPathKey;
+        var certificateKey = pem ? CertificatePathKey : PfxPathKey;
         if (!certificate.HasPrivateKey)
         {
             throw new ArgumentException($"{keyKey}: the node's certificate '{certificate.Subject}' comes without its private key; allowed: a certificate with its key.");
         }
 
         var settings = new ClusterTlsSettings(certificate, authority);
-        if (!settings.IsTrusted(certificate, null, out var status))
+        if (!settings.Chains(certificate, null, out var status))
         {
-            throw new ArgumentException($"{(pem ? CertificatePathKey : PfxPathKey)}: the node's certificate '{certificate.Subject}' does not chain to the CA '{authority.Subject}' of {CaPathKey} ({status}); allowed: a certificate, valid now, that the cluster's CA signed.");
+            throw new ArgumentException($"{certificateKey}: the node's certificate '{certificate.Subject}' does not chain to the CA '{authority.Subject}' of {CaPathKey} ({status}); allowed: a certificate, valid now, that the cluster's CA signed.");
+        }
+
+        // Checked here rather than met later as Orleans' "Invalid client certificate" on every outbound connection (or
+        // Kestrel's refusal of the hop listener's server certificate): a node presents this certificate on both sides.
+        if (NotANode(certificate, ServerAuthOid, ClientAuthOid) is { } wrong)
+        {
+            throw new ArgumentException($"{certificateKey}: the node's certificate '{certificate.Subject}' is not a node's: {wrong}; allowed: an end-entity certificate (no basic constraints, or CA:FALSE) the cluster's CA signed, with extended key usage serverAuth and clientAuth, or none (any use).");
         }
 
         return settings;
     }
 
     /// <summary>
-    /// Whether a peer's certificate chains to <see cref="Authority"/> alone (valid now, no revocation check: the cluster's CA
-    /// publishes no revocation list). The peer's intermediates, if it sent any, help build the chain but are not trusted.
+    /// Whether a peer's certificate is a node's: it chains to <see cref="Authority"/> alone (valid now, no revocation check:
+    /// the cluster's CA publishes no revocation list), it is an end entity (no basic constraints, or CA:FALSE), and, when it
+    /// has an extended key usage extension, that lists the purpose of <paramref name="role"/> (clientAuth for a
+    /// <see cref="ClusterPeerRole.Client"/>, serverAuth for a <see cref="ClusterPeerRole.Server"/>); without the extension
+    /// it is valid for any purpose (RFC 5280). The peer's intermediates, if it sent any, help build the chain but are not trusted.
     /// </summary>
     /// <param name="certificate">The peer's certificate.</param>
     /// <param name="presented">The chain TLS built for it (its extra certificates are the intermediates the peer sent), or <see langword="null"/>.</param>
-    public bool IsTrusted(X509Certificate2 certificate, X509Chain? presented) => IsTrusted(certificate, presented, out _);
+    /// <param name="role">The side of the connection the peer is on.</param>
+    public bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, ClusterPeerRole role) => IsTrusted(certificate, presented, role, out _);
 
-    /// <summary>As <see cref="IsTrusted(X509Certificate2, X509Chain?)"/>, and a refused certificate is logged (event 2622, PeerCertificateRefused) as seen on <paramref name="where"/>.</summary>
+    /// <summary>As <see cref="IsTrusted(X509Certificate2, X509Chain?, ClusterPeerRole)"/>, and a refused certificate is logged (event 2622, PeerCertificateRefused) as seen on <paramref name="where"/>.</summary>
     /// <param name="certificate">The peer's certificate.</param>
     /// <param name="presented">The chain TLS built for it, or <see langword="null"/>.</param>
+    /// <param name="role">The side of the connection the peer is on.</param>
     /// <param name="logger">Receives the warning; <see langword="null"/>: not logged.</param>
-    /// <param name="where">The connection, for the log: "silo connection", "hop listener", "hop".</param>
-    public bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, ILogger? logger, string where)
+    /// <param name="where">The connection, for the log: "inbound silo connection", "outbound silo connection", "hop listener", "hop".</param>
+    public bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, ClusterPeerRole role, ILogger? logger, string where)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        if (IsTrusted(certificate, presented, out var status))
+        if (IsTrusted(certificate, presented, role, out var reason))
         {
             return true;
         }
 
         if (logger is not null)
         {
-            Log.PeerCertificateRefused(logger, where, certificate.Subject, certificate.Issuer, Authority.Subject, status);
+            Log.PeerCertificateRefused(logger, where, certificate.Subject, certificate.Issuer, Authority.Subject, reason);
         }
 
         return false;
@@ -136,11 +155,59 @@ public sealed partial class ClusterTlsSettings
         LocalCertificateSelectionCallback = (_, _, _, _, _) => Certificate,
         // The name and the machine store's verdict in the policy errors are not used: the CA alone decides.
         RemoteCertificateValidationCallback = (_, certificate, chain, _) => certificate is not null
-            && IsTrusted(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), chain, logger, "hop"),
+            && IsTrusted(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), chain, ClusterPeerRole.Server, logger, "hop"),
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
     };
 
-    private bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, out string status)
+    private bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, ClusterPeerRole role, out string reason)
+    {
+        if (!Chains(certificate, presented, out var status))
+        {
+            reason = $"it does not chain to that CA ({status})";
+            return false;
+        }
+
+        var wrong = NotANode(certificate, role == ClusterPeerRole.Client ? ClientAuthOid : ServerAuthOid);
+        reason = wrong is null ? "ok" : $"{wrong} (a {(role == ClusterPeerRole.Client ? "connecting peer" : "server")})";
+        return wrong is null;
+    }
+
+    /// <summary>
+    /// Why <paramref name="certificate"/> is not a node's for all of <paramref name="purposes"/>, or <see langword="null"/>.
+    /// The extensions are read directly rather than through the chain's ApplicationPolicy: this is the rule Orleans and
+    /// Kestrel apply to the node's own certificate (an extended key usage extension must list the purpose; none means any),
+    /// so the start check and the handshakes agree, and the reason can name what is missing. No chain policy checks that
+    /// the leaf is an end entity at all.
+    /// </summary>
+    private static string? NotANode(X509Certificate2 certificate, params string[] purposes)
+    {
+        if (certificate.Extensions.OfType<X509BasicConstraintsExtension>().Any(c => c.CertificateAuthority))
+        {
+            return "it is a CA certificate (CA:TRUE), not an end entity";
+        }
+
+        if (certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is not { } usage)
+        {
+            return null;
+        }
+
+        var listed = usage.EnhancedKeyUsages.Cast<Oid>().ToList();
+        var missing = purposes.Where(p => !listed.Exists(o => o.Value == p)).ToList();
+        return missing.Count == 0
+            ? null
+            : $"its extended key usage ({(listed.Count == 0 ? "empty" : string.Join(", ", listed.Select(Name)))}) does not include {string.Join(" or ", missing.Select(p => Name(new Oid(p))))}";
+    }
+
+    private static string Name(Oid usage) => usage.Value switch
+    {
+        ServerAuthOid => "serverAuth",
+        ClientAuthOid => "clientAuth",
+        "1.3.6.1.5.5.7.3.3" => "codeSigning",
+        _ => usage.FriendlyName is { Length: > 0 } name ? $"{name} {usage.Value}" : usage.Value ?? "?",
+    };
+
+    /// <summary>Whether <paramref name="certificate"/> chains to <see cref="Authority"/> alone.</summary>
+    private bool Chains(X509Certificate2 certificate, X509Chain? presented, out string status)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -161,6 +228,47 @@ public sealed partial class ClusterTlsSettings
         return built && chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(Authority.RawDataMemory.Span);
     }
 
+    /// <summary>The node's PEM certificate with its key; a key that is not the certificate's is said so, naming both keys.</summary>
+    private static X509Certificate2 LoadPem(string certPath, string keyPath)
+    {
+        using var alone = Load(CertificatePathKey, certPath, () => X509Certificate2.CreateFromPem(File.ReadAllText(certPath)));
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(certPath, keyPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            // .NET reports a wrong key like bad contents ("malformed, or the key does not match"): one that reads as a key is the wrong one.
+            if (ex is CryptographicException or ArgumentException && IsPrivateKey(keyPath))
+            {
+                throw new ArgumentException($"{KeyPathKey}: the key in '{keyPath}' is not the key of the certificate in {CertificatePathKey} ('{certPath}', '{alone.Subject}'); allowed: the private key that certificate was issued for.", ex);
+            }
+
+            throw new ArgumentException($"{KeyPathKey}: '{keyPath}' cannot be loaded as the key of '{alone.Subject}' ({ex.Message.ReplaceLineEndings(" ")}); allowed: a readable PEM file with that certificate's private key (PKCS#8, or the key type's own PEM form).", ex);
+        }
+    }
+
+    /// <summary>Whether the file holds an unencrypted RSA or EC private key in PEM.</summary>
+    private static bool IsPrivateKey(string keyPath)
+    {
+        var pem = File.ReadAllText(keyPath);
+        foreach (var create in new Func<AsymmetricAlgorithm>[] { RSA.Create, ECDsa.Create })
+        {
+            using var key = create();
+            try
+            {
+                key.ImportFromPem(pem);
+                return true;
+            }
+            catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+            {
+                // Not a key of this algorithm.
+            }
+        }
+
+        return false;
+    }
+
     private static X509Certificate2 Load(string key, string path, Func<X509Certificate2> load)
     {
         try
@@ -176,7 +284,7 @@ public sealed partial class ClusterTlsSettings
     private static partial class Log
     {
         // TLS between nodes: BerthEventIds.Cluster + 22 (in the node gateways' range, 2620–2629).
-        [LoggerMessage(Berth.Diagnostics.BerthEventIds.Cluster + 22, LogLevel.Warning, "A peer's certificate was refused on a {Where}: '{Subject}' (issuer '{Issuer}') does not chain to the cluster's CA '{Authority}' ({Status}); check Berth:Cluster:Tls:CaPath and the certificates on both nodes", EventName = "PeerCertificateRefused")]
-        public static partial void PeerCertificateRefused(ILogger logger, string where, string subject, string issuer, string authority, string status);
+        [LoggerMessage(Berth.Diagnostics.BerthEventIds.Cluster + 22, LogLevel.Warning, "A peer's certificate was refused on a {Where}: '{Subject}' (issuer '{Issuer}') is not a node certificate of the cluster's CA '{Authority}': {Reason}; check Berth:Cluster:Tls:CaPath and the certificates on both nodes", EventName = "PeerCertificateRefused")]
+        public static partial void PeerCertificateRefused(ILogger logger, string where, string subject, string issuer, string authority, string reason);
     }
 }

@@ -37,7 +37,8 @@ public sealed class ClusterTlsDocsTests : IDisposable
         Assert.Equal("CN=node-1", tls.Certificate.Subject);
         Assert.True(tls.Certificate.HasPrivateKey);
         using var peer = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(_directory, "node-2.pem")));
-        Assert.True(tls.IsTrusted(peer, null), "node-1 must trust node-2's certificate from the same CA");
+        Assert.True(tls.IsTrusted(peer, null, ClusterPeerRole.Client), "node-1 must take node-2's certificate from the same CA from a connecting peer");
+        Assert.True(tls.IsTrusted(peer, null, ClusterPeerRole.Server), "node-1 must take node-2's certificate from the same CA from a server");
     }
 
     private static async Task RunAsync(string file, params string[] arguments)

@@ -69,8 +69,95 @@ public sealed class ClusterTlsSettingsTests : IDisposable
         using var peer = _cluster.Issue("peer");
         using var stranger = _other.Issue("stranger");
 
-        Assert.True(settings.IsTrusted(peer, null));
-        Assert.False(settings.IsTrusted(stranger, null));
+        Assert.True(settings.IsTrusted(peer, null, ClusterPeerRole.Client));
+        Assert.True(settings.IsTrusted(peer, null, ClusterPeerRole.Server));
+        Assert.False(settings.IsTrusted(stranger, null, ClusterPeerRole.Client));
+        Assert.False(settings.IsTrusted(stranger, null, ClusterPeerRole.Server));
+    }
+
+    [Theory]
+    [InlineData(new[] { TestCertificates.ServerAuth }, false, true)]
+    [InlineData(new[] { TestCertificates.ClientAuth }, true, false)]
+    [InlineData(new[] { TestCertificates.CodeSigning }, false, false)]
+    [InlineData(new[] { TestCertificates.ServerAuth, TestCertificates.ClientAuth }, true, true)]
+    [InlineData(new string[0], true, true)]
+    public void IsTrusted_ExtendedKeyUsage_OnlyThePurposeOfThePeersSide(string[] usages, bool asClient, bool asServer)
+    {
+        var settings = BerthClusterSettings.Read(Section(Pem())).Tls!;
+        using var peer = _cluster.Issue("peer", usages);
+
+        Assert.Equal((asClient, asServer), (settings.IsTrusted(peer, null, ClusterPeerRole.Client), settings.IsTrusted(peer, null, ClusterPeerRole.Server)));
+    }
+
+    [Fact]
+    public void IsTrusted_CaCertificateTheClusterCaSigned_IsFalseOnBothSides()
+    {
+        var settings = BerthClusterSettings.Read(Section(Pem())).Tls!;
+        using var authority = _cluster.Issue("sub-ca", authority: true);
+
+        Assert.False(settings.IsTrusted(authority, null, ClusterPeerRole.Client));
+        Assert.False(settings.IsTrusted(authority, null, ClusterPeerRole.Server));
+    }
+
+    [Theory]
+    [InlineData(new[] { TestCertificates.ServerAuth }, "clientAuth")]
+    [InlineData(new[] { TestCertificates.ClientAuth }, "serverAuth")]
+    [InlineData(new[] { TestCertificates.CodeSigning }, "serverAuth or clientAuth")]
+    public void Read_OwnCertificateWithoutBothPurposes_FailsNamingTheMissingOne(string[] usages, string missing)
+    {
+        var (certificate, key) = _cluster.IssuePem("n1", usages);
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:KeyPath", key), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.StartsWith(ClusterTlsSettings.CertificatePathKey + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"does not include {missing};", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Read_OwnPfxCertificateServerOnly_NamesThePfxKey()
+    {
+        var pfx = _cluster.IssuePfx("n2", "pw", [TestCertificates.ServerAuth]);
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:PfxPath", pfx), ("Tls:PfxPassword", "pw"), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.StartsWith(ClusterTlsSettings.PfxPathKey + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains("clientAuth", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_OwnCertificateIsACa_FailsNamingTheCertificatePath()
+    {
+        var (certificate, key) = _cluster.IssuePem("n1", authority: true);
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:KeyPath", key), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.StartsWith(ClusterTlsSettings.CertificatePathKey + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CA certificate (CA:TRUE)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_OwnCertificateWithoutExtendedKeyUsage_IsANodeForAnyUse()
+    {
+        var (certificate, key) = _cluster.IssuePem("n1", usages: []);
+
+        var settings = BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:KeyPath", key), ("Tls:CaPath", _cluster.CaPath)));
+
+        Assert.Equal("CN=n1", settings.Tls!.Certificate.Subject);
+    }
+
+    [Fact]
+    public void Read_KeyOfAnotherCertificate_SaysTheKeyIsNotTheCertificates()
+    {
+        var (certificate, _) = _cluster.IssuePem("n1");
+        var (_, otherKey) = _cluster.IssuePem("n2");
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:KeyPath", otherKey), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.StartsWith(ClusterTlsSettings.KeyPathKey + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"the key in '{otherKey}' is not the key of the certificate in {ClusterTlsSettings.CertificatePathKey}", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("readable PEM file", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]

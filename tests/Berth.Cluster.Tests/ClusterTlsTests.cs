@@ -130,6 +130,22 @@ public sealed class ClusterTlsTests(ClusterImagesFixture fixture, ITestOutputHel
             }
 
             Assert.Contains(a.Log.Split(Environment.NewLine), line => line.Contains(RefusedEvent, StringComparison.Ordinal)); // PeerCertificateRefused, "hop listener"
+
+            // ... and one the cluster's CA signed that is not a node's: for server use only, or a CA certificate itself (with
+            // either, a client holding the hop secret could otherwise vouch for any client address on the hop listener).
+            (string Name, string[]? Usages, bool Authority, string Reason)[] notNodes =
+            [
+                ("server-only", [TestCertificates.ServerAuth], false, "does not include clientAuth"),
+                ("sub-ca", null, true, "CA certificate (CA:TRUE)"),
+            ];
+            foreach (var (name, usages, authority, reason) in notNodes)
+            {
+                using var certificate = ca.Issue(name, usages, authority);
+                using var client = Client(ca.CaPath, certificate);
+                var refused = await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetStringAsync(hop));
+                output.WriteLine($"{name}: {refused.Message} {refused.InnerException?.Message}");
+                await WaitForLogAsync(a, $"'CN={name}'", reason);
+            }
         }
         finally
         {
@@ -213,6 +229,29 @@ public sealed class ClusterTlsTests(ClusterImagesFixture fixture, ITestOutputHel
                     await process.WaitForExitAsync();
                 }
             }
+        }
+    }
+
+    /// <summary>Waits, bounded, for a PeerCertificateRefused line on <paramref name="node"/> that contains both texts.</summary>
+    private static async Task WaitForLogAsync(ClusterNode node, string subject, string reason)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!Logged())
+        {
+            if (timeout.IsCancellationRequested)
+            {
+                Assert.Fail($"Node {node.NodeId} logged no PeerCertificateRefused for {subject} ('{reason}') within 10 s.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        }
+
+        // The console logger writes the event ID on one line and the message on the next.
+        bool Logged()
+        {
+            var lines = node.Log.Split(Environment.NewLine);
+            return lines.Zip(lines.Skip(1)).Any(pair => pair.First.Contains(RefusedEvent, StringComparison.Ordinal)
+                && pair.Second.Contains(subject, StringComparison.Ordinal) && pair.Second.Contains(reason, StringComparison.Ordinal));
         }
     }
 

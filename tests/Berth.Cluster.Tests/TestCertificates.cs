@@ -10,6 +10,15 @@ namespace Berth.Cluster.Tests;
 /// </summary>
 internal sealed class TestCertificates : IDisposable
 {
+    /// <summary>The extended key usage OID serverAuth.</summary>
+    public const string ServerAuth = "1.3.6.1.5.5.7.3.1";
+
+    /// <summary>The extended key usage OID clientAuth.</summary>
+    public const string ClientAuth = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>The extended key usage OID codeSigning.</summary>
+    public const string CodeSigning = "1.3.6.1.5.5.7.3.3";
+
     private readonly X509Certificate2 _authority;
 
     private TestCertificates(string directory, string name, X509Certificate2 authority)
@@ -40,9 +49,12 @@ internal sealed class TestCertificates : IDisposable
     }
 
     /// <summary>A node certificate this CA signs, as a PEM certificate and key: the two <c>Berth:Cluster:Tls</c> paths.</summary>
-    public (string CertificatePath, string KeyPath) IssuePem(string node)
+    /// <param name="node">The subject's CN and the file names.</param>
+    /// <param name="usages">As for <see cref="Issue"/>.</param>
+    /// <param name="authority">As for <see cref="Issue"/>.</param>
+    public (string CertificatePath, string KeyPath) IssuePem(string node, string[]? usages = null, bool authority = false)
     {
-        using var certificate = Issue(node);
+        using var certificate = Issue(node, usages, authority);
         var certificatePath = Path.Combine(Directory, $"{node}.pem");
         var keyPath = Path.Combine(Directory, $"{node}.key");
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
@@ -52,22 +64,36 @@ internal sealed class TestCertificates : IDisposable
     }
 
     /// <summary>A node certificate this CA signs, as a PKCS#12 file with <paramref name="password"/>.</summary>
-    public string IssuePfx(string node, string password)
+    /// <param name="node">The subject's CN and the file name.</param>
+    /// <param name="password">The file's password.</param>
+    /// <param name="usages">As for <see cref="Issue"/>.</param>
+    public string IssuePfx(string node, string password, string[]? usages = null)
     {
-        using var certificate = Issue(node);
+        using var certificate = Issue(node, usages);
         var path = Path.Combine(Directory, $"{node}.pfx");
         File.WriteAllBytes(path, certificate.ExportPkcs12(Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, password));
         return path;
     }
 
-    /// <summary>A node certificate this CA signs, with its key.</summary>
-    public X509Certificate2 Issue(string node)
+    /// <summary>A certificate this CA signs, with its key: by default a node's (an end entity for server and client use).</summary>
+    /// <param name="node">The subject's CN and DNS name.</param>
+    /// <param name="usages">
+    /// The extended key usage OIDs (<see cref="ServerAuth"/>, <see cref="ClientAuth"/>, <see cref="CodeSigning"/>);
+    /// <see langword="null"/>: serverAuth and clientAuth; empty: no extended key usage extension (any use).
+    /// </param>
+    /// <param name="authority">Whether it is a CA certificate itself (CA:TRUE, and keyCertSign beside digitalSignature).</param>
+    public X509Certificate2 Issue(string node, string[]? usages = null, bool authority = false)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={node}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(authority, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | (authority ? X509KeyUsageFlags.KeyCertSign : 0), true));
+        usages ??= [ServerAuth, ClientAuth];
+        if (usages.Length > 0)
+        {
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([.. usages.Select(u => new Oid(u))], false));
+        }
+
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_authority, true, false));
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
