@@ -9,7 +9,7 @@ namespace Berth.Cluster;
 /// <summary>
 /// TLS between the nodes of a cluster, read from the <c>Berth:Cluster:Tls</c> section: the node's certificate (PEM
 /// certificate and key, or a PKCS#12 file) and the cluster's CA certificate, the only trust anchor every peer's certificate
-/// must chain to. Silo-to-silo connections (and, with <c>node</c> forwarding, the hop between gateways) then use mutual TLS.
+/// must be issued by directly. Silo-to-silo connections (and, with <c>node</c> forwarding, the hop between gateways) then use mutual TLS.
 /// The machine's certificate store is never consulted, and a peer's host name is not checked: every end-entity certificate
 /// the cluster's CA issued for the purpose the peer uses it for is a node of the cluster (so keep that CA for this cluster alone).
 /// </summary>
@@ -54,9 +54,9 @@ public sealed partial class ClusterTlsSettings
     /// <returns><see langword="null"/> when the section is absent (no TLS between nodes, the default).</returns>
     /// <exception cref="ArgumentException">
     /// A field is missing, both certificate forms or neither are given, a file cannot be read or loaded, the key is not the
-    /// certificate's, the certificate has no private key, does not chain to the CA, is a CA certificate itself, or lists
-    /// extended key usages without both serverAuth and clientAuth (a node is the server and the client of its peers): the
-    /// message is one line that names the key and what is allowed.
+    /// certificate's, the certificate has no private key, is not issued directly by the CA, is a CA certificate itself, has a
+    /// key usage extension without digitalSignature, or lists extended key usages without both serverAuth and clientAuth (a
+    /// node is the server and the client of its peers): the message is one line that names the key and what is allowed.
     /// </exception>
     public static ClusterTlsSettings? Read(IConfiguration tls)
     {
@@ -97,27 +97,29 @@ public sealed partial class ClusterTlsSettings
         }
 
         var settings = new ClusterTlsSettings(certificate, authority);
-        if (!settings.Chains(certificate, null, out var status))
+        if (settings.NotIssuedByTheCa(certificate, null) is { } unsigned)
         {
-            throw new ArgumentException($"{certificateKey}: the node's certificate '{certificate.Subject}' does not chain to the CA '{authority.Subject}' of {CaPathKey} ({status}); allowed: a certificate, valid now, that the cluster's CA signed.");
+            throw new ArgumentException($"{certificateKey}: the node's certificate '{certificate.Subject}' is not one the CA '{authority.Subject}' of {CaPathKey} signed: {unsigned}; allowed: a certificate, valid now, that the cluster's CA signed itself (no intermediate CA).");
         }
 
         // Checked here rather than met later as Orleans' "Invalid client certificate" on every outbound connection (or
         // Kestrel's refusal of the hop listener's server certificate): a node presents this certificate on both sides.
         if (NotANode(certificate, ServerAuthOid, ClientAuthOid) is { } wrong)
         {
-            throw new ArgumentException($"{certificateKey}: the node's certificate '{certificate.Subject}' is not a node's: {wrong}; allowed: an end-entity certificate (no basic constraints, or CA:FALSE) the cluster's CA signed, with extended key usage serverAuth and clientAuth, or none (any use).");
+            throw new ArgumentException($"{certificateKey}: the node's certificate '{certificate.Subject}' is not a node's: {wrong}; allowed: an end-entity certificate (no basic constraints, or CA:FALSE) the cluster's CA signed, with key usage digitalSignature or none, and extended key usage serverAuth and clientAuth, or none (any use).");
         }
 
         return settings;
     }
 
     /// <summary>
-    /// Whether a peer's certificate is a node's: it chains to <see cref="Authority"/> alone (valid now, no revocation check:
-    /// the cluster's CA publishes no revocation list), it is an end entity (no basic constraints, or CA:FALSE), and, when it
-    /// has an extended key usage extension, that lists the purpose of <paramref name="role"/> (clientAuth for a
-    /// <see cref="ClusterPeerRole.Client"/>, serverAuth for a <see cref="ClusterPeerRole.Server"/>); without the extension
-    /// it is valid for any purpose (RFC 5280). The peer's intermediates, if it sent any, help build the chain but are not trusted.
+    /// Whether a peer's certificate is a node's: <see cref="Authority"/> issued it directly, so the chain is exactly the
+    /// certificate and the CA (valid now, no revocation check: the cluster's CA publishes no revocation list; a certificate
+    /// under an intermediate CA is refused even when the peer sends that intermediate), it is an end entity (no basic
+    /// constraints, or CA:FALSE), when it has a key usage extension that includes digitalSignature (a TLS 1.3 handshake
+    /// signs with the key), and, when it has an extended key usage extension, that lists the purpose of
+    /// <paramref name="role"/> (clientAuth for a <see cref="ClusterPeerRole.Client"/>, serverAuth for a
+    /// <see cref="ClusterPeerRole.Server"/>); without the extension it is valid for any purpose (RFC 5280).
     /// </summary>
     /// <param name="certificate">The peer's certificate.</param>
     /// <param name="presented">The chain TLS built for it (its extra certificates are the intermediates the peer sent), or <see langword="null"/>.</param>
@@ -161,9 +163,9 @@ public sealed partial class ClusterTlsSettings
 
     private bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, ClusterPeerRole role, out string reason)
     {
-        if (!Chains(certificate, presented, out var status))
+        if (NotIssuedByTheCa(certificate, presented) is { } unsigned)
         {
-            reason = $"it does not chain to that CA ({status})";
+            reason = unsigned;
             return false;
         }
 
@@ -186,6 +188,13 @@ public sealed partial class ClusterTlsSettings
             return "it is a CA certificate (CA:TRUE), not an end entity";
         }
 
+        // TLS 1.3 signs the handshake with the certificate's key (RFC 8446 4.4.2.2); without the extension any use is allowed.
+        if (certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } keyUsage
+            && !keyUsage.KeyUsages.HasFlag(X509KeyUsageFlags.DigitalSignature))
+        {
+            return $"its key usage ({Name(keyUsage.KeyUsages)}) does not include digitalSignature";
+        }
+
         if (certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is not { } usage)
         {
             return null;
@@ -206,8 +215,22 @@ public sealed partial class ClusterTlsSettings
         _ => usage.FriendlyName is { Length: > 0 } name ? $"{name} {usage.Value}" : usage.Value ?? "?",
     };
 
-    /// <summary>Whether <paramref name="certificate"/> chains to <see cref="Authority"/> alone.</summary>
-    private bool Chains(X509Certificate2 certificate, X509Chain? presented, out string status)
+    /// <summary>RFC 5280's names of the key usage bits, as openssl writes them.</summary>
+    private static string Name(X509KeyUsageFlags usages)
+    {
+        var names = Enum.GetValues<X509KeyUsageFlags>()
+            .Where(f => f != X509KeyUsageFlags.None && usages.HasFlag(f))
+            .Select(f => f == X509KeyUsageFlags.CrlSign ? "cRLSign" : char.ToLowerInvariant(f.ToString()[0]) + f.ToString()[1..])
+            .ToList();
+        return names.Count == 0 ? "empty" : string.Join(", ", names);
+    }
+
+    /// <summary>
+    /// Why <paramref name="certificate"/> is not issued directly by <see cref="Authority"/>, the only trust anchor, or
+    /// <see langword="null"/>: the chain built for it must be exactly [certificate, CA]. The intermediates a peer sent still
+    /// help build the chain, so a certificate under one is named as such rather than as one that does not chain at all.
+    /// </summary>
+    private string? NotIssuedByTheCa(X509Certificate2 certificate, X509Chain? presented)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -222,10 +245,25 @@ public sealed partial class ClusterTlsSettings
             }
         }
 
-        var built = chain.Build(certificate);
-        status = built ? "ok" : string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()));
+        if (!chain.Build(certificate))
+        {
+            return $"it does not chain to that CA ({string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()))})";
+        }
+
         // The root the chain ends in must be the CA itself, not an equal-named one.
-        return built && chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(Authority.RawDataMemory.Span);
+        if (!chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(Authority.RawDataMemory.Span))
+        {
+            return "it does not chain to that CA (it ends in another certificate of the same name)";
+        }
+
+        // The CA signs node certificates itself: a certificate under an intermediate CA the cluster's CA signed is not a
+        // node's, whatever that intermediate's own usages say.
+        return chain.ChainElements.Count switch
+        {
+            2 => null,
+            1 => "it is that CA's own certificate, not one it issued",
+            _ => $"it is not issued directly by that CA (its chain goes through the intermediate {string.Join(", ", chain.ChainElements.Skip(1).SkipLast(1).Select(e => $"'{e.Certificate.Subject}'"))})",
+        };
     }
 
     /// <summary>The node's PEM certificate with its key; a key that is not the certificate's is said so, naming both keys.</summary>

@@ -1,4 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Cluster.Tests;
 
@@ -20,6 +22,18 @@ public sealed class ClusterTlsSettingsTests : IDisposable
         _cluster.Dispose();
         _other.Dispose();
         TempDirectory.TryDelete(_directory);
+    }
+
+    /// <summary>Keeps the formatted messages, to read the reason of a refusal (event 2622).</summary>
+    private sealed class ListLogger : ILogger
+    {
+        public List<string> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) => Messages.Add(formatter(state, exception));
     }
 
     private static IConfiguration Section(params (string Key, string Value)[] values) =>
@@ -97,6 +111,77 @@ public sealed class ClusterTlsSettingsTests : IDisposable
 
         Assert.False(settings.IsTrusted(authority, null, ClusterPeerRole.Client));
         Assert.False(settings.IsTrusted(authority, null, ClusterPeerRole.Server));
+    }
+
+    [Fact]
+    public void IsTrusted_LeafUnderAnIntermediateTheCaSigned_IsFalseEvenWithTheIntermediateSent()
+    {
+        var settings = BerthClusterSettings.Read(Section(Pem())).Tls!;
+        using var intermediate = _cluster.Issue("sub-ca", authority: true, keyUsage: X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.DigitalSignature);
+        using var leaf = _cluster.Issue("peer", issuer: intermediate);
+        using var presented = new X509Chain();
+        presented.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        presented.ChainPolicy.CustomTrustStore.Add(settings.Authority);
+        presented.ChainPolicy.ExtraStore.Add(intermediate);
+        presented.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        presented.ChainPolicy.DisableCertificateDownloads = true;
+
+        // The chain TLS would hand over is complete (leaf, intermediate, CA): the refusal is the direct-issuer rule, not a missing link.
+        Assert.True(presented.Build(leaf), string.Join(", ", presented.ChainStatus.Select(s => s.Status)));
+        Assert.Equal(3, presented.ChainElements.Count);
+        var logger = new ListLogger();
+        Assert.False(settings.IsTrusted(leaf, presented, ClusterPeerRole.Client, logger, "hop listener"));
+        Assert.False(settings.IsTrusted(leaf, presented, ClusterPeerRole.Server));
+        Assert.Contains("it is not issued directly by that CA (its chain goes through the intermediate 'CN=sub-ca')", Assert.Single(logger.Messages), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(X509KeyUsageFlags.KeyEncipherment, false)]
+    [InlineData(X509KeyUsageFlags.KeyCertSign, false)]
+    [InlineData(X509KeyUsageFlags.KeyAgreement | X509KeyUsageFlags.CrlSign, false)]
+    [InlineData(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true)]
+    [InlineData(X509KeyUsageFlags.None, true)]
+    public void IsTrusted_KeyUsage_OnlyWithDigitalSignatureOrNoExtension(X509KeyUsageFlags keyUsage, bool trusted)
+    {
+        var settings = BerthClusterSettings.Read(Section(Pem())).Tls!;
+        using var peer = _cluster.Issue("peer", keyUsage: keyUsage);
+
+        Assert.Equal((trusted, trusted), (settings.IsTrusted(peer, null, ClusterPeerRole.Client), settings.IsTrusted(peer, null, ClusterPeerRole.Server)));
+    }
+
+    [Theory]
+    [InlineData(X509KeyUsageFlags.KeyEncipherment, "keyEncipherment")]
+    [InlineData(X509KeyUsageFlags.KeyCertSign, "keyCertSign")]
+    public void Read_OwnCertificateWithoutDigitalSignature_FailsNamingTheCertificatePath(X509KeyUsageFlags keyUsage, string listed)
+    {
+        var (certificate, key) = _cluster.IssuePem("n1", keyUsage: keyUsage);
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:KeyPath", key), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.StartsWith(ClusterTlsSettings.CertificatePathKey + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"its key usage ({listed}) does not include digitalSignature;", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Read_OwnPfxCertificateKeyEnciphermentOnly_NamesThePfxKey()
+    {
+        var pfx = _cluster.IssuePfx("n2", "pw", keyUsage: X509KeyUsageFlags.KeyEncipherment);
+
+        var error = Assert.Throws<ArgumentException>(() => BerthClusterSettings.Read(Section(("Tls:PfxPath", pfx), ("Tls:PfxPassword", "pw"), ("Tls:CaPath", _cluster.CaPath))));
+
+        Assert.StartsWith(ClusterTlsSettings.PfxPathKey + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains("does not include digitalSignature", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_OwnCertificateWithoutKeyUsageExtension_IsANode()
+    {
+        var (certificate, key) = _cluster.IssuePem("n1", keyUsage: X509KeyUsageFlags.None);
+
+        var settings = BerthClusterSettings.Read(Section(("Tls:CertificatePath", certificate), ("Tls:KeyPath", key), ("Tls:CaPath", _cluster.CaPath)));
+
+        Assert.Equal("CN=n1", settings.Tls!.Certificate.Subject);
     }
 
     [Theory]

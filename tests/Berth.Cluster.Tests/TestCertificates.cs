@@ -52,9 +52,10 @@ internal sealed class TestCertificates : IDisposable
     /// <param name="node">The subject's CN and the file names.</param>
     /// <param name="usages">As for <see cref="Issue"/>.</param>
     /// <param name="authority">As for <see cref="Issue"/>.</param>
-    public (string CertificatePath, string KeyPath) IssuePem(string node, string[]? usages = null, bool authority = false)
+    /// <param name="keyUsage">As for <see cref="Issue"/>.</param>
+    public (string CertificatePath, string KeyPath) IssuePem(string node, string[]? usages = null, bool authority = false, X509KeyUsageFlags? keyUsage = null)
     {
-        using var certificate = Issue(node, usages, authority);
+        using var certificate = Issue(node, usages, authority, keyUsage);
         var certificatePath = Path.Combine(Directory, $"{node}.pem");
         var keyPath = Path.Combine(Directory, $"{node}.key");
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
@@ -67,9 +68,10 @@ internal sealed class TestCertificates : IDisposable
     /// <param name="node">The subject's CN and the file name.</param>
     /// <param name="password">The file's password.</param>
     /// <param name="usages">As for <see cref="Issue"/>.</param>
-    public string IssuePfx(string node, string password, string[]? usages = null)
+    /// <param name="keyUsage">As for <see cref="Issue"/>.</param>
+    public string IssuePfx(string node, string password, string[]? usages = null, X509KeyUsageFlags? keyUsage = null)
     {
-        using var certificate = Issue(node, usages);
+        using var certificate = Issue(node, usages, keyUsage: keyUsage);
         var path = Path.Combine(Directory, $"{node}.pfx");
         File.WriteAllBytes(path, certificate.ExportPkcs12(Pkcs12ExportPbeParameters.Pbes2Aes256Sha256, password));
         return path;
@@ -82,25 +84,40 @@ internal sealed class TestCertificates : IDisposable
     /// <see langword="null"/>: serverAuth and clientAuth; empty: no extended key usage extension (any use).
     /// </param>
     /// <param name="authority">Whether it is a CA certificate itself (CA:TRUE, and keyCertSign beside digitalSignature).</param>
-    public X509Certificate2 Issue(string node, string[]? usages = null, bool authority = false)
+    /// <param name="keyUsage">
+    /// The key usage extension's bits; <see langword="null"/>: digitalSignature (and keyCertSign for an authority);
+    /// <see cref="X509KeyUsageFlags.None"/>: no key usage extension (any use).
+    /// </param>
+    /// <param name="issuer">The certificate, with its key, that signs it (an intermediate from <c>Issue(authority: true)</c>); <see langword="null"/>: this CA.</param>
+    public X509Certificate2 Issue(string node, string[]? usages = null, bool authority = false, X509KeyUsageFlags? keyUsage = null, X509Certificate2? issuer = null)
     {
+        issuer ??= _authority;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={node}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(authority, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | (authority ? X509KeyUsageFlags.KeyCertSign : 0), true));
+        keyUsage ??= X509KeyUsageFlags.DigitalSignature | (authority ? X509KeyUsageFlags.KeyCertSign : 0);
+        if (keyUsage != X509KeyUsageFlags.None)
+        {
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(keyUsage.Value, true));
+        }
+
         usages ??= [ServerAuth, ClientAuth];
         if (usages.Length > 0)
         {
             request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([.. usages.Select(u => new Oid(u))], false));
         }
 
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_authority, true, false));
+        // An intermediate's key identifier is what its own certificates' authority key identifier names.
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, true, false));
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         names.AddDnsName(node);
         request.CertificateExtensions.Add(names.Build());
         var now = DateTimeOffset.UtcNow;
-        using var signed = request.Create(_authority, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        // Not past the issuer's own end (an intermediate made a moment earlier ends a moment earlier).
+        var notAfter = new[] { now.AddDays(1), new DateTimeOffset(issuer.NotAfter.ToUniversalTime(), TimeSpan.Zero) }.Min();
+        using var signed = request.Create(issuer, now.AddHours(-1), notAfter, RandomNumberGenerator.GetBytes(16));
         return signed.CopyWithPrivateKey(key);
     }
 
