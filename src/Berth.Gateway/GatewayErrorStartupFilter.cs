@@ -89,15 +89,10 @@ internal sealed class GatewayErrorStartupFilter : IStartupFilter
                 }
             }
         }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            // Not ended in time, or the host is stopping: Kestrel would go on waiting for it; the connection goes.
-            context.Abort();
-        }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException or InvalidOperationException)
         {
-            // A body that is broken or over its limit, or a client that left: Kestrel ends such a connection itself once the
-            // answer is out (cutting it here would reset it before the client read the answer).
+            // Not ended in time (or over the body limit, or broken): Kestrel would wait for it; the connection goes.
+            context.Abort();
         }
     }
 }
