@@ -64,15 +64,34 @@ internal static class GatewayErrorWriter
     /// <param name="context">The request.</param>
     /// <param name="waitedFor">What the request waited for, as the message names it ("container Api 1f3a…").</param>
     /// <remarks>
-    /// With <c>Connection: close</c>, the host being about to go away. A body the client still owes is dropped or its
-    /// connection cut by the pipeline's outermost middleware (<see cref="GatewayErrorStartupFilter"/>), as for any answer.
+    /// With <c>Connection: close</c>, the host being about to go away. A request with a body (never read: it waited before
+    /// its forward) then has its connection aborted once the answer is sent: Kestrel would otherwise wait for the rest of
+    /// the body, and during a stop nothing ends that wait but the host's shutdown timeout, so one slow uploader held every
+    /// stop and restart for it (hostile trial: 30 s). The abort comes <see cref="HostStoppingReadGrace"/> after the answer (or
+    /// as soon as the client closes): aborted at once, the connection's unread body bytes made the kernel reset it before the
+    /// client had read the 503.
     /// </remarks>
-    public static Task WriteHostStoppingAsync(HttpContext context, string waitedFor)
+    public static async Task WriteHostStoppingAsync(HttpContext context, string waitedFor)
     {
         context.Response.Headers.Connection = "close";
-        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, GatewayErrorCodes.HostStopping,
+        await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, GatewayErrorCodes.HostStopping,
             $"The host began to stop while the request waited for {waitedFor} to be ready; nothing was sent to it. Retry: a restarting host takes requests again within seconds.",
             retryAfter: true);
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: true } && !context.RequestAborted.IsCancellationRequested)
+        {
+            await context.Response.CompleteAsync();
+            var time = context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
+            try
+            {
+                await Task.Delay(HostStoppingReadGrace, time, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client closed first: nothing left to cut.
+            }
+
+            context.Abort();
+        }
     }
 
     public static Task WriteBodyTooLargeAsync(HttpContext context, long? limit) =>

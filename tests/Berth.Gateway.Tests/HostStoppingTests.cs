@@ -122,50 +122,6 @@ public sealed class HostStoppingTests
         }
     }
 
-    [Theory]
-    [InlineData("/nothing-here")] // the framework's 404
-    [InlineData("/c/deaf/")] // host_stopping
-    public async Task AnsweredWithItsBodyUnfinished_HostBeginsToStop_ConnectionCutAndTheStopCompletes(string path)
-    {
-        // Any answer given before the body was read leaves Kestrel draining the rest, and nothing ends that drain once the
-        // host stops but the shutdown timeout (second trial: a 404 or a pool's 503 answered just before the stop held it 60 s).
-        var runtime = new FakeContainerRuntime { PortDelay = null };
-        using var directory = new TempDirectory();
-        var app = await StartAsync(runtime, directory.Path);
-        var stopping = Task.CompletedTask;
-        try
-        {
-            using var client = new System.Net.Sockets.TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, Address(app).Port);
-            var stream = client.GetStream();
-            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: gateway\r\nContent-Length: 100000\r\n\r\n0123456789"));
-            if (path.StartsWith("/c/", StringComparison.Ordinal))
-            {
-                await Eventually.ValueAsync(() => Task.FromResult(runtime.RunningCount), n => n == 1, "the container to run while the request waits for its port", TimeSpan.FromSeconds(30));
-            }
-            else
-            {
-                // The 404 comes at once; the stop begins while the client still owes its body.
-                var head = new byte[12];
-                var read = await stream.ReadAsync(head).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
-                Assert.Equal("HTTP/1.1 404", System.Text.Encoding.ASCII.GetString(head, 0, read));
-            }
-
-            stopping = app.StopAsync();
-
-            var stopped = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(20)));
-            Assert.True(stopped == stopping, $"POST {path}: the host's stop did not complete within 20 s (its shutdown timeout is 60 s): the unfinished body held it.");
-            await stopping;
-        }
-        finally
-        {
-            if (stopping.IsCompleted)
-            {
-                await app.DisposeAsync();
-            }
-        }
-    }
-
     private static async Task<WebApplication> StartAsync(FakeContainerRuntime runtime, string dataDirectory)
     {
         var builder = WebApplication.CreateSlimBuilder();
